@@ -1,0 +1,129 @@
+"""Decoding and pre-processing of audio: mono float32 at 22050 Hz, cleaned, cut into 3-s segments."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy import signal
+
+from .constants import (
+    HIGHPASS_HZ, HIGHPASS_ORDER, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK,
+    TRIM_TOP_DB,
+)
+
+
+class AudioError(ValueError):
+    """Audio that cannot be used: undecodable, silent or too short. The message says why."""
+
+
+def _to_mono_float32(data: np.ndarray) -> np.ndarray:
+    """Average channels (soundfile's frames x channels layout) into float32 mono."""
+    data = np.asarray(data, dtype=np.float32)
+    if data.ndim == 2:
+        data = data.mean(axis=1)
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def resample(y: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample a mono float32 signal from orig_sr to target_sr Hz (soxr high quality)."""
+    if orig_sr == target_sr:
+        return y
+    import soxr
+
+    return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32)
+
+
+def decode(source: str | Path | bytes, name: str | None = None,
+           sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a file path or raw bytes to mono float32 at sr Hz; AudioError if impossible.
+
+    soundfile first (wav, flac, ogg, mp3, au); librosa/audioread as the fallback.
+    """
+    label = name or (str(source) if not isinstance(source, bytes) else "upload")
+    try:
+        handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+        data, file_sr = sf.read(handle, dtype="float32", always_2d=False)
+        y = resample(_to_mono_float32(data), int(file_sr), sr)
+    except Exception as sf_error:  # noqa: BLE001 - fall back, then report both reasons
+        if isinstance(source, bytes):
+            raise AudioError(f"{label}: not a readable audio file ({sf_error})") from sf_error
+        try:
+            import librosa
+
+            y, _ = librosa.load(str(source), sr=sr, mono=True)
+            y = y.astype(np.float32)
+        except Exception as lr_error:  # noqa: BLE001
+            raise AudioError(f"{label}: cannot be decoded ({lr_error})") from lr_error
+    if y.size == 0:
+        raise AudioError(f"{label}: the file holds no audio samples")
+    return y
+
+
+def clean(y: np.ndarray) -> np.ndarray:
+    """Replace non-finite samples (NaN, inf) by 0."""
+    if np.all(np.isfinite(y)):
+        return y
+    return np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+def highpass(y: np.ndarray, sr: int = SAMPLE_RATE, cutoff_hz: float = HIGHPASS_HZ) -> np.ndarray:
+    """Gentle zero-phase Butterworth high-pass at cutoff_hz Hz to remove rumble and DC."""
+    sos = signal.butter(HIGHPASS_ORDER, cutoff_hz, btype="highpass", fs=sr, output="sos")
+    return signal.sosfiltfilt(sos, y).astype(np.float32)
+
+
+def normalise(y: np.ndarray) -> np.ndarray:
+    """Scale so the absolute peak is 1 (peak normalisation)."""
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak < SILENCE_PEAK:
+        raise AudioError("the clip is silent (peak below -80 dBFS)")
+    return (y / peak).astype(np.float32)
+
+
+def trim_silence(y: np.ndarray, top_db: float = TRIM_TOP_DB) -> np.ndarray:
+    """Drop leading and trailing parts quieter than top_db dB below the peak."""
+    import librosa
+
+    trimmed, _ = librosa.effects.trim(y, top_db=top_db, frame_length=2048, hop_length=512)
+    return trimmed.astype(np.float32)
+
+
+def preprocess(y: np.ndarray, sr: int = SAMPLE_RATE, filter_noise: bool = True,
+               trim: bool = True) -> np.ndarray:
+    """The study's pre-processing: drop bad values, high-pass (switchable), trim, peak-normalise."""
+    y = clean(np.asarray(y, dtype=np.float32))
+    if float(np.max(np.abs(y), initial=0.0)) < SILENCE_PEAK:
+        raise AudioError("the clip is silent (peak below -80 dBFS)")
+    if filter_noise:
+        y = highpass(y, sr)
+    if trim:
+        y = trim_silence(y)
+    y = normalise(y)
+    if y.size < SEGMENT_SAMPLES:
+        raise AudioError(
+            f"the clip lasts {y.size / sr:.2f} s after trimming silence; "
+            f"at least {SEGMENT_SECONDS:.0f} s of sound is needed")
+    return y
+
+
+def load_clip(source: str | Path | bytes, name: str | None = None, filter_noise: bool = True,
+              trim: bool = True) -> np.ndarray:
+    """Decode and pre-process a clip: mono float32 at 22050 Hz, at least one 3-s segment long."""
+    return preprocess(decode(source, name=name), filter_noise=filter_noise, trim=trim)
+
+
+def segment(y: np.ndarray, max_segments: int | None = None) -> np.ndarray:
+    """Cut a signal into consecutive non-overlapping 3-s segments: array (n, 66150).
+
+    A tail shorter than 3 s is dropped; AudioError when not even one segment fits.
+    """
+    n = y.size // SEGMENT_SAMPLES
+    if max_segments is not None:
+        n = min(n, max_segments)
+    if n < 1:
+        raise AudioError(f"the clip lasts {y.size / SAMPLE_RATE:.2f} s; "
+                         f"at least {SEGMENT_SECONDS:.0f} s is needed")
+    return y[: n * SEGMENT_SAMPLES].reshape(n, SEGMENT_SAMPLES)

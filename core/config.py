@@ -1,0 +1,75 @@
+"""Where GenreLab keeps things: data path, runs, cache and settings (env vars override)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .constants import PROJECT_ROOT
+
+ENV_DATA = "GENRELAB_DATA"      #: path of a GTZAN folder (either layout)
+ENV_HOME = "GENRELAB_HOME"      #: folder for settings.json (default ~/.genrelab)
+ENV_RUNS = "GENRELAB_RUNS"      #: folder of the user's training runs (default <project>/runs)
+ENV_CACHE = "GENRELAB_CACHE"    #: feature cache and demo set (default <project>/.cache)
+
+#: Default download sources; a settings.json "downloads" entry overrides any key.
+DEFAULT_DOWNLOADS: dict[str, dict[str, str]] = {
+    "gtzan": {
+        "url": "https://huggingface.co/datasets/marsyas/gtzan/resolve/main/data/genres.tar.gz",
+        "sha256": "24347e0223d2ba798e0a558c4c172d9d4a19c00bb7963fe055d183dadb4ef2c6",
+    },
+    "splits": {
+        "url": "https://raw.githubusercontent.com/coreyker/dnn-mgr/master/gtzan/",
+        "sha256": "",
+    },
+}
+
+
+def home_dir() -> Path:
+    """Folder holding settings.json."""
+    return Path(os.environ.get(ENV_HOME, Path.home() / ".genrelab")).expanduser()
+
+
+def runs_dir() -> Path:
+    """Folder of the user's own training runs (git-ignored)."""
+    return Path(os.environ.get(ENV_RUNS, PROJECT_ROOT / "runs")).expanduser()
+
+
+def cache_dir() -> Path:
+    """Folder for the feature cache and the synthesised demo set."""
+    return Path(os.environ.get(ENV_CACHE, PROJECT_ROOT / ".cache")).expanduser()
+
+
+def load_settings() -> dict:
+    """The saved settings (empty dict when none or unreadable)."""
+    path = home_dir() / "settings.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_setting(key: str, value: object) -> None:
+    """Remember one setting in settings.json (written atomically)."""
+    settings = load_settings()
+    settings[key] = value
+    path = home_dir() / "settings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(settings, indent=2))
+    os.replace(tmp, path)
+
+
+def data_path() -> Path | None:
+    """The configured GTZAN folder: env var first, then the saved setting, else None."""
+    value = os.environ.get(ENV_DATA) or load_settings().get("data_path")
+    return Path(value).expanduser() if value else None
+
+
+def download_sources() -> dict[str, dict[str, str]]:
+    """Download URLs and checksums: defaults updated by settings.json's "downloads"."""
+    sources = {k: dict(v) for k, v in DEFAULT_DOWNLOADS.items()}
+    for key, entry in load_settings().get("downloads", {}).items():
+        sources.setdefault(key, {}).update(entry)
+    return sources

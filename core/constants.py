@@ -1,0 +1,58 @@
+"""Constants of the study (Yi et al., 2021) and of GenreLab, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The ten GTZAN genres, in the canonical (alphabetical) order used for label indices.
+GENRES: tuple[str, ...] = (
+    "blues", "classical", "country", "disco", "hiphop",
+    "jazz", "metal", "pop", "reggae", "rock",
+)
+GENRE_INDEX: dict[str, int] = {g: i for i, g in enumerate(GENRES)}
+
+# --- audio ---------------------------------------------------------------
+SAMPLE_RATE: int = 22050          #: Hz, GTZAN's rate; every clip is resampled to it
+CLIP_SECONDS: float = 30.0        #: s, length of a GTZAN clip
+SEGMENT_SECONDS: float = 3.0      #: s, the study cuts each clip into 3-s segments
+SEGMENTS_PER_CLIP: int = 10       #: segments of a full 30-s clip
+SEGMENT_SAMPLES: int = int(SEGMENT_SECONDS * SAMPLE_RATE)  #: 66150 samples
+HIGHPASS_HZ: float = 40.0         #: Hz, cut-off of the gentle noise high-pass (switchable)
+HIGHPASS_ORDER: int = 2           #: Butterworth order of that high-pass
+TRIM_TOP_DB: float = 60.0         #: dB below peak treated as silence when trimming ends
+SILENCE_PEAK: float = 1e-4        #: a clip whose absolute peak is below this is silent
+
+# --- STFT and features -------------------------------------------------------
+N_FFT: int = 2048                 #: samples, STFT window
+HOP_LENGTH: int = 512             #: samples, STFT hop
+N_MELS: int = 128                 #: mel bands of the mel-spectrogram
+N_MFCC: int = 30                  #: MFCCs per frame in the study
+ZCR_STEPS: int = 30               #: ZCR time steps per 3-s segment (30x1 feature)
+ZCR_FRAME: int = SEGMENT_SAMPLES // ZCR_STEPS  #: 2205 samples = 100 ms, one ZCR step
+CNN1D_SECONDS: float = 15.0       #: s, the 1D-CNN sees the first 15 s of a clip
+CNN1D_FRAMES: int = 646           #: STFT frames in 15 s (1 + 15*22050 // 512)
+SEGMENT_FRAMES: int = 1 + SEGMENT_SAMPLES // HOP_LENGTH  #: 130 STFT frames per 3-s segment
+
+# --- models ---------------------------------------------------------------
+LSTM_UNITS: int = 128             #: width of the LSTM deep feature
+DEFAULT_SEED: int = 42
+
+# --- published results of the study (accuracy, fraction of 1) ---------------
+PAPER_RESULTS: dict[str, float] = {
+    "svm_zcr": 0.2367,
+    "svm_mfcc": 0.6433,
+    "knn_zcr": 0.19,
+    "knn_mfcc": 0.3167,
+    "lstm_svm_zcr": 0.444,
+    "lstm_svm_mfcc": 0.818,
+    "lstm_knn_zcr": 0.4125,
+    "lstm_knn_mfcc": 0.778,
+    "cnn2d_mel": 0.758,
+    "cnn1d_mfcc": 0.621,
+}
+
+# --- paths ----------------------------------------------------------------
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+MODELS_DIR: Path = PROJECT_ROOT / "models"   #: shipped default models
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".mp3", ".ogg", ".flac")
+MAX_UPLOAD_BYTES: int = 50 * 1024 * 1024     #: refuse uploads larger than this
