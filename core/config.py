@@ -73,3 +73,12 @@ def download_sources() -> dict[str, dict[str, str]]:
     for key, entry in load_settings().get("downloads", {}).items():
         sources.setdefault(key, {}).update(entry)
     return sources
+
+
+ENV_SPLITS = "GENRELAB_SPLITS"  #: folder holding the artist-filtered split lists
+
+
+def splits_path() -> Path | None:
+    """Folder of train/valid/test_filtered.txt: env var first, then the saved setting, else None."""
+    value = os.environ.get(ENV_SPLITS) or load_settings().get("splits_path")
+    return Path(value).expanduser() if value else None

@@ -1,0 +1,50 @@
+"""The active data source: the user's GTZAN folder when set, else the built-in synthetic demo set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import config
+from .data import Track, find_root, list_tracks
+
+REAL_LABEL = "GTZAN folder"
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where tracks come from, with a label saying so (synthetic sets are always labelled)."""
+
+    root: Path
+    label: str
+    synthetic: bool
+    tracks: tuple[Track, ...]
+
+    @property
+    def track_ids(self) -> list[str]:
+        """Ids of all tracks, sorted."""
+        return [t.track_id for t in self.tracks]
+
+
+def demo_source(per_genre: int = 8, seconds: float = 30.0) -> DataSource:
+    """The built-in synthetic demo set (written to the cache on first use)."""
+    from . import demo
+
+    root = demo.demo_root(per_genre=per_genre, seconds=seconds)
+    return DataSource(find_root(root), demo.DEMO_LABEL, True, tuple(list_tracks(root)))
+
+
+def real_source(path: str | Path) -> DataSource:
+    """A GTZAN folder on disk (either layout); DatasetError when it is not one."""
+    from . import demo
+
+    root = find_root(path)
+    synthetic = demo.is_demo(root)
+    label = demo.DEMO_LABEL if synthetic else f"{REAL_LABEL}: {root}"
+    return DataSource(root, label, synthetic, tuple(list_tracks(root)))
+
+
+def active_source(path: str | Path | None = None) -> DataSource:
+    """The given path, else the configured GTZAN folder (GENRELAB_DATA / setting), else the demo set."""
+    path = path or config.data_path()
+    return real_source(path) if path else demo_source()

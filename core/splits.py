@@ -1,0 +1,139 @@
+"""Train/validation/test splits by track: seeded stratified random, or GTZAN's artist-filtered lists."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .constants import DEFAULT_SEED, GENRES
+
+RANDOM_PROTOCOL = "random-track"
+FILTERED_PROTOCOL = "artist-filtered"
+SPLIT_FILES: dict[str, str] = {
+    "train": "train_filtered.txt", "valid": "valid_filtered.txt", "test": "test_filtered.txt",
+}
+SIDES: tuple[str, ...] = ("train", "valid", "test")
+
+
+class SplitError(ValueError):
+    """A split that cannot be made (missing list files, too few tracks); the message says why."""
+
+
+def genre_of(track_id: str) -> str:
+    """The genre part of a GTZAN track id ("blues.00012" -> "blues")."""
+    return track_id.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Split:
+    """Track ids on each side, with the protocol that made them; no track is on two sides."""
+
+    protocol: str
+    seed: int | None
+    train: tuple[str, ...]
+    valid: tuple[str, ...]
+    test: tuple[str, ...]
+    notes: dict[str, int] = field(default_factory=dict)
+
+    def side(self, name: str) -> tuple[str, ...]:
+        """Track ids of one side ("train", "valid" or "test")."""
+        return {"train": self.train, "valid": self.valid, "test": self.test}[name]
+
+    def sizes(self) -> dict[str, dict[str, int]]:
+        """Tracks per side and genre, plus a "total" per side."""
+        out: dict[str, dict[str, int]] = {}
+        for name in SIDES:
+            counts = Counter(genre_of(t) for t in self.side(name))
+            out[name] = {g: counts.get(g, 0) for g in GENRES} | {"total": len(self.side(name))}
+        return out
+
+    def label(self) -> str:
+        """Short text for beside a number: protocol, seed and tracks per side."""
+        seed = f", seed {self.seed}" if self.seed is not None else ""
+        return (f"{self.protocol}{seed}; tracks train/valid/test "
+                f"{len(self.train)}/{len(self.valid)}/{len(self.test)}")
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (lists of ids, sizes, notes)."""
+        data = asdict(self)
+        data["sizes"] = self.sizes()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Split":
+        """Rebuild a Split saved by to_dict."""
+        return cls(data["protocol"], data.get("seed"), tuple(data["train"]),
+                   tuple(data["valid"]), tuple(data["test"]), dict(data.get("notes", {})))
+
+
+def _check_disjoint(split: Split) -> Split:
+    """Raise SplitError if a track sits on two sides."""
+    seen: dict[str, str] = {}
+    for name in SIDES:
+        for t in split.side(name):
+            if t in seen:
+                raise SplitError(f"track {t} is on both the {seen[t]} and {name} sides")
+            seen[t] = name
+    return split
+
+
+def random_track_split(track_ids: Sequence[str], test_size: float = 0.3,
+                       valid_size: float = 0.1, seed: int = DEFAULT_SEED) -> Split:
+    """Seeded split by track, stratified by genre; valid_size and test_size are fractions of all."""
+    from sklearn.model_selection import train_test_split
+
+    ids = np.array(sorted(set(track_ids)))
+    genres = np.array([genre_of(t) for t in ids])
+    if len(ids) < 3:
+        raise SplitError(f"{len(ids)} tracks are too few to split into train/valid/test")
+    stratify = genres if min(Counter(genres).values()) >= 2 else None
+    rest, test = train_test_split(ids, test_size=test_size, random_state=seed, stratify=stratify)
+    valid: np.ndarray = np.array([], dtype=str)
+    if valid_size > 0:
+        rest_genres = np.array([genre_of(t) for t in rest])
+        strat = rest_genres if min(Counter(rest_genres).values()) >= 2 else None
+        frac = valid_size / (1.0 - test_size)
+        rest, valid = train_test_split(rest, test_size=frac, random_state=seed, stratify=strat)
+    return _check_disjoint(Split(RANDOM_PROTOCOL, seed, tuple(sorted(rest)),
+                                 tuple(sorted(valid)), tuple(sorted(test))))
+
+
+def read_split_lists(folder: str | Path) -> dict[str, list[str]]:
+    """Track ids of each side from the three *_filtered.txt files (lines like blues/blues.00012.wav)."""
+    folder = Path(folder).expanduser()
+    sides: dict[str, list[str]] = {}
+    for name, file in SPLIT_FILES.items():
+        path = folder / file
+        if not path.is_file():
+            raise SplitError(f"{path} is missing: the artist-filtered split needs "
+                             f"{', '.join(SPLIT_FILES.values())} in {folder}")
+        ids = []
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            stem = Path(line).name.rsplit(".", 1)[0]
+            if genre_of(stem) not in GENRES:
+                raise SplitError(f"{path}: line {line!r} is not like blues/blues.00012.wav")
+            ids.append(stem)
+        sides[name] = ids
+    return sides
+
+
+def artist_filtered_split(track_ids: Sequence[str], lists_folder: str | Path) -> Split:
+    """Kereliuk & Sturm's artist-filtered split restricted to the tracks at hand.
+
+    notes["excluded"] counts tracks at hand that no list names (repeated, distorted, mislabelled);
+    notes["missing"] counts listed tracks that are not at hand.
+    """
+    lists = read_split_lists(lists_folder)
+    have = set(track_ids)
+    listed = {t for ids in lists.values() for t in ids}
+    sides = {name: tuple(sorted(t for t in ids if t in have)) for name, ids in lists.items()}
+    notes = {"excluded": len(have - listed), "missing": len(listed - have)}
+    return _check_disjoint(Split(FILTERED_PROTOCOL, None, sides["train"], sides["valid"],
+                                 sides["test"], notes))
