@@ -91,15 +91,19 @@ def random_track_split(track_ids: Sequence[str], test_size: float = 0.3,
     if len(ids) < 3:
         raise SplitError(f"{len(ids)} tracks are too few to split into train/valid/test")
     stratify = genres if min(Counter(genres).values()) >= 2 else None
-    rest, test = train_test_split(ids, test_size=test_size, random_state=seed, stratify=stratify)
+    n_test = max(1, round(len(ids) * test_size))
+    n_valid = round(len(ids) * valid_size)
+    rest, test = train_test_split(ids, test_size=n_test, random_state=seed, stratify=stratify)
     valid: np.ndarray = np.array([], dtype=str)
-    if valid_size > 0:
+    if n_valid > 0:
         rest_genres = np.array([genre_of(t) for t in rest])
         strat = rest_genres if min(Counter(rest_genres).values()) >= 2 else None
-        frac = valid_size / (1.0 - test_size)
-        rest, valid = train_test_split(rest, test_size=frac, random_state=seed, stratify=strat)
-    return _check_disjoint(Split(RANDOM_PROTOCOL, seed, tuple(sorted(rest)),
-                                 tuple(sorted(valid)), tuple(sorted(test))))
+        rest, valid = train_test_split(rest, test_size=n_valid, random_state=seed, stratify=strat)
+    def as_ids(side: np.ndarray) -> tuple[str, ...]:
+        return tuple(sorted(str(t) for t in side))
+
+    return _check_disjoint(Split(RANDOM_PROTOCOL, seed, as_ids(rest), as_ids(valid),
+                                 as_ids(test)))
 
 
 def read_split_lists(folder: str | Path) -> dict[str, list[str]]:

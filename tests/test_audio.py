@@ -1,0 +1,92 @@
+"""Decoding and pre-processing of audio."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core import audio
+from core.constants import SAMPLE_RATE, SEGMENT_SAMPLES
+from tests.conftest import tone
+
+
+def _wav_bytes(y: np.ndarray, sr: int, fmt: str = "WAV") -> bytes:
+    """Encode samples as an audio file in memory."""
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format=fmt)
+    return buf.getvalue()
+
+
+def test_decode_resamples_stereo_to_mono_22050() -> None:
+    left = tone(440, 2.0, sr=44100)
+    stereo = np.stack([left, left], axis=1)
+    y = audio.decode(_wav_bytes(stereo, 44100))
+    assert y.dtype == np.float32
+    assert abs(y.size - 2 * SAMPLE_RATE) <= 2
+
+
+@pytest.mark.parametrize("fmt", ["FLAC", "OGG"])
+def test_decode_other_formats(fmt: str) -> None:
+    y = audio.decode(_wav_bytes(tone(220, 1.0), SAMPLE_RATE, fmt))
+    assert abs(y.size - SAMPLE_RATE) < 100
+
+
+def test_decode_garbage_says_why() -> None:
+    with pytest.raises(audio.AudioError, match="not a readable audio file"):
+        audio.decode(b"this is not audio at all" * 10, name="notes.txt")
+
+
+def test_decode_missing_file(tmp_path) -> None:
+    with pytest.raises(audio.AudioError, match="cannot be decoded"):
+        audio.decode(tmp_path / "missing.wav")
+
+
+def test_preprocess_normalises_trims_and_cleans() -> None:
+    y = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), tone(440, 4.0, amp=0.2),
+                        np.zeros(SAMPLE_RATE, np.float32)])
+    y[SAMPLE_RATE + 100] = np.nan
+    out = audio.preprocess(y)
+    assert np.all(np.isfinite(out))
+    assert np.max(np.abs(out)) == pytest.approx(1.0)
+    assert 3.9 * SAMPLE_RATE < out.size < 4.3 * SAMPLE_RATE  # the 2 s of silence are gone
+
+
+def test_highpass_removes_dc_and_rumble() -> None:
+    y = tone(10, 3.0, amp=0.5) + 0.3 + tone(1000, 3.0, amp=0.1)
+    out = audio.highpass(y)
+    spectrum = np.abs(np.fft.rfft(out[5000:-5000]))
+    freqs = np.fft.rfftfreq(out[5000:-5000].size, 1 / SAMPLE_RATE)
+    low = spectrum[freqs < 15].max()
+    high = spectrum[(freqs > 990) & (freqs < 1010)].max()
+    assert low < 0.1 * high
+    assert abs(out[5000:-5000].mean()) < 0.01
+
+
+def test_silent_clip_is_refused() -> None:
+    with pytest.raises(audio.AudioError, match="silent"):
+        audio.preprocess(np.zeros(5 * SAMPLE_RATE, np.float32))
+
+
+def test_short_clip_is_refused() -> None:
+    with pytest.raises(audio.AudioError, match="at least 3 s"):
+        audio.load_clip(_wav_bytes(tone(440, 1.0), SAMPLE_RATE))
+
+
+def test_filter_switch_changes_output() -> None:
+    y = tone(20, 4.0) + tone(800, 4.0, amp=0.2)
+    on = audio.preprocess(y, filter_noise=True, trim=False)
+    off = audio.preprocess(y, filter_noise=False, trim=False)
+    assert not np.allclose(on, off)
+
+
+def test_segment_cuts_three_second_pieces() -> None:
+    y = np.arange(int(7.5 * SAMPLE_RATE), dtype=np.float32)
+    segs = audio.segment(y)
+    assert segs.shape == (2, SEGMENT_SAMPLES)
+    assert segs[1, 0] == SEGMENT_SAMPLES
+    assert audio.segment(np.zeros(31 * SAMPLE_RATE, np.float32), max_segments=10).shape[0] == 10
+    with pytest.raises(audio.AudioError):
+        audio.segment(np.zeros(SAMPLE_RATE, np.float32))
