@@ -14,6 +14,12 @@ ENV_RUNS = "GENRELAB_RUNS"      #: folder of the user's training runs (default <
 ENV_CACHE = "GENRELAB_CACHE"    #: feature cache and demo set (default <project>/.cache)
 
 #: Default download sources; a settings.json "downloads" entry overrides any key.
+#: gtzan: Hugging Face's copy of the original marsyas genres.tar.gz (~1.2 GB; the original host
+#: http://opihi.cs.uvic.ca/sound/genres.tar.gz is gone); sha256 is torchaudio's _CHECKSUMS value
+#: for that original file (the mirror is believed byte-identical; not fetched here to check).
+#: splits: Kereliuk's dnn-mgr lists; the sha256 are those of the copies in ../shared/data/splits,
+#: whose sizes (10152/4522/6616 bytes) match the Content-Length others recorded for these URLs.
+#: An empty sha256 means "unknown": the file is downloaded unchecked and its hash is logged.
 DEFAULT_DOWNLOADS: dict[str, dict[str, str]] = {
     "gtzan": {
         "url": "https://huggingface.co/datasets/marsyas/gtzan/resolve/main/data/genres.tar.gz",
@@ -21,7 +27,9 @@ DEFAULT_DOWNLOADS: dict[str, dict[str, str]] = {
     },
     "splits": {
         "url": "https://raw.githubusercontent.com/coreyker/dnn-mgr/master/gtzan/",
-        "sha256": "",
+        "train_sha256": "2b04966cef1486f1a7767b74271533fa23e220388db804a1937835e1fc4fa3fa",
+        "valid_sha256": "f8fbee7c52397a0e0f3a91dc54fedecb2e27f5bdc9a9daeab8cb10d077e26956",
+        "test_sha256": "09cafa6a89ce0a27f30ed250d56ecb4d03c22fffb5a693f96c7ae655ee02ac72",
     },
 }
 
