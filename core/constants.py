@@ -33,6 +33,12 @@ CNN1D_SECONDS: float = 15.0       #: s, the 1D-CNN sees the first 15 s of a clip
 CNN1D_FRAMES: int = 646           #: STFT frames in 15 s (1 + 15*22050 // 512)
 SEGMENT_FRAMES: int = 1 + SEGMENT_SAMPLES // HOP_LENGTH  #: 130 STFT frames per 3-s segment
 
+# --- Kaggle's whole-clip descriptors (features_30_sec.csv / features_3_sec.csv) -------
+KAGGLE_N_MFCC: int = 20           #: MFCCs in Kaggle's feature tables (librosa's default)
+KAGGLE_PAD_MODE: str = "reflect"  #: frame edge padding of the librosa (< 0.10) that made the tables
+ORACLE_REL_TOL: float = 0.02      #: fraction of 1, accepted relative error against Kaggle's table
+ORACLE_ABS_TOL: float = 1e-4      #: accepted absolute error for the near-zero HPSS signal means
+
 # --- models ---------------------------------------------------------------
 LSTM_UNITS: int = 128             #: width of the LSTM deep feature
 DEFAULT_SEED: int = 42
