@@ -1,0 +1,277 @@
+"""Command line: extract, train, evaluate, predict, download, info (with progress bars)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import config
+from .constants import DEFAULT_SEED, GENRES
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+MODEL_CHOICES = ("svm", "knn", "lstm", "bilstm", "cnn1d", "cnn2d", "descriptor_svm",
+                 "descriptor_knn")
+FEATURE_CHOICES = ("zcr", "mfcc", "mfcc_seq", "logmel", "descriptors")
+DEFAULT_FEATURE = {"svm": "mfcc", "knn": "mfcc", "lstm": "mfcc", "bilstm": "mfcc",
+                   "cnn1d": "mfcc_seq", "cnn2d": "logmel", "descriptor_svm": "descriptors",
+                   "descriptor_knn": "descriptors"}
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Exception types that mean bad input: printed as one clear line, exit code 1."""
+    from .audio import AudioError
+    from .data import DatasetError
+    from .persistence import ModelFileError
+    from .splits import SplitError
+
+    errors: list[type[Exception]] = [AudioError, DatasetError, ModelFileError, SplitError,
+                                     FileNotFoundError]
+    try:
+        from .kaggle_table import TableError
+        errors.append(TableError)
+    except ImportError:
+        pass
+    try:
+        from .download import DownloadError
+        errors.append(DownloadError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _print_source(source) -> None:
+    """One line saying which data is in use (synthetic sets always say so)."""
+    print(f"data: {source.label} ({len(source.tracks)} tracks)")
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print the data source, folders, models and library versions."""
+    from . import persistence
+    from .dataset import active_source
+
+    source = active_source(args.data)
+    _print_source(source)
+    counts = {g: sum(t.genre == g for t in source.tracks) for g in GENRES}
+    print("tracks per genre: " + ", ".join(f"{g} {n}" for g, n in counts.items()))
+    print(f"runs folder: {config.runs_dir()}\ncache folder: {config.cache_dir()}")
+    print(f"split lists: {config.splits_path() or 'not set (GENRELAB_SPLITS)'}")
+    print("models:")
+    for run in persistence.iter_runs():
+        where = "shipped" if run.shipped else "your run"
+        if run.card:
+            print(f"  {run.path.name}  [{where}]  {run.card.get('name', run.card['model'])}")
+        else:
+            print(f"  {run.path.name}  [{where}]  unusable: {run.error}")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in persistence.library_versions().items()))
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Extract (and cache) the study's features for every track of the data source."""
+    from . import features
+    from .dataset import active_source
+
+    source = active_source(args.data)
+    _print_source(source)
+    kinds = args.kinds or list(features.FEATURE_KINDS)
+    feature_set = features.extract_tracks(list(source.tracks), kinds=kinds, n_jobs=args.jobs,
+                                          progress=not args.quiet,
+                                          filter_noise=not args.no_filter)
+    print(feature_set.summary())
+    return EXIT_OK
+
+
+def _train_table(args: argparse.Namespace) -> int:
+    """Train a whole-clip descriptor model from a Kaggle feature table."""
+    from . import persistence, table_models
+
+    if not args.table:
+        print("error: descriptor models train from Kaggle's table: give --table "
+              "features_30_sec.csv", file=sys.stderr)
+        return EXIT_USAGE
+    kind = args.model.split("_", 1)[1]
+    run = table_models.train_table_model(args.table, kind, args.splits, args.seed, args.out)
+    _print_card(persistence.load_card(run))
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train one model of the study and save it as a run folder."""
+    if args.model.startswith("descriptor_"):
+        return _train_table(args)
+    from . import persistence, training
+
+    cfg = training.TrainConfig(
+        model=args.model, feature=args.feature or DEFAULT_FEATURE[args.model],
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        protocol="artist-filtered" if args.splits else "random-track",
+        splits_path=str(args.splits) if args.splits else None, seed=args.seed,
+        data_path=str(args.data) if args.data else None,
+        augment={"pitch_shift": not args.no_augment, "white_noise": not args.no_augment,
+                 "slicing": not args.no_augment})
+    run = training.run_training(cfg, callbacks=[training.ProgressBar()] if not args.quiet else [],
+                                output_root=args.out)
+    _print_card(persistence.load_card(run))
+    return EXIT_OK
+
+
+def _fmt(value: float | None) -> str:
+    """A fraction as a percentage with one decimal, or n/a."""
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def _print_card(card: dict) -> None:
+    """Print a run's metrics with protocol, seed and n beside every number."""
+    print(f"run: {card['path']}")
+    print(f"model: {card.get('name', card['model'])}")
+    print(f"data: {card.get('data', {}).get('source', '?')}"
+          + (" (synthetic)" if card.get("data", {}).get("synthetic") else ""))
+    label = card["protocol"].get("label", card["protocol"].get("protocol", "?"))
+    for head, sides in card["metrics"].items():
+        for side, m in sides.items():
+            if not isinstance(m, dict):
+                continue
+            proto = card["metrics"][head].get("random_protocol", label) if side.startswith(
+                "random") else label
+            print(f"  {head:8s} {side:12s} segment acc {_fmt(m['segment_accuracy'])} "
+                  f"(n={m['n_segments']})  track acc {_fmt(m['track_accuracy'])} "
+                  f"(n={m['n_tracks']})  macro-F1 {m['macro_f1']:.3f}  [{proto}]")
+
+
+def _resolve_run(name: str) -> Path:
+    """A run folder by path or by name inside the runs folder or models/."""
+    from .constants import MODELS_DIR
+
+    for candidate in (Path(name), config.runs_dir() / name, MODELS_DIR / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no run folder named {name!r} in {config.runs_dir()} or models/")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Check a saved run (files and checksums) and print its test metrics."""
+    from . import persistence
+
+    card = persistence.load_card(_resolve_run(args.run))
+    if args.json:
+        print(json.dumps(card["metrics"], indent=2))
+    else:
+        _print_card(card)
+    return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Print genre probabilities of a clip from every available model (or one)."""
+    from . import prediction
+
+    models = prediction.available_models()
+    if args.model:
+        models = [m for m in models if args.model in (m.run_dir.name, str(m.run_dir))]
+        if not models:
+            raise FileNotFoundError(f"no available model named {args.model!r}")
+    if not models:
+        print("error: no trained model available (train one with `python -m core train`)",
+              file=sys.stderr)
+        return EXIT_ERROR
+    result = prediction.predict_clip(Path(args.file), models=models if args.all else models[:1])
+    print(f"clip: {args.file} ({result.duration_s:.1f} s, {len(result.segment_starts_s)} segments)")
+    for res in result.results:
+        order = res.clip_proba.argsort()[::-1]
+        print(f"{res.label}: {GENRES[order[0]]}")
+        for i in order[: args.top]:
+            bar = "#" * int(round(30 * res.clip_proba[i]))
+            print(f"  {GENRES[i]:10s} {100 * res.clip_proba[i]:5.1f} %  {bar}")
+    return EXIT_OK
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    """Download GTZAN (and the split lists), verify checksums and unpack safely."""
+    from . import download
+
+    target = Path(args.target).expanduser()
+    if not args.splits_only:
+        root = download.download_gtzan(target / "gtzan", url=args.url, sha256=args.sha256,
+                                       progress=not args.quiet)
+        print(f"GTZAN ready at {root}")
+        config.save_setting("data_path", str(root))
+    lists = download.download_splits(target / "splits", progress=not args.quiet)
+    config.save_setting("splits_path", str(lists))
+    print(f"split lists ready at {lists}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per task."""
+    parser = argparse.ArgumentParser(prog="python -m core", description=(
+        "GenreLab headless: music-genre features, models and evaluation on GTZAN "
+        "(the built-in synthetic demo set when no GTZAN folder is set)."))
+    sub = parser.add_subparsers(dest="command", required=True)
+    data_help = "GTZAN folder (either layout); default: $GENRELAB_DATA, setting, or the demo set"
+
+    p = sub.add_parser("info", help="data source, folders, models, versions")
+    p.add_argument("--data", type=Path, help=data_help)
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("extract", help="extract and cache the study's features")
+    p.add_argument("--data", type=Path, help=data_help)
+    p.add_argument("--kinds", nargs="+", choices=("zcr", "mfcc_stats", "logmel", "mfcc_seq",
+                                                  "extras"), help="feature kinds (default all)")
+    p.add_argument("--jobs", type=int, default=-1, help="worker processes (default all cores)")
+    p.add_argument("--no-filter", action="store_true", help="switch the noise high-pass off")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("train", help="train a model of the study")
+    p.add_argument("--model", required=True, choices=MODEL_CHOICES)
+    p.add_argument("--feature", choices=FEATURE_CHOICES, help="input feature (default per model)")
+    p.add_argument("--data", type=Path, help=data_help)
+    p.add_argument("--table", type=Path, help="Kaggle features_30_sec.csv (descriptor models)")
+    p.add_argument("--splits", type=Path, help="folder of the artist-filtered split lists "
+                                                "(default: random track split)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--no-augment", action="store_true", help="2D-CNN without augmentation")
+    p.add_argument("--out", type=Path, help="where to save the run (default: runs folder)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="check a saved run and print its metrics")
+    p.add_argument("run", help="run folder, or its name in the runs folder or models/")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="genre probabilities of an audio file")
+    p.add_argument("file", help="audio file (wav, au, mp3, ogg, flac), at least 3 s")
+    p.add_argument("--model", help="run folder name (default: the best available model)")
+    p.add_argument("--all", action="store_true", help="every available model")
+    p.add_argument("--top", type=int, default=10, help="genres to print per model")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("download", help="download GTZAN and the split lists (internet needed)")
+    p.add_argument("--target", default=str(Path.home() / "genrelab-data"), help="folder")
+    p.add_argument("--url", help="archive URL (default from settings)")
+    p.add_argument("--sha256", help="archive SHA-256 (default from settings)")
+    p.add_argument("--splits-only", action="store_true", help="only the split lists")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 bad input/error, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return handler(args)
+    except _user_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
