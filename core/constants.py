@@ -31,7 +31,13 @@ ZCR_STEPS: int = 30               #: ZCR time steps per 3-s segment (30x1 featur
 ZCR_FRAME: int = SEGMENT_SAMPLES // ZCR_STEPS  #: 2205 samples = 100 ms, one ZCR step
 CNN1D_SECONDS: float = 15.0       #: s, the 1D-CNN sees the first 15 s of a clip
 CNN1D_FRAMES: int = 646           #: STFT frames in 15 s (1 + 15*22050 // 512)
+CNN1D_SAMPLES: int = int(CNN1D_SECONDS * SAMPLE_RATE)  #: 330750 samples in those 15 s
 SEGMENT_FRAMES: int = 1 + SEGMENT_SAMPLES // HOP_LENGTH  #: 130 STFT frames per 3-s segment
+ZCR_THRESHOLD: float = 1e-10      #: amplitude at or below which a sample counts as 0 in the ZCR
+DB_AMIN: float = 1e-10            #: power floor before converting to dB (librosa's amin)
+DB_TOP_DB: float = 80.0           #: dB, log-mel floor below the max of each segment / 15-s block
+N_CHROMA: int = 12                #: chroma bins (pitch classes)
+CHROMA_TUNING: float = 0.0        #: fraction of a chroma bin; fixed tuning (not estimated per clip)
 
 # --- Kaggle's whole-clip descriptors (features_30_sec.csv / features_3_sec.csv) -------
 KAGGLE_N_MFCC: int = 20           #: MFCCs in Kaggle's feature tables (librosa's default)
