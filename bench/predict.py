@@ -1,0 +1,139 @@
+"""Prediction latency per available model: cold (fresh process) and warm (median of 5), in ms.
+
+Usage: python bench/predict.py [--clip PATH] [--runs DIR] [--epochs N]
+
+Cold = the first predict_clip call in a fresh Python process, counting the imports of core and
+of whatever the model needs (TensorFlow for Keras models), the model load and the scoring.
+Warm = the median of the 5 following calls in that process. The clip is given as upload bytes
+(decoding is part of every call). Without --clip a 30-s synthetic demo clip is used. When no
+LSTM+SVM model is available, a small one is trained on the demo set into a temporary runs folder
+(or --runs) with core.training.run_training. The last line is `warm_ms: N` for LSTM+SVM.
+"""
+
+from __future__ import annotations
+
+import time
+
+_T0 = time.perf_counter()  # before any heavy import: the child's cold time starts here
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+WARM_CALLS = 5
+
+
+def measure_one(run_dir: str, head: str, clip: Path) -> dict:
+    """Cold and warm latency (ms) of one model in this (fresh) process."""
+    from core import prediction
+
+    data = clip.read_bytes()
+    entries = [e for e in prediction.available_models() if str(e.path) == run_dir]
+    if not entries:
+        raise SystemExit(f"{run_dir} is not an available model")
+    entry = entries[0] if entries[0].head == head else entries[0].with_head(head)
+    out = prediction.predict_clip(data, [entry])
+    cold = (time.perf_counter() - _T0) * 1e3
+    if out.failed:
+        raise SystemExit(f"{entry.label} failed: {out.failed[0][1]}")
+    warm = []
+    for _ in range(WARM_CALLS):
+        began = time.perf_counter()
+        prediction.predict_clip(data, [entry])
+        warm.append((time.perf_counter() - began) * 1e3)
+    return {"label": entry.label, "model": entry.model, "head": entry.head, "cold_ms": cold,
+            "warm_ms": statistics.median(warm), "genre": out.results[0].genre,
+            "segments": len(out.segment_starts_s)}
+
+
+def demo_clip(folder: Path) -> Path:
+    """A 30-s synthetic rock clip written as WAV in folder."""
+    import soundfile as sf
+
+    from core.constants import SAMPLE_RATE
+    from core.demo import synth_clip
+
+    path = folder / "demo-rock-30s.wav"
+    sf.write(path, synth_clip("rock", 0, seconds=30.0), SAMPLE_RATE, subtype="PCM_16")
+    return path
+
+
+def is_lstm_svm(entry) -> bool:
+    """True for an LSTM run whose SVM head is available."""
+    return entry.model == "lstm" and "svm" in entry.heads
+
+
+def train_lstm_svm(epochs: int) -> None:
+    """Train a small LSTM(+SVM/KNN heads) run on MFCC statistics of the active data source."""
+    from core.training import TrainConfig, run_training
+
+    # valid_size 0.15: 12 of the demo set's 80 tracks, at least one per genre for stratifying
+    config = TrainConfig(model="lstm", feature="mfcc", epochs=epochs, valid_size=0.15,
+                         name="LSTM+SVM on MFCC (bench)")
+    began = time.perf_counter()
+    run = run_training(config)
+    print(f"trained {run.name} in {time.perf_counter() - began:.0f} s", flush=True)
+
+
+def main() -> None:
+    """Measure every available model in its own process and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", type=Path, help="audio file to predict (default: 30-s demo clip)")
+    parser.add_argument("--runs", type=Path, help="runs folder (default: GENRELAB_RUNS or a temp one "
+                        "when no LSTM+SVM exists)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs of the LSTM trained if needed")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--head", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print("RESULT " + json.dumps(measure_one(args.one, args.head, args.clip)))
+        return
+
+    from core import prediction
+
+    work = Path(tempfile.mkdtemp(prefix="genrelab-bench-"))
+    if args.runs:
+        os.environ["GENRELAB_RUNS"] = str(args.runs.resolve())
+    clip = args.clip.resolve() if args.clip else demo_clip(work)
+    entries = prediction.available_models()
+    if not any(is_lstm_svm(e) for e in entries):
+        if not args.runs:
+            os.environ["GENRELAB_RUNS"] = str(work / "runs")
+        print(f"no LSTM+SVM model available: training one into {os.environ['GENRELAB_RUNS']}",
+              flush=True)
+        train_lstm_svm(args.epochs)
+        entries = prediction.available_models()
+    for path, reason in entries.damaged:
+        print(f"skipped damaged run {path}: {reason}")
+    jobs = [(str(e.path), e.head) for e in entries]
+    jobs += [(str(e.path), "svm") for e in entries if is_lstm_svm(e) and e.head != "svm"]
+    print(f"clip: {clip}")
+    print(f"{'model':72s} {'cold ms':>9s} {'warm ms':>9s}  genre")
+    lstm_svm_warm = None
+    for run_dir, head in jobs:
+        done = subprocess.run([sys.executable, __file__, "--one", run_dir, "--head", head,
+                               "--clip", str(clip)], capture_output=True, text=True,
+                              env=dict(os.environ))
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+        if done.returncode != 0 or not lines:
+            print(f"{run_dir} ({head}): failed\n{done.stderr[-2000:]}")
+            continue
+        r = json.loads(lines[-1][len("RESULT "):])
+        print(f"{r['label'][:72]:72s} {r['cold_ms']:9.0f} {r['warm_ms']:9.1f}  {r['genre']}",
+              flush=True)
+        if r["model"] == "lstm" and r["head"] == "svm" and lstm_svm_warm is None:
+            lstm_svm_warm = r["warm_ms"]
+    if lstm_svm_warm is None:
+        raise SystemExit("no LSTM+SVM measurement")
+    print(f"warm_ms: {lstm_svm_warm:.0f}")
+
+
+if __name__ == "__main__":
+    main()

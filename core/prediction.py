@@ -1,0 +1,583 @@
+"""Predict the genre of one clip with every available model (user runs and shipped models).
+
+A clip (upload bytes, a file path, or a float32 array at 22050 Hz) is decoded once. Segment
+models (SVM/KNN, LSTM/BiLSTM + head, 2D-CNN) see the study's pre-processed clip cut into 3-s
+segments; the 1D-CNN sees the MFCC matrix of consecutive 15-s windows; descriptor models see
+Kaggle's 57 descriptors of the raw decoded clip, per ~30-s window. Each feature kind is computed
+once per call and shared; loaded models are cached in-process (keyed by run folder and file
+mtimes). TensorFlow/Keras is imported only when a Keras model is actually used.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import persistence
+from .audio import AudioError, clean, decode, preprocess, resample
+from .constants import (
+    CLIP_SECONDS, GENRE_INDEX, GENRES, MAX_UPLOAD_BYTES, SAMPLE_RATE, SEGMENT_SAMPLES,
+    SEGMENT_SECONDS, SILENCE_PEAK,
+)
+from .deep import DEEP_LAYER
+from .persistence import ModelFileError
+
+#: Name of the Keras layer whose output is the deep feature fed to the SVM/KNN heads.
+DEEP_FEATURE_LAYER = DEEP_LAYER
+KERAS_FILE = "model.keras"
+SOFTMAX_HEAD = "softmax"
+KERAS_MODELS: frozenset[str] = frozenset({"lstm", "bilstm", "cnn1d", "cnn2d"})
+SKLEARN_MODELS: frozenset[str] = frozenset({"svm", "knn", "descriptor_svm", "descriptor_knn"})
+MODEL_KINDS: frozenset[str] = KERAS_MODELS | SKLEARN_MODELS
+#: Display names of the model kinds and features (for labels when a card carries no name).
+MODEL_NAMES: dict[str, str] = {
+    "svm": "SVM", "knn": "KNN", "lstm": "LSTM", "bilstm": "BiLSTM", "cnn1d": "1D-CNN",
+    "cnn2d": "2D-CNN", "descriptor_svm": "SVM", "descriptor_knn": "KNN",
+}
+FEATURE_NAMES: dict[str, str] = {
+    "zcr": "ZCR", "mfcc": "MFCC", "mfcc_stats": "MFCC", "mfcc_seq": "MFCC", "logmel": "log-mel",
+    "descriptors": "Kaggle descriptors",
+}
+#: Length of one descriptor window and of one 1D-CNN window, in samples at 22050 Hz.
+DESCRIPTOR_WINDOW: int = int(CLIP_SECONDS * SAMPLE_RATE)
+CNN1D_WINDOW: int = int(15.0 * SAMPLE_RATE)
+#: Feature kinds this module computes itself (not by core.features.extract_clip).
+WHOLE_CLIP_KINDS: frozenset[str] = frozenset({"descriptors", "mfcc_seq_windows"})
+
+ProgressFn = Callable[[float, str], None]
+
+
+# --- entries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One usable trained model: its run folder, card, display label and the head used."""
+
+    path: Path
+    card: dict = field(compare=False, hash=False, repr=False)
+    label: str
+    head: str
+    shipped: bool
+
+    @property
+    def model(self) -> str:
+        """Model kind ("svm", "lstm", "cnn2d", "descriptor_svm", ...)."""
+        return str(self.card["model"])
+
+    @property
+    def feature(self) -> str:
+        """Feature name as written in the card ("zcr", "mfcc", "logmel", "descriptors", ...)."""
+        return str(self.card.get("feature") or _default_feature(self.model))
+
+    @property
+    def run_id(self) -> str:
+        """The run's id."""
+        return str(self.card["run_id"])
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        """Heads this run can predict with (keys of card["metrics"] whose files exist)."""
+        return tuple(h for h in self.card.get("metrics", {}) if _head_files(self.model, h)
+                     and all(f in self.card["files"] for f in _head_files(self.model, h)))
+
+    @property
+    def uses_keras(self) -> bool:
+        """True when predicting with this entry needs TensorFlow/Keras."""
+        return self.model in KERAS_MODELS
+
+    @property
+    def filter_noise(self) -> bool:
+        """Whether the run was trained on high-passed clips (the study's default: yes)."""
+        for part in (self.card.get("config") or {}, self.card.get("data") or {}):
+            if "filter_noise" in part:
+                return bool(part["filter_noise"])
+        return True
+
+    def with_head(self, head: str) -> "ModelEntry":
+        """The same run predicting with another head ("softmax", "svm" or "knn")."""
+        if head not in self.heads:
+            raise ValueError(f"{self.label}: no head {head!r}; available: {list(self.heads)}")
+        return replace(self, head=head, label=_label(self.card, head, self.shipped))
+
+
+class ModelList(list):
+    """A list of ModelEntry with `damaged`: (run folder, reason) of runs that were skipped."""
+
+    def __init__(self, entries: Sequence[ModelEntry] = (),
+                 damaged: Sequence[tuple[Path, str]] = ()):
+        super().__init__(entries)
+        self.damaged: list[tuple[Path, str]] = list(damaged)
+
+
+def _default_feature(model: str) -> str:
+    """The feature a model kind uses when its card does not say."""
+    return {"cnn1d": "mfcc_seq", "cnn2d": "logmel", "descriptor_svm": "descriptors",
+            "descriptor_knn": "descriptors"}.get(model, "mfcc")
+
+
+def _default_head(model: str) -> str:
+    """The head a model kind predicts with when its card names no primary."""
+    return {"svm": "svm", "knn": "knn", "descriptor_svm": "svm", "descriptor_knn": "knn",
+            "lstm": "svm", "bilstm": "svm"}.get(model, SOFTMAX_HEAD)
+
+
+def _head_files(model: str, head: str) -> tuple[str, ...]:
+    """Files of a run needed to predict with one head (empty when the pair is not valid)."""
+    if model in ("svm", "descriptor_svm"):
+        return ("svm.skops",) if head == "svm" else ()
+    if model in ("knn", "descriptor_knn"):
+        return ("knn.skops",) if head == "knn" else ()
+    if model in ("lstm", "bilstm"):
+        if head in ("svm", "knn"):
+            return (KERAS_FILE, f"{head}.skops")
+        return (KERAS_FILE,) if head == SOFTMAX_HEAD else ()
+    if model in ("cnn1d", "cnn2d"):
+        return (KERAS_FILE,) if head == SOFTMAX_HEAD else ()
+    return ()
+
+
+def model_title(model: str, feature: str, head: str) -> str:
+    """Short name of a model with its head and feature, e.g. "LSTM+SVM on MFCC"."""
+    name = MODEL_NAMES.get(model, model)
+    if model in ("lstm", "bilstm"):
+        name += f"+{head.upper()}" if head != SOFTMAX_HEAD else " (softmax)"
+    return f"{name} on {FEATURE_NAMES.get(feature, feature)}"
+
+
+def _label(card: dict, head: str, shipped: bool) -> str:
+    """Display label: "<name> — your run YYYY-MM-DD" or "<name> (shipped)"."""
+    primary = card.get("primary") or _default_head(card["model"])
+    name = card.get("name") if head == primary and card.get("name") else model_title(
+        card["model"], card.get("feature") or _default_feature(card["model"]), head)
+    if shipped:
+        return f"{name} (shipped)"
+    return f"{name} — your run {str(card.get('created', ''))[:10] or card['run_id']}"
+
+
+def _entry(info: persistence.RunInfo) -> ModelEntry:
+    """A ModelEntry from a run found on disk; ModelFileError when the run cannot be used."""
+    card = persistence.load_card(info.path, verify=True)
+    model = card.get("model")
+    if model not in MODEL_KINDS:
+        raise ModelFileError(f"{info.path.name}: unknown model kind {model!r}")
+    head = card.get("primary") or _default_head(model)
+    files = _head_files(model, head)
+    if not files:
+        raise ModelFileError(f"{info.path.name}: head {head!r} does not fit model {model!r}")
+    missing = [f for f in files if f not in card["files"]]
+    if missing:
+        raise ModelFileError(f"{info.path.name}: card lists no {', '.join(missing)}")
+    return ModelEntry(info.path, card, _label(card, head, info.shipped), head, info.shipped)
+
+
+def available_models() -> ModelList:
+    """Usable models: user runs first (newest first), then shipped ones; damaged runs in .damaged.
+
+    Cards and file checksums are verified; only run folders inside models/ or the runs folder
+    are read. Each entry predicts with its card's primary head (see ModelEntry.with_head).
+    """
+    entries: list[ModelEntry] = []
+    damaged: list[tuple[Path, str]] = []
+    for info in persistence.iter_runs():
+        if info.error is not None:
+            damaged.append((info.path, info.error))
+            continue
+        key = (str(info.path), info.shipped, _run_mtime(info.path))
+        try:
+            entry = _ENTRY_CACHE.get(key) or _entry(info)
+        except ModelFileError as exc:
+            damaged.append((info.path, str(exc)))
+            continue
+        _ENTRY_CACHE[key] = entry
+        entries.append(entry)
+    return ModelList(entries, damaged)
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelResult:
+    """One model's verdict on a clip: class probabilities (GENRES order) and the genre."""
+
+    label: str
+    run_id: str
+    head: str
+    model: str
+    clip_proba: np.ndarray                    #: (10,), sums to 1
+    segment_proba: np.ndarray | None          #: (n_seg, 10) for segment models, else None
+    genre: str
+    elapsed_ms: float                         #: model time (load if cold + scoring), ms
+    segment_starts_s: np.ndarray | None = None  #: s, start of each scored segment
+    windows: int = 1                          #: windows averaged by whole-clip models
+
+
+@dataclass
+class ClipPrediction:
+    """Every model's verdict on one clip, with the clip's segmentation."""
+
+    duration_s: float                         #: s, length of the decoded clip
+    segment_starts_s: np.ndarray              #: s from the start of the sound (leading silence trimmed)
+    results: list[ModelResult]
+    failed: list[tuple[str, str]] = field(default_factory=list)  #: (model label, reason)
+    logmel: np.ndarray | None = None          #: (n_seg, 128, 130) dB, when a 2D-CNN was used
+
+
+# --- model loading (cached) -------------------------------------------------------------------
+
+
+_ENTRY_CACHE: dict[tuple[str, bool, float], ModelEntry] = {}
+_MODEL_CACHE: dict[tuple[str, str, float], Any] = {}
+
+
+def _run_mtime(run_dir: Path) -> float:
+    """Latest mtime (s) of the run folder's files; changes when the run is rewritten."""
+    try:
+        return max([p.stat().st_mtime for p in Path(run_dir).iterdir() if p.is_file()] or [0.0])
+    except OSError:
+        return 0.0
+
+
+def _cached(entry: ModelEntry, name: str, loader: Callable[[], Any]) -> Any:
+    """The object loaded from one file of a run, from the in-process cache when still fresh."""
+    key = (str(entry.path), name, _run_mtime(entry.path))
+    if key not in _MODEL_CACHE:
+        card = persistence.load_card(entry.path, verify=False)
+        file = persistence.check_allowed(entry.path / name)
+        if card["files"].get(name) != persistence.sha256_file(file):
+            raise ModelFileError(f"{entry.path.name}: {name} is damaged (checksum differs)")
+        for old in [k for k in _MODEL_CACHE if k[:2] == key[:2]]:
+            del _MODEL_CACHE[old]
+        _MODEL_CACHE[key] = loader()
+    return _MODEL_CACHE[key]
+
+
+class _KerasRunner:
+    """A loaded Keras model with compiled forward passes (full output and deep feature)."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.input_shape = tuple(model.input_shape[1:])
+        self._fns: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+
+    def _compile(self, output: str) -> Callable[[np.ndarray], np.ndarray]:
+        """A batch forward pass (training=False) to the model's output or the deep feature."""
+        import keras
+
+        net = self.model
+        if output == DEEP_FEATURE_LAYER:
+            try:
+                layer = self.model.get_layer(DEEP_FEATURE_LAYER)
+            except ValueError as exc:
+                raise ModelFileError(f"the Keras model has no layer named {DEEP_FEATURE_LAYER!r} "
+                                     "(the deep feature the SVM/KNN heads were trained on)") from exc
+            net = keras.Model(inputs=self.model.input, outputs=layer.output)
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            spec = tf.TensorSpec((None,) + self.input_shape, tf.float32)
+            graph = tf.function(lambda x: net(x, training=False), input_signature=[spec])
+            return lambda x: graph(tf.constant(x)).numpy()
+        return lambda x: keras.ops.convert_to_numpy(net(x, training=False))
+
+    def __call__(self, x: np.ndarray, output: str = "output") -> np.ndarray:
+        """Forward pass of a whole batch x (n, ...) reshaped to the model's input; float array."""
+        x = np.asarray(x, dtype=np.float32)
+        per_item = int(np.prod(x.shape[1:]))
+        known = int(np.prod([d for d in self.input_shape if d is not None]))
+        unknown = sum(d is None for d in self.input_shape)
+        if unknown > 1 or (unknown == 0 and known != per_item) or per_item % known:
+            raise ModelFileError(f"the Keras model expects inputs of shape {self.input_shape}, "
+                                 f"the feature gives {tuple(x.shape[1:])}")
+        x = x.reshape((x.shape[0],) + tuple(-1 if d is None else d for d in self.input_shape))
+        if output not in self._fns:
+            self._fns[output] = self._compile(output)
+        return np.asarray(self._fns[output](x), dtype=np.float64)
+
+
+def _load_keras(entry: ModelEntry) -> _KerasRunner:
+    """The run's model.keras, loaded in safe mode (no arbitrary code), cached."""
+
+    def load() -> _KerasRunner:
+        from .deep import load_model
+
+        return _KerasRunner(load_model(entry.path / KERAS_FILE))
+
+    return _cached(entry, KERAS_FILE, load)
+
+
+def _load_head(entry: ModelEntry, head: str) -> Any:
+    """The run's scikit-learn head (svm.skops / knn.skops), loaded with skops, cached."""
+    name = f"{head}.skops"
+    return _cached(entry, name, lambda: persistence.load_sklearn(entry.path, name))
+
+
+# --- probabilities -----------------------------------------------------------------------------
+
+
+def _sklearn_proba(estimator: Any, X: np.ndarray) -> np.ndarray:
+    """predict_proba mapped onto the 10 GENRES columns: (n, 10), rows sum to 1."""
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    expected = getattr(estimator, "n_features_in_", X.shape[1])
+    if expected != X.shape[1]:
+        raise ModelFileError(f"the classifier expects {expected} features, the clip gives "
+                             f"{X.shape[1]}")
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    out = np.zeros((len(X), len(GENRES)))
+    for column, cls in enumerate(estimator.classes_):
+        index = int(cls) if isinstance(cls, (int, np.integer)) else GENRE_INDEX.get(str(cls))
+        if index is None or not 0 <= index < len(GENRES):
+            raise ModelFileError(f"the classifier has a class {cls!r} that is not a GTZAN genre")
+        out[:, index] += proba[:, column]
+    return _normalised(out)
+
+
+def _normalised(proba: np.ndarray) -> np.ndarray:
+    """Rows divided by their sums (removes float drift); ModelFileError for non-probabilities."""
+    if proba.ndim != 2 or proba.shape[1] != len(GENRES):
+        raise ModelFileError(f"the model outputs shape {proba.shape}, expected (n, {len(GENRES)})")
+    sums = proba.sum(axis=1, keepdims=True)
+    if np.any(proba < -1e-6) or not np.all(np.isfinite(proba)) or np.any(np.abs(sums - 1) > 1e-3):
+        raise ModelFileError("the model's outputs are not class probabilities "
+                             "(expected a softmax output of 10 values summing to 1)")
+    return np.clip(proba, 0.0, None) / np.clip(proba, 0.0, None).sum(axis=1, keepdims=True)
+
+
+# --- clip features -------------------------------------------------------------------------------
+
+
+def _segment_kind(entry: ModelEntry) -> str:
+    """The core.features kind (or this module's whole-clip kind) a model consumes."""
+    if entry.model == "cnn2d":
+        return "logmel"
+    if entry.model == "cnn1d":
+        return "mfcc_seq_windows"
+    if entry.model.startswith("descriptor_"):
+        return "descriptors"
+    feature = entry.feature
+    if feature in ("mfcc", "mfcc_stats"):
+        return "mfcc_stats"
+    if feature == "zcr":
+        return "zcr"
+    raise ModelFileError(f"{entry.label}: unknown feature {feature!r} for model {entry.model!r}")
+
+
+def descriptor_windows(n_samples: int) -> list[tuple[int, int]]:
+    """Sample ranges of the ~30-s descriptor windows: round(len / 30 s) near-equal parts (>= 1).
+
+    A clip shorter than 45 s is one window (used as is); longer clips are split evenly, so
+    every window lasts 20..45 s and no audio is dropped.
+    """
+    n = max(1, int(round(n_samples / DESCRIPTOR_WINDOW)))
+    edges = np.linspace(0, n_samples, n + 1).astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def cnn1d_windows(n_samples: int) -> list[tuple[int, int]]:
+    """Sample ranges of consecutive whole 15-s windows; a clip under 30 s gives one window.
+
+    A window shorter than 15 s (clips of 3..15 s) is zero-padded by features.extract_clip.
+    """
+    n = max(1, n_samples // CNN1D_WINDOW)
+    return [(k * CNN1D_WINDOW, min((k + 1) * CNN1D_WINDOW, n_samples)) for k in range(n)]
+
+
+class _ClipFeatures:
+    """Features of one clip, each kind computed at most once and shared by the models."""
+
+    def __init__(self, raw: np.ndarray):
+        self.raw = raw
+        self._clips: dict[bool, np.ndarray] = {}
+        self._features: dict[tuple[str, bool], np.ndarray] = {}
+
+    def clip(self, filter_noise: bool = True) -> np.ndarray:
+        """The study's pre-processed clip (high-pass if filter_noise, trim, peak-normalise)."""
+        if filter_noise not in self._clips:
+            self._clips[filter_noise] = preprocess(self.raw, filter_noise=filter_noise)
+        return self._clips[filter_noise]
+
+    def get(self, kind: str, filter_noise: bool = True) -> np.ndarray:
+        """One kind: per-segment array, (windows, 646, 30) for mfcc_seq_windows, (windows, 57)."""
+        key = (kind, filter_noise if kind != "descriptors" else True)
+        if key not in self._features:
+            self._features[key] = self._compute(kind, filter_noise)
+        return self._features[key]
+
+    def _compute(self, kind: str, filter_noise: bool) -> np.ndarray:
+        """Compute one kind of feature for this clip."""
+        if kind == "descriptors":
+            from .descriptors import clip_descriptors
+
+            return np.stack([clip_descriptors(self.raw[a:b])
+                             for a, b in descriptor_windows(self.raw.size)])
+        from .features import extract_clip
+
+        y = self.clip(filter_noise)
+        if kind == "mfcc_seq_windows":
+            return np.stack([extract_clip(y[a:b], ["mfcc_seq"])["mfcc_seq"]
+                             for a, b in cnn1d_windows(y.size)])
+        return extract_clip(y, [kind])[kind]
+
+
+def _descriptor_columns(entry: ModelEntry) -> list[int]:
+    """Indices, in descriptors.DESCRIPTOR_COLUMNS, of the columns a descriptor model was fitted on.
+
+    The card's "columns" (names, in the model's order) when given, else all 57 in table order.
+    """
+    from .descriptors import DESCRIPTOR_COLUMNS
+
+    names = entry.card.get("columns") or list(DESCRIPTOR_COLUMNS)
+    unknown = [n for n in names if n not in DESCRIPTOR_COLUMNS]
+    if unknown:
+        raise ModelFileError(f"{entry.label}: card names unknown descriptor columns {unknown[:5]}")
+    return [DESCRIPTOR_COLUMNS.index(n) for n in names]
+
+
+def _score(entry: ModelEntry, feats: _ClipFeatures) -> tuple[np.ndarray, bool]:
+    """Probabilities (n, 10) of one model on its inputs, and whether they are per 3-s segment."""
+    kind = _segment_kind(entry)
+    x = feats.get(kind, entry.filter_noise)
+    if kind == "descriptors":
+        x = x[:, _descriptor_columns(entry)]
+    per_segment = kind not in WHOLE_CLIP_KINDS
+    if entry.model in SKLEARN_MODELS:
+        return _sklearn_proba(_load_head(entry, entry.head), x), per_segment
+    runner = _load_keras(entry)
+    if entry.head == SOFTMAX_HEAD:
+        return _normalised(runner(x)), per_segment
+    deep = runner(x, DEEP_FEATURE_LAYER)
+    return _sklearn_proba(_load_head(entry, entry.head), deep.reshape(len(deep), -1)), per_segment
+
+
+# --- clip input ------------------------------------------------------------------------------
+
+
+def _decode_source(source: bytes | str | Path | np.ndarray, sr: int) -> np.ndarray:
+    """The clip as raw mono float32 at 22050 Hz; AudioError for unusable input."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise AudioError(f"the upload holds {len(data) / 2**20:.1f} MiB; at most "
+                             f"{MAX_UPLOAD_BYTES / 2**20:.0f} MiB is accepted")
+        if not data:
+            raise AudioError("the upload is empty")
+        return decode(data, name="upload")
+    if isinstance(source, (str, Path)):
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise AudioError(f"{path}: no such audio file")
+        return decode(path, name=path.name)
+    if isinstance(source, np.ndarray):
+        y = source
+        if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
+            raise AudioError(f"audio samples must be real numbers; got dtype {y.dtype}")
+        if y.ndim == 2:  # (frames, channels) or (channels, frames)
+            y = y.mean(axis=1 if y.shape[1] <= 8 else 0)
+        if y.ndim != 1:
+            raise AudioError(f"audio must be a mono 1-D array (or 2-D with channels); "
+                             f"got shape {source.shape}")
+        if sr <= 0:
+            raise AudioError(f"the sample rate must be positive; got {sr}")
+        y = clean(np.ascontiguousarray(y, dtype=np.float32))
+        return resample(y, int(sr), SAMPLE_RATE) if sr != SAMPLE_RATE else y
+    raise TypeError(f"predict_clip takes bytes, a path or a numpy array, not {type(source).__name__}")
+
+
+def _check_usable(y: np.ndarray) -> None:
+    """AudioError when the decoded clip is shorter than one segment or silent."""
+    if y.size < SEGMENT_SAMPLES:
+        raise AudioError(f"the clip lasts {y.size / SAMPLE_RATE:.2f} s; at least "
+                         f"{SEGMENT_SECONDS:.0f} s is needed to cut one segment")
+    if float(np.max(np.abs(y))) < SILENCE_PEAK:
+        raise AudioError("the clip is silent (peak below -80 dBFS): there is nothing to classify")
+
+
+def predict_clip(source: bytes | str | Path | np.ndarray,
+                 models: Sequence[ModelEntry] | None = None,
+                 progress: ProgressFn | None = None, sr: int = SAMPLE_RATE) -> ClipPrediction:
+    """Class probabilities of a clip from each model (None = every available model).
+
+    source: upload bytes, an audio file path, or samples (sr Hz, resampled to 22050 Hz).
+    Segment models give per-3-s-segment probabilities and their mean as the clip's; whole-clip
+    models (descriptors, 1D-CNN) average their windows. AudioError when the clip is unusable
+    (undecodable, shorter than 3 s of sound, silent); a model that cannot be loaded or does
+    not fit its features (and, with models=None, a damaged run folder) is listed in `failed`
+    with the reason. progress(fraction in 0..1, message) is called before each model.
+    """
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "decoding the clip")
+    raw = _decode_source(source, sr)
+    _check_usable(raw)
+    feats = _ClipFeatures(raw)
+    n_seg = feats.clip(True).size // SEGMENT_SAMPLES
+    starts = np.arange(n_seg) * SEGMENT_SECONDS
+    failed: list[tuple[str, str]] = []
+    if models is None:
+        listed = available_models()
+        failed += [(path.name, reason) for path, reason in listed.damaged]
+        entries = list(listed)
+    else:
+        entries = list(models)
+    results: list[ModelResult] = []
+    for i, entry in enumerate(entries):
+        report(i / max(len(entries), 1), f"scoring with {entry.label}")
+        began = time.perf_counter()
+        try:
+            proba, per_segment = _score(entry, feats)
+        except ModelFileError as exc:
+            failed.append((entry.label, str(exc)))
+            continue
+        elapsed = (time.perf_counter() - began) * 1e3
+        clip_proba = proba.mean(axis=0)
+        results.append(ModelResult(
+            label=entry.label, run_id=entry.run_id, head=entry.head, model=entry.model,
+            clip_proba=clip_proba, segment_proba=proba if per_segment else None,
+            genre=GENRES[int(np.argmax(clip_proba))], elapsed_ms=elapsed,
+            segment_starts_s=np.arange(len(proba)) * SEGMENT_SECONDS if per_segment else None,
+            windows=1 if per_segment else len(proba)))
+    report(1.0, "done")
+    logmel = next((a for (k, f), a in feats._features.items() if k == "logmel" and f), None)
+    return ClipPrediction(raw.size / SAMPLE_RATE, starts, results, failed, logmel)
+
+
+# --- the 2D-CNN "why" overlay ------------------------------------------------------------------
+
+
+def occlusion_map(entry: ModelEntry, logmel_segment: np.ndarray, genre_index: int,
+                  patch: tuple[int, int] = (16, 13)) -> np.ndarray:
+    """Drop in the genre's probability when each (mel bins x frames) patch is set to the mean.
+
+    logmel_segment: (128, 130) dB of one segment. Returns an array of the same shape in which
+    every cell holds its patch's drop (probability, -1..1; positive = the patch supported the
+    genre). All occluded copies go through the 2D-CNN in one batch.
+    """
+    if entry.model != "cnn2d" or entry.head != SOFTMAX_HEAD:
+        raise ValueError(f"occlusion maps need a 2D-CNN softmax model; {entry.label} is not one")
+    if not 0 <= int(genre_index) < len(GENRES):
+        raise ValueError(f"genre_index must be in 0..{len(GENRES) - 1}; got {genre_index}")
+    image = np.asarray(logmel_segment, dtype=np.float32)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim != 2:
+        raise ValueError(f"logmel_segment must be (mel bins, frames); got shape {image.shape}")
+    ph, pw = int(patch[0]), int(patch[1])
+    if ph < 1 or pw < 1:
+        raise ValueError(f"patch sizes must be positive; got {patch}")
+    rows = range(0, image.shape[0], ph)
+    cols = range(0, image.shape[1], pw)
+    fill = float(image.mean())
+    batch = np.repeat(image[None], 1 + len(rows) * len(cols), axis=0)
+    boxes = [(r, c) for r in rows for c in cols]
+    for k, (r, c) in enumerate(boxes, start=1):
+        batch[k, r:r + ph, c:c + pw] = fill
+    proba = _normalised(_load_keras(entry)(batch))[:, int(genre_index)]
+    out = np.zeros(image.shape, dtype=np.float64)
+    for k, (r, c) in enumerate(boxes, start=1):
+        out[r:r + ph, c:c + pw] = proba[0] - proba[k]
+    return out
