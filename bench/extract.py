@@ -15,9 +15,12 @@ The naive loop runs with BLAS limited to one thread (--naive-threads), as joblib
 core worker: one process on one core, and multi-threaded OpenBLAS on these tiny matrix products
 only adds contention (measured 10x slower on a busy 2-core machine).
 librosa/numba and the joblib worker pool are warmed up before timing, and every audio file is read
-once so the OS file cache is warm for both. Ends with `speedup: X.XX` (naive time / core cold time).
+once so the OS file cache is warm for both. The CPU time of both in one process (core with
+n_jobs=1) is printed too: unlike wall time it barely depends on other load. Each timing is the best of --repeat runs (each core
+cold run in a new empty cache folder), which damps noise from other work on a shared machine.
+Ends with `speedup: X.XX` (naive time / core cold time).
 
-Usage: python bench/extract.py [--data PATH] [--n N] [--n-jobs J] [--naive-threads T]
+Usage: python bench/extract.py [--data PATH] [--n N] [--n-jobs J] [--naive-threads T] [--repeat R]
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ def timed_extract(tracks: list[Track], kinds: tuple[str, ...], n_jobs: int,
     return time.perf_counter() - start, result
 
 
+def cpu_extract(tracks: list[Track], kinds: tuple[str, ...], cache: Path) -> float:
+    """CPU seconds of extract_tracks in this process (n_jobs=1), cold cache under cache."""
+    os.environ["GENRELAB_CACHE"] = str(cache)
+    start = time.process_time()
+    features.extract_tracks(tracks, kinds=kinds, n_jobs=1, progress=False)
+    return time.process_time() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the timings, the agreement and the speedup."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -86,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-jobs", type=int, default=-1, help="joblib processes for core")
     parser.add_argument("--naive-threads", type=int, default=1,
                         help="BLAS threads of the naive loop (0: library default)")
+    parser.add_argument("--repeat", type=int, default=3, help="best of R runs for each timing")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     tracks = list_tracks(args.data)
     if args.n is not None:
@@ -115,27 +129,35 @@ def main(argv: list[str] | None = None) -> int:
                       args.n_jobs, tmp_dir / "warmup")
 
         limit = args.naive_threads if args.naive_threads > 0 else None
-        with threadpool_limits(limits=limit):
-            start = time.perf_counter()
-            naive = naive_extract(tracks)
-            t_naive = time.perf_counter() - start
-
-        t_cold, cold = timed_extract(tracks, LIKE_FOR_LIKE, args.n_jobs, tmp_dir / "cold")
-        t_warm, warm = timed_extract(tracks, LIKE_FOR_LIKE, args.n_jobs, tmp_dir / "cold")
-        t_all, all_kinds = timed_extract(tracks, features.FEATURE_KINDS, args.n_jobs,
-                                         tmp_dir / "all")
+        t_naive = t_cold = t_warm = t_all = cpu_naive = cpu_core = float("inf")
+        for r in range(args.repeat):
+            with threadpool_limits(limits=limit):
+                start, cpu_start = time.perf_counter(), time.process_time()
+                naive = naive_extract(tracks)
+                t_naive = min(t_naive, time.perf_counter() - start)
+                cpu_naive = min(cpu_naive, time.process_time() - cpu_start)
+                cpu_core = min(cpu_core, cpu_extract(tracks, LIKE_FOR_LIKE, tmp_dir / f"cpu{r}"))
+            cache = tmp_dir / f"cold{r}"
+            elapsed, cold = timed_extract(tracks, LIKE_FOR_LIKE, args.n_jobs, cache)
+            t_cold = min(t_cold, elapsed)
+            elapsed, warm = timed_extract(tracks, LIKE_FOR_LIKE, args.n_jobs, cache)
+            t_warm = min(t_warm, elapsed)
+            elapsed, _ = timed_extract(tracks, features.FEATURE_KINDS, args.n_jobs,
+                                       tmp_dir / f"all{r}")
+            t_all = min(t_all, elapsed)
 
     n_seg = naive["zcr"].shape[0]
     print(f"clips: {len(tracks)}  segments: {n_seg}  cores: {os.cpu_count()}  "
-          f"n_jobs: {args.n_jobs}  data: {args.data}")
+          f"n_jobs: {args.n_jobs}  best of {args.repeat}  data: {args.data}")
     if cold.n_segments != n_seg or cold.skipped:
         print(f"MISMATCH: core has {cold.n_segments} segments, skipped {cold.skipped}")
         return 1
     for kind in LIKE_FOR_LIKE:
         diff = np.abs(cold[kind] - naive[kind])
         rel = diff / np.maximum(np.abs(naive[kind]), 1e-6)
+        note = "  (dB; core's log-mel is float16-rounded)" if kind == "logmel" else ""
         print(f"{kind:>10}: max abs diff {diff.max():.3g}, max rel diff "
-              f"{rel[np.abs(naive[kind]) > 1e-3].max():.3g}  (logmel: float16-rounded in core)")
+              f"{rel[np.abs(naive[kind]) > 1e-3].max():.3g} (where |value| > 1e-3){note}")
     if warm.cache_hits != len(tracks):
         print(f"WARNING: warm run served {warm.cache_hits}/{len(tracks)} clips from the cache")
     threads = args.naive_threads or "default"
@@ -146,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"core warm cache (second run): {t_warm:.3f} s  "
           f"({warm.cache_hits}/{len(tracks)} clips from cache)")
     print(f"core cold cache, all five kinds: {t_all:.2f} s  (naive/all = {t_naive / t_all:.2f})")
+    print(f"CPU work per clip (one process, 1 BLAS thread, load-independent): naive "
+          f"{1e3 * cpu_naive / len(tracks):.1f} ms, core {1e3 * cpu_core / len(tracks):.1f} ms "
+          f"(ratio {cpu_naive / cpu_core:.2f})")
     print(f"speedup: {t_naive / t_cold:.2f}")
     return 0
 

@@ -73,6 +73,8 @@ TRACK_KINDS: frozenset[str] = frozenset({"mfcc_seq"})
 #: Kinds kept as float16 by extract_tracks and its cache (dB values: steps of at most 0.03 dB).
 FLOAT16_KINDS: frozenset[str] = frozenset({"logmel"})
 _SEGMENT_STFT_KINDS: frozenset[str] = frozenset({"mfcc_stats", "logmel", "extras"})
+#: Segments per batched STFT; bounds memory on long uploads (~40 MB of frames per 16 segments).
+STFT_CHUNK_SEGMENTS: int = 16
 _TINY = float(np.finfo(np.float32).tiny)
 
 
@@ -147,8 +149,11 @@ def mel_power(power: np.ndarray) -> np.ndarray:
 
 
 def power_to_db(mel: np.ndarray) -> np.ndarray:
-    """dB (ref 1.0, amin DB_AMIN) of a (..., frames, bands) power array, floored DB_TOP_DB below
-    the maximum of each leading item (each segment), as librosa.power_to_db does per call."""
+    """dB (ref 1.0) of a (..., frames, bands) power array, floored 80 dB below each item's max.
+
+    amin DB_AMIN, floor DB_TOP_DB below the maximum of each leading item (each segment), as
+    librosa.power_to_db does for one call per segment.
+    """
     db = 10.0 * np.log10(np.maximum(np.float32(DB_AMIN), mel))
     floor = db.max(axis=(-2, -1), keepdims=True) - np.float32(DB_TOP_DB)
     return np.maximum(db, floor).astype(np.float32)
@@ -188,6 +193,24 @@ def _extras(magnitude: np.ndarray, power: np.ndarray) -> np.ndarray:
                           ).astype(np.float32)
 
 
+def _segment_spectral(segments: np.ndarray, kinds: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """mfcc_stats / logmel / extras of segments (n, 66150) from one batched STFT."""
+    magnitude = stft_magnitude(segments)                # (n, 130, 1025): the one STFT
+    power = magnitude * magnitude
+    out: dict[str, np.ndarray] = {}
+    if "mfcc_stats" in kinds or "logmel" in kinds:
+        logmel = power_to_db(mel_power(power))          # (n, 130, 128)
+        if "mfcc_stats" in kinds:
+            mfcc = mfcc_from_logmel(logmel)             # (n, 130, 30)
+            out["mfcc_stats"] = np.concatenate([mfcc.mean(axis=1), mfcc.var(axis=1)], axis=1
+                                               ).astype(np.float32)
+        if "logmel" in kinds:
+            out["logmel"] = np.ascontiguousarray(logmel.transpose(0, 2, 1))
+    if "extras" in kinds:
+        out["extras"] = _extras(magnitude, power)
+    return out
+
+
 def first_seconds(y: np.ndarray) -> np.ndarray:
     """The first CNN1D_SECONDS s of y (CNN1D_SAMPLES samples), zero-padded at the end if shorter."""
     head = np.asarray(y[:CNN1D_SAMPLES], dtype=np.float32)
@@ -225,19 +248,12 @@ def extract_clip(y: np.ndarray, kinds: Sequence[str] = FEATURE_KINDS) -> dict[st
     out: dict[str, np.ndarray] = {}
     if "zcr" in kinds:
         out["zcr"] = zero_crossing_rate(segments)
-    if _SEGMENT_STFT_KINDS.intersection(kinds):
-        magnitude = stft_magnitude(segments)            # (n_seg, 130, 1025): the one STFT
-        power = magnitude * magnitude
-        if "mfcc_stats" in kinds or "logmel" in kinds:
-            logmel = power_to_db(mel_power(power))      # (n_seg, 130, 128)
-            if "mfcc_stats" in kinds:
-                mfcc = mfcc_from_logmel(logmel)         # (n_seg, 130, 30)
-                out["mfcc_stats"] = np.concatenate(
-                    [mfcc.mean(axis=1), mfcc.var(axis=1)], axis=1).astype(np.float32)
-            if "logmel" in kinds:
-                out["logmel"] = np.ascontiguousarray(logmel.transpose(0, 2, 1))
-        if "extras" in kinds:
-            out["extras"] = _extras(magnitude, power)
+    wanted = tuple(k for k in kinds if k in _SEGMENT_STFT_KINDS)
+    if wanted:  # one batched STFT per chunk of segments (one chunk for a 30-s clip)
+        parts = [_segment_spectral(segments[i: i + STFT_CHUNK_SEGMENTS], wanted)
+                 for i in range(0, segments.shape[0], STFT_CHUNK_SEGMENTS)]
+        out.update({k: parts[0][k] if len(parts) == 1 else np.concatenate([p[k] for p in parts])
+                    for k in wanted})
     if "mfcc_seq" in kinds:
         magnitude15 = stft_magnitude(first_seconds(y))  # (646, 1025)
         out["mfcc_seq"] = mfcc_from_logmel(power_to_db(mel_power(magnitude15 * magnitude15)))

@@ -155,6 +155,16 @@ def test_segments_are_independent_like_separate_calls() -> None:
     np.testing.assert_allclose(both["logmel"][1], second["logmel"][0], atol=1e-4)
 
 
+def test_chunked_stft_equals_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    y = _music(9.5, seed=7)
+    whole = features.extract_clip(y, ["mfcc_stats", "logmel", "extras"])
+    monkeypatch.setattr(features, "STFT_CHUNK_SEGMENTS", 2)  # 3 segments -> chunks of 2 and 1
+    chunked = features.extract_clip(y, ["mfcc_stats", "logmel", "extras"])
+    for kind, array in whole.items():
+        assert chunked[kind].shape == array.shape
+        np.testing.assert_allclose(chunked[kind], array, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("seconds", [17.0, 7.0])
 def test_mfcc_seq_is_librosa_mfcc_of_first_15_s(seconds: float) -> None:
     y = _music(seconds, seed=6)
