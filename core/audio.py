@@ -51,9 +51,13 @@ def decode(source: str | Path | bytes, name: str | None = None,
         if isinstance(source, bytes):
             raise AudioError(f"{label}: not a readable audio file ({sf_error})") from sf_error
         try:
+            import warnings
+
             import librosa
 
-            y, _ = librosa.load(str(source), sr=sr, mono=True)
+            with warnings.catch_warnings():  # librosa warns before its audioread fallback;
+                warnings.simplefilter("ignore")  # a failure still raises AudioError below
+                y, _ = librosa.load(str(source), sr=sr, mono=True)
             y = y.astype(np.float32)
         except Exception as lr_error:  # noqa: BLE001
             raise AudioError(f"{label}: cannot be decoded ({lr_error})") from lr_error

@@ -1,0 +1,83 @@
+"""The command line: sub-commands, clear errors and exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import cli
+from core.constants import PROJECT_ROOT
+from tests.conftest import tone, write_gtzan
+
+
+@pytest.fixture
+def tiny_gtzan(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    clips = {"blues.00000": tone(220, 4.0) + 0.05 * rng.normal(size=88200).astype(np.float32),
+             "rock.00001": tone(880, 4.0)}
+    root = write_gtzan(tmp_path / "gtzan", clips)
+    (root / "jazz").mkdir()
+    (root / "jazz" / "jazz.00054.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    return root
+
+
+def test_module_entry_help() -> None:
+    out = subprocess.run([sys.executable, "-m", "core", "--help"], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0
+    for command in ("extract", "train", "evaluate", "predict", "download", "info"):
+        assert command in out.stdout
+
+
+@pytest.mark.parametrize("command", ["extract", "train", "evaluate", "predict", "download", "info"])
+def test_each_command_has_help(command: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage" in capsys.readouterr().out
+
+
+def test_usage_error_exit_code() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--model", "resnet"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+
+
+def test_info_names_the_data(tiny_gtzan: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["info", "--data", str(tiny_gtzan)]) == 0
+    out = capsys.readouterr().out
+    assert "GTZAN folder" in out and "3 tracks" in out and "blues 1" in out
+
+
+def test_not_gtzan_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["info", "--data", str(tmp_path)]) == cli.EXIT_ERROR
+    assert "not a GTZAN folder" in capsys.readouterr().err
+
+
+def test_extract_reports_skipped_files(tiny_gtzan: Path, capsys: pytest.CaptureFixture) -> None:
+    code = cli.main(["extract", "--data", str(tiny_gtzan), "--kinds", "zcr", "mfcc_stats",
+                     "--jobs", "1", "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "jazz.00054" in out
+
+
+def test_predict_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    assert cli.main(["predict", str(bad)]) == cli.EXIT_ERROR
+    assert "notes.wav" in capsys.readouterr().err
+
+
+def test_evaluate_missing_run(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["evaluate", "no-such-run"]) == cli.EXIT_ERROR
+    assert "no run folder" in capsys.readouterr().err
+
+
+def test_descriptor_training_needs_a_table(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["train", "--model", "descriptor_svm"]) == cli.EXIT_USAGE
+    assert "--table" in capsys.readouterr().err
