@@ -1,0 +1,152 @@
+"""Dataset: clips per genre, a searchable track list with a player, waveforms, ZCR by genre,
+skipped files and the train/validation/test split."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import figures
+from core.constants import DEFAULT_SEED, GENRES
+from pages import common
+
+st.title("Dataset")
+source = common.active_source()
+common.synthetic_notice(source)
+st.caption(f"Source: {source.label} — `{source.root}`")
+
+df = common.tracks_df(source)
+ok = df[df["error"] == ""]
+cols = st.columns(4)
+cols[0].metric("Clips", len(df), border=True)
+cols[1].metric("Genres", int(df["genre"].nunique()), border=True)
+cols[2].metric("Total duration", common.fmt_duration(float(ok["duration_s"].sum())), border=True)
+cols[3].metric("Unreadable headers", int((df["error"] != "").sum()), border=True)
+
+# --- counts ---------------------------------------------------------------------------------
+st.header("Clips per genre")
+per_genre = (df.groupby("genre").agg(tracks=("track", "size"), duration_s=("duration_s", "sum"))
+             .reindex(list(GENRES), fill_value=0).rename_axis("genre").reset_index())
+left, right = st.columns([3, 2])
+with left:
+    common.plot(figures.genre_counts(per_genre), key="genre_counts")
+with right:
+    table = per_genre.assign(minutes=per_genre["duration_s"] / 60.0).drop(columns="duration_s")
+    st.dataframe(table, hide_index=True, column_config={
+        "minutes": st.column_config.NumberColumn("total minutes", format="%.1f")})
+st.caption("How many clips each genre has and how long they last together (from the file "
+           "headers). GTZAN has 100 clips of 30 s per genre; a balanced set keeps accuracy honest.")
+
+# --- browse and listen ----------------------------------------------------------------------
+st.header("Browse and listen")
+query = st.text_input("Filter clips", key="track_filter", placeholder="e.g. jazz or 00012",
+                      help="Keeps the rows whose id, genre or file name contains this text.")
+shown = df
+if query.strip():
+    q = query.strip().lower()
+    mask = (df["track"].str.lower().str.contains(q, regex=False)
+            | df["file"].str.lower().str.contains(q, regex=False))
+    shown = df[mask]
+st.dataframe(shown[["track", "genre", "duration_s", "sample_rate", "channels", "file", "error"]],
+             hide_index=True, height=260, column_config={
+                 "duration_s": st.column_config.NumberColumn("duration (s)", format="%.2f"),
+                 "sample_rate": st.column_config.NumberColumn("rate (Hz)"),
+                 "error": st.column_config.TextColumn("header problem")})
+st.caption(f"{len(shown)} of {len(df)} clips shown.")
+if len(shown):
+    track_id = st.selectbox("Play a clip", shown["track"].tolist(), key="play_track")
+    path = shown.loc[shown["track"] == track_id, "path"].iloc[0]
+    if path.lower().endswith((".wav", ".mp3", ".ogg", ".flac")):
+        st.audio(path)
+    else:  # .au and friends: browsers cannot play them, send decoded samples
+        track = next(t for t in source.tracks if t.track_id == track_id)
+        try:
+            st.audio(common.audio_of(track, preprocess=False), sample_rate=22050)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            common.show_error(f"{track_id} cannot be decoded", exc)
+else:
+    st.info("No clip matches the filter.")
+
+# --- waveform per genre ---------------------------------------------------------------------
+st.header("One waveform per genre")
+first = {}
+for track in source.tracks:
+    first.setdefault(track.genre, track)
+clips, failed = {}, []
+for genre in GENRES:
+    if genre in first:
+        try:
+            clips[genre] = common.audio_of(first[genre], preprocess=False)
+        except Exception as exc:  # noqa: BLE001 - listed below
+            failed.append(f"{first[genre].track_id}: {exc}")
+if clips:
+    common.plot(figures.waveforms_by_genre(clips), key="waveforms")
+    st.caption("The first clip of each genre, as recorded (before any cleaning): amplitude "
+               "against time. Dense, loud genres fill the band; quiet or sparse ones leave gaps.")
+for message in failed:
+    st.warning(message)
+
+# --- features: ZCR and skipped files --------------------------------------------------------
+st.header("Zero-crossing rate by genre")
+features = common.source_features(source)
+if features is not None:
+    if features.n_segments:
+        seg_zcr = features["zcr"].mean(axis=1)
+        zcr = (pd.DataFrame({"track": features.segment_track, "zcr": seg_zcr})
+               .groupby("track", sort=False)["zcr"].mean().reset_index())
+        zcr["genre"] = zcr["track"].str.split(".").str[0]
+        common.plot(figures.zcr_by_genre(zcr), key="zcr_by_genre")
+        st.caption("The study's figure 2. Each dot is a clip: the fraction of samples at which "
+                   "the waveform changes sign, averaged over the clip. Noisy, bright sounds "
+                   "(cymbals, distortion) cross zero often; smooth low sounds rarely.")
+    else:
+        st.warning("No clip could be analysed; see the skipped files below.")
+
+    st.subheader("Skipped files")
+    if features.skipped:
+        st.dataframe(pd.DataFrame(features.skipped, columns=["track", "reason"]),
+                     hide_index=True)
+        st.caption("These clips are left out of feature extraction and training, with the reason.")
+    else:
+        st.success(f"No file was skipped: all {features.track_ids.size} clips gave "
+                   f"{features.n_segments} segments of 3 s.", icon=":material/check_circle:")
+
+# --- split ----------------------------------------------------------------------------------
+st.header("Train / validation / test split")
+splits_folder = common.splits_folder()
+protocols = ["random-track", "artist-filtered"]
+protocol = st.radio("Protocol", protocols, horizontal=True, key="split_protocol",
+                    help="random-track: a seeded random split by clip, stratified by genre. "
+                    "artist-filtered: Kereliuk & Sturm's lists, each artist on one side.")
+from core.splits import SplitError, artist_filtered_split, random_track_split  # noqa: E402
+
+split = None
+try:
+    if protocol == "random-track":
+        c1, c2, c3 = st.columns(3)
+        seed = int(c1.number_input("Seed", min_value=0, value=DEFAULT_SEED, step=1, key="seed"))
+        test_pct = c2.slider("Test share (%)", 10, 50, 30, step=5, key="test_pct")
+        valid_pct = c3.slider("Validation share (%)", 0, 30, 10, step=5, key="valid_pct")
+        split = random_track_split(source.track_ids, test_pct / 100, valid_pct / 100, seed)
+    elif splits_folder is None:
+        st.info("Set the folder of the artist-filtered split lists in the sidebar (*Change data "
+                "source*) to use this protocol.", icon=":material/rule:")
+    else:
+        split = artist_filtered_split(source.track_ids, splits_folder)
+except (SplitError, ValueError) as exc:
+    common.show_error("This split cannot be made", exc)
+
+if split is not None:
+    sizes = split.sizes()
+    cols = st.columns(3)
+    for col, side in zip(cols, ("train", "valid", "test")):
+        col.metric({"valid": "validation"}.get(side, side), f"{sizes[side]['total']} clips",
+                   border=True)
+    st.dataframe(pd.DataFrame(sizes).T.rename_axis("side"), column_config={
+        "total": st.column_config.NumberColumn("total", help="clips on this side")})
+    st.caption(f"{split.label()}. Whole clips go to one side, so no 3-s segment of a test clip "
+               "is ever seen in training.")
+    if split.notes:
+        st.caption(f"Clips at hand that no list names (left out): {split.notes.get('excluded', 0)}; "
+                   f"listed clips not at hand: {split.notes.get('missing', 0)}.")
+    if sum(np.asarray([sizes[s]["total"] for s in sizes])) == 0:
+        st.warning("No clip of this data source is named by the split lists.")

@@ -1,0 +1,87 @@
+"""Home: what GenreLab is, which data it is using, what to do next, and the models it ships."""
+
+import streamlit as st
+
+from core.constants import PAPER_RESULTS
+from pages import common
+
+st.title("GenreLab")
+st.markdown("#### Music genre recognition, step by step — a hands-on replication of Yi et al. (2021)")
+
+st.markdown(
+    "The study classifies the ten genres of **GTZAN** (1000 clips of 30 s) from features of the "
+    "signal over **time** — the zero-crossing rate (ZCR) — and over **frequency** — MFCCs and the "
+    "mel-spectrogram. Every clip is cut into 3-second segments. An **LSTM** reads ZCR or MFCC "
+    "sequences and hands its 128-number summary to an SVM or KNN; a **2D-CNN** looks at "
+    "mel-spectrogram images; a **1D-CNN** scans 15 s of MFCCs. GenreLab lets you look at the "
+    "data and features, train these models yourself and compare with the published numbers.")
+
+st.subheader("The study's headline results")
+cols = st.columns(4)
+cols[0].metric("LSTM + SVM on MFCC", f"{PAPER_RESULTS['lstm_svm_mfcc']:.1%}", border=True)
+cols[1].metric("2D-CNN on mel-spectrogram", f"{PAPER_RESULTS['cnn2d_mel']:.1%}", border=True)
+cols[2].metric("1D-CNN on MFCC", f"{PAPER_RESULTS['cnn1d_mfcc']:.1%}", border=True)
+cols[3].metric("SVM on MFCC (baseline)", f"{PAPER_RESULTS['svm_mfcc']:.1%}", border=True)
+st.caption("Accuracy published in the study on GTZAN with its own random split. Splits that keep "
+           "each artist on one side give much lower numbers; the Results page shows both.")
+
+st.subheader("Your data")
+summary = common.source_summary()
+cols = st.columns([2, 1, 1])
+cols[0].metric("Active data source", "Synthetic demo set" if summary["synthetic"]
+               else "GTZAN folder", border=True)
+cols[1].metric("Clips", summary["tracks"], border=True)
+cols[2].metric("Genres", 10, border=True)
+if summary["synthetic"]:
+    st.warning("**Synthetic data.** No GTZAN folder is set, so GenreLab uses its built-in demo "
+               "set: synthesised audio in ten styles named after GTZAN's genres — not real music. "
+               "Set a GTZAN folder or download it from the sidebar (*Change data source*).",
+               icon=":material/science:")
+else:
+    st.caption(f"Reading clips from `{summary['root']}`.")
+if summary["error"]:
+    st.error(f"The saved data folder cannot be used: {summary['error']}")
+
+st.subheader("What to do next")
+steps = [
+    (common.PAGE_DATASET, "Dataset", ":material/library_music:",
+     "Listen to clips, see how many there are per genre, and how the split is made."),
+    (common.PAGE_FEATURES, "Features", ":material/equalizer:",
+     "See a clip as the models see it: waveform, spectrograms, MFCCs and ZCR."),
+    (common.PAGE_TRAINING, "Training console", ":material/model_training:",
+     "Train an SVM, KNN, LSTM or CNN and watch the loss and accuracy."),
+    (common.PAGE_RESULTS, "Results", ":material/leaderboard:",
+     "Compare your runs with the study's published accuracies."),
+    (common.PAGE_TRY, "Try it", ":material/music_note:",
+     "Upload or record a clip and let every model guess its genre."),
+]
+cols = st.columns(len(steps))
+for col, (path, label, icon, text) in zip(cols, steps):
+    with col.container(border=True, height="stretch"):
+        st.page_link(path, label=label, icon=icon)
+        st.caption(text)
+
+st.subheader("Models shipped with GenreLab")
+from core.persistence import iter_runs  # noqa: E402 - light (no TensorFlow), only for this list
+
+shipped = [r for r in iter_runs(include_shipped=True) if r.shipped]
+if not shipped:
+    st.info("No trained models are shipped in `models/` yet — train one on the Training console.",
+            icon=":material/info:")
+else:
+    rows = []
+    for run in shipped:
+        card = run.card or {}
+        head = card.get("primary")
+        test = (card.get("metrics", {}).get(head, {}) or {}).get("test", {}) if head else {}
+        rows.append({
+            "model": card.get("name") or run.path.name,
+            "data": "synthetic" if card.get("data", {}).get("synthetic") else "GTZAN",
+            "protocol": card.get("protocol", {}).get("label", "–"),
+            "track accuracy": test.get("track_accuracy"),
+            "status": run.error or "ok",
+        })
+    st.dataframe(rows, hide_index=True, column_config={
+        "track accuracy": st.column_config.NumberColumn(format="percent")})
+    st.caption("Track accuracy on each model's own test side (majority vote over 3-s segments). "
+               "Models trained on the synthetic demo set are labelled *synthetic*.")

@@ -1,0 +1,210 @@
+"""Tests of the app frame (app.py, pages/common.py) and the home page, with Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from core import config
+from pages import common
+from tests.conftest import tone, write_gtzan
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 120
+
+
+class _NavigationPagesManager(PagesManager):
+    """PagesManager as the real server has it once st.navigation ran (no pages/-folder v1 mode).
+
+    AppTest resets the class flag before every run, and because a pages/ folder sits beside
+    app.py it would then execute the page file alone on reruns (dropping app.py's sidebar).
+    """
+
+    def __init__(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def navigation_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run AppTest like the real server runs an st.navigation app."""
+    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A tiny demo set (3 clips x 6 s per genre) in a cache shared by the app tests; no warm-up."""
+    monkeypatch.setenv(common.DEMO_SIZE_ENV, "3x6")
+    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path_factory.getbasetemp() / "app-cache"))
+
+
+def _app() -> AppTest:
+    """The whole app, run once (lands on the home page)."""
+    return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+
+
+def _texts(elements) -> str:
+    """All values of a list of text elements, joined."""
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _metric(at: AppTest, label: str) -> str:
+    """The value of the metric with this label."""
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}; have {[m.label for m in at.metric]}")
+
+
+def test_home_renders_on_demo_set(app_env):
+    at = _app()
+    assert not at.exception
+    assert _metric(at, "Active data source") == "Synthetic demo set"
+    assert _metric(at, "Clips") == "30"
+    assert "Synthetic data" in _texts(at.warning)
+    assert "synthetic demo set" in _texts(at.sidebar.markdown)
+    links = at.get("page_link")
+    assert len(links) == 5
+
+
+def test_home_lists_shipped_models_or_says_none(app_env):
+    from core.persistence import iter_runs
+
+    at = _app()
+    shipped = [r for r in iter_runs() if r.shipped]
+    if shipped:
+        assert len(at.dataframe[0].value) == len(shipped)
+    else:
+        assert "No trained models are shipped" in _texts(at.info)
+
+
+def test_sidebar_rejects_non_gtzan_folder(app_env, tmp_path: Path):
+    junk = tmp_path / "not-gtzan"
+    (junk / "stuff").mkdir(parents=True)
+    (junk / "stuff" / "song.wav").write_bytes(b"RIFF")
+    at = _app()
+    at.sidebar.text_input(key="data_folder_input").set_value(str(junk))
+    at.sidebar.button(key="use_folder").click().run()
+    assert not at.exception
+    errors = _texts(at.sidebar.error)
+    assert "Not a GTZAN folder" in errors and "genre folders" in errors
+    assert config.load_settings().get("data_path") is None
+    assert _metric(at, "Active data source") == "Synthetic demo set"
+
+
+def test_sidebar_missing_folder_message(app_env, tmp_path: Path):
+    at = _app()
+    at.sidebar.text_input(key="data_folder_input").set_value(str(tmp_path / "nowhere")).run()
+    at.sidebar.button(key="use_folder").click().run()
+    assert not at.exception
+    assert "does not exist" in _texts(at.sidebar.error)
+
+
+def test_sidebar_accepts_gtzan_folder_and_remembers_it(app_env, tmp_path: Path):
+    root = write_gtzan(tmp_path / "gtzan", {"blues.00000": tone(220, 4.0),
+                                            "rock.00001": tone(440, 4.0)})
+    at = _app()
+    at.sidebar.text_input(key="data_folder_input").set_value(str(tmp_path / "gtzan"))
+    at.sidebar.button(key="use_folder").click().run()
+    assert not at.exception
+    assert config.load_settings()["data_path"] == str(root)
+    assert _metric(at, "Active data source") == "GTZAN folder"
+    assert _metric(at, "Clips") == "2"
+    assert "Synthetic data" not in _texts(at.warning)
+    # back to the demo set
+    at.sidebar.button(key="use_demo").click().run()
+    assert config.load_settings()["data_path"] is None
+    assert _metric(at, "Active data source") == "Synthetic demo set"
+
+
+def test_env_var_wins_over_setting(app_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    write_gtzan(tmp_path / "gtzan", {"jazz.00003": tone(330, 4.0)})
+    monkeypatch.setenv(config.ENV_DATA, str(tmp_path / "gtzan"))
+    at = _app()
+    assert not at.exception
+    assert _metric(at, "Clips") == "1"
+    assert "GENRELAB_DATA" in _texts(at.sidebar.info)
+    assert at.sidebar.text_input(key="data_folder_input").disabled
+
+
+def test_broken_saved_folder_falls_back_to_demo(app_env, tmp_path: Path):
+    config.save_setting("data_path", str(tmp_path / "gone"))
+    at = _app()
+    assert not at.exception
+    assert "cannot be used" in _texts(at.error)
+    assert _metric(at, "Active data source") == "Synthetic demo set"
+
+
+def test_demo_label_matches_core():
+    from core import demo
+
+    assert common.DEMO_LABEL == demo.DEMO_LABEL
+
+
+@pytest.mark.parametrize("text, expected", [("3x6", (3, 6.0)), (" 10 X 30 ", (10, 30.0)),
+                                            ("2x4.5", (2, 4.5))])
+def test_parse_demo_size(text, expected):
+    assert common.parse_demo_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "3", "0x6", "3x2", "threex6", "3x6x1"])
+def test_parse_demo_size_rejects(text):
+    with pytest.raises(ValueError, match="3x6"):
+        common.parse_demo_size(text)
+
+
+def test_splits_setting_validated(tmp_path: Path):
+    assert "missing" in common.set_splits_folder(str(tmp_path))
+    assert config.load_settings().get("splits_path") is None
+    for side in ("train", "valid", "test"):
+        (tmp_path / f"{side}_filtered.txt").write_text(f"blues/blues.0000{len(side)}.wav\n")
+    assert common.set_splits_folder(str(tmp_path)) is None
+    assert config.load_settings()["splits_path"] == str(tmp_path)
+    assert common.splits_folder() == tmp_path
+
+
+def test_set_data_folder_messages(tmp_path: Path):
+    assert "Type the path" in common.set_data_folder("  ")
+    assert "not a GTZAN folder" in common.set_data_folder(str(tmp_path))
+
+
+def test_fmt_duration():
+    assert common.fmt_duration(42) == "42 s"
+    assert common.fmt_duration(750) == "12.5 min"
+    assert common.fmt_duration(30 * 3600) == "30.0 h"
+    assert common.fmt_duration(float("nan")) == "–"
+
+
+def test_warm_up_thread_started_once_and_switchable(monkeypatch: pytest.MonkeyPatch):
+    calls = []
+    monkeypatch.setattr(common, "warm_up_librosa", lambda: calls.append(1))
+    common.start_warm_up.clear()
+    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
+    assert common.start_warm_up() is None
+    common.start_warm_up.clear()
+    monkeypatch.delenv(common.NO_WARMUP_ENV)
+    thread = common.start_warm_up()
+    assert thread is not None and thread.daemon
+    thread.join(5)
+    assert common.start_warm_up() is thread  # cached: one thread per server
+    assert calls == [1]
+    common.start_warm_up.clear()
+
+
+def test_app_does_not_import_tensorflow_or_librosa():
+    import subprocess
+    import sys
+
+    code = ("import sys, runpy; from streamlit.testing.v1 import AppTest; "
+            f"AppTest.from_file({str(APP)!r}, default_timeout=60).run(); "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'librosa') if m in sys.modules))")
+    env = {**__import__("os").environ, common.DEMO_SIZE_ENV: "3x6", common.NO_WARMUP_ENV: "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=str(APP.parent), timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

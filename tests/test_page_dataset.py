@@ -1,0 +1,146 @@
+"""Tests of the Dataset page (pages/dataset.py) with Streamlit's AppTest on tiny data sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from core import config
+from core.constants import GENRES
+from pages import common
+from tests.conftest import tone, write_gtzan
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+PAGE = "pages/dataset.py"
+TIMEOUT = 180
+
+
+class _NavigationPagesManager(PagesManager):
+    """PagesManager as the real server has it once st.navigation ran (no pages/-folder v1 mode)."""
+
+    def __init__(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def navigation_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run AppTest like the real server runs an st.navigation app (see test_app_home)."""
+    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A tiny demo set (3 clips x 6 s per genre) in a cache shared by the app tests; no warm-up."""
+    monkeypatch.setenv(common.DEMO_SIZE_ENV, "3x6")
+    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path_factory.getbasetemp() / "app-cache"))
+
+
+def _page() -> AppTest:
+    """The app switched to the Dataset page and run."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    return at.switch_page(PAGE).run()
+
+
+def _texts(elements) -> str:
+    """All values of a list of text elements, joined."""
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _metric(at: AppTest, label: str) -> str:
+    """The value of the metric with this label."""
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}; have {[m.label for m in at.metric]}")
+
+
+def test_dataset_page_renders_on_demo_set(app_env):
+    at = _page()
+    assert not at.exception
+    assert at.title[0].value == "Dataset"
+    assert _metric(at, "Clips") == "30"
+    assert _metric(at, "Genres") == "10"
+    assert _metric(at, "Total duration") == "3.0 min"  # 30 clips x 6 s
+    assert "Synthetic data" in _texts(at.warning)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # counts, waveforms, ZCR by genre
+    assert len(at.get("audio")) == 1
+    assert "No file was skipped" in _texts(at.success)
+
+
+def test_filter_narrows_table_and_player(app_env):
+    at = _page()
+    at.text_input(key="track_filter").set_value("jazz").run()
+    assert not at.exception
+    assert at.selectbox(key="play_track").options == [f"jazz.{i:05d}" for i in range(3)]
+    assert len(at.dataframe[1].value) == 3
+    at.text_input(key="track_filter").set_value("no-such-clip").run()
+    assert "No clip matches" in _texts(at.info)
+
+
+def test_random_split_sizes_follow_the_inputs(app_env):
+    at = _page()
+    at.slider(key="test_pct").set_value(40)
+    at.slider(key="valid_pct").set_value(0)
+    at.run()
+    assert not at.exception
+    assert _metric(at, "train") == "18 clips"
+    assert _metric(at, "test") == "12 clips"
+    assert _metric(at, "validation") == "0 clips"
+    sizes = at.dataframe[-1].value
+    assert list(sizes.index) == ["train", "valid", "test"]
+    assert sizes.loc["test", list(GENRES)].sum() == 12
+
+
+def test_split_too_small_is_reported_not_raised(app_env):
+    at = _page()
+    at.slider(key="test_pct").set_value(10)  # 3 test clips for 10 genres
+    at.run()
+    assert not at.exception
+    assert "This split cannot be made" in _texts(at.error)
+
+
+def test_artist_filtered_split_from_lists(app_env, tmp_path: Path):
+    lists = {"train": [f"blues/blues.0000{i}.wav" for i in range(2)] + ["rock/rock.00000.wav"],
+             "valid": ["rock/rock.00001.wav"],
+             "test": ["blues/blues.00002.wav", "rock/rock.00002.wav", "pop/pop.00099.wav"]}
+    for side, lines in lists.items():
+        (tmp_path / f"{side}_filtered.txt").write_text("\n".join(lines) + "\n")
+    at = _page()
+    at.radio(key="split_protocol").set_value("artist-filtered").run()
+    assert "Set the folder of the artist-filtered split lists" in _texts(at.info)
+    config.save_setting("splits_path", str(tmp_path))
+    at.run()
+    assert not at.exception
+    assert _metric(at, "train") == "3 clips"
+    assert _metric(at, "validation") == "1 clips"
+    assert _metric(at, "test") == "2 clips"
+    notes = _texts(at.caption)
+    assert "left out): 24" in notes and "not at hand: 1" in notes
+
+
+def test_real_folder_with_a_bad_clip_lists_it_as_skipped(app_env, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    clips = {f"{g}.0000{i}": tone(200 + 40 * k + 7 * i, 4.0) for k, g in enumerate(GENRES[:2])
+             for i in range(2)}
+    clips["rock.00000"] = tone(300, 1.0)  # too short for one 3-s segment
+    write_gtzan(tmp_path / "gtzan", clips)
+    (tmp_path / "gtzan" / "genres_original" / "rock" / "rock.00001.wav").write_bytes(b"junk")
+    monkeypatch.setenv(config.ENV_DATA, str(tmp_path / "gtzan"))
+    at = _page()
+    assert not at.exception
+    assert _metric(at, "Clips") == "6"
+    assert _metric(at, "Unreadable headers") == "1"
+    assert "Synthetic data" not in _texts(at.warning)
+    skipped = next(d.value for d in at.dataframe if list(d.value.columns) == ["track", "reason"])
+    assert sorted(skipped["track"]) == ["rock.00000", "rock.00001"]
+    reasons = dict(zip(skipped["track"], skipped["reason"]))
+    assert "3 s" in reasons["rock.00000"]
+    assert np.all([bool(r) for r in skipped["reason"]])

@@ -1,0 +1,136 @@
+"""Tests of the Features page (pages/features.py) with Streamlit's AppTest on the tiny demo set."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from core import config
+from pages import common
+from tests.conftest import SR, tone
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+PAGE = "pages/features.py"
+TIMEOUT = 180
+CLIP_CHARTS = 8      # waveform, STFT, mel, MFCC, ZCR, centroid, RMS, chroma
+DATASET_CHARTS = 2   # per-genre distribution and the 2-D map
+
+
+class _NavigationPagesManager(PagesManager):
+    """PagesManager as the real server has it once st.navigation ran (no pages/-folder v1 mode)."""
+
+    def __init__(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def navigation_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run AppTest like the real server runs an st.navigation app (see test_app_home)."""
+    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A tiny demo set (3 clips x 6 s per genre) in a cache shared by the app tests; no warm-up."""
+    monkeypatch.setenv(common.DEMO_SIZE_ENV, "3x6")
+    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path_factory.getbasetemp() / "app-cache"))
+
+
+def _page() -> AppTest:
+    """The app switched to the Features page and run."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    return at.switch_page(PAGE).run()
+
+
+def _texts(elements) -> str:
+    """All values of a list of text elements, joined."""
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _metric(at: AppTest, label: str) -> str:
+    """The value of the metric with this label."""
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}; have {[m.label for m in at.metric]}")
+
+
+def _wav(y, sr: int = SR) -> bytes:
+    """16-bit wav bytes of a signal."""
+    buffer = io.BytesIO()
+    sf.write(buffer, y, sr, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def test_features_page_renders_on_demo_set(app_env):
+    at = _page()
+    assert not at.exception
+    assert at.title[0].value == "Features"
+    assert "Synthetic data" in _texts(at.warning)
+    assert len(at.get("plotly_chart")) == CLIP_CHARTS + DATASET_CHARTS
+    assert at.selectbox(key="feature_track").value == "blues.00000"
+    length = float(_metric(at, "Length after cleaning").split()[0])
+    assert 3.0 <= length <= 6.0  # a 6-s demo clip, silent ends trimmed
+    assert _metric(at, "3-s segments") == str(int(length // 3))
+
+
+def test_choosing_another_track_redraws(app_env):
+    at = _page()
+    before = _metric(at, "Mean spectral centroid")
+    at.selectbox(key="feature_genre").set_value("metal").run()
+    assert not at.exception
+    assert at.selectbox(key="feature_track").value == "metal.00000"
+    assert at.selectbox(key="feature_track").options == [f"metal.{i:05d}" for i in range(3)]
+    assert len(at.get("plotly_chart")) == CLIP_CHARTS + DATASET_CHARTS
+    assert _metric(at, "Mean spectral centroid") != before
+    at.selectbox(key="feature_track").set_value("metal.00002").run()
+    assert not at.exception and "metal.00002" in _texts(at.caption)
+
+
+def test_linear_spectrogram_and_feature_choices(app_env):
+    at = _page()
+    at.radio(key="stft_scale").set_value("linear")
+    at.selectbox(key="dist_feature").set_value("rms mean")
+    at.toggle(key="dist_violin").set_value(True)
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == CLIP_CHARTS + DATASET_CHARTS
+
+
+def test_tsne_map(app_env):
+    at = _page()
+    at.radio(key="map_basis").set_value("ZCR sequence (30 numbers)")
+    at.checkbox(key="map_tsne").check().run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == CLIP_CHARTS + DATASET_CHARTS
+
+
+def test_upload_a_clip(app_env):
+    at = _page()
+    at.segmented_control(key="clip_mode").set_value("Upload a clip").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == DATASET_CHARTS
+    at.file_uploader(key="upload").upload("tone.wav", _wav(tone(880, 7.0)), "audio/wav").run()
+    assert not at.exception
+    assert _metric(at, "3-s segments") == "2"
+    assert len(at.get("plotly_chart")) == CLIP_CHARTS + DATASET_CHARTS
+    assert "tone.wav" in _texts(at.caption)
+
+
+def test_bad_uploads_are_reported(app_env):
+    at = _page()
+    at.segmented_control(key="clip_mode").set_value("Upload a clip").run()
+    at.file_uploader(key="upload").upload("noise.wav", b"not audio at all", "audio/wav").run()
+    assert not at.exception
+    assert "noise.wav cannot be used" in _texts(at.error)
+    at.file_uploader(key="upload").set_value(("short.wav", _wav(tone(440, 1.0)), "audio/wav")).run()
+    assert not at.exception
+    assert "at least 3 s" in _texts(at.error)
