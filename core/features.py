@@ -517,7 +517,12 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
         _track_label(t)
     cache_root = features_cache_dir() if cache else None
     jobs = (delayed(_extract_track)(t, kinds, filter_noise, cache_root) for t in tracks)
-    runner = Parallel(n_jobs=n_jobs, return_as="generator")
+    try:
+        runner = Parallel(n_jobs=n_jobs, return_as="generator")
+    except ValueError as error:  # a backend that cannot stream results: the bar moves at the end
+        if "return_as" not in str(error):
+            raise
+        runner = Parallel(n_jobs=n_jobs)
     results = list(tqdm(runner(jobs), total=len(tracks), desc="features", unit="clip",
                         disable=not progress))
     return _assemble(results, kinds)

@@ -250,6 +250,15 @@ def test_parallel_equals_sequential(gtzan_dir: Path) -> None:
         np.testing.assert_allclose(two[kind], one[kind], rtol=1e-5, atol=1e-3)
 
 
+def test_other_joblib_backend_without_streaming(gtzan_dir: Path) -> None:
+    from joblib import parallel_config
+
+    tracks = [t for t in list_tracks(gtzan_dir) if t.genre == "blues"]
+    with parallel_config(backend="multiprocessing"):
+        fs = _fresh(tracks, n_jobs=2, cache=False)
+    assert list(fs.track_ids) == ["blues.00000", "blues.00001"] and fs.n_segments == 4
+
+
 def test_cache_hit_on_second_run_and_miss_on_changed_parameter(
         gtzan_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tracks = [t for t in list_tracks(gtzan_dir) if t.genre != "jazz" and t.genre != "metal"]
