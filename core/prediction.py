@@ -10,7 +10,6 @@ mtimes). TensorFlow/Keras is imported only when a Keras model is actually used.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
