@@ -91,13 +91,21 @@ def random_track_split(track_ids: Sequence[str], test_size: float = 0.3,
     if len(ids) < 3:
         raise SplitError(f"{len(ids)} tracks are too few to split into train/valid/test")
     stratify = genres if min(Counter(genres).values()) >= 2 else None
+    n_classes = len(set(genres))
     n_test = max(1, round(len(ids) * test_size))
     n_valid = round(len(ids) * valid_size)
+    if stratify is not None:  # a stratified side holds at least one track of each genre
+        n_test = max(n_test, n_classes)
+        n_valid = max(n_valid, n_classes) if n_valid > 0 else 0
+    if n_test + n_valid >= len(ids):
+        raise SplitError(f"{len(ids)} tracks are too few for a test side of {n_test} and a "
+                         f"validation side of {n_valid} tracks")
     rest, test = train_test_split(ids, test_size=n_test, random_state=seed, stratify=stratify)
     valid: np.ndarray = np.array([], dtype=str)
     if n_valid > 0:
         rest_genres = np.array([genre_of(t) for t in rest])
-        strat = rest_genres if min(Counter(rest_genres).values()) >= 2 else None
+        strat = (rest_genres if min(Counter(rest_genres).values()) >= 2
+                 and n_valid <= len(rest) - n_classes else None)
         rest, valid = train_test_split(rest, test_size=n_valid, random_state=seed, stratify=strat)
     def as_ids(side: np.ndarray) -> tuple[str, ...]:
         return tuple(sorted(str(t) for t in side))

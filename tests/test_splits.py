@@ -64,3 +64,12 @@ def test_real_lists(real_data: Path) -> None:
     s = splits.artist_filtered_split(IDS * 0 + [f"{g}.{i:05d}" for g in GENRES for i in range(100)],
                                      real_data / "splits")
     assert len(s.train) + len(s.valid) + len(s.test) == 930
+
+
+def test_small_sets_keep_a_track_of_each_genre_per_side() -> None:
+    ids = [f"{g}.{i:05d}" for g in GENRES for i in range(8)]
+    s = splits.random_track_split(ids, test_size=0.3, valid_size=0.1, seed=0)
+    sizes = s.sizes()
+    assert all(sizes["valid"][g] >= 1 and sizes["test"][g] >= 1 for g in GENRES)
+    with pytest.raises(splits.SplitError, match="too few"):
+        splits.random_track_split(ids[:12], test_size=0.5, valid_size=0.4)
