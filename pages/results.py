@@ -1,0 +1,234 @@
+"""Results: every finished run beside the study's published figures, with the protocol of each number."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.constants import GENRES, PAPER_RESULTS
+from core.figures import PLOT_CONFIG, confusion_matrix, genre_color
+from core.persistence import RunInfo, iter_runs
+from core.training import paper_key as training_paper_key
+
+#: Protocol label of the study's numbers (they are quoted, not recomputed here).
+PAPER_PROTOCOL = "the study's own GTZAN split (Yi et al., 2021)"
+PAPER_SOURCE = "study (published)"
+
+#: The study's three result tables: (title, [(PAPER_RESULTS key, method label)]).
+PAPER_TABLES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Table 1 – SVM and KNN on short-term features", (
+        ("svm_zcr", "SVM on ZCR"), ("svm_mfcc", "SVM on MFCC"),
+        ("knn_zcr", "KNN on ZCR"), ("knn_mfcc", "KNN on MFCC"))),
+    ("Table 2 – LSTM deep features + SVM/KNN", (
+        ("lstm_svm_zcr", "LSTM+SVM on ZCR"), ("lstm_svm_mfcc", "LSTM+SVM on MFCC"),
+        ("lstm_knn_zcr", "LSTM+KNN on ZCR"), ("lstm_knn_mfcc", "LSTM+KNN on MFCC"))),
+    ("Table 3 – convolutional networks", (
+        ("cnn2d_mel", "2D-CNN on log-mel"), ("cnn1d_mfcc", "1D-CNN on MFCC sequence"))),
+)
+METHOD_LABELS: dict[str, str] = {k: label for _, rows in PAPER_TABLES for k, label in rows}
+RESULT_COLUMNS: tuple[str, ...] = (
+    "Method", "Result from", "Published accuracy", "Segment accuracy", "Track accuracy",
+    "Macro-F1", "Protocol", "Test tracks", "Data", "Run",
+)
+
+
+def paper_key(card: dict, head: str) -> str | None:
+    """The PAPER_RESULTS key a run's head is comparable with (the card's own, else derived)."""
+    saved = (card.get("paper") or {}).get(head)
+    if saved in PAPER_RESULTS:
+        return saved
+    return training_paper_key(str(card.get("model")), str(card.get("feature")), head)
+
+
+def _data_label(card: dict) -> str:
+    """Short text saying what the run was trained and tested on (synthetic sets always say so)."""
+    data = card.get("data") or {}
+    source = str(data.get("source") or "unknown data")
+    if data.get("synthetic"):
+        return f"synthetic demo set ({data.get('n_tracks', '?')} tracks)"
+    return f"{source} ({data.get('n_tracks', '?')} tracks)"
+
+
+def run_rows(runs: list[RunInfo]) -> list[dict]:
+    """One table row per (usable run, head) with its test metrics and protocol."""
+    rows = []
+    for run in runs:
+        card = run.card
+        if card is None:
+            continue
+        protocol = card.get("protocol") or {}
+        for head, metrics in (card.get("metrics") or {}).items():
+            test = (metrics or {}).get("test") or {}
+            key = paper_key(card, head)
+            name = str(card.get("name") or card.get("run_id"))
+            rows.append({
+                "Method": f"{name} [{head} head]" if len(card["metrics"]) > 1 else name,
+                "Result from": "shipped model" if run.shipped else "your run",
+                "Published accuracy": PAPER_RESULTS.get(key, np.nan) if key else np.nan,
+                "Segment accuracy": test.get("segment_accuracy", np.nan),
+                "Track accuracy": test.get("track_accuracy", np.nan),
+                "Macro-F1": test.get("macro_f1", np.nan),
+                "Protocol": str(protocol.get("label") or protocol.get("protocol") or "unknown"),
+                "Test tracks": test.get("n_tracks", np.nan),
+                "Data": _data_label(card),
+                "Run": str(card.get("run_id", run.path.name)),
+                "_key": key, "_head": head,
+            })
+    return rows
+
+
+def paper_rows() -> list[dict]:
+    """One row per published figure of the study."""
+    return [{
+        "Method": METHOD_LABELS[key], "Result from": PAPER_SOURCE,
+        "Published accuracy": PAPER_RESULTS[key], "Segment accuracy": np.nan,
+        "Track accuracy": np.nan, "Macro-F1": np.nan, "Protocol": PAPER_PROTOCOL,
+        "Test tracks": np.nan, "Data": "GTZAN (1000 tracks)", "Run": "", "_key": key, "_head": "",
+    } for _, entries in PAPER_TABLES for key, _ in entries]
+
+
+def comparison_table(runs: list[RunInfo]) -> pd.DataFrame:
+    """Every run's heads and every published figure in one table (the CSV download)."""
+    rows = paper_rows() + run_rows(runs)
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS)) if rows else pd.DataFrame(
+        columns=list(RESULT_COLUMNS))
+
+
+def table_for(entries: tuple[tuple[str, str], ...], runs_df: pd.DataFrame) -> pd.DataFrame:
+    """One of the study's tables: each published figure followed by the comparable runs."""
+    rows = []
+    paper = {r["_key"]: r for r in paper_rows()}
+    for key, _ in entries:
+        rows.append(paper[key])
+        if not runs_df.empty:
+            rows.extend(runs_df[runs_df["_key"] == key].to_dict("records"))
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+
+
+def recall_bars(recall: list[float], genres: tuple[str, ...] = GENRES,
+                title: str = "Recall per genre") -> go.Figure:
+    """Bars of per-genre recall (fraction of 1) in the genre colours (private to this page)."""
+    fig = go.Figure(go.Bar(x=list(genres), y=recall, marker_color=[genre_color(g) for g in genres],
+                           text=[f"{r:.0%}" for r in recall], textposition="outside",
+                           hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
+    fig.update_layout(template="plotly_white", title=title, height=340, showlegend=False,
+                      margin=dict(l=60, r=20, t=50, b=45))
+    fig.update_yaxes(title="recall", range=[0, 1.12], tickformat=".0%")
+    return fig
+
+
+FLOAT_COLUMNS: tuple[str, ...] = ("Published accuracy", "Segment accuracy", "Track accuracy",
+                                  "Macro-F1")
+HEAD_NAMES: dict[str, str] = {"svm": "SVM head", "knn": "KNN head",
+                              "softmax": "softmax (the network's own output)"}
+
+
+def show_table(df: pd.DataFrame) -> None:
+    """A results table: numbers to 3 decimals, a dash where there is none, helper columns hidden."""
+    shown = df[list(RESULT_COLUMNS)]
+    styled = shown.style.format({c: "{:.3f}" for c in FLOAT_COLUMNS} | {"Test tracks": "{:.0f}"},
+                                na_rep="–")
+    st.dataframe(styled, hide_index=True)
+
+
+def show_run(card: dict) -> None:
+    """Metrics, confusion matrix and per-genre recall of one run's chosen head."""
+    heads = list((card.get("metrics") or {}).keys())
+    if not heads:
+        st.warning("This run has no test metrics.")
+        return
+    primary = card.get("primary") if card.get("primary") in heads else heads[0]
+    c1, c2 = st.columns(2)
+    head = c1.selectbox("Head", heads, index=heads.index(primary), key="results_head",
+                        format_func=lambda h: HEAD_NAMES.get(h, h),
+                        help="Classifier on top of the model; the primary one is used on Try it.")
+    level = c2.radio("Count", ["track", "segment"], horizontal=True, key="results_level",
+                     format_func=lambda v: "tracks (vote of segments)" if v == "track"
+                     else "3-s segments")
+    test = (card["metrics"][head] or {}).get("test") or {}
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Track accuracy", _pct(test.get("track_accuracy")))
+    m2.metric("Segment accuracy", _pct(test.get("segment_accuracy")))
+    m3.metric("Macro-F1", _pct(test.get("macro_f1")))
+    m4.metric("Test tracks", test.get("n_tracks", "–"))
+    protocol = (card.get("protocol") or {}).get("label", "unknown protocol")
+    st.caption(f"Protocol: {protocol}. Data: {_data_label(card)}.")
+    report = test.get(level)
+    if not report or "confusion" not in report:
+        st.info(f"This run saved no {level}-level confusion matrix.")
+        return
+    normalise = st.toggle("Show fractions of each true genre", value=True, key="results_norm")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(confusion_matrix(np.asarray(report["confusion"]), GENRES, normalise,
+                                       title=f"Confusion matrix ({level}s)"),
+                      config=PLOT_CONFIG, key="results_cm")
+    right.plotly_chart(recall_bars(report.get("recall", [0.0] * len(GENRES)),
+                                   title=f"Recall per genre ({level}s)"),
+                       config=PLOT_CONFIG, key="results_recall")
+
+
+def _pct(value: object) -> str:
+    """A fraction of 1 as a percentage with one decimal, or a dash."""
+    return f"{float(value):.1%}" if isinstance(value, (int, float)) else "–"
+
+
+def main() -> None:
+    """Draw the Results page."""
+    st.title("Results")
+    st.caption("Every finished run, yours and the shipped models, beside the numbers published "
+               "in the study. Each number carries its protocol: how tracks were split, the seed "
+               "and how many test tracks it rests on. Numbers from a different split or from the "
+               "synthetic demo set are not comparable with the study's.")
+    runs = list(iter_runs())
+    usable = [r for r in runs if r.card is not None]
+    damaged = [r for r in runs if r.card is None]
+    runs_df = pd.DataFrame(run_rows(usable))
+
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Your runs", sum(1 for r in usable if not r.shipped))
+    m2.metric("Shipped models", sum(1 for r in usable if r.shipped))
+    m3.metric("Damaged runs", len(damaged))
+    if not usable:
+        st.info("No finished runs yet. Train one on the Training console; the study's published "
+                "figures are shown below on their own.")
+
+    st.header("Beside the study")
+    for title, entries in PAPER_TABLES:
+        st.subheader(title)
+        show_table(table_for(entries, runs_df))
+    st.caption("'Published accuracy' is the study's figure; the other columns are measured on "
+               "GenreLab's test side. Track accuracy is the vote of a track's 3-s segments.")
+
+    st.header("All runs")
+    full = comparison_table(usable)
+    if runs_df.empty:
+        st.write("No runs to list yet.")
+    else:
+        show_table(pd.DataFrame(run_rows(usable), columns=list(RESULT_COLUMNS)))
+    st.download_button("Download the comparison (CSV)",
+                       full[list(RESULT_COLUMNS)].to_csv(index=False).encode("utf-8"),
+                       file_name="genrelab_results.csv", mime="text/csv", icon=":material/download:")
+
+    if damaged:
+        st.header("Damaged runs")
+        for run in damaged:
+            st.error(f"{run.path.name}: {run.error}")
+
+    st.header("One run in detail")
+    if not usable:
+        st.write("Nothing to show yet.")
+        return
+    labels = {str(r.card.get("run_id", r.path.name)): r for r in usable}
+    choice = st.selectbox(
+        "Run", list(labels), key="results_run",
+        format_func=lambda rid: f"{labels[rid].card.get('name', rid)} – "
+        f"{'shipped' if labels[rid].shipped else 'yours'} – {rid}")
+    show_run(labels[choice].card)
+    st.caption("Charts: use the camera icon in a chart's toolbar (top right, on hover) to download "
+               "it as a PNG image at twice the on-screen size.")
+
+
+if __name__ == "__main__":  # run by Streamlit (st.navigation or AppTest), not on import
+    main()

@@ -1,0 +1,311 @@
+"""Training console: pick a model and its settings, train it in the background, watch it learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import training
+from core.constants import DEFAULT_SEED
+from core.figures import PLOT_CONFIG, training_curves
+from core.persistence import iter_runs
+from core.training import (
+    FEATURE_LABELS, KERAS_MODELS, MODEL_FEATURES, MODEL_LABELS, TrainConfig, TrainingError,
+)
+from pages import common
+
+#: Model kinds in the order offered, with a plain-words description.
+MODEL_HELP: dict[str, str] = {
+    "svm": "Support-vector machine on each 3-s segment's features (the study's Table 1).",
+    "knn": "k-nearest neighbours on each 3-s segment's features (Table 1).",
+    "lstm": "LSTM network; its 128-d deep feature then feeds SVM and KNN heads (Table 2).",
+    "bilstm": "Bidirectional LSTM with the same SVM and KNN heads (a variant of Table 2).",
+    "cnn1d": "1D convolutional network on the first 15 s of MFCCs of each track (Table 3).",
+    "cnn2d": "2D convolutional network on each segment's log-mel spectrogram (Table 3).",
+}
+AUGMENTATIONS: dict[str, str] = {
+    "pitch_shift": "Pitch shift", "white_noise": "White noise", "slicing": "Slicing",
+}
+STATE_TEXT: dict[str, str] = {
+    "starting": "starting", "running": "running", "done": "finished", "stopped": "stopped",
+    "failed": "failed",
+}
+JOB_KEY = "training_job_id"
+
+
+# --- the form -------------------------------------------------------------------------------
+
+def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
+    """Widgets for the model, its hyper-parameters and the split; the config, or None if invalid."""
+    c1, c2 = st.columns([2, 1])
+    model = c1.selectbox("Model", list(MODEL_HELP), format_func=MODEL_LABELS.get,
+                         key="train_model")
+    c1.caption(MODEL_HELP[model])
+    features = MODEL_FEATURES[model]
+    feature = c2.radio("Feature", features, format_func=FEATURE_LABELS.get, key=f"train_feat_{model}",
+                       horizontal=True)
+    kwargs: dict = {"model": model, "feature": feature}
+
+    if model in KERAS_MODELS:
+        h1, h2, h3 = st.columns(3)
+        kwargs["epochs"] = int(h1.number_input("Epochs", 1, 500, 30, key="train_epochs",
+                                               help="Training stops earlier when the validation "
+                                               "loss stops improving (early stopping)."))
+        kwargs["batch_size"] = int(h2.selectbox("Batch size", [8, 16, 32, 64, 128], index=2,
+                                                key="train_batch"))
+        kwargs["learning_rate"] = float(h3.select_slider(
+            "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train_lr",
+            format_func=lambda v: f"{v:g}"))
+    else:
+        st.caption("The SVM's C and gamma, or the KNN's k, are chosen by cross-validation on the "
+                   "training tracks only (segments of one track never straddle two folds).")
+    if model == "cnn2d":
+        st.markdown("**Augmentation** (applied to training spectrograms only)")
+        a_cols = st.columns(3)
+        kwargs["augment"] = {key: a_cols[i].toggle(label, key=f"train_aug_{key}")
+                             for i, (key, label) in enumerate(AUGMENTATIONS.items())}
+
+    st.markdown("**How tracks are split**")
+    protocols = ["random-track", "artist-filtered"]
+    p1, p2, p3 = st.columns([2, 1, 1])
+    protocol = p1.radio(
+        "Protocol", protocols, key="train_protocol", horizontal=True,
+        format_func=lambda p: "random by track" if p == "random-track" else "artist-filtered",
+        help="Random: tracks drawn at random (stratified by genre), every segment of a track on "
+             "one side. Artist-filtered: Kereliuk & Sturm's lists keep each artist on one side.")
+    kwargs["protocol"] = protocol
+    if protocol == "artist-filtered":
+        if splits_folder is None:
+            st.warning("The artist-filtered split needs its three list files. Set their folder "
+                       "in the sidebar (Change data source → split lists) first.")
+            return None
+        kwargs["splits_path"] = str(splits_folder)
+        st.caption(f"Lists from {splits_folder}. Tracks the lists leave out are not used.")
+    else:
+        kwargs["seed"] = int(p2.number_input("Seed", 0, 2**31 - 1, DEFAULT_SEED, key="train_seed"))
+        kwargs["test_size"] = float(p3.slider("Test fraction", 0.1, 0.5, 0.3, 0.05,
+                                              key="train_test"))
+
+    with st.expander("More settings"):
+        m1, m2 = st.columns(2)
+        kwargs["valid_size"] = (float(m1.slider("Validation fraction", 0.0, 0.3, 0.15, 0.05,
+                                                key="train_valid"))
+                                if protocol == "random-track" else 0.1)
+        if model in KERAS_MODELS:
+            kwargs["patience"] = int(m2.number_input("Patience (epochs)", 1, 100, 8,
+                                                     key="train_patience"))
+        kwargs["filter_noise"] = m1.toggle("High-pass the clips at 40 Hz (the study's cleaning)",
+                                           value=True, key="train_filter")
+        name = m2.text_input("Run name (optional)", key="train_name").strip()
+        kwargs["name"] = name or None
+    try:
+        config = TrainConfig(**kwargs)
+    except TrainingError as exc:
+        st.error(f"These settings cannot be used: {exc}")
+        return None
+    return config if split_preview(config, track_ids) else None
+
+
+def split_preview(config: TrainConfig, track_ids: list[str]) -> bool:
+    """Show how many tracks each side gets (core.splits); False with a message if impossible."""
+    from core.splits import SplitError
+
+    try:
+        split = training.make_split(config, track_ids)
+    except (SplitError, TrainingError, ValueError) as exc:
+        st.error(f"These tracks cannot be split this way: {exc}. With {len(track_ids)} tracks, "
+                 "use a larger test or validation fraction (each side needs at least one "
+                 "track per genre) or set the validation fraction to 0.")
+        return False
+    st.caption(f"Split: {split.label()}.")
+    return True
+
+
+# --- the live job panel ---------------------------------------------------------------------
+
+def current_job_id() -> str | None:
+    """The job to show: this session's, else the newest running job, else the newest job."""
+    jobs = training.list_jobs()
+    known = {j.job_id for j in jobs}
+    mine = st.session_state.get(JOB_KEY)
+    if mine in known:
+        return mine
+    active = [j for j in jobs if j.active]
+    pick = (active or jobs or [None])[0]
+    return pick.job_id if pick is not None else None
+
+
+def _eta_text(seconds: float | None) -> str:
+    """Remaining time in words."""
+    if seconds is None or not np.isfinite(seconds):
+        return "estimating the time left…"
+    return f"about {common.fmt_duration(float(seconds))} left" if seconds > 0 else "finishing…"
+
+
+def job_panel(job_id: str) -> None:
+    """State, progress bar with ETA, live curves and the stop button of one job."""
+    try:
+        job = training.job_status(job_id)
+        events = training.read_events(job_id)
+    except (KeyError, ValueError) as exc:
+        st.warning(f"The job {job_id} cannot be read: {exc}")
+        return
+    conf = job.config or {}
+    title = conf.get("name") or _config_label(conf)
+    st.markdown(f"**{title}** — job `{job.job_id}` — {STATE_TEXT.get(job.state, job.state)}")
+    keras_job = conf.get("model") in KERAS_MODELS
+    last = job.last_epoch
+    stage = next((e.get("message") for e in reversed(events) if e.get("type") in
+                  ("stage", "start") and e.get("message")), None)
+
+    if job.active:
+        if keras_job and last:
+            total = int(last.get("epochs") or conf.get("epochs") or 1)
+            done = int(last.get("epoch") or 0)
+            st.progress(min(done / max(total, 1), 1.0),
+                        text=f"Epoch {done} of {total} — {_eta_text(last.get('eta_s'))}")
+        else:
+            st.progress(0.0, text=stage or "preparing…")
+        if stage:
+            st.caption(f"Now: {stage}")
+        if st.button("Stop training", key=f"stop_{job.job_id}", icon=":material/stop_circle:",
+                     help="Stops after the current batch; the best weights so far are kept "
+                          "and evaluated."):
+            training.request_stop(job.job_id)
+            st.toast("Stop requested — the job finishes its current batch first.")
+    elif job.state == "failed":
+        st.error(f"Training failed: {job.message or 'no message was left'}")
+    elif job.state == "stopped":
+        st.warning(f"Stopped: {job.message or 'by request'}")
+    elif job.state == "done":
+        st.success(job.message or "Finished.")
+
+    if last:
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Epoch", f"{last.get('epoch')} / {last.get('epochs')}")
+        m2.metric("Training loss", _num(last.get("loss")))
+        m3.metric("Validation loss", _num(last.get("val_loss")))
+        m4.metric("Validation accuracy", _pct(last.get("val_accuracy")))
+    if keras_job:
+        if any(e.get("type") == "epoch" for e in events):
+            common.plot(training_curves(events), key=f"curves_{job.job_id}")
+            st.caption("Loss (left) and accuracy (right) after every epoch: solid = training "
+                       "tracks, dashed = validation tracks. Validation loss rising while "
+                       "training loss falls means the model starts to memorise.")
+        elif job.active:
+            st.info("The curves appear after the first epoch.")
+
+
+@st.fragment(run_every=1.0)
+def live_job_panel(job_id: str) -> None:
+    """job_panel redrawn every second while the job runs; a full rerun once it has ended."""
+    job_panel(job_id)
+    try:
+        still_active = training.job_status(job_id).active
+    except (KeyError, ValueError):
+        still_active = False
+    if not still_active:
+        st.rerun(scope="app")  # refresh the run list below and stop polling
+
+
+# --- the run list ---------------------------------------------------------------------------
+
+def runs_table() -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Finished runs (name, origin, protocol, test accuracies) and damaged ones (folder, error)."""
+    rows, damaged = [], []
+    for run in iter_runs():
+        if run.card is None:
+            damaged.append((run.path.name, str(run.error)))
+            continue
+        card = run.card
+        primary = card.get("primary")
+        test = ((card.get("metrics") or {}).get(primary) or {}).get("test") or {}
+        data = card.get("data") or {}
+        rows.append({
+            "Run": card.get("name") or card.get("run_id"),
+            "From": "shipped" if run.shipped else "yours",
+            "Track accuracy": test.get("track_accuracy", np.nan),
+            "Segment accuracy": test.get("segment_accuracy", np.nan),
+            "Macro-F1": test.get("macro_f1", np.nan),
+            "Protocol": (card.get("protocol") or {}).get("label", "unknown"),
+            "Data": "synthetic demo" if data.get("synthetic") else str(data.get("source", "?")),
+            "Epochs": card.get("epochs_run") or np.nan,
+            "Created": str(card.get("created", ""))[:16].replace("T", " "),
+            "Run id": card.get("run_id"),
+        })
+    return pd.DataFrame(rows), damaged
+
+
+def _config_label(conf: dict) -> str:
+    """"LSTM on MFCC" from a config dict."""
+    model, feature = conf.get("model", "?"), conf.get("feature") or ""
+    return f"{MODEL_LABELS.get(model, model)} on {FEATURE_LABELS.get(feature, feature)}"
+
+
+def _num(value) -> str:
+    """A float to 3 decimals, or a dash."""
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "–"
+
+
+def _pct(value) -> str:
+    """A fraction of 1 as a percentage, or a dash."""
+    return f"{value:.1%}" if isinstance(value, (int, float)) else "–"
+
+
+def main() -> None:
+    """Draw the Training console."""
+    st.title("Training console")
+    st.caption("Train one of the study's models on the active data set. Training runs in the "
+               "background: you can leave this page (or reload it) and come back to the curves.")
+    source = common.active_source()
+    common.synthetic_notice(source)
+    st.caption(f"Data: {source.label} — {len(source.tracks)} tracks.")
+
+    st.header("Settings")
+    config = settings_form(common.splits_folder(), source.track_ids)
+    jobs = training.list_jobs()
+    running = [j for j in jobs if j.active]
+    if running:
+        st.info("A training job is already running; start the next one when it has finished "
+                "(one at a time keeps the machine responsive).")
+    if st.button("Start training", type="primary", icon=":material/play_arrow:",
+                 disabled=config is None or bool(running), key="train_start"):
+        config.data_path = str(source.root)
+        try:
+            st.session_state[JOB_KEY] = training.start_job(config)
+        except (OSError, TrainingError) as exc:
+            common.show_error("The training job could not be started", exc)
+        else:
+            st.rerun()
+
+    st.header("Progress")
+    job_id = current_job_id()
+    if job_id is None:
+        st.write("No training job yet. Choose the settings above and press **Start training**.")
+    else:
+        try:
+            active = training.job_status(job_id).active
+        except (KeyError, ValueError):
+            active = False
+        (live_job_panel if active else job_panel)(job_id)
+
+    st.header("Finished runs")
+    table, damaged = runs_table()
+    if table.empty:
+        st.write("No finished runs yet.")
+    else:
+        st.dataframe(table, hide_index=True, column_config={
+            "Track accuracy": st.column_config.NumberColumn(format="%.3f"),
+            "Segment accuracy": st.column_config.NumberColumn(format="%.3f"),
+            "Macro-F1": st.column_config.NumberColumn(format="%.3f"),
+            "Epochs": st.column_config.NumberColumn(format="%d"),
+        })
+        st.caption("Test-side accuracy of each run's primary head. Track accuracy is the vote of "
+                   "a track's 3-s segments. The Results page sets them beside the study.")
+    for name, error in damaged:
+        st.error(f"Run {name} cannot be read: {error}")
+
+
+if __name__ == "__main__":  # run by Streamlit (st.navigation or AppTest), not on import
+    main()

@@ -1,0 +1,257 @@
+"""Try it: upload or record a clip and see the genre every available model hears in it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import constants
+from core.audio import AudioError
+from core.constants import GENRE_INDEX, GENRES, SEGMENT_SECONDS
+from core.figures import (
+    PLOT_CONFIG, genre_color, occlusion_overlay, probability_bars, segment_timeline, spectrogram,
+)
+from core.persistence import ModelFileError
+from core.prediction import ClipPrediction, ModelEntry, available_models, occlusion_map, predict_clip
+
+UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]
+RECORD_RATE: int = 22050  #: Hz, asked of the browser recorder (GTZAN's rate)
+SOURCES: dict[str, str] = {
+    "upload": "Upload a file",
+    "mic": "Record in the browser",
+    "button": "Record with a button",
+    "example": "Synthetic example",
+}
+
+
+def too_large_message(n_bytes: int) -> str | None:
+    """The refusal text for an upload over MAX_UPLOAD_BYTES bytes, else None."""
+    limit = constants.MAX_UPLOAD_BYTES
+    if n_bytes > limit:
+        return (f"This file is {n_bytes / 2**20:.1f} MB; files up to {limit / 2**20:.0f} MB "
+                "are accepted. Cut it shorter (30 s is plenty) and try again.")
+    return None
+
+
+def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPrediction:
+    """Every model's prediction for a clip, remembered per clip and model set for this session."""
+    digest = hashlib.sha1(source.tobytes() if isinstance(source, np.ndarray) else source)
+    digest.update("|".join(f"{m.run_id}:{m.head}" for m in models).encode())
+    key = f"tryit_pred_{digest.hexdigest()}"
+    if key not in st.session_state:
+        for old in [k for k in st.session_state if str(k).startswith("tryit_pred_")]:
+            del st.session_state[old]
+        bar = st.progress(0.0, text="Listening…")
+        try:
+            st.session_state[key] = predict_clip(
+                source, models,
+                progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+        finally:
+            bar.empty()
+    st.session_state["tryit_current"] = key
+    return st.session_state[key]
+
+
+def clip_input() -> tuple[bytes | np.ndarray | None, str]:
+    """The clip chosen by the user (bytes or samples at 22050 Hz) and a name for it, or None."""
+    source = st.radio("Where does the clip come from?", list(SOURCES), format_func=SOURCES.get,
+                      horizontal=True, key="tryit_source")
+    if source == "upload":
+        limit_mb = max(1, constants.MAX_UPLOAD_BYTES // 2**20)
+        file = st.file_uploader(
+            "Audio file (wav, mp3, ogg, flac or au; any sample rate, mono or stereo)",
+            type=UPLOAD_TYPES, key="tryit_upload", max_upload_size=limit_mb)
+        if file is None:
+            return None, ""
+        refusal = too_large_message(file.size)
+        if refusal:
+            st.error(refusal)
+            return None, ""
+        return file.getvalue(), file.name
+    if source == "mic":
+        recording = st.audio_input("Record at least 3 s of music (click the microphone, then stop)",
+                                   sample_rate=RECORD_RATE, key="tryit_mic")
+        return (recording.getvalue(), "recording.wav") if recording is not None else (None, "")
+    if source == "button":
+        from audio_recorder_streamlit import audio_recorder
+
+        st.caption("Click the microphone to start; recording stops after a pause.")
+        data = audio_recorder(text="Click to record", pause_threshold=3.0,
+                              sample_rate=RECORD_RATE, key="tryit_button")
+        return (data, "recording.wav") if data else (None, "")
+    from core.demo import synth_clip
+
+    c1, c2 = st.columns(2)
+    genre = c1.selectbox("Style", GENRES, key="tryit_example_genre")
+    index = int(c2.number_input("Example number", 0, 999, 100, key="tryit_example_index"))
+    st.caption("A clip synthesised by GenreLab in this style (not a recording; the demo set's "
+               "generator). Numbers from 100 up are not in the demo set the models may have seen.")
+    return synth_clip(genre, index, seconds=15.0), f"synthetic {genre} #{index}"
+
+
+def consensus(prediction: ClipPrediction) -> tuple[str, int]:
+    """The genre most models chose and how many chose it (ties: highest summed probability)."""
+    votes = Counter(r.genre for r in prediction.results)
+    mass = sum(r.clip_proba for r in prediction.results)
+    best = max(votes, key=lambda g: (votes[g], float(mass[GENRE_INDEX[g]])))
+    return best, votes[best]
+
+
+def summary_table(prediction: ClipPrediction) -> pd.DataFrame:
+    """One row per model: its genre, that genre's probability and what it scored."""
+    return pd.DataFrame([{
+        "Model": r.label,
+        "Genre": r.genre,
+        "Probability": float(r.clip_proba.max()),
+        "Scored on": (f"{len(r.segment_proba)} × 3-s segments" if r.segment_proba is not None
+                      else f"{r.windows} whole-clip window{'s' if r.windows > 1 else ''}"),
+        "Time (ms)": round(r.elapsed_ms),
+    } for r in prediction.results])
+
+
+def clip_logmel(prediction: ClipPrediction, source: bytes | np.ndarray) -> np.ndarray:
+    """Log-mel of each 3-s segment (n_seg, 128, 130) dB: the prediction's, else computed once."""
+    if prediction.logmel is not None and len(prediction.logmel):
+        return prediction.logmel
+    key = ("tryit_logmel", st.session_state.get("tryit_current"))
+    if st.session_state.get("tryit_logmel_key") != key:
+        from core.audio import decode, preprocess
+        from core.features import extract_clip
+
+        y = preprocess(decode(source) if isinstance(source, bytes) else source)
+        st.session_state["tryit_logmel"] = extract_clip(y, ["logmel"])["logmel"]
+        st.session_state["tryit_logmel_key"] = key
+    return st.session_state["tryit_logmel"]
+
+
+def show_spectrogram(logmel: np.ndarray) -> None:
+    """The whole clip's mel-spectrogram (its 3-s segments side by side)."""
+    st.plotly_chart(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
+                                title="Mel-spectrogram of the clip (dB)"),
+                    config=PLOT_CONFIG, key="tryit_mel")
+    st.caption("Time runs left to right, low notes at the bottom; brighter = louder. This is "
+               "the picture the 2D-CNN looks at, one 3-s segment at a time.")
+
+
+def show_why(prediction: ClipPrediction, models: list[ModelEntry]) -> None:
+    """The clip's log-mel with the 2D-CNN's occlusion map for one segment."""
+    cnn = [r for r in prediction.results if r.model == "cnn2d" and r.head == "softmax"]
+    if not cnn or prediction.logmel is None or len(prediction.logmel) == 0:
+        st.info("The 'why' view needs a 2D-CNN model; none is available. Train one on the "
+                "Training console to see which parts of the spectrogram it relies on.")
+        return
+    entries = {(m.run_id, m.head): m for m in models}
+    c1, c2 = st.columns(2)
+    result = cnn[0]
+    if len(cnn) > 1:
+        labels = [r.label for r in cnn]
+        result = cnn[labels.index(c1.selectbox("2D-CNN model", labels, key="tryit_why_model"))]
+    n_seg = len(prediction.logmel)
+    k = 0
+    if n_seg > 1:
+        k = c2.slider("Segment", 1, n_seg, 1, key="tryit_why_seg",
+                      help="Each segment is 3 s of the clip") - 1
+    seg_proba = result.segment_proba[k] if result.segment_proba is not None else result.clip_proba
+    genre_index = int(np.argmax(seg_proba))
+    key = ("tryit_occ", result.run_id, k, st.session_state.get("tryit_current"))
+    if st.session_state.get("tryit_occ_key") != key:
+        with st.spinner("Masking patches of the spectrogram one by one…"):
+            st.session_state["tryit_occ"] = occlusion_map(entries[(result.run_id, result.head)],
+                                                          prediction.logmel[k], genre_index)
+        st.session_state["tryit_occ_key"] = key
+    genre = GENRES[genre_index]
+    st.plotly_chart(occlusion_overlay(
+        prediction.logmel[k], st.session_state["tryit_occ"],
+        title=f"Segment {k + 1} ({k * SEGMENT_SECONDS:.0f}–{(k + 1) * SEGMENT_SECONDS:.0f} s): "
+              f"where the 2D-CNN hears {genre}"), config=PLOT_CONFIG, key="tryit_why_chart")
+    st.caption(f"Grey: the segment's mel-spectrogram (low notes at the bottom). Colour: how much "
+               f"the 2D-CNN's probability of **{genre}** drops when that patch is blanked out – "
+               "the warmer, the more the patch mattered.")
+
+
+def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
+                    source: bytes | np.ndarray) -> None:
+    """The verdicts: consensus, one probability chart per model, segment timeline, why view."""
+    for label, reason in prediction.failed:
+        st.warning(f"{label} could not score this clip: {reason}")
+    if not prediction.results:
+        st.error("No model could score this clip (see the warnings above).")
+        return
+    genre, agree = consensus(prediction)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Most models say", genre)
+    m2.metric("Models agreeing", f"{agree} of {len(prediction.results)}")
+    m3.metric("Clip length", f"{prediction.duration_s:.1f} s")
+    st.markdown(f"The clip sounds most like <b style='color:{genre_color(genre)}'>{genre}</b> "
+                f"to {agree} of the {len(prediction.results)} models.", unsafe_allow_html=True)
+
+    st.subheader("Every model's verdict")
+    st.dataframe(summary_table(prediction), hide_index=True, column_config={
+        "Probability": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                       max_value=1)})
+    cols = st.columns(2)
+    for i, r in enumerate(prediction.results):
+        cols[i % 2].plotly_chart(probability_bars(r.clip_proba, GENRES, title=r.label),
+                                 config=PLOT_CONFIG, key=f"tryit_bars_{i}")
+    st.caption("Bars: the probability each model gives every genre for the whole clip (the mean "
+               "over its 3-s segments). Download any chart as PNG with the camera icon.")
+
+    st.subheader("Genre along the clip")
+    seg_results = [r for r in prediction.results if r.segment_proba is not None]
+    if seg_results:
+        labels = [r.label for r in seg_results]
+        chosen = st.selectbox("Model", labels, key="tryit_timeline_model")
+        r = seg_results[labels.index(chosen)]
+        st.plotly_chart(segment_timeline(r.segment_proba, r.segment_starts_s, GENRES),
+                        config=PLOT_CONFIG, key="tryit_timeline")
+        st.caption("Each bar is one 3-s segment (time counted from the first sound); its colours "
+                   "stack that segment's genre probabilities.")
+    else:
+        st.info("No segment-level model is available; whole-clip models give one verdict only.")
+
+    st.subheader("The clip's spectrogram, and why the 2D-CNN decides")
+    show_spectrogram(clip_logmel(prediction, source))
+    show_why(prediction, models)
+
+
+def main() -> None:
+    """Draw the Try it page."""
+    st.title("Try it")
+    st.caption("Play GenreLab some music – at least 3 seconds – and every trained model says which "
+               "of the ten GTZAN genres it hears. Works with the shipped models, no training "
+               "needed.")
+    models = available_models()
+    for path, reason in models.damaged:
+        st.warning(f"Model {path.name} is skipped: {reason}")
+    if not models:
+        st.warning("No trained model is available yet. Train one on the Training console "
+                   "(an SVM on MFCC takes under a minute on the demo set); the shipped default "
+                   "models belong in the models/ folder.")
+        return
+    st.caption(f"{len(models)} model{'s' if len(models) != 1 else ''} ready: "
+               + ", ".join(m.label for m in models))
+    source, name = clip_input()
+    if source is None:
+        st.info("Choose or record a clip to start.")
+        return
+    if isinstance(source, bytes):
+        st.audio(source)
+    else:
+        st.audio(source, sample_rate=constants.SAMPLE_RATE)
+    try:
+        prediction = analyse(source, list(models))
+    except AudioError as exc:
+        st.error(f"{name or 'This clip'} cannot be used: {exc}")
+        return
+    except ModelFileError as exc:
+        st.error(f"A model file could not be used: {exc}")
+        return
+    show_prediction(prediction, list(models), source)
+
+
+if __name__ == "__main__":  # run by Streamlit (st.navigation or AppTest), not on import
+    main()

@@ -1,0 +1,157 @@
+"""End to end in a real browser: headless Chromium (Debian's) driven by Playwright against
+`streamlit run app.py` on a tiny synthetic demo set. Opens every page, uploads a clip on Try it,
+reads the predicted genre, and saves a screenshot of each page under tests/artifacts/."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.constants import GENRES
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: url path, expected page title (h1) and screenshot name of every page of app.py
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("", "GenreLab", "home"),
+    ("dataset", "Dataset", "dataset"),
+    ("features", "Features", "features"),
+    ("training", "Training console", "training"),
+    ("results", "Results", "results"),
+    ("try_it", "Try it", "try_it"),
+)
+SERVER_START_S = 90.0     #: longest wait for the server's health check
+PAGE_IDLE_MS = 120_000    #: longest wait for a page's script to finish, ms
+VIEWPORT = {"width": 1440, "height": 1000}
+
+if not CHROMIUM.is_file():
+    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
+                "to run the browser test", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="Playwright for Python is not installed in this environment")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
+    """Block until Streamlit's health endpoint answers ok; fail with the server log otherwise."""
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"streamlit did not answer within {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
+    """`streamlit run app.py` on a free port with an SVM trained on the tiny demo set."""
+    from core import training
+    from core.dataset import demo_source
+
+    monkeypatch.setenv("GENRELAB_DEMO_SIZE", "3x6")
+    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
+    root = demo_source(per_genre=3, seconds=6.0).root
+    training.run_training(training.TrainConfig(model="svm", test_size=0.4, valid_size=0.0,
+                                               data_path=str(root), n_jobs=1))
+    port = free_port()
+    log = isolated_dirs / "streamlit.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+
+
+def wait_idle(page) -> None:
+    """Wait until the app's script has finished (no 'running' status widget, a title drawn)."""
+    page.wait_for_selector("h1", timeout=PAGE_IDLE_MS)
+    page.wait_for_timeout(800)   # let a rerun that follows the first paint begin
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=PAGE_IDLE_MS)
+
+
+def shoot(page, name: str) -> Path:
+    """A full-page screenshot tests/artifacts/<name>.png (the page is tall enough to hold it)."""
+    height = page.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll('[data-testid=\"stMain\"], "
+        "[data-testid=\"stMainBlockContainer\"], section, body')).map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(min(max(height, 800), 6000))})
+    page.wait_for_timeout(400)
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(VIEWPORT)
+    return path
+
+
+def test_every_page_and_a_prediction_in_chromium(app_url: str, tmp_path: Path) -> None:
+    t = np.arange(int(8.0 * 44100)) / 44100
+    tone = sum(0.2 * np.sin(2 * np.pi * f * t) for f in (196.0, 246.9, 293.7))
+    beat = (np.mod(t, 0.5) < 0.04) * np.random.default_rng(1).standard_normal(t.size) * 0.4
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, np.stack([tone + beat, tone], axis=1).astype(np.float32), 44100)
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                     headless=True)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            for path, title, name in PAGES:
+                page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
+                wait_idle(page)
+                assert page.locator("h1").first.inner_text().strip() == title
+                assert page.locator('[data-testid="stException"]').count() == 0, name
+                if name == "try_it":
+                    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+                        str(clip))
+                    verdict = page.locator('[data-testid="stMetric"]',
+                                           has_text="Most models say")
+                    verdict.wait_for(timeout=PAGE_IDLE_MS)
+                    wait_idle(page)
+                    genre = verdict.locator('[data-testid="stMetricValue"]').inner_text().strip()
+                    assert genre in GENRES
+                    assert page.locator('[data-testid="stException"]').count() == 0
+                    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+                shot = shoot(page, name)
+                assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()

@@ -1,0 +1,143 @@
+"""Results page (AppTest): runs beside the study's figures, CSV export, damaged runs listed."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import config, evaluation, persistence
+from core.constants import GENRES, PAPER_RESULTS
+from core.splits import random_track_split
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "results.py")
+
+
+@pytest.fixture(autouse=True)
+def shipped_dir(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty stand-in for models/ so the project's shipped models do not change the counts."""
+    folder = isolated_dirs / "shipped"
+    folder.mkdir()
+    monkeypatch.setattr(persistence, "MODELS_DIR", folder)
+    return folder
+
+
+def write_run(model: str = "svm", feature: str = "mfcc", heads: tuple[str, ...] = ("svm",),
+              name: str = "SVM on MFCC", synthetic: bool = True, root: Path | None = None) -> Path:
+    """A run folder whose metrics are evaluation.evaluate of noisy predictions on 20 test tracks."""
+    rng = np.random.default_rng(3)
+    ids = [f"{g}.{i:05d}" for g in GENRES for i in range(6)]
+    split = random_track_split(ids, test_size=0.34, valid_size=0.0, seed=7)
+    seg_track = np.repeat(split.test, 3)
+    y = np.array([GENRES.index(t.split(".")[0]) for t in seg_track])
+    metrics = {}
+    for head in heads:
+        proba = rng.random((len(y), len(GENRES)))
+        proba[np.arange(len(y)), y] += 1.5   # mostly right
+        proba /= proba.sum(1, keepdims=True)
+        metrics[head] = {"test": evaluation.evaluate(y, proba, seg_track)}
+    writer = persistence.RunWriter(root or config.runs_dir(), persistence.new_run_id(name))
+    (writer.path("svm.skops")).write_bytes(b"placeholder weights for a display test")
+    return writer.commit({
+        "name": name, "model": model, "feature": feature, "primary": heads[0],
+        "config": {"model": model, "feature": feature},
+        "data": {"source": "Built-in demo set", "synthetic": synthetic, "n_tracks": len(ids)},
+        "protocol": {**split.to_dict(), "label": split.label()}, "metrics": metrics,
+    })
+
+
+def page() -> AppTest:
+    """The Results page, run once."""
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def all_rows(at: AppTest) -> pd.DataFrame:
+    """Every row of every table on the page."""
+    return pd.concat([d.value for d in at.dataframe], ignore_index=True)
+
+
+def test_without_runs_the_study_tables_are_shown(isolated_dirs: Path) -> None:
+    at = page()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.subheader][:3] == [
+        "Table 1 – SVM and KNN on short-term features",
+        "Table 2 – LSTM deep features + SVM/KNN", "Table 3 – convolutional networks"]
+    rows = all_rows(at)
+    published = rows[rows["Result from"] == "study (published)"]
+    assert sorted(published["Published accuracy"]) == sorted(PAPER_RESULTS.values())
+    assert any("No finished runs yet" in i.value for i in at.info)
+
+
+def test_a_run_sits_beside_the_study_with_its_protocol(isolated_dirs: Path) -> None:
+    run = write_run()
+    card = persistence.load_card(run)
+    at = page()
+    assert not at.exception and not at.error
+    table1 = at.dataframe[0].value
+    ours = table1[table1["Result from"] == "your run"]
+    assert list(ours["Method"]) == ["SVM on MFCC"]
+    row = ours.iloc[0]
+    test = card["metrics"]["svm"]["test"]
+    assert row["Track accuracy"] == pytest.approx(test["track_accuracy"])
+    assert row["Segment accuracy"] == pytest.approx(test["segment_accuracy"])
+    assert row["Macro-F1"] == pytest.approx(test["macro_f1"])
+    assert row["Published accuracy"] == PAPER_RESULTS["svm_mfcc"]
+    assert row["Protocol"] == card["protocol"]["label"] and "seed 7" in row["Protocol"]
+    assert row["Test tracks"] == test["n_tracks"] == len(card["protocol"]["test"])
+    assert "synthetic" in row["Data"]
+    # the detail view: four metrics, a confusion matrix and the recall bars
+    assert [m.label for m in at.metric][-4:] == ["Track accuracy", "Segment accuracy",
+                                                "Macro-F1", "Test tracks"]
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Confusion matrix (tracks)" in s for s in specs)
+    assert any("Recall per genre (tracks)" in s for s in specs)
+    at.radio(key="results_level").set_value("segment").run()
+    assert any("Confusion matrix (segments)" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_csv_download_holds_study_and_runs(isolated_dirs: Path) -> None:
+    write_run("lstm", "mfcc", ("svm", "knn", "softmax"), "LSTM+SVM on MFCC")
+    at = page()
+    button = at.get("download_button")[0]
+    assert button.proto.label == "Download the comparison (CSV)"
+    from pages import results as results_page
+
+    runs = [r for r in persistence.iter_runs() if r.card is not None]
+    csv = results_page.comparison_table(runs).to_csv(index=False)
+    df = pd.read_csv(io.StringIO(csv))
+    assert len(df[df["Result from"] == "study (published)"]) == len(PAPER_RESULTS)
+    ours = df[df["Result from"] == "your run"]
+    assert sorted(ours["Method"]) == sorted(f"LSTM+SVM on MFCC [{h} head]"
+                                            for h in ("svm", "knn", "softmax"))
+    knn = ours[ours["Method"].str.contains("knn head")].iloc[0]
+    assert knn["Published accuracy"] == PAPER_RESULTS["lstm_knn_mfcc"]
+    softmax = ours[ours["Method"].str.contains("softmax")].iloc[0]
+    assert np.isnan(softmax["Published accuracy"])
+
+
+def test_damaged_run_is_listed_not_fatal(isolated_dirs: Path) -> None:
+    write_run()
+    broken = config.runs_dir() / "20990101-000000-broken-abc123"
+    broken.mkdir(parents=True)
+    (broken / "card.json").write_text("{ not json")
+    at = page()
+    assert not at.exception
+    counts = {m.label: m.value for m in at.metric[:3]}
+    assert counts["Your runs"] == "1" and counts["Damaged runs"] == "1"
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and broken.name in errors[0] and "damaged" in errors[0]
+    assert any((d.value["Result from"] == "your run").any() for d in at.dataframe)
+
+
+def test_shipped_models_are_labelled(shipped_dir: Path) -> None:
+    write_run(name="Shipped SVM", root=shipped_dir, synthetic=False)
+    at = page()
+    assert not at.exception and not at.error
+    counts = {m.label: m.value for m in at.metric[:3]}
+    assert counts == {"Your runs": "0", "Shipped models": "1", "Damaged runs": "0"}
+    rows = all_rows(at)
+    assert set(rows[rows["Method"] == "Shipped SVM"]["Result from"]) == {"shipped model"}

@@ -1,0 +1,157 @@
+"""Training console (AppTest): settings, background jobs, live curves, stop, errors, run list."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import persistence, training
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "training.py")
+RESULTS = str(ROOT / "pages" / "results.py")
+JOB_LIMIT_S = 300.0   #: give up waiting for a background job after this long (a hang, not a timing)
+
+
+@pytest.fixture(autouse=True)
+def tiny_demo(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app's demo set at 3 clips x 6 s per genre; no shipped models; no warm-up thread."""
+    monkeypatch.setenv("GENRELAB_DEMO_SIZE", "3x6")
+    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
+    shipped = isolated_dirs / "shipped"
+    shipped.mkdir()
+    monkeypatch.setattr(persistence, "MODELS_DIR", shipped)
+    return isolated_dirs
+
+
+def page() -> AppTest:
+    """The Training console, run once."""
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def splittable(at: AppTest) -> AppTest:
+    """Settings that split 30 tracks: 12 test tracks, no validation side."""
+    at.slider(key="train_test").set_value(0.4)
+    at.slider(key="train_valid").set_value(0.0)
+    return at.run()
+
+
+def wait_for(job_id: str, states: tuple[str, ...] = ("done", "stopped", "failed")
+             ) -> training.JobInfo:
+    """Poll a background job until it reaches one of states (fails the test after JOB_LIMIT_S)."""
+    deadline = time.monotonic() + JOB_LIMIT_S
+    while time.monotonic() < deadline:
+        job = training.job_status(job_id)
+        if job.state in states:
+            return job
+        time.sleep(0.5)
+    pytest.fail(f"job {job_id} still {training.job_status(job_id).state} after {JOB_LIMIT_S} s")
+
+
+def start_from_page(at: AppTest) -> str:
+    """Press Start training; the job id the page remembered."""
+    assert not at.button(key="train_start").disabled
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    return at.session_state["training_job_id"]
+
+
+def test_renders_and_refuses_a_split_the_tracks_cannot_make() -> None:
+    at = page()
+    assert not at.exception
+    assert at.title[0].value == "Training console"
+    assert any("Synthetic data" in w.value for w in at.warning)
+    # 30 demo tracks: the default 30 % test side has 9 tracks, fewer than the 10 genres
+    assert any("cannot be split" in e.value for e in at.error)
+    assert at.button(key="train_start").disabled
+    at = splittable(at)
+    assert not at.error
+    assert any("tracks train/valid/test 18/0/12" in c.value for c in at.caption)
+    assert not at.button(key="train_start").disabled
+
+
+def test_model_choices_show_their_settings() -> None:
+    at = page()
+    at.selectbox(key="train_model").set_value("cnn2d").run()
+    assert not at.exception
+    assert {t.label for t in at.toggle} >= {"Pitch shift", "White noise", "Slicing"}
+    assert at.number_input(key="train_epochs").value == 30
+    at.selectbox(key="train_model").set_value("svm").run()
+    assert "train_epochs" not in [n.key for n in at.number_input]
+    assert not [t for t in at.toggle if t.label == "Pitch shift"]
+
+
+def test_svm_job_finishes_and_appears_in_the_run_list_and_results() -> None:
+    at = splittable(page())
+    job_id = start_from_page(at)
+    job = wait_for(job_id)
+    assert job.state == "done", job.message
+    at.run()
+    assert not at.exception and not at.error
+    assert any("SVM on MFCC" in s.value and "track accuracy" in s.value for s in at.success)
+    runs = at.dataframe[0].value
+    assert list(runs["Run"]) == ["SVM on MFCC"]
+    assert runs["Protocol"][0] == "random-track, seed 42; tracks train/valid/test 18/0/12"
+    assert 0.0 <= runs["Track accuracy"][0] <= 1.0
+
+    results = AppTest.from_file(RESULTS, default_timeout=60).run()
+    assert not results.exception and not results.error
+    table1 = results.dataframe[0].value
+    ours = table1[table1["Result from"] == "your run"]
+    assert list(ours["Method"]) == ["SVM on MFCC"]
+    assert ours["Track accuracy"].iloc[0] == pytest.approx(runs["Track accuracy"][0])
+
+
+def test_lstm_one_epoch_draws_its_curves() -> None:
+    at = splittable(page())
+    at.selectbox(key="train_model").set_value("lstm").run()
+    at.number_input(key="train_epochs").set_value(1).run()
+    job_id = start_from_page(at)
+    assert wait_for(job_id).state == "done", training.job_status(job_id).message
+    at.run()
+    assert not at.exception and not at.error
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(specs) == 1 and '"Loss"' in specs[0] and "validation loss" in specs[0]
+    assert {m.label: m.value for m in at.metric}["Epoch"] == "1 / 1"
+    card = next(persistence.iter_runs()).card
+    assert card["model"] == "lstm" and len(card["history"]) == 1
+
+
+def test_a_running_job_is_found_again_and_can_be_stopped() -> None:
+    source_root = _demo_root()
+    job_id = training.start_job(training.TrainConfig(
+        model="lstm", epochs=300, patience=300, test_size=0.4, valid_size=0.0,
+        data_path=str(source_root)))
+    at = page()   # a fresh session: the job is found through list_jobs, not session state
+    assert not at.exception
+    assert any(job_id in m.value for m in at.markdown)
+    stop = at.button(key=f"stop_{job_id}")
+    stop.click().run()
+    assert (training.job_dir(job_id) / training.STOP_FILE).is_file()
+    job = wait_for(job_id)
+    assert job.state == "stopped", (job.state, job.message)
+    at.run()
+    assert not at.exception
+    assert any(w.value.startswith("Stopped:") for w in at.warning)
+
+
+def test_a_failed_job_shows_its_message(tmp_path: Path) -> None:
+    empty = tmp_path / "not_gtzan"
+    empty.mkdir()
+    job_id = training.start_job(training.TrainConfig(model="svm", data_path=str(empty)))
+    job = wait_for(job_id)
+    assert job.state == "failed"
+    at = page()
+    assert not at.exception
+    errors = [e.value for e in at.error if e.value.startswith("Training failed")]
+    assert len(errors) == 1 and "not a GTZAN folder" in errors[0]
+
+
+def _demo_root() -> Path:
+    """The app's tiny demo set folder (written on first use)."""
+    from core.dataset import demo_source
+
+    return demo_source(per_genre=3, seconds=6.0).root

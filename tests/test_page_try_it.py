@@ -1,0 +1,155 @@
+"""Try it page (AppTest): uploads and recordings give predictions; bad clips give messages."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from streamlit.testing.v1 import AppTest
+
+from core.constants import GENRES
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "try_it.py")
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runs folder with a 1-epoch 2D-CNN and an SVM on MFCC trained on a tiny demo set."""
+    from core import training
+    from core.dataset import demo_source
+
+    base = tmp_path_factory.mktemp("tryit_runs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENRELAB_RUNS", str(base / "runs"))
+        mp.setenv("GENRELAB_CACHE", str(base / "cache"))
+        mp.setenv("GENRELAB_HOME", str(base / "home"))
+        root = demo_source(per_genre=3, seconds=6.0).root
+        for model in ("svm", "cnn2d"):
+            training.run_training(training.TrainConfig(
+                model=model, epochs=1, test_size=0.4, valid_size=0.0, data_path=str(root),
+                n_jobs=1, search=False))
+    return base / "runs"
+
+
+@pytest.fixture
+def with_models(trained_runs: Path, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's runs folder holding copies of the trained runs."""
+    runs = isolated_dirs / "runs"
+    shutil.copytree(trained_runs, runs, dirs_exist_ok=True)
+    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
+    return runs
+
+
+def wav_bytes(y: np.ndarray, sr: int) -> bytes:
+    """A 16-bit WAV file's bytes (y: samples, or frames x channels)."""
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+def music(seconds: float, sr: int = 44100, stereo: bool = True) -> np.ndarray:
+    """Chords with a beat of noise bursts: stereo frames x 2 (or mono) at sr Hz."""
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(0.2 * np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
+    beat = (np.mod(t, 0.5) < 0.05) * np.random.default_rng(0).standard_normal(t.size) * 0.3
+    y = (y + beat).astype(np.float32)
+    return np.stack([y, 0.8 * y], axis=1) if stereo else y
+
+
+def page() -> AppTest:
+    """The Try it page, run once."""
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    """Upload one file through the page's file uploader and rerun."""
+    at.file_uploader(key="tryit_upload").upload(name, data, "audio/wav")
+    return at.run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the st.metric with this label."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_upload_stereo_44k_predicts_with_every_model(with_models: Path) -> None:
+    at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert metric(at, "Most models say") in GENRES
+    table = at.dataframe[0].value
+    assert {"SVM on MFCC", "2D-CNN on log-mel"} <= {m.split(" — ")[0] for m in table["Model"]}
+    assert set(table["Genre"]) <= set(GENRES)
+    assert all(0.0 < p <= 1.0 for p in table["Probability"])
+    # 7 s of sound give two 3-s segments
+    assert "2 × 3-s segments" in set(table["Scored on"])
+    assert metric(at, "Clip length") == "7.0 s"
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("What the 2D-CNN" in s or "where the 2D-CNN hears" in s for s in titles)
+    assert any("Genre of each 3-s segment" in s for s in titles)
+    assert any("Mel-spectrogram of the clip" in s for s in titles)
+
+
+def test_corrupt_upload_gives_an_error_not_an_exception(with_models: Path) -> None:
+    at = upload(page(), "broken.wav", b"RIFF\x00\x00garbage" * 200)
+    assert not at.exception
+    assert len(at.error) == 1 and "cannot be used" in at.error[0].value
+    assert not [m for m in at.metric if m.label == "Most models say"]
+
+
+def test_short_clip_is_refused_with_the_reason(with_models: Path) -> None:
+    at = upload(page(), "short.wav", wav_bytes(music(2.0, 22050, stereo=False), 22050))
+    assert not at.exception
+    assert len(at.error) == 1 and "3 s" in at.error[0].value
+
+
+def test_silent_clip_is_refused(with_models: Path) -> None:
+    at = upload(page(), "silence.wav", wav_bytes(np.zeros(22050 * 5, np.float32), 22050))
+    assert not at.exception
+    assert len(at.error) == 1 and "silent" in at.error[0].value
+
+
+def test_too_large_upload_is_refused(with_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import constants
+
+    data = wav_bytes(music(4.0, 22050, stereo=False), 22050)
+    monkeypatch.setattr(constants, "MAX_UPLOAD_BYTES", len(data) - 1)
+    at = upload(page(), "big.wav", data)
+    assert not at.exception
+    assert len(at.error) == 1 and "are accepted" in at.error[0].value
+    assert not [m for m in at.metric if m.label == "Most models say"]
+
+
+def test_recording_from_the_browser_is_classified(with_models: Path) -> None:
+    at = page()
+    at.radio(key="tryit_source").set_value("mic").run()
+    assert at.audio_input[0].sample_rate == 22050
+    at.audio_input[0].upload("recording.wav", wav_bytes(music(5.0, 22050, stereo=False), 22050))
+    at.run()
+    assert not at.exception and not at.error
+    assert metric(at, "Most models say") in GENRES
+
+
+def test_button_recorder_and_example_render(with_models: Path) -> None:
+    at = page()
+    at.radio(key="tryit_source").set_value("button").run()
+    assert not at.exception
+    assert any("Click the microphone" in c.value for c in at.caption)
+    at.radio(key="tryit_source").set_value("example").run()
+    assert not at.exception and not at.error
+    assert metric(at, "Most models say") in GENRES
+
+
+def test_no_model_gives_a_warning(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import prediction
+
+    monkeypatch.setattr(prediction.persistence, "iter_runs", lambda *a, **k: iter(()))
+    at = page()
+    assert not at.exception
+    assert any("No trained model" in w.value for w in at.warning)
+    assert not at.file_uploader
