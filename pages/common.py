@@ -37,6 +37,23 @@ PAGE_RESULTS = "pages/results.py"
 PAGE_TRY = "pages/try_it.py"
 
 
+# --- running inside app.py -----------------------------------------------------------------
+
+def require_app() -> None:
+    """Rerun through app.py when Streamlit ran this page file on its own; call first in a page.
+
+    Because a folder named pages/ sits beside app.py, a fresh server whose first request is a
+    page URL (e.g. /dataset), and AppTest on every rerun, use Streamlit's old pages-folder mode:
+    they run the page file alone, without app.py's st.navigation, page config and sidebar. The
+    flag st.navigation clears is cleared here too and the run restarts through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 # --- small display helpers ------------------------------------------------------------------
 
 def plot(fig, key: str | None = None) -> None:

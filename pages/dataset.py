@@ -9,6 +9,8 @@ from core import figures
 from core.constants import DEFAULT_SEED, GENRES
 from pages import common
 
+common.require_app()
+
 st.title("Dataset")
 source = common.active_source()
 common.synthetic_notice(source)

@@ -12,6 +12,8 @@ from core.constants import (
 )
 from pages import common
 
+common.require_app()
+
 UPLOAD_TYPES = ["wav", "mp3", "ogg", "flac", "au"]
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 MAX_TSNE_POINTS = 2000
@@ -114,7 +116,7 @@ if y is not None:
     cols[0].metric("Length after cleaning", f"{len(y) / SAMPLE_RATE:.1f} s", border=True)
     cols[1].metric("3-s segments", n_seg, border=True)
     cols[2].metric("Mean ZCR", f"{float(views['zcr'].mean()):.3f}", border=True)
-    cols[3].metric("Mean spectral centroid", f"{float(views['centroid'].mean()):.0f} Hz",
+    cols[3].metric("Spectral centroid", f"{float(views['centroid'].mean()):.0f} Hz",
                    border=True)
     st.audio(y, sample_rate=SAMPLE_RATE)
     st.caption(f"{clip_name}, as the models hear it: mono, 22050 Hz, rumble below 40 Hz removed, "

@@ -5,6 +5,8 @@ import streamlit as st
 from core.constants import PAPER_RESULTS
 from pages import common
 
+common.require_app()
+
 st.title("GenreLab")
 st.markdown("#### Music genre recognition, step by step — a hands-on replication of Yi et al. (2021)")
 

@@ -208,3 +208,16 @@ def test_app_does_not_import_tensorflow_or_librosa():
                          cwd=str(APP.parent), timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_page_run_alone_is_sent_back_through_app(app_env, monkeypatch: pytest.MonkeyPatch):
+    # a fresh server whose first request is a page URL runs the page file alone (pages/-folder
+    # mode); common.require_app() restarts that run through app.py (sidebar, navigation kept)
+    monkeypatch.setattr(app_test_module, "PagesManager", PagesManager)  # AppTest's own behaviour
+    at = _app()
+    at.switch_page(common.PAGE_DATASET).run()
+    assert not at.exception
+    assert at.title[0].value == "Dataset"
+    assert len(at.sidebar.text_input) == 3
+    at.run()
+    assert at.title[0].value == "Dataset" and len(at.sidebar.text_input) == 3

@@ -99,12 +99,15 @@ def test_random_split_sizes_follow_the_inputs(app_env):
     assert sizes.loc["test", list(GENRES)].sum() == 12
 
 
-def test_split_too_small_is_reported_not_raised(app_env):
+def test_split_too_small_is_reported_not_raised(app_env, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch):
+    write_gtzan(tmp_path / "gtzan", {"blues.00000": tone(220, 4.0), "rock.00000": tone(440, 4.0)})
+    monkeypatch.setenv(config.ENV_DATA, str(tmp_path / "gtzan"))
     at = _page()
-    at.slider(key="test_pct").set_value(10)  # 3 test clips for 10 genres
-    at.run()
     assert not at.exception
+    assert _metric(at, "Clips") == "2"
     assert "This split cannot be made" in _texts(at.error)
+    assert "too few" in _texts(at.error)
 
 
 def test_artist_filtered_split_from_lists(app_env, tmp_path: Path):
