@@ -1,0 +1,893 @@
+"""Training runner of the study's models with per-epoch events, a stop flag and background jobs.
+
+`run_training(config)` loads the active data source, extracts (cached) features, splits by
+track, trains one model kind, evaluates it on the test side and saves a run folder with its card
+(see docs/INTERFACES.md). `start_job(config)` runs the same in a detached process
+(`python -m core.training --job-dir DIR`) that writes events.jsonl / status.json in
+`runs_dir()/.jobs/<job_id>/` and stops cleanly when a STOP file appears there.
+
+Importing this module never imports TensorFlow; Keras is imported only when a Keras model is
+trained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import augment, config as gconfig, evaluation, persistence
+from .constants import DEFAULT_SEED, GENRES, PAPER_RESULTS, PROJECT_ROOT
+
+# --- model kinds ------------------------------------------------------------------------------
+
+SKLEARN_MODELS: tuple[str, ...] = ("svm", "knn")
+LSTM_MODELS: tuple[str, ...] = ("lstm", "bilstm")
+KERAS_MODELS: tuple[str, ...] = ("lstm", "bilstm", "cnn1d", "cnn2d")
+MODELS: tuple[str, ...] = SKLEARN_MODELS + KERAS_MODELS
+#: study feature names each model accepts (first = default)
+MODEL_FEATURES: dict[str, tuple[str, ...]] = {
+    "svm": ("mfcc", "zcr"), "knn": ("mfcc", "zcr"), "lstm": ("mfcc", "zcr"),
+    "bilstm": ("mfcc", "zcr"), "cnn1d": ("mfcc_seq",), "cnn2d": ("logmel",),
+}
+#: core.features kind behind each study feature name
+FEATURE_KIND: dict[str, str] = {
+    "zcr": "zcr", "mfcc": "mfcc_stats", "mfcc_seq": "mfcc_seq", "logmel": "logmel",
+}
+MODEL_LABELS: dict[str, str] = {
+    "svm": "SVM", "knn": "KNN", "lstm": "LSTM", "bilstm": "BiLSTM", "cnn1d": "1D-CNN",
+    "cnn2d": "2D-CNN",
+}
+FEATURE_LABELS: dict[str, str] = {
+    "zcr": "ZCR", "mfcc": "MFCC", "mfcc_seq": "MFCC", "logmel": "log-mel",
+}
+PROTOCOLS: tuple[str, ...] = ("random-track", "artist-filtered")
+CARVED_VALID_FRACTION: float = 0.15  #: fraction of training tracks held out for early stopping
+                                     #: when the split has no validation side
+EVENT_TYPES: tuple[str, ...] = ("start", "epoch", "stage", "done", "error", "stopped")
+
+Callback = Callable[[dict], None]
+
+
+class TrainingError(ValueError):
+    """A training run that cannot be made (bad config, too little data); the message says why."""
+
+
+class TrainingStopped(RuntimeError):
+    """A stop was requested before any model was trained: nothing was saved."""
+
+
+def paper_key(model: str, feature: str, head: str) -> str | None:
+    """Key of core.constants.PAPER_RESULTS for one model/feature/head, or None if unpublished."""
+    feat = {"mfcc": "mfcc", "zcr": "zcr", "mfcc_seq": "mfcc", "logmel": "mel"}.get(feature)
+    if model in SKLEARN_MODELS:
+        key = f"{model}_{feat}"
+    elif model == "lstm" and head in SKLEARN_MODELS:
+        key = f"lstm_{head}_{feat}"
+    elif model in ("cnn1d", "cnn2d"):
+        key = f"{model}_{feat}"
+    else:
+        return None
+    return key if key in PAPER_RESULTS else None
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def _no_augmentation() -> dict[str, bool]:
+    """All augmentations off."""
+    return {k: False for k in augment.AUGMENT_KINDS}
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on (JSON-ready; saved in the card and job folder)."""
+
+    model: str = "lstm"
+    feature: str | None = None          #: None = the model's default feature
+    epochs: int = 40
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    augment: dict = field(default_factory=_no_augmentation)
+    protocol: str = "random-track"
+    splits_path: str | None = None      #: folder of *_filtered.txt (artist-filtered protocol)
+    seed: int = DEFAULT_SEED
+    data_path: str | None = None        #: None = the active source (setting or demo set)
+    test_size: float = 0.3              #: fraction of all tracks (random-track protocol)
+    valid_size: float = 0.1             #: fraction of all tracks (random-track protocol)
+    name: str | None = None
+    patience: int = 8                   #: epochs without validation-loss gain before stopping
+    start_from_epoch: int = 5           #: epochs before early stopping may count (BatchNorm warm-up)
+    search: bool = True                 #: grid-search the SVM/KNN hyper-parameters (grouped CV)
+    filter_noise: bool = True           #: high-pass the clips before feature extraction
+    n_jobs: int = -1                    #: processes for feature extraction
+
+    def __post_init__(self) -> None:
+        """Fill the default feature, normalise paths to str, and check every field."""
+        if self.model not in MODELS:
+            raise TrainingError(f"unknown model {self.model!r}; choose one of {list(MODELS)}")
+        allowed = MODEL_FEATURES[self.model]
+        if self.feature is None:
+            self.feature = allowed[0]
+        if self.feature == "mfcc_stats":
+            self.feature = "mfcc"
+        if self.feature not in allowed:
+            raise TrainingError(f"model {self.model!r} takes feature {' or '.join(allowed)}, "
+                                f"not {self.feature!r}")
+        self.augment = {**_no_augmentation(), **dict(self.augment or {})}
+        options = augment.AugmentOptions.from_dict(self.augment)
+        if options.any and self.model != "cnn2d":
+            raise TrainingError("augmentation (pitch shift, white noise, slicing) applies to the "
+                                f"2D-CNN's spectrograms only, not to {self.model!r}")
+        if self.protocol not in PROTOCOLS:
+            raise TrainingError(f"unknown protocol {self.protocol!r}; choose one of {list(PROTOCOLS)}")
+        for name in ("epochs", "batch_size", "patience"):
+            if int(getattr(self, name)) < 1:
+                raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if int(self.start_from_epoch) < 0:
+            raise TrainingError(f"start_from_epoch must be 0 or more, got {self.start_from_epoch}")
+        if not 0 < float(self.learning_rate) < 1:
+            raise TrainingError(f"learning_rate must be in (0, 1), got {self.learning_rate}")
+        if not 0 < float(self.test_size) < 1 or not 0 <= float(self.valid_size) < 1 \
+                or self.test_size + self.valid_size >= 1:
+            raise TrainingError(f"test_size {self.test_size} and valid_size {self.valid_size} "
+                                "must be fractions that leave tracks for training")
+        self.data_path = str(self.data_path) if self.data_path else None
+        self.splits_path = str(self.splits_path) if self.splits_path else None
+
+    @property
+    def feature_kind(self) -> str:
+        """The core.features kind this run reads."""
+        return FEATURE_KIND[str(self.feature)]
+
+    def label(self) -> str:
+        """Short display name such as "LSTM on MFCC"."""
+        return f"{MODEL_LABELS[self.model]} on {FEATURE_LABELS[str(self.feature)]}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict of every field."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        """Rebuild from to_dict output; TrainingError naming unknown keys."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TrainingError(f"unknown training setting(s) {unknown}")
+        return cls(**data)
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+class StopFlag:
+    """A stop request: a threading.Event-like object and/or a STOP file whose existence means stop."""
+
+    def __init__(self, event: Any = None, path: Path | None = None):
+        self.event = event
+        self.path = Path(path) if path else None
+
+    def is_set(self) -> bool:
+        """True when the event is set or the STOP file exists."""
+        if self.event is not None and self.event.is_set():
+            return True
+        return self.path is not None and self.path.exists()
+
+
+class Emitter:
+    """Sends events (dicts with a "type" of EVENT_TYPES) to every subscriber callback."""
+
+    def __init__(self, callbacks: Iterable[Callback] = ()):
+        self.callbacks = list(callbacks or ())
+        self.t0 = time.monotonic()
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.monotonic() - self.t0
+
+    def __call__(self, kind: str, **data: Any) -> dict:
+        """Build one event, send it to each subscriber and return it."""
+        if kind not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {kind!r}")
+        event = {"type": kind, "time": time.time(), "elapsed_s": round(self.elapsed(), 3), **data}
+        for callback in self.callbacks:
+            callback(event)
+        return event
+
+
+class JsonlEventLog:
+    """Subscriber that appends each event as one JSON line to a file (flushed at once)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.final: dict | None = None
+
+    def __call__(self, event: dict) -> None:
+        """Append one event."""
+        line = json.dumps(event, default=persistence._json_default)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+        if event["type"] in ("done", "error", "stopped"):
+            self.final = event
+
+
+class TqdmProgress:
+    """Subscriber showing a tqdm bar over epochs and printing stage messages (for the CLI)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, event: dict) -> None:
+        """Update the bar or print the message of one event."""
+        from tqdm.auto import tqdm
+
+        kind = event["type"]
+        if kind == "epoch":
+            if self.bar is None:
+                self.bar = tqdm(total=event["epochs"], desc="epochs", unit="epoch")
+            self.bar.update(event["epoch"] - self.bar.n)
+            self.bar.set_postfix({k: f"{event[k]:.3f}" for k in
+                                  ("loss", "accuracy", "val_loss", "val_accuracy")
+                                  if event.get(k) is not None})
+        elif event.get("message"):
+            (self.bar.write if self.bar is not None else tqdm.write)(
+                f"[{kind}] {event['message']}")
+        if kind in ("done", "error", "stopped") and self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# --- data -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SideData:
+    """Model inputs of one side: arrays, labels, and the track id of each example."""
+
+    x: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+
+    def __len__(self) -> int:
+        return int(len(self.y))
+
+
+def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
+    """The examples of some tracks: segments, or one example per track for track-level kinds."""
+    from .features import TRACK_KINDS
+
+    if kind in TRACK_KINDS:
+        position = {str(t): i for i, t in enumerate(fs.track_ids)}
+        rows = np.array([position[str(t)] for t in track_ids], dtype=np.int64)
+        return SideData(fs[kind][rows], fs.track_labels[rows].astype(int),
+                        fs.track_ids[rows].astype(str))
+    part = fs.subset(list(track_ids))
+    return SideData(part[kind], part.segment_label.astype(int), part.segment_track.astype(str))
+
+
+def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
+    """The config's split of the given (extracted) tracks."""
+    from . import splits
+
+    if config.protocol == "artist-filtered":
+        folder = config.splits_path or gconfig.splits_path()
+        if not folder:
+            raise TrainingError("the artist-filtered protocol needs the folder of "
+                                "train/valid/test_filtered.txt: set splits_path (or GENRELAB_SPLITS)")
+        split = splits.artist_filtered_split(track_ids, folder)
+    else:
+        split = splits.random_track_split(track_ids, config.test_size, config.valid_size,
+                                          config.seed)
+    if not split.train or not split.test:
+        raise TrainingError(f"the split leaves {len(split.train)} training and {len(split.test)} "
+                            f"test tracks ({split.label()}); both need at least one")
+    return split
+
+
+def carve_validation(train_ids: Sequence[str], seed: int,
+                     fraction: float = CARVED_VALID_FRACTION) -> tuple[list[str], list[str]]:
+    """Split training track ids into (train, validation) by track, stratified when possible."""
+    from sklearn.model_selection import train_test_split
+
+    from .splits import genre_of
+
+    ids = sorted(train_ids)
+    if len(ids) < 4:
+        return ids, []
+    genres = [genre_of(t) for t in ids]
+    counts = {g: genres.count(g) for g in set(genres)}
+    n_valid = max(1, int(round(fraction * len(ids))))
+    stratify = genres if min(counts.values()) >= 2 and n_valid >= len(counts) else None
+    rest, valid = train_test_split(ids, test_size=n_valid, random_state=seed, stratify=stratify)
+    return sorted(rest), sorted(valid)
+
+
+def class_weights(y: np.ndarray, n_classes: int = len(GENRES)) -> dict[int, float] | None:
+    """Balanced class weights n / (k * count) when the classes present are unbalanced, else None."""
+    counts = np.bincount(np.asarray(y, dtype=int), minlength=n_classes)
+    present = counts[counts > 0]
+    if present.size == 0 or present.min() == present.max():
+        return None
+    total, k = counts.sum(), present.size
+    return {c: (float(total / (k * counts[c])) if counts[c] else 1.0) for c in range(n_classes)}
+
+
+def full_proba(estimator: Any, x: np.ndarray, n_classes: int = len(GENRES)) -> np.ndarray:
+    """predict_proba of a scikit-learn classifier spread onto all n_classes columns."""
+    out = np.zeros((len(x), n_classes))
+    if len(x):
+        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        out[:, np.asarray(estimator.classes_, dtype=int)] = estimator.predict_proba(x)
+    return out
+
+
+# --- Keras training -----------------------------------------------------------------------------
+
+
+def _make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, options: augment.AugmentOptions,
+                  seed: int, weights: dict[int, float] | None) -> Any:
+    """A keras PyDataset of shuffled training batches, each augmented by augment.augment_batch."""
+    import keras
+
+    class AugmentedBatches(keras.utils.PyDataset):
+        """Training batches, reshuffled each epoch, augmented on the fly (training side only)."""
+
+        def __init__(self) -> None:
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(y))
+            self.sample_weight = (np.array([weights[int(c)] for c in y], np.float32)
+                                  if weights else np.ones(len(y), np.float32))
+
+        def __len__(self) -> int:
+            return int(np.ceil(len(y) / batch_size))
+
+        def __getitem__(self, index: int) -> tuple:
+            rows = self.order[index * batch_size:(index + 1) * batch_size]
+            batch = augment.augment_batch(x[rows], options, self.rng)
+            return batch, y[rows], self.sample_weight[rows]
+
+        def on_epoch_end(self) -> None:
+            self.order = self.rng.permutation(len(y))
+
+    return AugmentedBatches()
+
+
+def _make_monitor(emit: Emitter, stop: StopFlag, epochs: int, patience: int,
+                  monitor: str, start_from_epoch: int = 0) -> Any:
+    """Keras callback: epoch events, early stopping with best weights, stop between batches."""
+    import keras
+
+    class Monitor(keras.callbacks.Callback):
+        """Sends epoch events, keeps the best weights, stops on patience or on request."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.history: list[dict] = []
+            self.best: float = float("inf")
+            self.best_epoch: int | None = None
+            self.best_weights: list | None = None
+            self.wait = 0
+            self.stopped_by_user = False
+            self.stopped_by_patience = False
+            self.epoch_t0 = time.monotonic()
+            self.durations: list[float] = []
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.epoch_t0 = time.monotonic()
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            if stop.is_set():
+                self.stopped_by_user = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = dict(logs or {})
+            self.durations.append(time.monotonic() - self.epoch_t0)
+            entry = {"epoch": epoch + 1, "elapsed_s": round(emit.elapsed(), 3)}
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                entry[key] = float(logs[key]) if key in logs else None
+            self.history.append(entry)
+            value = logs.get(monitor)
+            if value is not None and np.isfinite(value) and value < self.best:
+                self.best, self.best_epoch, self.wait = float(value), epoch + 1, 0
+                self.best_weights = [w.copy() for w in self.model.get_weights()]
+            elif epoch + 1 > start_from_epoch:
+                self.wait += 1
+                if self.wait >= patience and not self.stopped_by_user:
+                    self.stopped_by_patience = True
+                    self.model.stop_training = True
+            remaining = 0 if self.model.stop_training else epochs - (epoch + 1)
+            emit("epoch", epochs=epochs, eta_s=round(float(np.mean(self.durations)) * remaining, 1),
+                 **{k: v for k, v in entry.items() if k != "elapsed_s"})
+            if stop.is_set():   # checked after the event, so a subscriber may ask to stop here
+                self.stopped_by_user = True
+                self.model.stop_training = True
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return Monitor()
+
+
+@dataclass
+class KerasOutcome:
+    """A trained Keras model with its training record."""
+
+    model: Any
+    history: list[dict]
+    best_epoch: int | None
+    stopped_by_user: bool
+    stopped_by_patience: bool
+    class_weight: dict[int, float] | None
+
+
+def train_keras(config: TrainConfig, train: SideData, valid: SideData, emit: Emitter,
+                stop: StopFlag) -> KerasOutcome:
+    """Build and fit the config's Keras model; early stopping on valid (or loss), best weights kept."""
+    from . import deep
+
+    deep.set_seed(config.seed)
+    kind = config.feature_kind
+    x_train = deep.as_model_input(config.model, kind, train.x)
+    x_valid = deep.as_model_input(config.model, kind, valid.x) if len(valid) else None
+    mean, variance = deep.normaliser_stats(config.model, x_train)
+    model = deep.build_model(config.model, kind, mean, variance, config.learning_rate)
+    weights = class_weights(train.y)
+    monitor = _make_monitor(emit, stop, int(config.epochs), int(config.patience),
+                            "val_loss" if x_valid is not None else "loss",
+                            int(config.start_from_epoch))
+    validation = (x_valid, valid.y) if x_valid is not None else None
+    options = augment.AugmentOptions.from_dict(config.augment)
+    if options.any:
+        data = _make_batches(x_train, train.y, int(config.batch_size), options, config.seed,
+                             weights)
+        model.fit(data, validation_data=validation, epochs=int(config.epochs), shuffle=False,
+                  callbacks=[monitor], verbose=0)
+    else:
+        model.fit(x_train, train.y, batch_size=int(config.batch_size), epochs=int(config.epochs),
+                  validation_data=validation, shuffle=True, class_weight=weights,
+                  callbacks=[monitor], verbose=0)
+    return KerasOutcome(model, monitor.history, monitor.best_epoch, monitor.stopped_by_user,
+                        monitor.stopped_by_patience, weights)
+
+
+# --- the runner -----------------------------------------------------------------------------------
+
+
+def _metrics(y: np.ndarray, proba: np.ndarray, groups: np.ndarray) -> dict | None:
+    """evaluation.evaluate on one side, or None when the side is empty."""
+    return evaluation.evaluate(y, proba, groups) if len(y) else None
+
+
+def _head_metrics(test: dict, valid: dict | None) -> dict:
+    """The card's metrics entry of one head."""
+    return {"test": test, **({"valid": valid} if valid is not None else {})}
+
+
+def _choose_primary(model: str, metrics: dict) -> str:
+    """Head used for prediction: the model itself for SVM/KNN, the softmax for CNNs, and for
+    LSTMs the head with the best validation track (then segment) accuracy, ties to svm, knn."""
+    if model in SKLEARN_MODELS:
+        return model
+    if model not in LSTM_MODELS:
+        return "softmax"
+    order = ["svm", "knn", "softmax"]
+
+    def score(head: str) -> tuple:
+        valid = metrics[head].get("valid")
+        if not valid:
+            return (0.0, 0.0, -order.index(head))
+        return (valid["track_accuracy"], valid["segment_accuracy"], -order.index(head))
+
+    return max(order, key=score)
+
+
+def _run_name(config: TrainConfig, primary: str) -> str:
+    """Display name such as "LSTM+SVM on MFCC" (the head used for prediction included)."""
+    if config.name:
+        return config.name
+    model = MODEL_LABELS[config.model]
+    if config.model in LSTM_MODELS and primary in SKLEARN_MODELS:
+        model = f"{model}+{MODEL_LABELS[primary]}"
+    return f"{model} on {FEATURE_LABELS[str(config.feature)]}"
+
+
+def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
+                 stop_event: Any = None, *, output_root: Path | None = None,
+                 progress: bool = False) -> Path:
+    """Train one model on the active data source, evaluate on the test side, save a run folder.
+
+    callbacks get every event (dicts, see EVENT_TYPES); stop_event (anything with is_set(), e.g.
+    threading.Event or StopFlag) stops training between batches, keeping the best weights so far
+    and still saving the run (card["stopped_early"] True). A stop before any training raises
+    TrainingStopped; any failure emits an "error" event and is re-raised.
+    """
+    emit = Emitter(callbacks)
+    stop = stop_event if isinstance(stop_event, StopFlag) else StopFlag(stop_event)
+    try:
+        return _run(config, emit, stop, output_root, progress)
+    except TrainingStopped as exc:
+        emit("stopped", message=str(exc), run_dir=None)
+        raise
+    except BaseException as exc:
+        emit("error", message=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _check_stop(stop: StopFlag, where: str) -> None:
+    """Raise TrainingStopped if a stop was requested (before anything was trained)."""
+    if stop.is_set():
+        raise TrainingStopped(f"stopped by request {where}; nothing was trained or saved")
+
+
+def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path | None,
+         progress: bool) -> Path:
+    """The body of run_training."""
+    from . import dataset, features
+
+    emit("start", epochs=int(config.epochs) if config.model in KERAS_MODELS else 0,
+         model=config.model, feature=config.feature, message=f"training {config.label()}")
+    _check_stop(stop, "before loading the data")
+    source = dataset.active_source(config.data_path)
+    kind = config.feature_kind
+    emit("stage", message=f"extracting {kind} features of {len(source.tracks)} tracks "
+                          f"from {source.label}")
+    fs = features.extract_tracks(source.tracks, [kind], n_jobs=config.n_jobs, progress=progress,
+                                 filter_noise=config.filter_noise, cache=True)
+    if fs.track_ids.size == 0:
+        reasons = "; ".join(f"{t}: {r}" for t, r in fs.skipped[:5])
+        raise TrainingError(f"no usable track in {source.root} ({reasons})")
+    _check_stop(stop, "after feature extraction")
+    split = make_split(config, [str(t) for t in fs.track_ids])
+    emit("stage", message=f"split: {split.label()}")
+    train = _side(fs, split.train, kind)
+    test = _side(fs, split.test, kind)
+    valid_ids, valid_source = list(split.valid), "valid side of the split"
+    train_ids = list(split.train)
+    if config.model in KERAS_MODELS and not valid_ids:
+        train_ids, valid_ids = carve_validation(split.train, config.seed)
+        valid_source = f"{len(valid_ids)} tracks carved from the training side"
+        train = _side(fs, train_ids, kind)
+    valid = _side(fs, valid_ids, kind)
+    if len(np.unique(train.y)) < 2:
+        raise TrainingError("the training side holds a single genre; a classifier needs two or more")
+
+    metrics: dict[str, dict] = {}
+    heads_info: dict[str, dict] = {}
+    history: list[dict] = []
+    stopped_early, stop_reason, best_epoch, weights = False, None, None, None
+    files: dict[str, Any] = {}
+    if config.model in SKLEARN_MODELS:
+        _check_stop(stop, "before fitting")
+        emit("stage", message=f"fitting {MODEL_LABELS[config.model]} (grouped CV on the training side)")
+        from .baselines import fit_classifier
+
+        fit = fit_classifier(config.model, train.x, train.y, train.groups, seed=config.seed,
+                             search=config.search)
+        metrics[config.model] = _head_metrics(
+            _metrics(test.y, full_proba(fit.model, test.x), test.groups),
+            _metrics(valid.y, full_proba(fit.model, valid.x), valid.groups))
+        heads_info[config.model] = {"best_params": fit.best_params, "cv_accuracy": fit.cv_accuracy,
+                                    "classes": [int(c) for c in fit.model.classes_]}
+        files[f"{config.model}.skops"] = fit.model
+        input_shape = list(train.x.shape[1:])
+    else:
+        _check_stop(stop, "before training")
+        emit("stage", message=f"training {config.label()} for up to {config.epochs} epochs on "
+                              f"{len(train)} examples; early stopping on {valid_source}")
+        from . import deep
+
+        outcome = train_keras(config, train, valid, emit, stop)
+        model, history, best_epoch, weights = (outcome.model, outcome.history,
+                                               outcome.best_epoch, outcome.class_weight)
+        stopped_early = outcome.stopped_by_user or outcome.stopped_by_patience
+        stop_reason = ("stop requested" if outcome.stopped_by_user
+                       else "no validation gain (early stopping)" if outcome.stopped_by_patience
+                       else None)
+        x_test = deep.as_model_input(config.model, kind, test.x)
+        x_valid = deep.as_model_input(config.model, kind, valid.x)
+        emit("stage", message="evaluating on the test side")
+        metrics["softmax"] = _head_metrics(
+            _metrics(test.y, deep.predict_proba(model, x_test), test.groups),
+            _metrics(valid.y, deep.predict_proba(model, x_valid), valid.groups))
+        if config.model in LSTM_MODELS:
+            from .baselines import fit_classifier
+
+            extractor = deep.deep_feature_model(model)
+            f_train, f_test, f_valid = (
+                deep.deep_features(extractor, deep.as_model_input(config.model, kind, train.x)),
+                deep.deep_features(extractor, x_test), deep.deep_features(extractor, x_valid))
+            for head in SKLEARN_MODELS:
+                emit("stage", message=f"fitting {MODEL_LABELS[head]} on the {f_train.shape[1]}-d "
+                                      "deep features of the training side")
+                fit = fit_classifier(head, f_train, train.y, train.groups, seed=config.seed,
+                                     search=config.search)
+                metrics[head] = _head_metrics(
+                    _metrics(test.y, full_proba(fit.model, f_test), test.groups),
+                    _metrics(valid.y, full_proba(fit.model, f_valid), valid.groups))
+                heads_info[head] = {"best_params": fit.best_params, "cv_accuracy": fit.cv_accuracy,
+                                    "classes": [int(c) for c in fit.model.classes_],
+                                    "deep_feature_dim": int(f_train.shape[1])}
+                files[f"{head}.skops"] = fit.model
+        files["model.keras"] = model
+        input_shape = list(deep.input_shape(config.model, kind))
+
+    primary = _choose_primary(config.model, metrics)
+    name = _run_name(config, primary)
+    emit("stage", message="saving the run")
+    root = Path(output_root) if output_root else gconfig.runs_dir()
+    writer = persistence.RunWriter(root, persistence.new_run_id(name))
+    try:
+        for file_name, obj in files.items():
+            if file_name == "model.keras":
+                obj.save(writer.path(file_name))
+            else:
+                writer.save_sklearn(obj, file_name)
+        card = {
+            "name": name, "model": config.model, "feature": config.feature,
+            "feature_kind": kind, "primary": primary, "config": config.to_dict(),
+            "genres": list(GENRES), "input_shape": input_shape,
+            "data": {"source": source.label, "synthetic": bool(source.synthetic),
+                     "root": str(source.root), "n_tracks": int(fs.track_ids.size),
+                     "skipped": [list(s) for s in fs.skipped],
+                     "filter_noise": bool(config.filter_noise)},
+            "protocol": {**split.to_dict(), "label": split.label()},
+            "validation": {"source": valid_source, "tracks": list(valid_ids)},
+            "n_examples": {"train": len(train), "valid": len(valid), "test": len(test)},
+            "metrics": metrics, "heads": heads_info,
+            "paper": {h: paper_key(config.model, str(config.feature), h) for h in metrics},
+            "history": history, "best_epoch": best_epoch,
+            "epochs_run": len(history), "stopped_early": stopped_early,
+            "stop_reason": stop_reason, "class_weight": weights,
+            "elapsed_s": round(emit.elapsed(), 3),
+        }
+        run_dir = writer.commit(card)
+    except BaseException:
+        writer.abort()
+        raise
+    test_m = metrics[primary]["test"]
+    summary = (f"{name}: test segment accuracy {test_m['segment_accuracy']:.3f}, track accuracy "
+               f"{test_m['track_accuracy']:.3f} ({split.label()}; {source.label})")
+    if stop_reason == "stop requested":
+        emit("stopped", run_dir=str(run_dir), message=f"stopped by request after "
+             f"{len(history)} epoch(s); best weights (epoch {best_epoch}) saved. {summary}")
+    else:
+        emit("done", run_dir=str(run_dir), message=summary)
+    return run_dir
+
+
+# --- background jobs ------------------------------------------------------------------------------
+
+JOBS_DIRNAME = ".jobs"
+STOP_FILE = "STOP"
+_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_CHILDREN: dict[int, subprocess.Popen] = {}   #: processes this process started (reaped on poll)
+ACTIVE_STATES: tuple[str, ...] = ("starting", "running")
+
+
+def jobs_dir() -> Path:
+    """Folder holding one sub-folder per background job."""
+    return gconfig.runs_dir() / JOBS_DIRNAME
+
+
+def job_dir(job_id: str) -> Path:
+    """The folder of an existing job; ValueError for a malformed id, KeyError for an unknown one."""
+    if not _JOB_ID.match(str(job_id)):
+        raise ValueError(f"{job_id!r} is not a job id")
+    folder = jobs_dir() / job_id
+    if not (folder / "config.json").is_file():
+        raise KeyError(f"no training job {job_id!r} in {jobs_dir()}")
+    return folder
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A background job as seen from its folder: state, config, progress and result."""
+
+    job_id: str
+    state: str                      #: starting | running | done | stopped | failed
+    config: dict
+    created: str
+    pid: int | None
+    run_dir: str | None
+    message: str | None
+    last_epoch: dict | None         #: the newest "epoch" event
+    path: Path
+
+    @property
+    def active(self) -> bool:
+        """True while the job is starting or running."""
+        return self.state in ACTIVE_STATES
+
+
+def _read_json(path: Path) -> dict:
+    """A JSON file's dict, or {} when missing or half-written."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _pid_alive(pid: int, job_id: str) -> bool:
+    """True when process pid still runs this job (zombies and reused pids count as dead)."""
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        return child.poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path(f"/proc/{pid}")
+    if proc.is_dir():
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X") and job_id in cmdline
+    return True
+
+
+def _log_tail(folder: Path, lines: int = 5) -> str:
+    """The last lines of a job's log.txt (empty when none)."""
+    try:
+        text = (folder / "log.txt").read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def read_events(job_id: str) -> list[dict]:
+    """Every event a job has logged so far (a half-written last line is left out)."""
+    path = job_dir(job_id) / "events.jsonl"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    events = []
+    for line in text.splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue  # the line being written right now
+    return events
+
+
+def job_status(job_id: str) -> JobInfo:
+    """The current state of a job; a job whose process vanished without reporting is "failed"."""
+    folder = job_dir(job_id)
+    conf = _read_json(folder / "config.json")
+    status = _read_json(folder / "status.json")
+    state = status.get("state", "starting")
+    pid = status.get("pid")
+    if pid is None and (folder / "pid").is_file():
+        try:
+            pid = int((folder / "pid").read_text().strip())
+        except ValueError:
+            pid = None
+    message = status.get("message")
+    events = read_events(job_id)
+    if state in ACTIVE_STATES and pid is not None and not _pid_alive(int(pid), job_id):
+        final = next((e for e in reversed(events) if e["type"] in ("done", "stopped", "error")),
+                     None)
+        state = "failed"
+        message = (final or {}).get("message") or (
+            "the training process ended without reporting (killed or crashed)"
+            + (f"; log: {_log_tail(folder)}" if _log_tail(folder) else ""))
+    last_epoch = next((e for e in reversed(events) if e["type"] == "epoch"), None)
+    return JobInfo(job_id, state, conf.get("config", {}), conf.get("created", ""), pid,
+                   status.get("run_dir"), message, last_epoch, folder)
+
+
+def list_jobs() -> list[JobInfo]:
+    """All jobs in the runs folder, newest first."""
+    root = jobs_dir()
+    if not root.is_dir():
+        return []
+    ids = sorted((p.name for p in root.iterdir()
+                  if p.is_dir() and _JOB_ID.match(p.name) and (p / "config.json").is_file()),
+                 reverse=True)
+    return [job_status(i) for i in ids]
+
+
+def request_stop(job_id: str) -> None:
+    """Ask a job to stop after its current batch (creates its STOP file)."""
+    (job_dir(job_id) / STOP_FILE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+def start_job(config: TrainConfig) -> str:
+    """Start training in a detached background process (outlives the caller); returns the job id."""
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"start_job expects a TrainConfig, got {type(config).__name__}")
+    jobs_dir().mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    job_id = f"{stamp}-{config.model}-{config.feature}-{secrets.token_hex(4)}"
+    folder = jobs_dir() / job_id
+    folder.mkdir()   # unique: raises if it somehow exists
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    persistence.write_json(folder / "config.json", {"job_id": job_id, "created": created,
+                                                    "config": config.to_dict()})
+    persistence.write_json(folder / "status.json", {"state": "starting", "updated": created})
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(PROJECT_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    with open(folder / "log.txt", "ab") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "core.training", "--job-dir", str(folder)],
+            cwd=str(PROJECT_ROOT), env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    _CHILDREN[child.pid] = child
+    (folder / "pid").write_text(str(child.pid))
+    return job_id
+
+
+def _set_status(folder: Path, state: str, **extra: Any) -> None:
+    """Write a job's status.json (atomically)."""
+    persistence.write_json(folder / "status.json", {
+        "state": state, "pid": os.getpid(),
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra})
+
+
+def run_job(folder: Path) -> int:
+    """Body of a job process: train the folder's config, log events and status; exit status."""
+    folder = Path(folder)
+    log = JsonlEventLog(folder / "events.jsonl")
+    term = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: term.set())   # SIGTERM = polite stop request
+    stop = StopFlag(term, folder / STOP_FILE)
+    _set_status(folder, "running")
+    try:
+        conf = TrainConfig.from_dict(_read_json(folder / "config.json").get("config") or {})
+        run_dir = run_training(conf, [log], stop)
+    except TrainingStopped as exc:
+        _set_status(folder, "stopped", message=str(exc), run_dir=None)
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - reported as an error event and a failed status
+        traceback.print_exc()
+        message = f"{type(exc).__name__}: {exc}"
+        if log.final is None or log.final["type"] != "error":
+            log({"type": "error", "time": time.time(), "message": message})
+        _set_status(folder, "failed", message=message)
+        return 1
+    final = log.final or {}
+    state = "stopped" if final.get("type") == "stopped" else "done"
+    _set_status(folder, state, message=final.get("message"), run_dir=str(run_dir))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line of a background job: python -m core.training --job-dir DIR."""
+    parser = argparse.ArgumentParser(prog="python -m core.training",
+                                     description="Run one GenreLab training job folder.")
+    parser.add_argument("--job-dir", required=True, type=Path,
+                        help="job folder holding config.json (made by core.training.start_job)")
+    args = parser.parse_args(argv)
+    if not (args.job_dir / "config.json").is_file():
+        parser.error(f"{args.job_dir} holds no config.json")
+    return run_job(args.job_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

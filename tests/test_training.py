@@ -1,0 +1,337 @@
+"""Training runner: cards, events, augmentation on the training side only, stop flag, background jobs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import augment, demo, evaluation, features, persistence, training
+from core.data import DatasetError, list_tracks
+from core.persistence import ModelFileError
+
+#: tiny runs: 30 six-second demo clips, 10 test tracks, validation carved from the training side
+TINY = {"test_size": 0.34, "valid_size": 0.0, "n_jobs": 1, "batch_size": 16}
+JOB_TIMEOUT_S = 120.0
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 3-clips-per-genre, 6-s demo set written once, and a feature cache shared by the module."""
+    base = tmp_path_factory.mktemp("tiny")
+    root = demo.write_demo_set(base / "demo", per_genre=3, seconds=6)
+    return {"root": root, "cache": base / "cache"}
+
+
+@pytest.fixture
+def tiny(tiny_set: dict[str, Path], isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny demo set's folder, with the module's feature cache (runs stay per test)."""
+    monkeypatch.setenv("GENRELAB_CACHE", str(tiny_set["cache"]))
+    return tiny_set["root"]
+
+
+def _config(root: Path, **kw: object) -> training.TrainConfig:
+    return training.TrainConfig(data_path=str(root), **{**TINY, **kw})
+
+
+def _wait(job_id: str, until: callable, timeout: float = JOB_TIMEOUT_S) -> training.JobInfo:
+    """Poll a job until until(info, events) is true; fail with its log after timeout s."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        info = training.job_status(job_id)
+        if until(info, training.read_events(job_id)):
+            return info
+        time.sleep(0.1)
+    log = (info.path / "log.txt").read_text(errors="replace")[-2000:]
+    pytest.fail(f"job {job_id} did not get there in {timeout} s: {info}\n{log}")
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+def test_config_defaults_and_validation() -> None:
+    assert training.TrainConfig(model="cnn2d").feature == "logmel"
+    assert training.TrainConfig(model="lstm", feature="mfcc_stats").feature == "mfcc"
+    assert training.TrainConfig(model="svm", feature="zcr").feature_kind == "zcr"
+    with pytest.raises(training.TrainingError, match="unknown model"):
+        training.TrainConfig(model="gru")
+    with pytest.raises(training.TrainingError, match="takes feature"):
+        training.TrainConfig(model="cnn1d", feature="zcr")
+    with pytest.raises(training.TrainingError, match="2D-CNN"):
+        training.TrainConfig(model="lstm", augment={"pitch_shift": True})
+    with pytest.raises(training.TrainingError, match="epochs"):
+        training.TrainConfig(epochs=0)
+    with pytest.raises(training.TrainingError, match="unknown training setting"):
+        training.TrainConfig.from_dict({"model": "svm", "colour": "red"})
+    conf = training.TrainConfig(model="cnn2d", augment={"slicing": True}, data_path=Path("/x"))
+    again = training.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict())))
+    assert again == conf and again.augment["slicing"] and not again.augment["white_noise"]
+
+
+def test_class_weights_only_when_unbalanced() -> None:
+    assert training.class_weights(np.repeat(np.arange(10), 3)) is None
+    weights = training.class_weights(np.array([0, 0, 0, 1]))
+    assert weights[0] == pytest.approx(4 / 6) and weights[1] == pytest.approx(2.0)
+    assert weights[5] == 1.0
+
+
+def test_paper_keys() -> None:
+    assert training.paper_key("svm", "zcr", "svm") == "svm_zcr"
+    assert training.paper_key("lstm", "mfcc", "knn") == "lstm_knn_mfcc"
+    assert training.paper_key("lstm", "mfcc", "softmax") is None
+    assert training.paper_key("cnn2d", "logmel", "softmax") == "cnn2d_mel"
+    assert training.paper_key("cnn1d", "mfcc_seq", "softmax") == "cnn1d_mfcc"
+    assert training.paper_key("bilstm", "mfcc", "svm") is None
+
+
+class _FakeModel:
+    """Stands in for a Keras model: weights are one array holding the epoch they were taken at."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.stop_training = False
+        self.restored: list | None = None
+
+    def get_weights(self) -> list:
+        return [np.array([self.epoch])]
+
+    def set_weights(self, weights: list) -> None:
+        self.restored = weights
+
+
+@pytest.mark.parametrize("start_from,stop_after", [(0, 4), (4, 6)])
+def test_monitor_early_stopping_restores_best(start_from: int, stop_after: int) -> None:
+    events: list[dict] = []
+    monitor = training._make_monitor(training.Emitter([events.append]), training.StopFlag(),
+                                     epochs=10, patience=2, monitor="val_loss",
+                                     start_from_epoch=start_from)
+    model = _FakeModel()
+    monitor.set_model(model)
+    losses = [1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    for epoch, loss in enumerate(losses):
+        model.epoch = epoch + 1
+        monitor.on_epoch_begin(epoch)
+        monitor.on_epoch_end(epoch, {"loss": loss, "accuracy": 0.5, "val_loss": loss,
+                                     "val_accuracy": 0.5})
+        if model.stop_training:
+            break
+    monitor.on_train_end()
+    assert len(monitor.history) == stop_after and monitor.stopped_by_patience
+    assert monitor.best_epoch == 2 and model.restored[0][0] == 2
+    assert events[-1]["type"] == "epoch" and events[-1]["eta_s"] == 0
+
+
+# --- in-process runs ---------------------------------------------------------------------------
+
+
+def test_svm_run_card(tiny: Path) -> None:
+    events: list[dict] = []
+    run_dir = training.run_training(_config(tiny, model="svm", feature="zcr"), [events.append])
+    assert run_dir.parent == Path(os.environ["GENRELAB_RUNS"])
+    card = persistence.load_card(run_dir)
+    assert card["model"] == "svm" and card["feature"] == "zcr" and card["primary"] == "svm"
+    assert card["name"] == "SVM on ZCR" and set(card["files"]) == {"svm.skops"}
+    assert card["data"]["synthetic"] is True and card["data"]["n_tracks"] == 30
+    assert card["protocol"]["label"].startswith("random-track, seed 42")
+    assert len(card["protocol"]["test"]) == 10 and not set(card["protocol"]["test"]) & set(
+        card["protocol"]["train"])
+    test = card["metrics"]["svm"]["test"]
+    assert test["n_tracks"] == 10 and test["n_segments"] == 20
+    assert np.array(test["segment"]["confusion"]).sum() == 20
+    assert len(test["track"]["precision"]) == 10 and len(test["track"]["recall"]) == 10
+    assert card["paper"] == {"svm": "svm_zcr"} and card["elapsed_s"] > 0
+    assert [e["type"] for e in events][0] == "start" and events[-1]["type"] == "done"
+    assert events[-1]["run_dir"] == str(run_dir)
+    model = persistence.load_sklearn(run_dir, "svm.skops")
+    assert model.predict_proba(np.zeros((1, 30))).shape[1] == 10
+
+
+def test_lstm_run_has_three_heads_on_128_d_feature(tiny: Path) -> None:
+    events: list[dict] = []
+    conf = _config(tiny, model="lstm", feature="mfcc", epochs=2, search=False)
+    run_dir = training.run_training(conf, [events.append])
+    card = persistence.load_card(run_dir)
+    assert set(card["metrics"]) == {"softmax", "svm", "knn"}
+    assert set(card["files"]) == {"model.keras", "svm.skops", "knn.skops"}
+    assert card["heads"]["svm"]["deep_feature_dim"] == 128
+    assert card["primary"] in card["metrics"] and card["input_shape"] == [60, 1]
+    assert 1 <= len(card["history"]) <= 2
+    assert set(card["history"][0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+                                       "elapsed_s"}
+    assert "carved" in card["validation"]["source"] and card["validation"]["tracks"]
+    assert not set(card["validation"]["tracks"]) & set(card["protocol"]["test"])
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert epochs and all(e["epochs"] == 2 and e["eta_s"] >= 0 and e["val_loss"] is not None
+                          for e in epochs)
+    from core import deep
+
+    model = deep.load_model(run_dir / "model.keras")
+    x = np.random.default_rng(0).normal(size=(3, 60, 1)).astype(np.float32)
+    assert deep.deep_features(model, x).shape == (3, 128)
+    head = persistence.load_sklearn(run_dir, "svm.skops")
+    assert head.predict_proba(deep.deep_features(model, x)).shape[0] == 3
+
+
+def test_cnn1d_uses_one_example_per_track(tiny: Path) -> None:
+    run_dir = training.run_training(_config(tiny, model="cnn1d", epochs=1))
+    card = persistence.load_card(run_dir)
+    test = card["metrics"]["softmax"]["test"]
+    assert test["n_segments"] == test["n_tracks"] == 10
+    assert card["feature"] == "mfcc_seq" and card["n_examples"]["test"] == 10
+
+
+def test_cnn2d_augments_training_batches_only(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[np.ndarray] = []
+    real = augment.augment_batch
+
+    def spy(batch: np.ndarray, options: augment.AugmentOptions, rng: np.random.Generator):
+        seen.append(np.array(batch, copy=True))
+        return real(batch, options, rng)
+
+    monkeypatch.setattr(augment, "augment_batch", spy)
+    conf = _config(tiny, model="cnn2d", epochs=1,
+                   augment={"pitch_shift": True, "white_noise": True, "slicing": True})
+    fs = features.extract_tracks(list_tracks(tiny), ["logmel"], n_jobs=1, progress=False)
+    split = training.make_split(conf, list(fs.track_ids))
+    train_ids, valid_ids = training.carve_validation(split.train, conf.seed)
+    rows = {name: {r.tobytes() for r in fs.subset(ids)["logmel"].astype(np.float32)}
+            for name, ids in (("train", train_ids), ("valid", valid_ids), ("test", split.test))}
+    test_before = fs.subset(split.test)["logmel"].copy()
+    run_dir = training.run_training(conf)
+    assert seen, "augmentation was never called"
+    fed = {r[..., 0].astype(np.float32).tobytes() for batch in seen for r in batch}
+    assert len(fed) == len(rows["train"]) and fed <= rows["train"]
+    assert not fed & rows["valid"] and not fed & rows["test"]
+    np.testing.assert_array_equal(fs.subset(split.test)["logmel"], test_before)
+    card = persistence.load_card(run_dir)
+    assert card["config"]["augment"]["slicing"] and card["metrics"]["softmax"]["test"]["n_tracks"] == 10
+
+
+def test_stop_event_keeps_best_weights_and_saves(tiny: Path) -> None:
+    stop = threading.Event()
+    events: list[dict] = []
+
+    def on_event(event: dict) -> None:
+        events.append(event)
+        if event["type"] == "epoch":
+            stop.set()
+
+    conf = _config(tiny, model="lstm", feature="mfcc", epochs=50, patience=50, search=False)
+    run_dir = training.run_training(conf, [on_event], stop)
+    card = persistence.load_card(run_dir)
+    assert card["stopped_early"] and card["stop_reason"] == "stop requested"
+    assert card["epochs_run"] == 1 and card["best_epoch"] == 1
+    assert events[-1]["type"] == "stopped" and events[-1]["run_dir"] == str(run_dir)
+    from core import deep
+
+    assert deep.load_model(run_dir / "model.keras").output_shape == (None, 10)
+
+
+def test_stop_before_training_saves_nothing(tiny: Path) -> None:
+    stop = threading.Event()
+    stop.set()
+    events: list[dict] = []
+    with pytest.raises(training.TrainingStopped, match="nothing was trained"):
+        training.run_training(_config(tiny, model="svm"), [events.append], stop)
+    assert events[-1]["type"] == "stopped"
+    runs = Path(os.environ["GENRELAB_RUNS"])
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_errors_are_reported_as_events(tmp_path: Path, tiny: Path) -> None:
+    events: list[dict] = []
+    with pytest.raises(DatasetError, match="does not exist"):
+        training.run_training(_config(tmp_path / "nowhere", model="svm"), [events.append])
+    assert events[-1]["type"] == "error" and "does not exist" in events[-1]["message"]
+    with pytest.raises(training.TrainingError, match="splits_path"):
+        training.run_training(_config(tiny, model="svm", protocol="artist-filtered"))
+
+
+def test_artist_filtered_protocol_uses_list_files(tiny: Path, tmp_path: Path) -> None:
+    ids = [t.track_id for t in list_tracks(tiny)]
+    sides = {"train": [i for i in ids if i.endswith("0")], "valid": [],
+             "test": [i for i in ids if not i.endswith("0")]}
+    sides["valid"] = sides["test"][::2]
+    sides["test"] = sides["test"][1::2]
+    for name, items in sides.items():
+        (tmp_path / f"{name}_filtered.txt").write_text(
+            "".join(f"{i.split('.')[0]}/{i}.wav\n" for i in items))
+    run_dir = training.run_training(_config(tiny, model="knn", feature="mfcc",
+                                            protocol="artist-filtered", splits_path=tmp_path))
+    card = persistence.load_card(run_dir)
+    assert card["protocol"]["protocol"] == "artist-filtered"
+    assert card["protocol"]["test"] == sorted(sides["test"])
+    assert card["metrics"]["knn"]["valid"]["n_tracks"] == len(sides["valid"])
+
+
+def test_damaged_run_files_give_clear_errors(tiny: Path) -> None:
+    run_dir = training.run_training(_config(tiny, model="cnn1d", epochs=1))
+    model_file = run_dir / "model.keras"
+    model_file.write_bytes(model_file.read_bytes()[:200])
+    with pytest.raises(ModelFileError, match="model.keras is damaged"):
+        persistence.load_card(run_dir)
+    from core import deep
+
+    with pytest.raises(ModelFileError, match="cannot be loaded"):
+        deep.load_model(model_file)
+    (run_dir / "card.json").write_text("{ not json")
+    with pytest.raises(ModelFileError, match="card.json is damaged"):
+        persistence.load_card(run_dir)
+
+
+# --- background jobs ---------------------------------------------------------------------------
+
+
+def test_stopped_job_leaves_loadable_best_model(tiny: Path) -> None:
+    conf = _config(tiny, model="lstm", feature="zcr", epochs=300, patience=300, batch_size=8,
+                   search=False)
+    job = training.start_job(conf)
+    _wait(job, lambda info, ev: any(e["type"] == "epoch" for e in ev) or not info.active)
+    training.request_stop(job)
+    info = _wait(job, lambda info, ev: not info.active)
+    assert info.state == "stopped", info.message
+    events = training.read_events(job)
+    assert events[0]["type"] == "start" and events[-1]["type"] == "stopped"
+    card = persistence.load_card(Path(info.run_dir))
+    assert card["stopped_early"] and card["epochs_run"] < 300
+    assert card["best_epoch"] is not None and card["best_epoch"] <= card["epochs_run"]
+    from core import deep
+
+    model = deep.load_model(Path(info.run_dir) / "model.keras")
+    assert deep.deep_features(model, np.zeros((2, 30, 1), np.float32)).shape == (2, 128)
+    assert [j.job_id for j in training.list_jobs()] == [job]
+
+
+def test_two_concurrent_jobs_keep_separate_results(tiny: Path) -> None:
+    first = training.start_job(_config(tiny, model="svm", feature="zcr", search=False))
+    second = training.start_job(_config(tiny, model="knn", feature="zcr", search=False))
+    assert first != second
+    infos = [_wait(j, lambda info, ev: not info.active) for j in (first, second)]
+    assert [i.state for i in infos] == ["done", "done"], [i.message for i in infos]
+    assert infos[0].run_dir != infos[1].run_dir
+    cards = [persistence.load_card(Path(i.run_dir)) for i in infos]
+    assert [c["model"] for c in cards] == ["svm", "knn"]
+    assert cards[0]["run_id"] != cards[1]["run_id"]
+    assert {j.job_id for j in training.list_jobs()} == {first, second}
+
+
+def test_job_errors_and_dead_processes_are_reported(tiny: Path, tmp_path: Path) -> None:
+    broken = training.start_job(_config(tmp_path / "nowhere", model="svm"))
+    info = _wait(broken, lambda info, ev: not info.active)
+    assert info.state == "failed" and "does not exist" in info.message
+    assert training.read_events(broken)[-1]["type"] == "error"
+    doomed = training.start_job(_config(tiny, model="lstm", epochs=300, patience=300))
+    info = _wait(doomed, lambda info, ev: info.state == "running" and info.pid is not None)
+    os.kill(info.pid, signal.SIGKILL)    # the process this test started
+    info = _wait(doomed, lambda info, ev: not info.active)
+    assert info.state == "failed" and "without reporting" in info.message
+    with pytest.raises(KeyError, match="no training job"):
+        training.job_status("20990101-000000-none")
+    with pytest.raises(ValueError, match="not a job id"):
+        training.read_events("../etc")
