@@ -127,10 +127,10 @@ HEAD_NAMES: dict[str, str] = {"svm": "SVM head", "knn": "KNN head",
 
 def show_table(df: pd.DataFrame) -> None:
     """A results table: numbers to 3 decimals, a dash where there is none, helper columns hidden."""
-    shown = df[list(RESULT_COLUMNS)]
-    styled = shown.style.format({c: "{:.3f}" for c in FLOAT_COLUMNS} | {"Test tracks": "{:.0f}"},
-                                na_rep="–")
-    st.dataframe(styled, hide_index=True)
+    formats = {c: st.column_config.NumberColumn(format="%.3f") for c in FLOAT_COLUMNS}
+    formats["Test tracks"] = st.column_config.NumberColumn(format="%d")
+    st.dataframe(df[list(RESULT_COLUMNS)], hide_index=True, column_config=formats,
+                 placeholder="–")
 
 
 def show_run(card: dict) -> None:

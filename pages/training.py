@@ -300,7 +300,7 @@ def main() -> None:
             "Segment accuracy": st.column_config.NumberColumn(format="%.3f"),
             "Macro-F1": st.column_config.NumberColumn(format="%.3f"),
             "Epochs": st.column_config.NumberColumn(format="%d"),
-        })
+        }, placeholder="–")
         st.caption("Test-side accuracy of each run's primary head. Track accuracy is the vote of "
                    "a track's 3-s segments. The Results page sets them beside the study.")
     for name, error in damaged:

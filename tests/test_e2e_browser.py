@@ -27,6 +27,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 #: url path, expected page title (h1) and screenshot name of every page of app.py
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("", "GenreLab", "home"),
+    ("training", "Training console", "training_live"),
     ("dataset", "Dataset", "dataset"),
     ("features", "Features", "features"),
     ("training", "Training console", "training"),
@@ -77,6 +78,11 @@ def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
     root = demo_source(per_genre=3, seconds=6.0).root
     training.run_training(training.TrainConfig(model="svm", test_size=0.4, valid_size=0.0,
                                                data_path=str(root), n_jobs=1))
+    # a 2D-CNN trains in the background while the pages are visited: the Training console
+    # must draw its curves live, and Try it then shows the 2D-CNN's "why" overlay
+    job_id = training.start_job(training.TrainConfig(model="cnn2d", epochs=12, patience=12,
+                                                     test_size=0.4, data_path=str(root),
+                                                     n_jobs=1))
     port = free_port()
     log = isolated_dirs / "streamlit.log"
     with open(log, "wb") as out:
@@ -91,6 +97,8 @@ def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
         wait_healthy(url, proc, log)
         yield url
     finally:
+        if training.job_status(job_id).active:
+            training.request_stop(job_id)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -135,23 +143,52 @@ def test_every_page_and_a_prediction_in_chromium(app_url: str, tmp_path: Path) -
                                      headless=True)
         try:
             page = browser.new_page(viewport=VIEWPORT)
-            for path, title, name in PAGES:
-                page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
-                wait_idle(page)
-                assert page.locator("h1").first.inner_text().strip() == title
-                assert page.locator('[data-testid="stException"]').count() == 0, name
-                if name == "try_it":
-                    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-                        str(clip))
-                    verdict = page.locator('[data-testid="stMetric"]',
-                                           has_text="Most models say")
-                    verdict.wait_for(timeout=PAGE_IDLE_MS)
-                    wait_idle(page)
-                    genre = verdict.locator('[data-testid="stMetricValue"]').inner_text().strip()
-                    assert genre in GENRES
-                    assert page.locator('[data-testid="stException"]').count() == 0
-                    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-                shot = shoot(page, name)
-                assert shot.stat().st_size > 10_000
+            try:
+                visit_pages(page, app_url, clip)
+            except Exception:
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+                raise
         finally:
             browser.close()
+
+
+def visit_pages(page, app_url: str, clip: Path) -> None:
+    """Open every page in turn, check it, drive Try it, and screenshot each."""
+    for path, title, name in PAGES:
+        page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
+        if name != "training_live":   # its fragment reruns every second
+            wait_idle(page)
+        else:
+            page.wait_for_selector("h1", timeout=PAGE_IDLE_MS)
+        assert page.locator("h1").first.inner_text().strip() == title
+        assert page.locator('[data-testid="stException"]').count() == 0, name
+        if name == "training_live":
+            # the background job is still running: progress, stop button, live curves
+            page.get_by_role("button", name="Stop training").wait_for(
+                timeout=PAGE_IDLE_MS)
+            page.locator(".js-plotly-plot").first.wait_for(timeout=PAGE_IDLE_MS)
+            page.wait_for_timeout(1500)
+        if name == "training":
+            # the live panel redraws each second until the job ends, then the page
+            # reruns and lists the new run
+            done = page.locator('[data-testid="stAlertContentSuccess"]')
+            done.wait_for(timeout=PAGE_IDLE_MS)
+            assert "2D-CNN on log-mel" in done.inner_text()
+            wait_idle(page)
+            assert page.locator(".js-plotly-plot").count() == 1   # the curves
+        if name == "try_it":
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+                str(clip))
+            verdict = page.locator('[data-testid="stMetric"]',
+                                   has_text="Most models say")
+            verdict.wait_for(timeout=PAGE_IDLE_MS)
+            wait_idle(page)
+            genre = verdict.locator('[data-testid="stMetricValue"]').inner_text().strip()
+            assert genre in GENRES
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+            page.get_by_text("where the 2D-CNN hears").first.wait_for(
+                timeout=PAGE_IDLE_MS)
+        shot = shoot(page, name)
+        assert shot.stat().st_size > 10_000

@@ -59,17 +59,39 @@ def start_from_page(at: AppTest) -> str:
     return at.session_state["training_job_id"]
 
 
-def test_renders_and_refuses_a_split_the_tracks_cannot_make() -> None:
+def test_renders_with_a_split_preview() -> None:
     at = page()
-    assert not at.exception
+    assert not at.exception and not at.error
     assert at.title[0].value == "Training console"
     assert any("Synthetic data" in w.value for w in at.warning)
-    # 30 demo tracks: the default 30 % test side has 9 tracks, fewer than the 10 genres
+    assert any("30 tracks" in c.value for c in at.caption)
+    # the default split of the 30 demo tracks: every side holds each genre once
+    assert any("tracks train/valid/test 10/10/10" in c.value for c in at.caption)
+    assert not at.button(key="train_start").disabled
+    at = splittable(at)
+    assert any("tracks train/valid/test 18/0/12" in c.value for c in at.caption)
+
+
+def test_artist_filtered_needs_the_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = page()
+    at.radio(key="train_protocol").set_value("artist-filtered").run()
+    assert not at.exception
+    assert any("needs its three list files" in w.value for w in at.warning)
+    assert at.button(key="train_start").disabled
+    sides = {"train": range(0, 2), "valid": range(2, 3), "test": range(3, 3)}
+    for side, numbers in sides.items():
+        lines = [f"{g}/{g}.{i:05d}.wav" for g in ("blues", "rock", "jazz") for i in numbers]
+        (tmp_path / f"{side}_filtered.txt").write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("GENRELAB_SPLITS", str(tmp_path))
+    at.run()
+    # no test track listed: the page says so and keeps Start disabled
     assert any("cannot be split" in e.value for e in at.error)
     assert at.button(key="train_start").disabled
-    at = splittable(at)
+    (tmp_path / "test_filtered.txt").write_text("blues/blues.00002.wav\nrock/rock.00002.wav\n")
+    (tmp_path / "valid_filtered.txt").write_text("jazz/jazz.00002.wav\n")
+    at.run()
     assert not at.error
-    assert any("tracks train/valid/test 18/0/12" in c.value for c in at.caption)
+    assert any("artist-filtered; tracks train/valid/test 6/1/2" in c.value for c in at.caption)
     assert not at.button(key="train_start").disabled
 
 
