@@ -12,6 +12,15 @@ from core.constants import GENRES
 from core.descriptors import DESCRIPTOR_COLUMNS
 
 
+@pytest.fixture(autouse=True)
+def small_grids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two candidates per classifier keep the search real but quick."""
+    monkeypatch.setattr(table_models, "TABLE_GRIDS", {
+        "svm": {"lda__shrinkage": [0.1], "clf__C": [0.3, 3.0]},
+        "knn": {"lda__shrinkage": [0.1], "clf__n_neighbors": [3, 9]},
+    })
+
+
 def _table(path: Path, per_genre: int = 12, seed: int = 0) -> Path:
     """A synthetic features_30_sec.csv whose genres differ in a few columns."""
     rng = np.random.default_rng(seed)
@@ -48,6 +57,7 @@ def test_trains_and_saves_an_honest_card(tmp_path: Path, kind: str) -> None:
     assert test["n_tracks"] == 30 and test["track_accuracy"] > 0.5
     assert "random_test" in card["metrics"][kind]
     assert card["search"]["selection"].startswith("artist-disjoint")
+    assert len(card["search"]["tried"]) == 2
     model = persistence.load_sklearn(run, f"{kind}.skops")
     proba = model.predict_proba(np.abs(np.random.default_rng(1).normal(size=(2, 57))))
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
