@@ -128,10 +128,11 @@ class TrainConfig:
             raise TrainingError(f"model {self.model!r} takes feature {' or '.join(allowed)}, "
                                 f"not {self.feature!r}")
         self.augment = {**_no_augmentation(), **dict(self.augment or {})}
-        options = augment.AugmentOptions.from_dict(self.augment)
-        if options.any and self.model != "cnn2d":
-            raise TrainingError("augmentation (pitch shift, white noise, slicing) applies to the "
-                                f"2D-CNN's spectrograms only, not to {self.model!r}")
+        augment.AugmentOptions.from_dict(self.augment)   # unknown keys raise ValueError
+        if self.model != "cnn2d":
+            # the study augments the 2D-CNN's spectrograms only: for every other model the
+            # flags are switched off here, so the card records what was actually done
+            self.augment = _no_augmentation()
         if self.protocol not in PROTOCOLS:
             raise TrainingError(f"unknown protocol {self.protocol!r}; choose one of {list(PROTOCOLS)}")
         for name in ("epochs", "batch_size", "patience"):
@@ -251,6 +252,10 @@ class TqdmProgress:
         if kind in ("done", "error", "stopped") and self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+#: name used by core.cli
+ProgressBar = TqdmProgress
 
 
 # --- data -----------------------------------------------------------------------------------------

@@ -63,8 +63,9 @@ def test_config_defaults_and_validation() -> None:
         training.TrainConfig(model="gru")
     with pytest.raises(training.TrainingError, match="takes feature"):
         training.TrainConfig(model="cnn1d", feature="zcr")
-    with pytest.raises(training.TrainingError, match="2D-CNN"):
-        training.TrainConfig(model="lstm", augment={"pitch_shift": True})
+    assert not any(training.TrainConfig(model="lstm", augment={"pitch_shift": True}).augment.values())
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        training.TrainConfig(model="cnn2d", augment={"reverb": True})
     with pytest.raises(training.TrainingError, match="epochs"):
         training.TrainConfig(epochs=0)
     with pytest.raises(training.TrainingError, match="unknown training setting"):
@@ -335,3 +336,19 @@ def test_job_errors_and_dead_processes_are_reported(tiny: Path, tmp_path: Path) 
         training.job_status("20990101-000000-none")
     with pytest.raises(ValueError, match="not a job id"):
         training.read_events("../etc")
+
+
+def test_progress_bar_follows_epochs(capsys: pytest.CaptureFixture) -> None:
+    bar = training.TqdmProgress()
+    emit = training.Emitter([bar])
+    emit("stage", message="extracting features")
+    for epoch in (1, 2):
+        emit("epoch", epoch=epoch, epochs=3, loss=1.0 / epoch, accuracy=0.5, val_loss=1.2,
+             val_accuracy=0.4, eta_s=1.0)
+        assert bar.bar is not None and bar.bar.n == epoch
+    emit("done", message="saved", run_dir="x")
+    assert bar.bar is None
+    captured = capsys.readouterr()
+    assert "extracting features" in captured.err + captured.out
+    with pytest.raises(ValueError, match="unknown event type"):
+        emit("finished")
