@@ -11,6 +11,7 @@ from core.constants import GENRES, PAPER_RESULTS
 from core.figures import PLOT_CONFIG, confusion_matrix, genre_color
 from core.persistence import RunInfo, iter_runs
 from core.training import paper_key as training_paper_key
+from pages import common
 
 #: Protocol label of the study's numbers (they are quoted, not recomputed here).
 PAPER_PROTOCOL = "the study's own GTZAN split (Yi et al., 2021)"
@@ -176,6 +177,7 @@ def _pct(value: object) -> str:
 
 def main() -> None:
     """Draw the Results page."""
+    common.require_app()
     st.title("Results")
     st.caption("Every finished run, yours and the shipped models, beside the numbers published "
                "in the study. Each number carries its protocol: how tracks were split, the seed "

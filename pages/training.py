@@ -255,6 +255,7 @@ def _pct(value) -> str:
 
 def main() -> None:
     """Draw the Training console."""
+    common.require_app()
     st.title("Training console")
     st.caption("Train one of the study's models on the active data set. Training runs in the "
                "background: you can leave this page (or reload it) and come back to the curves.")

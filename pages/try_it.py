@@ -17,6 +17,7 @@ from core.figures import (
 )
 from core.persistence import ModelFileError
 from core.prediction import ClipPrediction, ModelEntry, available_models, occlusion_map, predict_clip
+from pages import common
 
 UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]
 RECORD_RATE: int = 22050  #: Hz, asked of the browser recorder (GTZAN's rate)
@@ -236,6 +237,7 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
 
 def main() -> None:
     """Draw the Try it page."""
+    common.require_app()
     st.title("Try it")
     st.caption("Play GenreLab some music – at least 3 seconds – and every trained model says which "
                "of the ten GTZAN genres it hears. Works with the shipped models, no training "

@@ -26,8 +26,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: url path, expected page title (h1) and screenshot name of every page of app.py
 PAGES: tuple[tuple[str, str, str], ...] = (
+    ("training", "Training console", "training_live"),   # a page URL as the first request
     ("", "GenreLab", "home"),
-    ("training", "Training console", "training_live"),
     ("dataset", "Dataset", "dataset"),
     ("features", "Features", "features"),
     ("training", "Training console", "training"),
@@ -163,6 +163,9 @@ def visit_pages(page, app_url: str, clip: Path) -> None:
             page.wait_for_selector("h1", timeout=PAGE_IDLE_MS)
         assert page.locator("h1").first.inner_text().strip() == title
         assert page.locator('[data-testid="stException"]').count() == 0, name
+        # every page runs inside app.py: navigation and the data-source sidebar are there
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 1, name
+        assert page.get_by_text("Data source", exact=True).count() == 1, name
         if name == "training_live":
             # the background job is still running: progress, stop button, live curves
             page.get_by_role("button", name="Stop training").wait_for(
