@@ -108,13 +108,20 @@ def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
                 proc.wait(timeout=5)
 
 
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid="stSpinner"], [data-testid="stStatusWidget"]');
+}"""
+
+
 def wait_idle(page) -> None:
-    """Wait until the app's script has finished (no 'running' status widget, a title drawn)."""
+    """Wait until the app's script has finished: a title drawn, script state idle, no spinner."""
     page.wait_for_selector("h1", timeout=PAGE_IDLE_MS)
-    page.wait_for_timeout(800)   # let a rerun that follows the first paint begin
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=PAGE_IDLE_MS)
+    page.wait_for_timeout(500)   # let a rerun that follows the first paint begin
+    page.wait_for_function(IDLE_JS, timeout=PAGE_IDLE_MS)
+    page.wait_for_timeout(300)
+    page.wait_for_function(IDLE_JS, timeout=PAGE_IDLE_MS)
 
 
 def shoot(page, name: str) -> Path:
