@@ -49,7 +49,8 @@ def decode(source: str | Path | bytes, name: str | None = None,
         y = resample(_to_mono_float32(data), int(file_sr), sr)
     except Exception as sf_error:  # noqa: BLE001 - fall back, then report both reasons
         if isinstance(source, bytes):
-            raise AudioError(f"{label}: not a readable audio file ({sf_error})") from sf_error
+            reason = getattr(sf_error, "error_string", None) or type(sf_error).__name__
+            raise AudioError(f"{label}: not a readable audio file ({reason})") from sf_error
         try:
             import warnings
 

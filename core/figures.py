@@ -31,6 +31,22 @@ MAX_ROWS: int = 128          #: frequency rows of a spectrogram-like image
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=45))
 
 
+def colorscale(name: str) -> list[list]:
+    """A named plotly colour scale with every stop written as "rgb(r,g,b)".
+
+    Streamlit's plotly bridge reads colours like "#000004" as its own theme placeholders, which
+    drew Magma's darkest stop pink; rgb() stops are taken literally.
+    """
+    from plotly.colors import get_colorscale, hex_to_rgb
+
+    out = []
+    for pos, color in get_colorscale(name):
+        if color.startswith("#"):
+            color = "rgb({},{},{})".format(*hex_to_rgb(color))
+        out.append([pos, color])
+    return out
+
+
 def genre_color(genre: str) -> str:
     """Hex colour of a genre (grey for a name outside GTZAN's ten)."""
     return GENRE_COLORS.get(genre, "#444444")
@@ -174,7 +190,7 @@ def spectrogram(S: np.ndarray, sr: int = SAMPLE_RATE, hop: int = HOP_LENGTH,
     default_title = {"linear": "STFT magnitude (linear)", "db": "STFT in dB",
                      "mel": "Mel-spectrogram (dB)"}[kind]
     fig = _fig(title or default_title, height=320)
-    fig.add_trace(go.Heatmap(z=pooled, x=times, y=y, customdata=custom, colorscale="Magma",
+    fig.add_trace(go.Heatmap(z=pooled, x=times, y=y, customdata=custom, colorscale=colorscale("Magma"),
                              colorbar=dict(title=unit), hovertemplate=hover))
     fig.update_xaxes(title="time (s)")
     fig.update_yaxes(title=y_title)
@@ -183,7 +199,7 @@ def spectrogram(S: np.ndarray, sr: int = SAMPLE_RATE, hop: int = HOP_LENGTH,
 
 def feature_heatmap(M: np.ndarray, sr: int = SAMPLE_RATE, hop: int = HOP_LENGTH,
                     row_labels: Sequence[str] | None = None, title: str | None = None,
-                    colorscale: str = "RdBu_r", unit: str = "") -> go.Figure:
+                    colorscale_name: str = "RdBu_r", unit: str = "") -> go.Figure:
     """Frame-wise feature matrix (rows features, columns frames) against time in s, decimated."""
     M = np.asarray(M, dtype=np.float32)
     pooled, col_starts = pool_columns(M)
@@ -192,7 +208,7 @@ def feature_heatmap(M: np.ndarray, sr: int = SAMPLE_RATE, hop: int = HOP_LENGTH,
     if len(labels) != M.shape[0]:
         raise ValueError(f"{len(labels)} row labels for {M.shape[0]} rows")
     fig = _fig(title, height=320)
-    fig.add_trace(go.Heatmap(z=pooled, x=times, y=labels, colorscale=colorscale,
+    fig.add_trace(go.Heatmap(z=pooled, x=times, y=labels, colorscale=colorscale(colorscale_name),
                              colorbar=dict(title=unit),
                              hovertemplate="%{x:.2f} s<br>%{y}<br>%{z:.2f}<extra></extra>"))
     fig.update_xaxes(title="time (s)")
@@ -321,7 +337,7 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
         text = cm.astype(int).astype(str)
     fig = _fig(title, height=520, width=None)
     fig.add_trace(go.Heatmap(
-        z=z, x=list(genres), y=list(genres), colorscale="Blues", zmin=0, zmax=zmax,
+        z=z, x=list(genres), y=list(genres), colorscale=colorscale("Blues"), zmin=0, zmax=zmax,
         text=text, texttemplate="%{text}", customdata=cm,
         hovertemplate="true %{y}, predicted %{x}<br>%{customdata:.0f} items<extra></extra>"))
     fig.update_xaxes(title="predicted genre", side="bottom")
@@ -424,14 +440,27 @@ def occlusion_overlay(logmel: np.ndarray, occ_map: np.ndarray, sr: int = SAMPLE_
     duration = n_frames * hop / float(sr)
     fig = _fig(title, height=360)
     fig.add_trace(go.Heatmap(z=logmel, x0=0.0, dx=hop / float(sr), y0=0, dy=1,
-                             colorscale="Greys", reversescale=True, showscale=False,
+                             colorscale=colorscale("Greys"), reversescale=True, showscale=False,
                              name="log-mel", hovertemplate="%{x:.2f} s, band %{y}<br>"
                              "%{z:.1f} dB<extra></extra>"))
-    fig.add_trace(go.Heatmap(z=occ, x0=duration / occ.shape[1] / 2.0, dx=duration / occ.shape[1],
+    occ = np.clip(occ, 0.0, None)  # only drops: a patch whose removal helps is not "evidence"
+    fig.add_trace(go.Heatmap(z=occ, zmin=0.0, x0=duration / occ.shape[1] / 2.0, dx=duration / occ.shape[1],
                              y0=n_mels / occ.shape[0] / 2.0, dy=n_mels / occ.shape[0],
-                             colorscale="YlOrRd", opacity=0.55, name="importance",
+                             colorscale=colorscale("YlOrRd"), opacity=0.55, name="importance",
                              colorbar=dict(title="prob. drop"),
                              hovertemplate="importance %{z:.3f}<extra></extra>"))
     fig.update_xaxes(title="time (s)", range=[0, duration])
     fig.update_yaxes(title="mel band", range=[0, n_mels])
+    return fig
+
+
+def recall_bars(recall: Sequence[float], genres: Sequence[str] = GENRES,
+                title: str = "Recall per genre") -> go.Figure:
+    """Bars of per-genre recall (fraction of 1) in the genre colours."""
+    fig = _fig(title, height=340, showlegend=False)
+    fig.add_trace(go.Bar(x=list(genres), y=list(recall),
+                         marker_color=[genre_color(g) for g in genres],
+                         text=[f"{r:.0%}" for r in recall], textposition="outside",
+                         hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
+    fig.update_yaxes(title="recall", range=[0, 1.12], tickformat=".0%")
     return fig

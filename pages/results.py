@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.constants import GENRES, PAPER_RESULTS
-from core.figures import PLOT_CONFIG, confusion_matrix, genre_color
+from core.figures import PLOT_CONFIG, confusion_matrix, recall_bars
 from core.persistence import RunInfo, iter_runs
 from core.training import paper_key as training_paper_key
 from pages import common
@@ -106,18 +105,6 @@ def table_for(entries: tuple[tuple[str, str], ...], runs_df: pd.DataFrame) -> pd
         if not runs_df.empty:
             rows.extend(runs_df[runs_df["_key"] == key].to_dict("records"))
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-
-
-def recall_bars(recall: list[float], genres: tuple[str, ...] = GENRES,
-                title: str = "Recall per genre") -> go.Figure:
-    """Bars of per-genre recall (fraction of 1) in the genre colours (private to this page)."""
-    fig = go.Figure(go.Bar(x=list(genres), y=recall, marker_color=[genre_color(g) for g in genres],
-                           text=[f"{r:.0%}" for r in recall], textposition="outside",
-                           hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
-    fig.update_layout(template="plotly_white", title=title, height=340, showlegend=False,
-                      margin=dict(l=60, r=20, t=50, b=45))
-    fig.update_yaxes(title="recall", range=[0, 1.12], tickformat=".0%")
-    return fig
 
 
 FLOAT_COLUMNS: tuple[str, ...] = ("Published accuracy", "Segment accuracy", "Track accuracy",

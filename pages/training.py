@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import training
 from core.constants import DEFAULT_SEED
-from core.figures import PLOT_CONFIG, training_curves
+from core.figures import training_curves
 from core.persistence import iter_runs
 from core.training import (
     FEATURE_LABELS, KERAS_MODELS, MODEL_FEATURES, MODEL_LABELS, TrainConfig, TrainingError,

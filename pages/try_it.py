@@ -129,26 +129,10 @@ def clip_logmel(prediction: ClipPrediction, source: bytes | np.ndarray) -> np.nd
     return st.session_state["tryit_logmel"]
 
 
-def _rgb_stops(fig):
-    """The figure with colour-scale stops like "#000004" written as "rgb(0,0,4)".
-
-    Streamlit's Plotly bridge treats "#00000N" as a placeholder for its N-th theme colour, so
-    Magma's first stop (#000004) is drawn pink. Private stop-gap until core.figures avoids it.
-    """
-    for trace in fig.data:
-        scale = getattr(trace, "colorscale", None)
-        if scale:
-            trace.colorscale = [
-                [pos, f"rgb({int(c[1:3], 16)},{int(c[3:5], 16)},{int(c[5:7], 16)})"
-                 if isinstance(c, str) and c.lower().startswith("#00000") and len(c) == 7 else c]
-                for pos, c in scale]
-    return fig
-
-
 def show_spectrogram(logmel: np.ndarray) -> None:
     """The whole clip's mel-spectrogram (its 3-s segments side by side)."""
-    st.plotly_chart(_rgb_stops(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
-                                           title="Mel-spectrogram of the clip (dB)")),
+    st.plotly_chart(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
+                                title="Mel-spectrogram of the clip (dB)"),
                     config=PLOT_CONFIG, key="tryit_mel")
     st.caption("Time runs left to right, low notes at the bottom; brighter = louder. This is "
                "the picture the 2D-CNN looks at, one 3-s segment at a time.")

@@ -202,3 +202,26 @@ def test_occlusion_overlay_covers_the_segment():
     duration = 130 * 512 / SAMPLE_RATE
     last_centre = fig.data[1].x0 + 9 * fig.data[1].dx
     assert last_centre == pytest.approx(duration - duration / 20)
+
+
+def test_colour_scales_use_rgb_stops_not_theme_placeholders() -> None:
+    from core import figures
+
+    fig = figures.spectrogram(np.random.default_rng(0).normal(size=(128, 50)), kind="mel")
+    stops = [c for _, c in fig.data[0].colorscale]
+    assert stops[0] == "rgb(0,0,4)" and not any(c.startswith("#") for c in stops)
+
+
+def test_occlusion_overlay_shows_only_drops() -> None:
+    from core import figures
+
+    occ = np.array([[-0.5, 0.2], [0.1, 0.0]])
+    fig = figures.occlusion_overlay(np.zeros((128, 130)), occ)
+    assert np.min(fig.data[1].z) == 0.0 and np.max(fig.data[1].z) == 0.2
+
+
+def test_recall_bars() -> None:
+    from core import figures
+
+    fig = figures.recall_bars([0.5] * 10)
+    assert len(fig.data[0].x) == 10 and fig.layout.yaxis.range[1] > 1

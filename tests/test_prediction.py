@@ -288,7 +288,7 @@ def test_windows_cover_the_clip():
 
 def test_descriptor_only_prediction_does_not_import_tensorflow(tmp_path):
     runs = tmp_path / "runs"
-    code = textwrap.dedent(f"""
+    code = textwrap.dedent("""
         import sys
         import numpy as np
         from core import config, persistence, prediction
@@ -300,8 +300,8 @@ def test_descriptor_only_prediction_does_not_import_tensorflow(tmp_path):
                                  groups=np.arange(40), search=False)
             w = persistence.RunWriter(config.runs_dir(), persistence.new_run_id(model))
             w.save_sklearn(fit.model, "svm.skops")
-            paths.append(w.commit({{"model": model, "feature": feature, "primary": "svm",
-                                    "protocol": {{}}, "metrics": {{"svm": {{}}}}}}))
+            paths.append(w.commit({"model": model, "feature": feature, "primary": "svm",
+                                    "protocol": {}, "metrics": {"svm": {}}}))
         entries = [e for e in prediction.available_models() if e.path in paths]
         assert len(entries) == 2, entries
         t = np.arange(5 * 22050) / 22050

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import augment, demo, evaluation, features, persistence, training
+from core import augment, demo, features, persistence, training
 from core.data import DatasetError, list_tracks
 from core.persistence import ModelFileError
 
