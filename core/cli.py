@@ -29,16 +29,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
     errors: list[type[Exception]] = [AudioError, DatasetError, ModelFileError, SplitError,
                                      FileNotFoundError]
-    try:
-        from .kaggle_table import TableError
-        errors.append(TableError)
-    except ImportError:
-        pass
-    try:
-        from .download import DownloadError
-        errors.append(DownloadError)
-    except ImportError:
-        pass
+    from .kaggle_table import TableError
+
+    errors.append(TableError)
+    from .download import DownloadError
+    from .training import TrainingError, TrainingStopped
+
+    errors += [DownloadError, TrainingError, TrainingStopped]
     return tuple(errors)
 
 
@@ -107,6 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = training.TrainConfig(
         model=args.model, feature=args.feature or DEFAULT_FEATURE[args.model],
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        patience=args.patience, note=args.note,
         protocol="artist-filtered" if args.splits else "random-track",
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
         data_path=str(args.data) if args.data else None,
@@ -127,8 +125,10 @@ def _print_card(card: dict) -> None:
     """Print a run's metrics with protocol, seed and n beside every number."""
     print(f"run: {card['path']}")
     print(f"model: {card.get('name', card['model'])}")
-    print(f"data: {card.get('data', {}).get('source', '?')}"
-          + (" (synthetic)" if card.get("data", {}).get("synthetic") else ""))
+    data = card.get("data", {})
+    print(f"data: {data.get('source', '?')}" + (" (synthetic)" if data.get("synthetic") else ""))
+    if data.get("note"):
+        print(f"note: {data['note']}")
     label = card["protocol"].get("label", card["protocol"].get("protocol", "?"))
     for head, sides in card["metrics"].items():
         for side, m in sides.items():
@@ -231,12 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", type=Path, help="Kaggle features_30_sec.csv (descriptor models)")
     p.add_argument("--splits", type=Path, help="folder of the artist-filtered split lists "
                                                 "(default: random track split)")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--patience", type=int, default=8,
+                   help="epochs without validation-loss gain before early stopping")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--no-augment", action="store_true", help="2D-CNN without augmentation")
     p.add_argument("--out", type=Path, help="where to save the run (default: runs folder)")
+    p.add_argument("--note", help="a sentence about the data, kept on the model's card")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

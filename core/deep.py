@@ -17,6 +17,12 @@ The layer named DEEP_LAYER is the 128-d deep feature on which SVM / KNN heads ar
 
 from __future__ import annotations
 
+import os
+
+# TensorFlow's C++ start-up notes (oneDNN, CPU instructions) are noise to a user; warnings and
+# errors still show. Set before TensorFlow is first imported (it is imported lazily below).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from pathlib import Path
 from typing import Any
 

@@ -175,8 +175,30 @@ def _entry(info: persistence.RunInfo) -> ModelEntry:
     return ModelEntry(info.path, card, _label(card, head, info.shipped), head, info.shipped)
 
 
+def wilson_lower_bound(accuracy: float, n: int, z: float = 1.96) -> float:
+    """Lower end of the 95 % Wilson interval of an accuracy measured on n tracks (fraction of 1)."""
+    if n <= 0:
+        return 0.0
+    centre = accuracy + z * z / (2 * n)
+    spread = z * np.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n))
+    return float((centre - spread) / (1 + z * z / n))
+
+
+def trust(entry: ModelEntry) -> float:
+    """How sure we are the model is good: Wilson lower bound of its test track accuracy."""
+    test = entry.card.get("metrics", {}).get(entry.head, {}).get("test") or {}
+    return wilson_lower_bound(float(test.get("track_accuracy", 0.0)), int(test.get("n_tracks", 0)))
+
+
+def rank_key(entry: ModelEntry) -> tuple:
+    """Order of preference: real-data user runs, real-data shipped models, then synthetic-data
+    runs; within each, the larger lower bound of test track accuracy first."""
+    synthetic = bool(entry.card.get("data", {}).get("synthetic"))
+    return (synthetic, entry.shipped, -trust(entry))
+
+
 def available_models() -> ModelList:
-    """Usable models: user runs first (newest first), then shipped ones; damaged runs in .damaged.
+    """Usable models, best first (see rank_key); damaged runs in .damaged.
 
     Cards and file checksums are verified; only run folders inside models/ or the runs folder
     are read. Each entry predicts with its card's primary head (see ModelEntry.with_head).
@@ -195,6 +217,7 @@ def available_models() -> ModelList:
             continue
         _ENTRY_CACHE[key] = entry
         entries.append(entry)
+    entries.sort(key=rank_key)
     return ModelList(entries, damaged)
 
 

@@ -114,6 +114,7 @@ class TrainConfig:
     search: bool = True                 #: grid-search the SVM/KNN hyper-parameters (grouped CV)
     filter_noise: bool = True           #: high-pass the clips before feature extraction
     n_jobs: int = -1                    #: processes for feature extraction
+    note: str | None = None             #: a sentence about the data, shown on the model's card
 
     def __post_init__(self) -> None:
         """Fill the default feature, normalise paths to str, and check every field."""
@@ -653,7 +654,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
             "data": {"source": source.label, "synthetic": bool(source.synthetic),
                      "root": str(source.root), "n_tracks": int(fs.track_ids.size),
                      "skipped": [list(s) for s in fs.skipped],
-                     "filter_noise": bool(config.filter_noise)},
+                     "filter_noise": bool(config.filter_noise), "note": config.note},
             "protocol": {**split.to_dict(), "label": split.label()},
             "validation": {"source": valid_source, "tracks": list(valid_ids)},
             "n_examples": {"train": len(train), "valid": len(valid), "test": len(test)},

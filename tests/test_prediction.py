@@ -391,3 +391,20 @@ def test_keras_input_mismatch_is_reported(keras_entries, tmp_path):
     out = prediction.predict_clip(music(4.0), [wrong])
     assert not out.results and "expects inputs of shape" in out.failed[0][1]
 
+
+
+def test_ranking_prefers_real_data_and_larger_evidence(tmp_path) -> None:
+    from core.prediction import ModelEntry, rank_key, wilson_lower_bound
+
+    assert wilson_lower_bound(0.56, 290) > wilson_lower_bound(0.7, 10) > 0
+    assert wilson_lower_bound(0.5, 0) == 0.0
+
+    def entry(acc: float, n: int, shipped: bool, synthetic: bool) -> ModelEntry:
+        card = {"model": "svm", "data": {"synthetic": synthetic},
+                "metrics": {"svm": {"test": {"track_accuracy": acc, "n_tracks": n}}}}
+        return ModelEntry(tmp_path, card, f"{acc}/{n}/{shipped}/{synthetic}", "svm", shipped)
+
+    ranked = sorted([entry(1.0, 20, False, True), entry(0.56, 290, True, False),
+                     entry(0.7, 10, True, False), entry(0.5, 100, False, False)], key=rank_key)
+    assert [e.label for e in ranked] == ["0.5/100/False/False", "0.56/290/True/False",
+                                         "0.7/10/True/False", "1.0/20/False/True"]
