@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.pages_manager import PagesManager
 
 SR = 22050
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -48,3 +50,32 @@ def real_data() -> Path:
     if not (SHARED_DATA / "gtzan").is_dir():
         pytest.skip(f"real GTZAN material not found at {SHARED_DATA} (only on the dev machines)")
     return SHARED_DATA
+
+
+class _NavigationPagesManager(PagesManager):
+    """PagesManager as the real server has it once st.navigation ran (no pages/-folder v1 mode).
+
+    AppTest resets the class flag before every run, and because a pages/ folder sits beside
+    app.py it would then execute the page file alone on reruns (dropping app.py's sidebar).
+    """
+
+    def __init__(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture
+def navigation_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run AppTest like the real server runs an st.navigation app."""
+    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A tiny demo set (3 clips x 6 s per genre) in a cache shared by the app tests; no warm-up."""
+    from core import config
+    from pages import common
+
+    monkeypatch.setenv(common.DEMO_SIZE_ENV, "3x6")
+    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path_factory.getbasetemp() / "app-cache"))

@@ -11,54 +11,16 @@ from streamlit.testing.v1 import AppTest
 
 from core import config
 from pages import common
+from tests.app_support import APP, _metric, _texts
 from tests.conftest import tone, write_gtzan
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+pytestmark = pytest.mark.usefixtures("navigation_pages")
 TIMEOUT = 120
-
-
-class _NavigationPagesManager(PagesManager):
-    """PagesManager as the real server has it once st.navigation ran (no pages/-folder v1 mode).
-
-    AppTest resets the class flag before every run, and because a pages/ folder sits beside
-    app.py it would then execute the page file alone on reruns (dropping app.py's sidebar).
-    """
-
-    def __init__(self, *args, **kwargs):
-        PagesManager.uses_pages_directory = False
-        super().__init__(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def navigation_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run AppTest like the real server runs an st.navigation app."""
-    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
-
-
-@pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A tiny demo set (3 clips x 6 s per genre) in a cache shared by the app tests; no warm-up."""
-    monkeypatch.setenv(common.DEMO_SIZE_ENV, "3x6")
-    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
-    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path_factory.getbasetemp() / "app-cache"))
 
 
 def _app() -> AppTest:
     """The whole app, run once (lands on the home page)."""
     return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-
-
-def _texts(elements) -> str:
-    """All values of a list of text elements, joined."""
-    return "\n".join(str(e.value) for e in elements)
-
-
-def _metric(at: AppTest, label: str) -> str:
-    """The value of the metric with this label."""
-    for m in at.metric:
-        if m.label == label:
-            return m.value
-    raise AssertionError(f"no metric {label!r}; have {[m.label for m in at.metric]}")
 
 
 def test_home_renders_on_demo_set(app_env):

@@ -6,59 +6,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit.testing.v1.app_test as app_test_module
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core import config
 from core.constants import GENRES
-from pages import common
+from tests.app_support import APP, _metric, _texts
 from tests.conftest import tone, write_gtzan
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGE = "pages/dataset.py"
+pytestmark = pytest.mark.usefixtures("navigation_pages")
 TIMEOUT = 180
-
-
-class _NavigationPagesManager(PagesManager):
-    """PagesManager as the real server has it once st.navigation ran (no pages/-folder v1 mode)."""
-
-    def __init__(self, *args, **kwargs):
-        PagesManager.uses_pages_directory = False
-        super().__init__(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def navigation_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run AppTest like the real server runs an st.navigation app (see test_app_home)."""
-    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
-
-
-@pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A tiny demo set (3 clips x 6 s per genre) in a cache shared by the app tests; no warm-up."""
-    monkeypatch.setenv(common.DEMO_SIZE_ENV, "3x6")
-    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
-    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path_factory.getbasetemp() / "app-cache"))
 
 
 def _page() -> AppTest:
     """The app switched to the Dataset page and run."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     return at.switch_page(PAGE).run()
-
-
-def _texts(elements) -> str:
-    """All values of a list of text elements, joined."""
-    return "\n".join(str(e.value) for e in elements)
-
-
-def _metric(at: AppTest, label: str) -> str:
-    """The value of the metric with this label."""
-    for m in at.metric:
-        if m.label == label:
-            return m.value
-    raise AssertionError(f"no metric {label!r}; have {[m.label for m in at.metric]}")
 
 
 def test_dataset_page_renders_on_demo_set(app_env):
