@@ -16,8 +16,9 @@ core worker: one process on one core, and multi-threaded OpenBLAS on these tiny 
 only adds contention (measured 10x slower on a busy 2-core machine).
 librosa/numba and the joblib worker pool are warmed up before timing, and every audio file is read
 once so the OS file cache is warm for both. The CPU time of both in one process (core with
-n_jobs=1) is printed too: unlike wall time it barely depends on other load. Each timing is the best of --repeat runs (each core
-cold run in a new empty cache folder), which damps noise from other work on a shared machine.
+n_jobs=1) is printed too: unlike wall time it barely depends on other load. Each timing is the
+best of --repeat runs (each core cold run in a new empty cache folder), which damps noise from
+other work on a shared machine.
 Ends with `speedup: X.XX` (naive time / core cold time).
 
 Usage: python bench/extract.py [--data PATH] [--n N] [--n-jobs J] [--naive-threads T] [--repeat R]
@@ -47,7 +48,7 @@ LIKE_FOR_LIKE: tuple[str, ...] = ("zcr", "mfcc_stats", "logmel")
 
 
 def naive_segment(seg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ZCR (30,), MFCC mean+var (60,) and log-mel (128, 130) of one segment, librosa call by call."""
+    """ZCR (30,), MFCC mean+var (60,), log-mel dB (128, 130) of one segment, call by call."""
     import librosa
 
     mfcc = librosa.feature.mfcc(y=seg, sr=SAMPLE_RATE, n_mfcc=N_MFCC, n_mels=N_MELS)

@@ -1,4 +1,4 @@
-"""Per-clip feature extraction for the study: one batched STFT per clip, joblib parallel, disk cache.
+"""Per-clip feature extraction for the study: one batched STFT per clip, joblib, disk cache.
 
 Features of a pre-processed clip (``core.audio.load_clip`` output), per 3-s segment unless noted:
 
@@ -19,7 +19,7 @@ Features of a pre-processed clip (``core.audio.load_clip`` output), per 3-s segm
 
 All spectral features come from ONE STFT of all segments of a clip (window 2048, hop 512, centred,
 zero padding of each segment as librosa's default ``pad_mode="constant"``), computed in float32 with
-``scipy.fft``, plus one STFT of the first 15 s for ``mfcc_seq``. Mel, chroma and DCT bases are cached.
+``scipy.fft``, plus one STFT of the first 15 s for ``mfcc_seq``. Mel, chroma, DCT bases are cached.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _window() -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def mel_basis() -> np.ndarray:
-    """Mel filter bank (N_MELS, 1 + N_FFT//2), float32, librosa defaults (Slaney, area-normalised)."""
+    """Mel filter bank (N_MELS, 1 + N_FFT//2) float32, librosa defaults (Slaney, area-norm)."""
     import librosa
 
     return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
@@ -160,7 +160,7 @@ def power_to_db(mel: np.ndarray) -> np.ndarray:
 
 
 def mfcc_from_logmel(logmel: np.ndarray) -> np.ndarray:
-    """N_MFCC MFCCs (..., frames, N_MFCC) from a log-mel array (..., frames, N_MELS) (DCT-II ortho)."""
+    """N_MFCC MFCCs (..., frames, N_MFCC) of a log-mel array (..., frames, N_MELS), DCT-II ortho."""
     return np.matmul(logmel, _dct_t()).astype(np.float32)
 
 
@@ -178,7 +178,7 @@ def zero_crossing_rate(segments: np.ndarray) -> np.ndarray:
 
 
 def _extras(magnitude: np.ndarray, power: np.ndarray) -> np.ndarray:
-    """Centroid mean/var (Hz), RMS mean/var, chroma means: (n, 16) from (n, frames, bins) spectra."""
+    """Centroid mean/var (Hz, Hz^2), RMS mean/var, 12 chroma means: (n, 16) from (n, T, bins)."""
     total = magnitude.sum(axis=-1)
     total = np.where(total < _TINY, np.float32(1.0), total)
     centroid = (magnitude @ _fft_freqs()) / total
@@ -438,7 +438,8 @@ class FeatureSet:
         skipped = {name: reason for name, reason in self.skipped}
         unknown = [t for t in wanted if t not in position and t not in skipped]
         if unknown:
-            raise KeyError(f"{len(unknown)} track id(s) not in this feature set, e.g. {unknown[:5]}")
+            raise KeyError(f"{len(unknown)} track id(s) not in this feature set, "
+                           f"e.g. {unknown[:5]}")
         keep = [t for t in wanted if t in position]
         segments_of = self._segment_index()
         seg_idx = (np.concatenate([segments_of[t] for t in keep]) if keep
@@ -509,7 +510,8 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
     tracks = list(tracks)
     bad = [t for t in tracks if not isinstance(t, Track)]
     if bad:
-        raise TypeError(f"extract_tracks expects core.data.Track items, got {type(bad[0]).__name__}")
+        raise TypeError("extract_tracks expects core.data.Track items, "
+                        f"got {type(bad[0]).__name__}")
     ids = [t.track_id for t in tracks]
     if len(set(ids)) != len(ids):
         raise ValueError("extract_tracks got the same track id more than once")
