@@ -75,9 +75,14 @@ def clean(y: np.ndarray) -> np.ndarray:
 
 
 def highpass(y: np.ndarray, sr: int = SAMPLE_RATE, cutoff_hz: float = HIGHPASS_HZ) -> np.ndarray:
-    """Gentle zero-phase Butterworth high-pass at cutoff_hz Hz to remove rumble and DC."""
-    sos = signal.butter(HIGHPASS_ORDER, cutoff_hz, btype="highpass", fs=sr, output="sos")
-    return signal.sosfiltfilt(sos, y).astype(np.float32)
+    """Gentle 2nd-order Butterworth high-pass at cutoff_hz Hz (one causal pass) against rumble and DC.
+
+    One pass (12 dB/octave) rather than a zero-phase forward-backward pass: the features use
+    magnitudes, a phase shift below ~100 Hz changes nothing they measure, and it costs half.
+    """
+    sos = signal.butter(HIGHPASS_ORDER, cutoff_hz, btype="highpass", fs=sr,
+                        output="sos").astype(np.float32)
+    return signal.sosfilt(sos, y).astype(np.float32, copy=False)
 
 
 def normalise(y: np.ndarray) -> np.ndarray:

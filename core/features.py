@@ -127,8 +127,8 @@ def _fft_freqs() -> np.ndarray:
 # --- computations ----------------------------------------------------------------------------
 
 
-def stft_magnitude(x: np.ndarray) -> np.ndarray:
-    """|STFT| of each row of x (..., samples): (..., frames, 1 + N_FFT//2) float32, frames first.
+def _stft(x: np.ndarray) -> np.ndarray:
+    """Complex STFT of each row of x (..., samples): (..., frames, 1 + N_FFT//2) complex64.
 
     Centred frames (N_FFT//2 zeros on both sides of each row, librosa's default), Hann window
     N_FFT, hop HOP_LENGTH; frames = 1 + samples // HOP_LENGTH.
@@ -137,8 +137,13 @@ def stft_magnitude(x: np.ndarray) -> np.ndarray:
     pad = [(0, 0)] * (x.ndim - 1) + [(N_FFT // 2, N_FFT // 2)]
     padded = np.pad(x, pad, mode="constant")
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT, axis=-1)[..., ::HOP_LENGTH, :]
-    spectrum = scipy.fft.rfft(frames * _window(), axis=-1, overwrite_x=True)
-    return np.abs(spectrum)
+    return scipy.fft.rfft(frames * _window(), axis=-1, overwrite_x=True)
+
+
+def stft_power(x: np.ndarray) -> np.ndarray:
+    """|STFT|^2 of each row of x: (..., frames, 1 + N_FFT//2) float32 (see _stft)."""
+    spectrum = _stft(x)
+    return np.square(spectrum.real) + np.square(spectrum.imag)
 
 
 def mel_power(power: np.ndarray) -> np.ndarray:
@@ -156,12 +161,12 @@ def power_to_db(mel: np.ndarray) -> np.ndarray:
     """
     db = 10.0 * np.log10(np.maximum(np.float32(DB_AMIN), mel))
     floor = db.max(axis=(-2, -1), keepdims=True) - np.float32(DB_TOP_DB)
-    return np.maximum(db, floor).astype(np.float32)
+    return np.maximum(db, floor).astype(np.float32, copy=False)
 
 
 def mfcc_from_logmel(logmel: np.ndarray) -> np.ndarray:
     """N_MFCC MFCCs (..., frames, N_MFCC) of a log-mel array (..., frames, N_MELS), DCT-II ortho."""
-    return np.matmul(logmel, _dct_t()).astype(np.float32)
+    return np.matmul(logmel, _dct_t()).astype(np.float32, copy=False)
 
 
 def zero_crossing_rate(segments: np.ndarray) -> np.ndarray:
@@ -195,8 +200,7 @@ def _extras(magnitude: np.ndarray, power: np.ndarray) -> np.ndarray:
 
 def _segment_spectral(segments: np.ndarray, kinds: tuple[str, ...]) -> dict[str, np.ndarray]:
     """mfcc_stats / logmel / extras of segments (n, 66150) from one batched STFT."""
-    magnitude = stft_magnitude(segments)                # (n, 130, 1025): the one STFT
-    power = magnitude * magnitude
+    power = stft_power(segments)                        # (n, 130, 1025): the one STFT
     out: dict[str, np.ndarray] = {}
     if "mfcc_stats" in kinds or "logmel" in kinds:
         logmel = power_to_db(mel_power(power))          # (n, 130, 128)
@@ -207,7 +211,7 @@ def _segment_spectral(segments: np.ndarray, kinds: tuple[str, ...]) -> dict[str,
         if "logmel" in kinds:
             out["logmel"] = np.ascontiguousarray(logmel.transpose(0, 2, 1))
     if "extras" in kinds:
-        out["extras"] = _extras(magnitude, power)
+        out["extras"] = _extras(np.sqrt(power), power)
     return out
 
 
@@ -255,8 +259,8 @@ def extract_clip(y: np.ndarray, kinds: Sequence[str] = FEATURE_KINDS) -> dict[st
         out.update({k: parts[0][k] if len(parts) == 1 else np.concatenate([p[k] for p in parts])
                     for k in wanted})
     if "mfcc_seq" in kinds:
-        magnitude15 = stft_magnitude(first_seconds(y))  # (646, 1025)
-        out["mfcc_seq"] = mfcc_from_logmel(power_to_db(mel_power(magnitude15 * magnitude15)))
+        power15 = stft_power(first_seconds(y))          # (646, 1025)
+        out["mfcc_seq"] = mfcc_from_logmel(power_to_db(mel_power(power15)))
     return {k: out[k] for k in kinds}
 
 
