@@ -48,7 +48,7 @@ from .constants import (
 from .data import Track
 
 #: Bump when the numbers a kind produces change, so cached results are recomputed.
-FEATURE_VERSION: int = 1
+FEATURE_VERSION: int = 2  #: 2: causal one-pass high-pass
 
 FEATURE_KINDS: tuple[str, ...] = ("zcr", "mfcc_stats", "logmel", "mfcc_seq", "extras")
 
