@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 from core import config
-from core.constants import GENRES, PROJECT_ROOT, SAMPLE_RATE
+from core.constants import GENRES, PROJECT_ROOT
 from core.data import DatasetError, find_root
 
 DEMO_SIZE_ENV = "GENRELAB_DEMO_SIZE"     #: "<clips per genre>x<seconds>", e.g. "3x6" for tests
@@ -400,25 +400,13 @@ def audio_of(track, preprocess: bool = True) -> np.ndarray:
 
 # --- librosa warm-up ------------------------------------------------------------------------
 
-def warm_up_librosa(seconds: float = 3.0) -> None:
-    """Run librosa's numba-compiled paths once on seconds s of noise (trim, beats, features)."""
-    import librosa
-
-    y = np.random.default_rng(0).standard_normal(int(seconds * SAMPLE_RATE)).astype(np.float32)
-    y *= 0.1
-    librosa.effects.trim(y, top_db=60)
-    librosa.beat.beat_track(y=y, sr=SAMPLE_RATE)
-    librosa.feature.zero_crossing_rate(y)
-    librosa.feature.mfcc(y=y, sr=SAMPLE_RATE, n_mfcc=30)
-    librosa.feature.spectral_centroid(y=y, sr=SAMPLE_RATE)
-    librosa.feature.chroma_stft(y=y, sr=SAMPLE_RATE, tuning=0.0)
-
-
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread | None:
-    """Start warm_up_librosa in a daemon thread, once per server (None when GENRELAB_NO_WARMUP)."""
+    """Start core.explore.warm_up in a daemon thread, once per server (None when GENRELAB_NO_WARMUP)."""
     if os.environ.get(NO_WARMUP_ENV, "") not in ("", "0"):
         return None
-    thread = threading.Thread(target=warm_up_librosa, name="genrelab-librosa-warmup", daemon=True)
+    from core.explore import warm_up
+
+    thread = threading.Thread(target=warm_up, name="genrelab-librosa-warmup", daemon=True)
     thread.start()
     return thread

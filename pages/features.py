@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import figures
 from core.constants import (
-    GENRES, HOP_LENGTH, MAX_UPLOAD_BYTES, N_CHROMA, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE,
+    GENRES, HOP_LENGTH, MAX_UPLOAD_BYTES, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE,
     SEGMENT_SECONDS, ZCR_FRAME,
 )
 from pages import common
@@ -21,26 +21,10 @@ MAX_TSNE_POINTS = 2000
 
 @st.cache_data(show_spinner="Computing spectrograms…", max_entries=8)
 def clip_views(key: str, _y: np.ndarray) -> dict[str, np.ndarray]:
-    """Frame-wise views of a clip (keyed by key): STFT |X| and dB, mel dB, MFCCs, ZCR, descriptors."""
-    import librosa
+    """core.explore.clip_views of a clip, cached under key."""
+    from core.explore import clip_views as views
 
-    y = _y
-    magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)).astype(np.float32)
-    power = magnitude ** 2
-    mel = librosa.feature.melspectrogram(S=power, sr=SAMPLE_RATE, n_mels=N_MELS)
-    mel_db = librosa.power_to_db(mel, ref=np.max)
-    return {
-        "magnitude": magnitude,
-        "stft_db": librosa.amplitude_to_db(magnitude, ref=np.max),
-        "mel_db": mel_db,
-        "mfcc": librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=N_MFCC),
-        "zcr": librosa.feature.zero_crossing_rate(y, frame_length=ZCR_FRAME, hop_length=ZCR_FRAME,
-                                                  center=False)[0],
-        "centroid": librosa.feature.spectral_centroid(S=magnitude, sr=SAMPLE_RATE)[0],
-        "rms": librosa.feature.rms(S=magnitude)[0],
-        "chroma": librosa.feature.chroma_stft(S=power, sr=SAMPLE_RATE, tuning=0.0,
-                                              n_chroma=N_CHROMA),
-    }
+    return views(_y)
 
 
 @st.cache_data(show_spinner="Decoding the upload…", max_entries=4)
@@ -53,17 +37,10 @@ def upload_clip(digest: str, _data: bytes, name: str) -> np.ndarray:
 
 @st.cache_data(show_spinner="Projecting segments to 2-D…", max_entries=8)
 def embed(key: str, method: str, _X: np.ndarray) -> np.ndarray:
-    """2-D coordinates of standardised rows of X by PCA or t-SNE (keyed by key and method)."""
-    from sklearn.decomposition import PCA
-    from sklearn.preprocessing import StandardScaler
+    """core.explore.segment_map of X, cached under key and method."""
+    from core.explore import segment_map
 
-    X = StandardScaler().fit_transform(_X)
-    if method == "PCA":
-        return PCA(n_components=2, random_state=0).fit_transform(X)
-    from sklearn.manifold import TSNE
-
-    perplexity = float(min(30, max(2, (len(X) - 1) // 3)))
-    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(X)
+    return segment_map(_X, method)
 
 
 st.title("Features")

@@ -144,7 +144,9 @@ def test_fmt_duration():
 
 def test_warm_up_thread_started_once_and_switchable(monkeypatch: pytest.MonkeyPatch):
     calls = []
-    monkeypatch.setattr(common, "warm_up_librosa", lambda: calls.append(1))
+    import core.explore
+
+    monkeypatch.setattr(core.explore, "warm_up", lambda: calls.append(1))
     common.start_warm_up.clear()
     monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
     assert common.start_warm_up() is None
