@@ -20,7 +20,9 @@ from core.prediction import ClipPrediction, ModelEntry, available_models, occlus
 from pages import common
 
 UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]
-RECORD_RATE: int = 22050  #: Hz, asked of the browser recorder (GTZAN's rate)
+RECORD_RATE: int = 22050  #: Hz, asked of st.audio_input (GTZAN's rate)
+#: s of quiet after which the button recorder stops by itself
+BUTTON_PAUSE_S: float = 3.0
 SOURCES: dict[str, str] = {
     "upload": "Upload a file",
     "mic": "Record in the browser",
@@ -80,9 +82,13 @@ def clip_input() -> tuple[bytes | np.ndarray | None, str]:
     if source == "button":
         from audio_recorder_streamlit import audio_recorder
 
-        st.caption("Click the microphone to start; recording stops after a pause.")
-        data = audio_recorder(text="Click to record", pause_threshold=3.0,
-                              sample_rate=RECORD_RATE, key="tryit_button")
+        st.caption(f"Click the microphone to start; recording stops after {BUTTON_PAUSE_S:.0f} s "
+                   "of quiet, or when you click it again.")
+        # no sample_rate: the recorder then records at the browser's own rate (decode resamples);
+        # a fixed rate makes Firefox refuse the microphone ("Connecting AudioNodes from
+        # AudioContexts with different sample-rate is currently not supported")
+        data = audio_recorder(text="Click to record", pause_threshold=BUTTON_PAUSE_S,
+                              key="tryit_button")
         return (data, "recording.wav") if data else (None, "")
     from core.demo import synth_clip
 
