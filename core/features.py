@@ -73,8 +73,9 @@ TRACK_KINDS: frozenset[str] = frozenset({"mfcc_seq"})
 #: Kinds kept as float16 by extract_tracks and its cache (dB values: steps of at most 0.03 dB).
 FLOAT16_KINDS: frozenset[str] = frozenset({"logmel"})
 _SEGMENT_STFT_KINDS: frozenset[str] = frozenset({"mfcc_stats", "logmel", "extras"})
-#: Segments per batched STFT; bounds memory on long uploads (~40 MB of frames per 16 segments).
-STFT_CHUNK_SEGMENTS: int = 16
+#: Segments per batched STFT: small batches keep the frames cache-friendly (a 30-s clip: 5.6 ms
+#: with 4 segments a batch against 9.6 ms with all 10 at once) and bound memory on long uploads.
+STFT_CHUNK_SEGMENTS: int = 4
 _TINY = float(np.finfo(np.float32).tiny)
 
 

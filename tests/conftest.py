@@ -14,6 +14,19 @@ SR = 22050
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_librosa() -> None:
+    """Compile librosa's numba functions once, first, in the main thread.
+
+    On a fresh install numba compiles them on first use and caches the machine code; compiling
+    them later in the session, once Streamlit's and TensorFlow's threads and libraries are up,
+    crashed the interpreter (segfault in piptrack) and left a broken cache behind.
+    """
+    from core.explore import warm_up
+
+    warm_up()
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point settings, runs and cache at temp folders so tests never touch the user's."""
