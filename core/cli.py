@@ -99,6 +99,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train one model of the study and save it as a run folder."""
     if args.model.startswith("descriptor_"):
         return _train_table(args)
+    if args.table:
+        print(f"error: --table trains the descriptor models only; {args.model} trains on audio "
+              "(--data). For the study's SVM/KNN baselines on Kaggle's table run "
+              "`python bench/table_baselines.py --table CSV`", file=sys.stderr)
+        return EXIT_USAGE
     from . import persistence, training
 
     cfg = training.TrainConfig(

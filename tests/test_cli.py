@@ -81,3 +81,8 @@ def test_evaluate_missing_run(capsys: pytest.CaptureFixture) -> None:
 def test_descriptor_training_needs_a_table(capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["train", "--model", "descriptor_svm"]) == cli.EXIT_USAGE
     assert "--table" in capsys.readouterr().err
+
+
+def test_table_is_refused_for_audio_models(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["train", "--model", "svm", "--table", str(tmp_path / "t.csv")]) == cli.EXIT_USAGE
+    assert "descriptor models only" in capsys.readouterr().err
