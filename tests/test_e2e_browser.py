@@ -4,6 +4,7 @@ reads the predicted genre, and saves a screenshot of each page under tests/artif
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -67,24 +69,10 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"streamlit did not answer within {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
-    """`streamlit run app.py` on a free port with an SVM trained on the tiny demo set."""
-    from core import training
-    from core.dataset import demo_source
-
-    monkeypatch.setenv("GENRELAB_DEMO_SIZE", "3x6")
-    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
-    root = demo_source(per_genre=3, seconds=6.0).root
-    training.run_training(training.TrainConfig(model="svm", test_size=0.4, valid_size=0.0,
-                                               data_path=str(root), n_jobs=1))
-    # a 2D-CNN trains in the background while the pages are visited: the Training console
-    # must draw its curves live, and Try it then shows the 2D-CNN's "why" overlay
-    job_id = training.start_job(training.TrainConfig(model="cnn2d", epochs=12, patience=12,
-                                                     test_size=0.4, data_path=str(root),
-                                                     n_jobs=1))
+@contextlib.contextmanager
+def streamlit_server(log: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port (output to log); yields its URL, then stops it."""
     port = free_port()
-    log = isolated_dirs / "streamlit.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -97,8 +85,6 @@ def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
         wait_healthy(url, proc, log)
         yield url
     finally:
-        if training.job_status(job_id).active:
-            training.request_stop(job_id)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -106,6 +92,38 @@ def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
+
+
+def demo_with_svm(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A tiny demo set (3 clips x 6 s per genre, no warm-up) with an SVM run trained on it."""
+    from core import training
+    from core.dataset import demo_source
+
+    monkeypatch.setenv("GENRELAB_DEMO_SIZE", "3x6")
+    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
+    root = demo_source(per_genre=3, seconds=6.0).root
+    training.run_training(training.TrainConfig(model="svm", test_size=0.4, valid_size=0.0,
+                                               data_path=str(root), n_jobs=1))
+    return root
+
+
+@pytest.fixture
+def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
+    """`streamlit run app.py` on a free port with an SVM trained on the tiny demo set."""
+    from core import training
+
+    root = demo_with_svm(monkeypatch)
+    # a 2D-CNN trains in the background while the pages are visited: the Training console
+    # must draw its curves live, and Try it then shows the 2D-CNN's "why" overlay
+    job_id = training.start_job(training.TrainConfig(model="cnn2d", epochs=12, patience=12,
+                                                     test_size=0.4, data_path=str(root),
+                                                     n_jobs=1))
+    try:
+        with streamlit_server(isolated_dirs / "streamlit.log") as url:
+            yield url
+    finally:
+        if training.job_status(job_id).active:
+            training.request_stop(job_id)
 
 
 IDLE_JS = """() => {

@@ -11,10 +11,6 @@ fetched back from the page's audio player and checked against the file played.
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +20,9 @@ import soundfile as sf
 from core.audio import resample
 from core.constants import GENRES, SAMPLE_RATE
 from tests.test_e2e_browser import (   # skips this module too without Chromium or Playwright
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PAGE_IDLE_MS, ROOT, VIEWPORT, free_port, shoot, sync_api,
-    wait_healthy, wait_idle,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PAGE_IDLE_MS, VIEWPORT, demo_with_svm, shoot, streamlit_server,
+    sync_api,
+    wait_idle,
 )
 
 FAKE_RATE = 48000            #: Hz, sample rate of the fake microphone's file
@@ -53,35 +50,9 @@ def fake_mic(tmp_path: Path) -> tuple[Path, np.ndarray]:
 @pytest.fixture
 def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
     """`streamlit run app.py` on a free port with an SVM trained on the tiny demo set."""
-    from core import training
-    from core.dataset import demo_source
-
-    monkeypatch.setenv("GENRELAB_DEMO_SIZE", "3x6")
-    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
-    root = demo_source(per_genre=3, seconds=6.0).root
-    training.run_training(training.TrainConfig(model="svm", test_size=0.4, valid_size=0.0,
-                                               data_path=str(root), n_jobs=1))
-    port = free_port()
-    log = isolated_dirs / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, log)
+    demo_with_svm(monkeypatch)
+    with streamlit_server(isolated_dirs / "streamlit.log") as url:
         yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
 
 
 def correlation(take: np.ndarray, music: np.ndarray) -> float:
