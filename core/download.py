@@ -15,7 +15,8 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Union
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlsplit
@@ -63,14 +64,38 @@ def _network_hint() -> str:
             "instead of downloading.")
 
 
-def _fetch(url: str, sha256: str | None, folder: Path, fname: str, progress: bool) -> Path:
+#: progress: True for a terminal bar, False for none, or a callback(stage, done, total) in bytes
+Progress = Union[bool, Callable[[str, int, int], None]]
+
+
+class CallbackBar:
+    """A tqdm-like bar (total, update, reset, close) that reports to callback(stage, done, total)."""
+
+    def __init__(self, callback: Callable[[str, int, int], None], stage: str, total: int = 0):
+        self.callback, self.stage, self.total, self.n = callback, stage, int(total or 0), 0
+
+    def update(self, n: int) -> None:
+        """Count n more bytes done and report."""
+        self.n += int(n)
+        self.callback(self.stage, self.n, int(self.total or 0))
+
+    def reset(self) -> None:
+        """Start counting again (pooch calls this once the size is known)."""
+        self.n = 0
+        self.callback(self.stage, 0, int(self.total or 0))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _fetch(url: str, sha256: str | None, folder: Path, fname: str, progress: Progress) -> Path:
     """Download url to folder/fname with pooch, checking the SHA-256 when one is given."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise DownloadError(f"cannot download {url!r}: only http:// and https:// URLs are supported")
     known = f"sha256:{sha256}" if sha256 else None
     try:
-        path = pooch.retrieve(url, known_hash=known, fname=fname, path=folder,
-                              progressbar=progress)
+        bar = CallbackBar(progress, f"downloading {fname}") if callable(progress) else progress
+        path = pooch.retrieve(url, known_hash=known, fname=fname, path=folder, progressbar=bar)
     except requests.RequestException as exc:     # before ValueError: InvalidURL is both
         raise DownloadError(f"could not download {url}: {exc}. {_network_hint()}") from exc
     except ValueError as exc:
@@ -105,16 +130,17 @@ def _check_member_name(name: str, dest: Path, archive: Path) -> None:
 
 
 @contextmanager
-def _bar(total: int, desc: str, progress: bool) -> Iterator[tqdm]:
-    """A byte progress bar (disabled when progress is False)."""
-    bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=not progress)
+def _bar(total: int, desc: str, progress: Progress) -> Iterator[tqdm | CallbackBar]:
+    """A byte progress bar: tqdm (disabled when progress is False) or the caller's callback."""
+    bar = (CallbackBar(progress, desc, total) if callable(progress)
+           else tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=not progress))
     try:
         yield bar
     finally:
         bar.close()
 
 
-def _extract_tar(archive: Path, dest: Path, progress: bool) -> None:
+def _extract_tar(archive: Path, dest: Path, progress: Progress) -> None:
     """Unpack a (compressed) tar into dest with tarfile's "data" filter, member by member."""
     if not hasattr(tarfile, "data_filter"):
         raise DownloadError("safe tar extraction needs Python 3.11.4 or newer (tarfile filters)")
@@ -130,7 +156,7 @@ def _extract_tar(archive: Path, dest: Path, progress: bool) -> None:
             bar.update(raw.tell() - bar.n)
 
 
-def _extract_zip(archive: Path, dest: Path, progress: bool) -> None:
+def _extract_zip(archive: Path, dest: Path, progress: Progress) -> None:
     """Unpack a zip into dest after checking that every member stays inside it."""
     with zipfile.ZipFile(archive) as zf:
         members = zf.infolist()
@@ -144,7 +170,7 @@ def _extract_zip(archive: Path, dest: Path, progress: bool) -> None:
 
 # --- public API -----------------------------------------------------------------------------
 
-def safe_extract(archive: Path, target: Path, progress: bool = True) -> Path:
+def safe_extract(archive: Path, target: Path, progress: Progress = True) -> Path:
     """Unpack a tar(.gz/.bz2/.xz) or zip archive into the new folder target; returns target.
 
     The archive is unpacked into a temporary folder beside target, then renamed; members with
@@ -180,7 +206,7 @@ def safe_extract(archive: Path, target: Path, progress: bool = True) -> Path:
 
 
 def download_gtzan(target: Path, url: str | None = None, sha256: str | None = None,
-                   progress: bool = True) -> Path:
+                   progress: Progress = True) -> Path:
     """Download the GTZAN archive, check its SHA-256, unpack it to target; returns the dataset root.
 
     url and sha256 default to `download_sources()["gtzan"]` (its sha256 is used only with its own
@@ -260,7 +286,7 @@ def validate_split_files(folder: Path, where: str | None = None) -> dict[str, li
     return lists
 
 
-def download_splits(target: Path, base_url: str | None = None, progress: bool = True) -> Path:
+def download_splits(target: Path, base_url: str | None = None, progress: Progress = True) -> Path:
     """Download the artist-filtered train/valid/test lists into target and validate them; returns target.
 
     base_url defaults to `download_sources()["splits"]["url"]`; each file is checked against

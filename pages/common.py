@@ -226,10 +226,23 @@ def _download_gtzan(target: str) -> None:
     with st.status(f"Downloading GTZAN (about 1.2 GB) into {target}…", expanded=True) as status:
         st.write("This takes several minutes; keep this tab open. The archive is checked "
                  "against its SHA-256 before it is unpacked.")
+        bar = st.progress(0.0, text="Connecting…")
+        shown = {"step": -1}
+
+        def report(stage: str, done: int, total: int) -> None:
+            """Move the bar (stage, MB done of MB total) at most once per percent."""
+            fraction = min(done / total, 1.0) if total else 0.0
+            step = (stage, int(fraction * 100) if total else done // 10_000_000)
+            if step == shown["step"]:
+                return
+            shown["step"] = step
+            size = f"{done / 1e6:.0f} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+            bar.progress(fraction, text=f"{stage.split()[0].capitalize()}: {size}")
+
         try:
             from core.download import download_gtzan
 
-            root = download_gtzan(Path(target), progress=False)
+            root = download_gtzan(Path(target), progress=report)
         except Exception as exc:  # noqa: BLE001 - every failure is shown to the user
             status.update(label="Download failed", state="error")
             show_error("GTZAN could not be downloaded", exc)

@@ -185,3 +185,38 @@ def test_page_run_alone_is_sent_back_through_app(app_env, monkeypatch: pytest.Mo
     assert len(at.sidebar.text_input) == 3
     at.run()
     assert at.title[0].value == "Dataset" and len(at.sidebar.text_input) == 3
+
+
+def test_download_button_shows_progress_and_remembers_folder(app_env, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch):
+    import functools
+    import hashlib
+    import json
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.test_download import _make_tar
+
+    served = tmp_path / "srv"
+    served.mkdir()
+    archive = _make_tar(served / "genres.tar.gz")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    try:
+        home = config.home_dir()
+        home.mkdir(parents=True, exist_ok=True)
+        entry = {"url": f"http://127.0.0.1:{httpd.server_address[1]}/genres.tar.gz",
+                 "sha256": hashlib.sha256(archive.read_bytes()).hexdigest()}
+        (home / "settings.json").write_text(json.dumps({"downloads": {"gtzan": entry}}))
+        at = _app()
+        at.sidebar.text_input(key="download_dir").set_value(str(tmp_path / "gtzan")).run()
+        at.sidebar.button(key="download_gtzan").click().run()
+        assert not at.exception and not at.error
+        assert config.load_settings()["data_path"] == str(tmp_path / "gtzan" / "genres")
+        assert [p.value for p in at.get("progress")][-1] == 100
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

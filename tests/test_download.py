@@ -405,3 +405,16 @@ def test_default_split_hashes_match_shared_copies():
     for name in SPLIT_FILES:
         key = f"{name.split('_')[0]}_sha256"
         assert DEFAULT_DOWNLOADS["splits"][key] == _sha256(SHARED_SPLITS / name)
+
+
+def test_progress_callback_reports_download_and_unpack(server, tmp_path):
+    """A callable progress gets (stage, done, total) in bytes for the download and the unpacking."""
+    folder, base = server
+    archive = _make_tar(folder / "cb.tar.gz")
+    calls: list[tuple[str, int, int]] = []
+    root = download_gtzan(tmp_path / "gtzan", url=f"{base}/cb.tar.gz", sha256=_sha256(archive),
+                          progress=lambda *a: calls.append(a))
+    assert root.is_dir()
+    assert {c[0].split()[0] for c in calls} == {"downloading", "unpacking"}
+    last_download = [c for c in calls if c[0].startswith("downloading")][-1]
+    assert last_download[1] == archive.stat().st_size == last_download[2]
