@@ -89,11 +89,13 @@ def paper_rows() -> list[dict]:
     } for _, entries in PAPER_TABLES for key, _ in entries]
 
 
-def comparison_table(runs: list[RunInfo]) -> pd.DataFrame:
-    """Every run's heads and every published figure in one table (the CSV download)."""
-    rows = paper_rows() + run_rows(runs)
-    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS)) if rows else pd.DataFrame(
-        columns=list(RESULT_COLUMNS))
+def comparison_table(runs: list[RunInfo], rows: list[dict] | None = None) -> pd.DataFrame:
+    """Every run's heads and every published figure in one table (the CSV download).
+
+    rows: run_rows(runs) when the caller already has them.
+    """
+    rows = paper_rows() + (run_rows(runs) if rows is None else rows)
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
 
 
 def table_for(entries: tuple[tuple[str, str], ...], runs_df: pd.DataFrame) -> pd.DataFrame:
@@ -137,9 +139,9 @@ def show_run(card: dict) -> None:
                      else "3-s segments")
     test = (card["metrics"][head] or {}).get("test") or {}
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Track accuracy", _pct(test.get("track_accuracy")))
-    m2.metric("Segment accuracy", _pct(test.get("segment_accuracy")))
-    m3.metric("Macro-F1", _pct(test.get("macro_f1")))
+    m1.metric("Track accuracy", common.fmt_pct(test.get("track_accuracy")))
+    m2.metric("Segment accuracy", common.fmt_pct(test.get("segment_accuracy")))
+    m3.metric("Macro-F1", common.fmt_pct(test.get("macro_f1")))
     m4.metric("Test tracks", test.get("n_tracks", "–"))
     protocol = (card.get("protocol") or {}).get("label", "unknown protocol")
     st.caption(f"Protocol: {protocol}. Data: {_data_label(card)}.")
@@ -157,11 +159,6 @@ def show_run(card: dict) -> None:
                        config=PLOT_CONFIG, key="results_recall")
 
 
-def _pct(value: object) -> str:
-    """A fraction of 1 as a percentage with one decimal, or a dash."""
-    return f"{float(value):.1%}" if isinstance(value, (int, float)) else "–"
-
-
 def main() -> None:
     """Draw the Results page."""
     common.require_app()
@@ -173,7 +170,8 @@ def main() -> None:
     runs = list(iter_runs())
     usable = [r for r in runs if r.card is not None]
     damaged = [r for r in runs if r.card is None]
-    runs_df = pd.DataFrame(run_rows(usable))
+    rows = run_rows(usable)
+    runs_df = pd.DataFrame(rows)
 
     m1, m2, m3 = st.columns(3)
     m1.metric("Your runs", sum(1 for r in usable if not r.shipped))
@@ -191,13 +189,12 @@ def main() -> None:
                "GenreLab's test side. Track accuracy is the vote of a track's 3-s segments.")
 
     st.header("All runs")
-    full = comparison_table(usable)
     if runs_df.empty:
         st.write("No runs to list yet.")
     else:
-        show_table(pd.DataFrame(run_rows(usable), columns=list(RESULT_COLUMNS)))
+        show_table(runs_df)
     st.download_button("Download the comparison (CSV)",
-                       full[list(RESULT_COLUMNS)].to_csv(index=False).encode("utf-8"),
+                       comparison_table(usable, rows).to_csv(index=False).encode("utf-8"),
                        file_name="genrelab_results.csv", mime="text/csv", icon=":material/download:")
 
     if damaged:
