@@ -174,7 +174,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     models = prediction.available_models()
     if args.model:
-        models = [m for m in models if args.model in (m.run_dir.name, str(m.run_dir))]
+        models = [m for m in models if args.model in (m.path.name, str(m.path))]
         if not models:
             raise FileNotFoundError(f"no available model named {args.model!r}")
     if not models:
