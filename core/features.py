@@ -297,11 +297,8 @@ def params_digest(filter_noise: bool) -> str:
 
 def file_digest(path: str | Path) -> str:
     """sha1 hex digest of a file's bytes."""
-    digest = hashlib.sha1()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha1").hexdigest()
 
 
 def features_cache_dir() -> Path:
