@@ -15,28 +15,20 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MODEL_CHOICES = ("svm", "knn", "lstm", "bilstm", "cnn1d", "cnn2d", "descriptor_svm",
                  "descriptor_knn")
 FEATURE_CHOICES = ("zcr", "mfcc", "mfcc_seq", "logmel", "descriptors")
-DEFAULT_FEATURE = {"svm": "mfcc", "knn": "mfcc", "lstm": "mfcc", "bilstm": "mfcc",
-                   "cnn1d": "mfcc_seq", "cnn2d": "logmel", "descriptor_svm": "descriptors",
-                   "descriptor_knn": "descriptors"}
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
     from .audio import AudioError
     from .data import DatasetError
+    from .download import DownloadError
+    from .kaggle_table import TableError
     from .persistence import ModelFileError
     from .splits import SplitError
-
-    errors: list[type[Exception]] = [AudioError, DatasetError, ModelFileError, SplitError,
-                                     FileNotFoundError]
-    from .kaggle_table import TableError
-
-    errors.append(TableError)
-    from .download import DownloadError
     from .training import TrainingError, TrainingStopped
 
-    errors += [DownloadError, TrainingError, TrainingStopped]
-    return tuple(errors)
+    return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
+            DownloadError, TrainingError, TrainingStopped)
 
 
 def _print_source(source) -> None:
@@ -107,7 +99,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from . import persistence, training
 
     cfg = training.TrainConfig(
-        model=args.model, feature=args.feature or DEFAULT_FEATURE[args.model],
+        model=args.model, feature=args.feature,   # None: the model's default feature
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         patience=args.patience, note=args.note,
         protocol="artist-filtered" if args.splits else "random-track",
