@@ -88,6 +88,11 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def fmt_pct(value: object) -> str:
+    """A fraction of 1 as a percentage with one decimal ('83.4%'), or a dash when not a number."""
+    return f"{float(value):.1%}" if isinstance(value, (int, float)) else "–"
+
+
 # --- the data source ------------------------------------------------------------------------
 
 def parse_demo_size(text: str) -> tuple[int, float]:

@@ -186,7 +186,7 @@ def job_panel(job_id: str) -> None:
         m1.metric("Epoch", f"{last.get('epoch')} / {last.get('epochs')}")
         m2.metric("Training loss", _num(last.get("loss")))
         m3.metric("Validation loss", _num(last.get("val_loss")))
-        m4.metric("Validation accuracy", _pct(last.get("val_accuracy")))
+        m4.metric("Validation accuracy", common.fmt_pct(last.get("val_accuracy")))
     if keras_job:
         if any(e.get("type") == "epoch" for e in events):
             common.plot(training_curves(events), key=f"curves_{job.job_id}")
@@ -246,11 +246,6 @@ def _config_label(conf: dict) -> str:
 def _num(value) -> str:
     """A float to 3 decimals, or a dash."""
     return f"{value:.3f}" if isinstance(value, (int, float)) else "–"
-
-
-def _pct(value) -> str:
-    """A fraction of 1 as a percentage, or a dash."""
-    return f"{value:.1%}" if isinstance(value, (int, float)) else "–"
 
 
 def main() -> None:
