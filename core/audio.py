@@ -61,7 +61,9 @@ def decode(source: str | Path | bytes, name: str | None = None,
                 y, _ = librosa.load(str(source), sr=sr, mono=True)
             y = y.astype(np.float32)
         except Exception as lr_error:  # noqa: BLE001
-            raise AudioError(f"{label}: cannot be decoded ({lr_error})") from lr_error
+            reasons = "; ".join(str(e) or type(e).__name__ for e in (
+                getattr(sf_error, "error_string", None) or sf_error, lr_error))
+            raise AudioError(f"{label}: cannot be decoded ({reasons})") from lr_error
     if y.size == 0:
         raise AudioError(f"{label}: the file holds no audio samples")
     return y
