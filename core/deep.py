@@ -36,13 +36,6 @@ from .persistence import ModelFileError, check_allowed
 DEEP_LAYER = "deep_feature"         #: name of the layer whose output is the 128-d deep feature
 NORM_LAYER = "normalise"            #: name of the input Normalization layer
 DEEP_MODELS: tuple[str, ...] = ("lstm", "bilstm", "cnn1d", "cnn2d")
-#: feature kind (core.features) each deep model reads, per study feature name
-MODEL_FEATURE_KINDS: dict[str, dict[str, str]] = {
-    "lstm": {"zcr": "zcr", "mfcc": "mfcc_stats"},
-    "bilstm": {"zcr": "zcr", "mfcc": "mfcc_stats"},
-    "cnn1d": {"mfcc_seq": "mfcc_seq"},
-    "cnn2d": {"logmel": "logmel"},
-}
 DROPOUT: float = 0.3                #: fraction of units dropped after the feature layers
 DENSE_UNITS: int = 64               #: width of the hidden dense layer before the softmax
 CNN1D_FILTERS: tuple[int, ...] = (32, 64, 64)   #: filters of the three Conv1D layers
