@@ -25,6 +25,7 @@ import pooch
 import requests
 from tqdm import tqdm
 
+from . import splits
 from .config import ENV_DATA, download_sources
 from .constants import GENRES
 from .data import DatasetError, find_root
@@ -32,7 +33,7 @@ from .data import DatasetError, find_root
 logger = logging.getLogger(__name__)
 
 #: The three list files of the artist-filtered split (Kereliuk, Sturm & Larsen), in order.
-SPLIT_FILES: tuple[str, ...] = ("train_filtered.txt", "valid_filtered.txt", "test_filtered.txt")
+SPLIT_FILES: tuple[str, ...] = tuple(splits.SPLIT_FILES.values())
 #: One line of a split list: "<genre>/<genre>.<5 digits>.wav" (or .au).
 SPLIT_LINE = re.compile(r"^(?P<dir>[a-z]+)/(?P<genre>[a-z]+)\.\d{5}\.(?:wav|au)$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
