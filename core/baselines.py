@@ -50,15 +50,17 @@ def _grouped_folds(y: np.ndarray, groups: np.ndarray, seed: int) -> list | None:
     return list(cv.split(np.zeros(len(y)), y, groups))
 
 
+def calibrated(svc: SVC, folds: list | None) -> CalibratedClassifierCV:
+    """The SVC with Platt-calibrated probabilities, one SVC fitted on all data (2-fold if no folds)."""
+    return CalibratedClassifierCV(svc, method="sigmoid", ensemble=False, cv=folds if folds else 2)
+
+
 def _with_probabilities(kind: str, params: dict, X: np.ndarray, y: np.ndarray,
                         folds: list | None, seed: int) -> Pipeline:
     """Refit the chosen pipeline; for the SVM, Platt-calibrate its scores on grouped folds."""
     pipeline = make_pipeline(kind, seed).set_params(**params)
     if kind == "svm":
-        svc = pipeline.named_steps["clf"]
-        calibrated = CalibratedClassifierCV(svc, method="sigmoid", ensemble=False,
-                                            cv=folds if folds else 2)
-        pipeline = Pipeline([("scale", StandardScaler()), ("clf", calibrated)])
+        pipeline.set_params(clf=calibrated(pipeline.named_steps["clf"], folds))
     return pipeline.fit(X, y)
 
 

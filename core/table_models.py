@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 from sklearn.neighbors import KNeighborsClassifier
@@ -15,6 +14,7 @@ from sklearn.preprocessing import PowerTransformer
 from sklearn.svm import SVC
 
 from . import config, evaluation, splits
+from .baselines import calibrated
 from .constants import DEFAULT_SEED, GENRES
 from .kaggle_table import KaggleTable, load_table
 from .persistence import RunWriter, new_run_id
@@ -59,8 +59,7 @@ def fit_table_model(kind: str, X: np.ndarray, y: np.ndarray, ids: np.ndarray,
     best = dict(search.best_params_)
     model = table_pipeline(kind, seed).set_params(**best)
     if kind == "svm":
-        model.set_params(clf=CalibratedClassifierCV(model.named_steps["clf"], method="sigmoid",
-                                                    ensemble=False, cv=folds))
+        model.set_params(clf=calibrated(model.named_steps["clf"], folds))
     model.fit(X, y)
     tried = [{"params": {k: (v if isinstance(v, str) else float(v)) for k, v in p.items()},
               "score": float(s)}
