@@ -23,6 +23,7 @@ from .constants import (
     CLIP_SECONDS, GENRE_INDEX, GENRES, MAX_UPLOAD_BYTES, SAMPLE_RATE, SEGMENT_SAMPLES,
     SEGMENT_SECONDS, SILENCE_PEAK,
 )
+from . import training
 from .deep import DEEP_LAYER
 from .persistence import ModelFileError
 
@@ -30,18 +31,16 @@ from .persistence import ModelFileError
 DEEP_FEATURE_LAYER = DEEP_LAYER
 KERAS_FILE = "model.keras"
 SOFTMAX_HEAD = "softmax"
-KERAS_MODELS: frozenset[str] = frozenset({"lstm", "bilstm", "cnn1d", "cnn2d"})
-SKLEARN_MODELS: frozenset[str] = frozenset({"svm", "knn", "descriptor_svm", "descriptor_knn"})
+#: The study's model kinds (core.training) plus the whole-clip descriptor models (core.table_models).
+DESCRIPTOR_MODELS: frozenset[str] = frozenset({"descriptor_svm", "descriptor_knn"})
+KERAS_MODELS: frozenset[str] = frozenset(training.KERAS_MODELS)
+SKLEARN_MODELS: frozenset[str] = frozenset(training.SKLEARN_MODELS) | DESCRIPTOR_MODELS
 MODEL_KINDS: frozenset[str] = KERAS_MODELS | SKLEARN_MODELS
 #: Display names of the model kinds and features (for labels when a card carries no name).
-MODEL_NAMES: dict[str, str] = {
-    "svm": "SVM", "knn": "KNN", "lstm": "LSTM", "bilstm": "BiLSTM", "cnn1d": "1D-CNN",
-    "cnn2d": "2D-CNN", "descriptor_svm": "SVM", "descriptor_knn": "KNN",
-}
-FEATURE_NAMES: dict[str, str] = {
-    "zcr": "ZCR", "mfcc": "MFCC", "mfcc_stats": "MFCC", "mfcc_seq": "MFCC", "logmel": "log-mel",
-    "descriptors": "Kaggle descriptors",
-}
+MODEL_NAMES: dict[str, str] = {**training.MODEL_LABELS, "descriptor_svm": "SVM",
+                               "descriptor_knn": "KNN"}
+FEATURE_NAMES: dict[str, str] = {**training.FEATURE_LABELS, "mfcc_stats": "MFCC",
+                                 "descriptors": "Kaggle descriptors"}
 #: Length of one descriptor window and of one 1D-CNN window, in samples at 22050 Hz.
 DESCRIPTOR_WINDOW: int = int(CLIP_SECONDS * SAMPLE_RATE)
 CNN1D_WINDOW: int = int(15.0 * SAMPLE_RATE)
@@ -116,8 +115,9 @@ class ModelList(list):
 
 def _default_feature(model: str) -> str:
     """The feature a model kind uses when its card does not say."""
-    return {"cnn1d": "mfcc_seq", "cnn2d": "logmel", "descriptor_svm": "descriptors",
-            "descriptor_knn": "descriptors"}.get(model, "mfcc")
+    if model in DESCRIPTOR_MODELS:
+        return "descriptors"
+    return training.MODEL_FEATURES.get(model, ("mfcc",))[0]
 
 
 def _default_head(model: str) -> str:
