@@ -56,11 +56,14 @@ def require_app() -> None:
 
 # --- small display helpers ------------------------------------------------------------------
 
-def plot(fig, key: str | None = None) -> None:
-    """Show a plotly figure full width with GenreLab's modebar config (PNG download at 2x)."""
+def plot(fig, key: str | None = None, where=None) -> None:
+    """Show a plotly figure full width with GenreLab's modebar config (PNG download at 2x).
+
+    where: the container (a column, say) to draw in; the page itself when None.
+    """
     from core.figures import PLOT_CONFIG
 
-    st.plotly_chart(fig, config=PLOT_CONFIG, key=key)
+    (st if where is None else where).plotly_chart(fig, config=PLOT_CONFIG, key=key)
 
 
 def show_error(what: str, exc: BaseException) -> None:

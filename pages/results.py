@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.constants import GENRES, PAPER_RESULTS
-from core.figures import PLOT_CONFIG, confusion_matrix, recall_bars
+from core.figures import confusion_matrix, recall_bars
 from core.persistence import RunInfo, iter_runs
 from core.training import paper_key as training_paper_key
 from pages import common
@@ -151,12 +151,12 @@ def show_run(card: dict) -> None:
         return
     normalise = st.toggle("Show fractions of each true genre", value=True, key="results_norm")
     left, right = st.columns([3, 2])
-    left.plotly_chart(confusion_matrix(np.asarray(report["confusion"]), GENRES, normalise,
-                                       title=f"Confusion matrix ({level}s)"),
-                      config=PLOT_CONFIG, key="results_cm")
-    right.plotly_chart(recall_bars(report.get("recall", [0.0] * len(GENRES)),
-                                   title=f"Recall per genre ({level}s)"),
-                       config=PLOT_CONFIG, key="results_recall")
+    common.plot(confusion_matrix(np.asarray(report["confusion"]), GENRES, normalise,
+                                 title=f"Confusion matrix ({level}s)"),
+                key="results_cm", where=left)
+    common.plot(recall_bars(report.get("recall", [0.0] * len(GENRES)),
+                            title=f"Recall per genre ({level}s)"),
+                key="results_recall", where=right)
 
 
 def main() -> None:

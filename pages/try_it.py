@@ -13,7 +13,7 @@ from core import constants
 from core.audio import AudioError
 from core.constants import GENRE_INDEX, GENRES, SEGMENT_SECONDS
 from core.figures import (
-    PLOT_CONFIG, genre_color, occlusion_overlay, probability_bars, segment_timeline, spectrogram,
+    genre_color, occlusion_overlay, probability_bars, segment_timeline, spectrogram,
 )
 from core.persistence import ModelFileError
 from core.prediction import ClipPrediction, ModelEntry, available_models, occlusion_map, predict_clip
@@ -137,9 +137,8 @@ def clip_logmel(prediction: ClipPrediction, source: bytes | np.ndarray) -> np.nd
 
 def show_spectrogram(logmel: np.ndarray) -> None:
     """The whole clip's mel-spectrogram (its 3-s segments side by side)."""
-    st.plotly_chart(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
-                                title="Mel-spectrogram of the clip (dB)"),
-                    config=PLOT_CONFIG, key="tryit_mel")
+    common.plot(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
+                            title="Mel-spectrogram of the clip (dB)"), key="tryit_mel")
     st.caption("Time runs left to right, low notes at the bottom; brighter = louder. This is "
                "the picture the 2D-CNN looks at, one 3-s segment at a time.")
 
@@ -171,10 +170,10 @@ def show_why(prediction: ClipPrediction, models: list[ModelEntry]) -> None:
                                                           prediction.logmel[k], genre_index)
         st.session_state["tryit_occ_key"] = key
     genre = GENRES[genre_index]
-    st.plotly_chart(occlusion_overlay(
+    common.plot(occlusion_overlay(
         prediction.logmel[k], st.session_state["tryit_occ"],
         title=f"Segment {k + 1} ({k * SEGMENT_SECONDS:.0f}–{(k + 1) * SEGMENT_SECONDS:.0f} s): "
-              f"where the 2D-CNN hears {genre}"), config=PLOT_CONFIG, key="tryit_why_chart")
+              f"where the 2D-CNN hears {genre}"), key="tryit_why_chart")
     st.caption(f"Grey: the segment's mel-spectrogram (low notes at the bottom). Colour: how much "
                f"the 2D-CNN's probability of **{genre}** drops when that patch is blanked out – "
                "the warmer, the more the patch mattered.")
@@ -202,8 +201,8 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
                                                        max_value=1)})
     cols = st.columns(2)
     for i, r in enumerate(prediction.results):
-        cols[i % 2].plotly_chart(probability_bars(r.clip_proba, GENRES, title=r.label),
-                                 config=PLOT_CONFIG, key=f"tryit_bars_{i}")
+        common.plot(probability_bars(r.clip_proba, GENRES, title=r.label),
+                    key=f"tryit_bars_{i}", where=cols[i % 2])
     st.caption("Bars: the probability each model gives every genre for the whole clip (the mean "
                "over its 3-s segments). Download any chart as PNG with the camera icon.")
 
@@ -213,8 +212,8 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
         labels = [r.label for r in seg_results]
         chosen = st.selectbox("Model", labels, key="tryit_timeline_model")
         r = seg_results[labels.index(chosen)]
-        st.plotly_chart(segment_timeline(r.segment_proba, r.segment_starts_s, GENRES),
-                        config=PLOT_CONFIG, key="tryit_timeline")
+        common.plot(segment_timeline(r.segment_proba, r.segment_starts_s, GENRES),
+                    key="tryit_timeline")
         st.caption("Each bar is one 3-s segment (time counted from the first sound); its colours "
                    "stack that segment's genre probabilities.")
     else:
