@@ -25,6 +25,7 @@ DEFAULT_DEMO_SIZE: tuple[int, float] = (8, 30.0)
 SEGMENT_KINDS: tuple[str, ...] = ("zcr", "mfcc_stats", "extras")  #: what the pages display
 AUTO_EXTRACT_TRACKS = 120               #: extract features without asking up to this many tracks
 DEFAULT_DOWNLOAD_DIR = PROJECT_ROOT / "data" / "gtzan"
+UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]  #: audio files the uploaders take
 #: core.demo.DEMO_LABEL, repeated so the home page need not import core.demo (scipy.signal, ~1 s);
 #: tests/test_app_home.py checks that both stay equal.
 DEMO_LABEL = "Built-in demo set (synthetic audio, not GTZAN)"

@@ -14,7 +14,6 @@ from pages import common
 
 common.require_app()
 
-UPLOAD_TYPES = ["wav", "mp3", "ogg", "flac", "au"]
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 MAX_TSNE_POINTS = 2000
 
@@ -55,7 +54,7 @@ mode = st.segmented_control("Clip", ["From the data set", "Upload a clip"],
                             default="From the data set", key="clip_mode")
 y, clip_key, clip_name = None, None, None
 if mode == "Upload a clip":
-    upload = st.file_uploader("Audio file", type=UPLOAD_TYPES, key="upload",
+    upload = st.file_uploader("Audio file", type=common.UPLOAD_TYPES, key="upload",
                               help=f"Up to {MAX_UPLOAD_BYTES // 2**20} MB; at least 3 s of sound.")
     if upload is not None:
         data = upload.getvalue()

@@ -19,7 +19,6 @@ from core.persistence import ModelFileError
 from core.prediction import ClipPrediction, ModelEntry, available_models, occlusion_map, predict_clip
 from pages import common
 
-UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]
 RECORD_RATE: int = 22050  #: Hz, asked of st.audio_input (GTZAN's rate)
 #: s of quiet after which the button recorder stops by itself
 BUTTON_PAUSE_S: float = 3.0
@@ -67,7 +66,7 @@ def clip_input() -> tuple[bytes | np.ndarray | None, str]:
         limit_mb = max(1, constants.MAX_UPLOAD_BYTES // 2**20)
         file = st.file_uploader(
             "Audio file (wav, mp3, ogg, flac or au; any sample rate, mono or stereo)",
-            type=UPLOAD_TYPES, key="tryit_upload", max_upload_size=limit_mb)
+            type=common.UPLOAD_TYPES, key="tryit_upload", max_upload_size=limit_mb)
         if file is None:
             return None, ""
         refusal = too_large_message(file.size)
