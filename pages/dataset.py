@@ -1,7 +1,6 @@
 """Dataset: clips per genre, a searchable track list with a player, waveforms, ZCR by genre,
 skipped files and the train/validation/test split."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -150,5 +149,5 @@ if split is not None:
     if split.notes:
         st.caption(f"Clips at hand that no list names (left out): {split.notes.get('excluded', 0)}; "
                    f"listed clips not at hand: {split.notes.get('missing', 0)}.")
-    if sum(np.asarray([sizes[s]["total"] for s in sizes])) == 0:
+    if sum(side["total"] for side in sizes.values()) == 0:
         st.warning("No clip of this data source is named by the split lists.")
