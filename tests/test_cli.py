@@ -86,3 +86,19 @@ def test_descriptor_training_needs_a_table(capsys: pytest.CaptureFixture) -> Non
 def test_table_is_refused_for_audio_models(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["train", "--model", "svm", "--table", str(tmp_path / "t.csv")]) == cli.EXIT_USAGE
     assert "descriptor models only" in capsys.readouterr().err
+
+
+def test_predict_with_a_named_model(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import soundfile as sf
+
+    from core.constants import MODELS_DIR
+
+    shipped = sorted(p.name for p in MODELS_DIR.iterdir() if "SVM-on-MFCC" in p.name)
+    if not shipped:
+        pytest.skip("no shipped SVM-on-MFCC model in models/")
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, tone(440, 4.0) + tone(110, 4.0), 22050)
+    assert cli.main(["predict", str(clip), "--model", shipped[0], "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "SVM on MFCC" in out and "2 segments" in out
+    assert cli.main(["predict", str(clip), "--model", "no-such-model"]) == cli.EXIT_ERROR
