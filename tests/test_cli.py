@@ -97,7 +97,7 @@ def test_predict_with_a_named_model(tmp_path: Path, capsys: pytest.CaptureFixtur
     if not shipped:
         pytest.skip("no shipped SVM-on-MFCC model in models/")
     clip = tmp_path / "clip.wav"
-    sf.write(clip, tone(440, 4.0) + tone(110, 4.0), 22050)
+    sf.write(clip, tone(440, 7.0) + tone(110, 7.0), 22050)
     assert cli.main(["predict", str(clip), "--model", shipped[0], "--top", "2"]) == 0
     out = capsys.readouterr().out
     assert "SVM on MFCC" in out and "2 segments" in out
