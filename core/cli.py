@@ -32,21 +32,29 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 
 def _print_source(source) -> None:
-    """One line saying which data is in use (synthetic sets always say so)."""
-    print(f"data: {source.label} ({len(source.tracks)} tracks)")
+    """One line saying which data is in use (synthetic sets always say so) and its format(s)."""
+    print(f"data: {source.label} ({len(source.tracks)} tracks, {source.format_text})")
+
+
+def _print_coverage(source, splits: Path | None, features=None) -> None:
+    """The source's coverage: clips per genre, split sides, ignored and skipped files."""
+    from .coverage import coverage
+
+    folder = splits or config.splits_path()
+    for line in coverage(source, folder, features).lines():
+        print(line)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """Print the data source, folders, models and library versions."""
+    """Print the data source and its coverage, folders, models and library versions."""
     from . import persistence
     from .dataset import active_source
 
     source = active_source(args.data)
     _print_source(source)
-    counts = {g: sum(t.genre == g for t in source.tracks) for g in GENRES}
-    print("tracks per genre: " + ", ".join(f"{g} {n}" for g, n in counts.items()))
+    _print_coverage(source, args.splits)
     print(f"runs folder: {config.runs_dir()}\ncache folder: {config.cache_dir()}")
-    print(f"split lists: {config.splits_path() or 'not set (GENRELAB_SPLITS)'}")
+    print(f"split lists: {args.splits or config.splits_path() or 'not set (GENRELAB_SPLITS)'}")
     print("models:")
     for run in persistence.iter_runs():
         where = "shipped" if run.shipped else "your run"
@@ -70,6 +78,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
                                           progress=not args.quiet,
                                           filter_noise=not args.no_filter)
     print(feature_set.summary())
+    _print_coverage(source, args.splits, feature_set)
     return EXIT_OK
 
 
@@ -208,8 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     data_help = "GTZAN folder (either layout); default: $GENRELAB_DATA, setting, or the demo set"
 
-    p = sub.add_parser("info", help="data source, folders, models, versions")
+    splits_help = ("folder of the artist-filtered split lists, for the coverage per side "
+                   "(default: $GENRELAB_SPLITS or setting)")
+    p = sub.add_parser("info", help="data source and its coverage, folders, models, versions")
     p.add_argument("--data", type=Path, help=data_help)
+    p.add_argument("--splits", type=Path, help=splits_help)
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("extract", help="extract and cache the study's features")
@@ -218,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "extras"), help="feature kinds (default all)")
     p.add_argument("--jobs", type=int, default=-1, help="worker processes (default all cores)")
     p.add_argument("--no-filter", action="store_true", help="switch the noise high-pass off")
+    p.add_argument("--splits", type=Path, help=splits_help)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_extract)
 

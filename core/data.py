@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from .constants import AUDIO_EXTENSIONS, GENRES
 
 #: A GTZAN file name: <genre>.<5 digits>.<ext>
 TRACK_PATTERN = re.compile(r"^(?P<genre>[a-z]+)\.(?P<num>\d{5})\.(?P<ext>wav|au|mp3|ogg|flac)$")
 LAYOUT_DIRS: tuple[str, ...] = ("genres_original", "genres")
+#: When one track is present in several formats, the first of these is used (lossless first).
+FORMAT_PREFERENCE: tuple[str, ...] = ("wav", "flac", "au", "ogg", "mp3")
 
 
 class DatasetError(ValueError):
@@ -61,17 +65,82 @@ def find_root(path: str | Path) -> Path:
         "holding files like blues.00000.wav, in genres_original/ (Kaggle) or genres/ (original)")
 
 
-def list_tracks(path: str | Path) -> list[Track]:
-    """All GTZAN tracks under path (either layout), sorted by id; macOS '._*' files are ignored."""
+@dataclass(frozen=True)
+class Discovery:
+    """What a GTZAN folder holds: its tracks, and every file left out with the reason."""
+
+    root: Path
+    tracks: tuple[Track, ...]
+    ignored: tuple[tuple[str, str], ...] = field(default_factory=tuple)  #: (file, reason)
+
+
+def count_formats(tracks: Sequence[Track]) -> dict[str, int]:
+    """Tracks per audio format ("ogg": 473), most frequent first."""
+    counts = Counter(t.path.suffix.lower().lstrip(".") for t in tracks)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def format_text(formats: dict[str, int]) -> str:
+    """Formats in words: "ogg", or "mixed: ogg 470, wav 3"."""
+    if not formats:
+        return "no audio"
+    if len(formats) == 1:
+        return next(iter(formats))
+    return "mixed: " + ", ".join(f"{ext} {n}" for ext, n in formats.items())
+
+
+def _ignored_reason(file: Path, genre: str) -> str | None:
+    """Why a file of a genre folder is not a track (None when it is one)."""
+    if file.name.startswith("."):
+        return "hidden file"
+    if file.is_dir():
+        return "a folder, not an audio file"
+    if file.suffix.lower() not in AUDIO_EXTENSIONS:
+        return (f"not an audio file (accepted: {', '.join(AUDIO_EXTENSIONS)})"
+                if file.suffix else "no file extension (not an audio file)")
+    match = TRACK_PATTERN.match(file.name.lower())
+    if not match:
+        return f"audio file not named like {genre}.00012{file.suffix.lower()}"
+    if match["genre"] != genre:
+        return f"named after genre {match['genre']!r} but lies in the {genre} folder"
+    return None
+
+
+def scan(path: str | Path) -> Discovery:
+    """Tracks under path (either layout), sorted by id, and every other file with the reason.
+
+    Accepts wav, au, ogg, flac and mp3, mixed. A track present in several formats is used once,
+    in the first format of FORMAT_PREFERENCE; the other copies are listed as ignored.
+    DatasetError when no track is found.
+    """
     root = find_root(path)
-    tracks: list[Track] = []
+    found: dict[str, list[Track]] = {}
+    ignored: list[tuple[str, str]] = []
     for genre_dir in _genre_dirs(root):
-        for file in genre_dir.iterdir():
-            if file.name.startswith("._") or file.suffix.lower() not in AUDIO_EXTENSIONS:
+        for file in sorted(genre_dir.iterdir()):
+            reason = _ignored_reason(file, genre_dir.name)
+            if reason is not None:
+                if not file.name.startswith("."):   # .DS_Store, ._* forks: noise, not news
+                    ignored.append((f"{genre_dir.name}/{file.name}", reason))
                 continue
-            match = TRACK_PATTERN.match(file.name)
-            if match and match["genre"] == genre_dir.name:
-                tracks.append(Track(f"{match['genre']}.{match['num']}", genre_dir.name, file))
+            match = TRACK_PATTERN.match(file.name.lower())
+            assert match is not None
+            track_id = f"{match['genre']}.{match['num']}"
+            found.setdefault(track_id, []).append(Track(track_id, genre_dir.name, file))
+    tracks: list[Track] = []
+    for track_id, copies in found.items():
+        copies.sort(key=lambda t: FORMAT_PREFERENCE.index(t.path.suffix.lower().lstrip(".")))
+        tracks.append(copies[0])
+        for other in copies[1:]:
+            ignored.append((f"{other.genre}/{other.path.name}",
+                            f"second copy of {track_id}; {copies[0].path.name} is used"))
     if not tracks:
-        raise DatasetError(f"{root} has genre folders but no GTZAN audio files in them")
-    return sorted(tracks)
+        raise DatasetError(f"{root} has genre folders but no GTZAN audio files in them"
+                           + (f" ({len(ignored)} other files, e.g. {ignored[0][0]}: "
+                              f"{ignored[0][1]})" if ignored else ""))
+    return Discovery(root, tuple(sorted(tracks)), tuple(sorted(ignored)))
+
+
+def list_tracks(path: str | Path) -> list[Track]:
+    """All GTZAN tracks under path (either layout), sorted by id (see scan for what is left out)."""
+    return list(scan(path).tracks)

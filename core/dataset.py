@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
-from .data import Track, find_root, list_tracks
+from .data import Track, count_formats, find_root, format_text, list_tracks, scan
 
 REAL_LABEL = "GTZAN folder"
 
@@ -19,11 +19,22 @@ class DataSource:
     label: str
     synthetic: bool
     tracks: tuple[Track, ...]
+    ignored: tuple[tuple[str, str], ...] = ()   #: (file, reason) of files that are not tracks
 
     @property
     def track_ids(self) -> list[str]:
         """Ids of all tracks, sorted."""
         return [t.track_id for t in self.tracks]
+
+    @property
+    def formats(self) -> dict[str, int]:
+        """Tracks per audio format ("ogg": 473), most frequent first."""
+        return count_formats(self.tracks)
+
+    @property
+    def format_text(self) -> str:
+        """The format(s) in words: "ogg", or "mixed: ogg 470, wav 3"."""
+        return format_text(self.formats)
 
 
 def demo_source(per_genre: int = 8, seconds: float = 30.0) -> DataSource:
@@ -38,10 +49,10 @@ def real_source(path: str | Path) -> DataSource:
     """A GTZAN folder on disk (either layout); DatasetError when it is not one."""
     from . import demo
 
-    root = find_root(path)
-    synthetic = demo.is_demo(root)
-    label = demo.DEMO_LABEL if synthetic else f"{REAL_LABEL}: {root}"
-    return DataSource(root, label, synthetic, tuple(list_tracks(root)))
+    found = scan(path)
+    synthetic = demo.is_demo(found.root)
+    label = demo.DEMO_LABEL if synthetic else f"{REAL_LABEL}: {found.root}"
+    return DataSource(found.root, label, synthetic, found.tracks, found.ignored)
 
 
 def active_source(path: str | Path | None = None) -> DataSource:

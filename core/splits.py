@@ -51,11 +51,28 @@ class Split:
             out[name] = {g: counts.get(g, 0) for g in GENRES} | {"total": len(self.side(name))}
         return out
 
+    def genres(self) -> tuple[str, ...]:
+        """Genres with at least one track on some side, in GENRES order."""
+        present = {genre_of(t) for name in SIDES for t in self.side(name)}
+        return tuple(g for g in GENRES if g in present)
+
     def label(self) -> str:
-        """Short text for beside a number: protocol, seed and tracks per side."""
+        """Short text for beside a number: protocol, seed, genres present and tracks per side."""
         seed = f", seed {self.seed}" if self.seed is not None else ""
-        return (f"{self.protocol}{seed}; tracks train/valid/test "
+        n_genres = len(self.genres())
+        genres = f", {n_genres} genres present" if 0 < n_genres < len(GENRES) else ""
+        return (f"{self.protocol}{seed}{genres}; tracks train/valid/test "
                 f"{len(self.train)}/{len(self.valid)}/{len(self.test)}")
+
+    def restrict(self, genres: Sequence[str]) -> "Split":
+        """The same split with only the tracks of the given genres (notes["left_out"] counts the rest)."""
+        keep = set(genres)
+        sides = {name: tuple(t for t in self.side(name) if genre_of(t) in keep) for name in SIDES}
+        dropped = sum(len(self.side(name)) - len(sides[name]) for name in SIDES)
+        notes = dict(self.notes)
+        if dropped:
+            notes["left_out"] = notes.get("left_out", 0) + dropped
+        return Split(self.protocol, self.seed, sides["train"], sides["valid"], sides["test"], notes)
 
     def to_dict(self) -> dict:
         """JSON-ready form (lists of ids, sizes, notes)."""

@@ -17,11 +17,12 @@ st.caption(f"Source: {source.label} — `{source.root}`")
 
 df = common.tracks_df(source)
 ok = df[df["error"] == ""]
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("Clips", len(df), border=True)
 cols[1].metric("Genres", int(df["genre"].nunique()), border=True)
-cols[2].metric("Total duration", common.fmt_duration(float(ok["duration_s"].sum())), border=True)
-cols[3].metric("Unreadable headers", int((df["error"] != "").sum()), border=True)
+cols[2].metric("Format", source.format_text, border=True)
+cols[3].metric("Total duration", common.fmt_duration(float(ok["duration_s"].sum())), border=True)
+cols[4].metric("Unreadable headers", int((df["error"] != "").sum()), border=True)
 
 # --- counts ---------------------------------------------------------------------------------
 st.header("Clips per genre")
@@ -36,6 +37,25 @@ with right:
         "minutes": st.column_config.NumberColumn("total minutes", format="%.1f")})
 st.caption("How many clips each genre has and how long they last together (from the file "
            "headers). GTZAN has 100 clips of 30 s per genre; a balanced set keeps accuracy honest.")
+
+# --- coverage -------------------------------------------------------------------------------
+st.header("Coverage")
+from core.coverage import coverage  # noqa: E402
+
+cover = coverage(source, common.splits_folder())
+st.dataframe(pd.DataFrame(cover.rows()), hide_index=True, column_config={
+    "clips": st.column_config.NumberColumn("clips", help="audio files found for the genre"),
+    "train": st.column_config.NumberColumn("train", help="tracks on the artist-filtered "
+                                           "lists' training side"),
+    "valid": st.column_config.NumberColumn("valid"), "test": st.column_config.NumberColumn("test"),
+})
+st.caption("Clips per genre, and tracks on each side of the artist-filtered split when its "
+           "lists are set. A partial copy (some genres, a few hundred clips, compressed files) is "
+           "fine: models train on the genres present. "
+           + " ".join(f"{note[0].upper()}{note[1:]}." for note in cover.notes()))
+if cover.ignored:
+    with st.expander(f"{len(cover.ignored)} file(s) in the genre folders are not used"):
+        st.dataframe(pd.DataFrame(cover.ignored, columns=["file", "reason"]), hide_index=True)
 
 # --- browse and listen ----------------------------------------------------------------------
 st.header("Browse and listen")

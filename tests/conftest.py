@@ -12,6 +12,11 @@ from streamlit.runtime.pages_manager import PagesManager
 
 SR = 22050
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: soundfile format and subtype of each audio extension the fixtures write
+SOUNDFILE_FORMATS: dict[str, tuple[str, str]] = {
+    "wav": ("WAV", "PCM_16"), "au": ("AU", "PCM_16"), "flac": ("FLAC", "PCM_16"),
+    "ogg": ("OGG", "VORBIS"), "mp3": ("MP3", "MPEG_LAYER_III"),
+}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -46,14 +51,18 @@ def tone(freq: float, seconds: float, sr: int = SR, amp: float = 0.5) -> np.ndar
 
 
 def write_gtzan(folder: Path, clips: dict[str, np.ndarray], layout: str = "genres_original",
-                ext: str = "wav") -> Path:
-    """Write clips {"blues.00000": samples} as a GTZAN folder; returns the layout folder."""
+                ext: str | dict[str, str] = "wav") -> Path:
+    """Write clips {"blues.00000": samples} as a GTZAN folder; returns the layout folder.
+
+    ext: one audio extension for all clips, or {track id: extension} (default wav) for a mix.
+    """
     root = folder / layout
     for track_id, y in clips.items():
         genre = track_id.split(".")[0]
         (root / genre).mkdir(parents=True, exist_ok=True)
-        fmt = "AU" if ext == "au" else "WAV"
-        sf.write(root / genre / f"{track_id}.{ext}", y, SR, format=fmt, subtype="PCM_16")
+        suffix = ext if isinstance(ext, str) else ext.get(track_id, "wav")
+        fmt, subtype = SOUNDFILE_FORMATS[suffix]
+        sf.write(root / genre / f"{track_id}.{suffix}", y, SR, format=fmt, subtype=subtype)
     return root
 
 
@@ -63,6 +72,25 @@ def real_data() -> Path:
     if not (SHARED_DATA / "gtzan").is_dir():
         pytest.skip(f"real GTZAN material not found at {SHARED_DATA} (only on the dev machines)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def real_ogg() -> Path:
+    """The 473 real GTZAN clips as Ogg Vorbis (layout folder's parent), or skip with the reason."""
+    folder = SHARED_DATA / "gtzan-ogg"
+    if not (folder / "genres_original").is_dir():
+        pytest.skip(f"the 473 real Ogg clips are not at {folder} (only on the dev machines)")
+    return folder
+
+
+@pytest.fixture
+def real_splits() -> Path:
+    """The artist-filtered split lists of the shared material, or skip with the reason."""
+    folder = SHARED_DATA / "splits"
+    if not (folder / "train_filtered.txt").is_file():
+        pytest.skip(f"the artist-filtered split lists are not at {folder} (only on the dev "
+                    "machines)")
+    return folder
 
 
 class _NavigationPagesManager(PagesManager):

@@ -53,6 +53,25 @@ def test_info_names_the_data(tiny_gtzan: Path, capsys: pytest.CaptureFixture) ->
     assert "GTZAN folder" in out and "3 tracks" in out and "blues 1" in out
 
 
+def test_info_shows_format_coverage_and_ignored_files(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    root = write_gtzan(tmp_path / "mix", {"blues.00000": tone(220, 3.5), "rock.00001":
+                                          tone(330, 3.5)}, ext={"rock.00001": "ogg"})
+    (root / "rock" / "tracklist.txt").write_text("not audio")
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    for side, line in (("train", "blues/blues.00000.wav"), ("valid", "pop/pop.00003.wav"),
+                       ("test", "rock/rock.00001.wav")):
+        (lists / f"{side}_filtered.txt").write_text(line + "\n")
+    assert cli.main(["info", "--data", str(root), "--splits", str(lists)]) == 0
+    out = capsys.readouterr().out
+    assert "(2 tracks, mixed: ogg 1, wav 1)" in out
+    assert "clips per genre (2 of 10 genres): blues 1, rock 1" in out
+    assert "split: artist-filtered, 2 genres present; tracks train/valid/test 1/0/1" in out
+    assert "split lists name 1 tracks that are not here" in out
+    assert "rock/tracklist.txt: not an audio file" in out
+
+
 def test_not_gtzan_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["info", "--data", str(tmp_path)]) == cli.EXIT_ERROR
     assert "not a GTZAN folder" in capsys.readouterr().err
@@ -64,6 +83,8 @@ def test_extract_reports_skipped_files(tiny_gtzan: Path, capsys: pytest.CaptureF
     assert code == 0
     out = capsys.readouterr().out
     assert "jazz.00054" in out
+    assert "clips per genre (3 of 10 genres): blues 1, jazz 1, rock 1" in out
+    assert "skipped 1 file(s):\n  jazz.00054: " in out
 
 
 def test_predict_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

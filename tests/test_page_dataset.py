@@ -43,7 +43,7 @@ def test_filter_narrows_table_and_player(app_env):
     at.text_input(key="track_filter").set_value("jazz").run()
     assert not at.exception
     assert at.selectbox(key="play_track").options == [f"jazz.{i:05d}" for i in range(3)]
-    assert len(at.dataframe[1].value) == 3
+    assert len(at.dataframe[2].value) == 3   # after the counts and the coverage tables
     at.text_input(key="track_filter").set_value("no-such-clip").run()
     assert "No clip matches" in _texts(at.info)
 
@@ -90,6 +90,27 @@ def test_artist_filtered_split_from_lists(app_env, tmp_path: Path):
     assert _metric(at, "test") == "2 clips"
     notes = _texts(at.caption)
     assert "left out): 24" in notes and "not at hand: 1" in notes
+    cover = next(d.value for d in at.dataframe if "clips" in d.value.columns)
+    assert list(cover.columns) == ["genre", "clips", "train", "valid", "test"]
+    assert cover.set_index("genre").loc["blues", "train"] == 2
+    assert "Split lists name 1 tracks that are not here" in notes
+
+
+def test_partial_mixed_format_copy_shows_its_coverage(app_env, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    clips = {"blues.00000": tone(220, 4.0), "jazz.00003": tone(330, 4.0),
+             "jazz.00004": tone(350, 4.0)}
+    root = write_gtzan(tmp_path / "gtzan", clips, ext={"jazz.00003": "ogg", "jazz.00004": "flac"})
+    (root / "jazz" / "booklet.pdf").write_bytes(b"%PDF")
+    monkeypatch.setenv(config.ENV_DATA, str(tmp_path / "gtzan"))
+    at = _page()
+    assert not at.exception
+    assert _metric(at, "Format") == "mixed: flac 1, ogg 1, wav 1"
+    cover = next(d.value for d in at.dataframe if "clips" in d.value.columns).set_index("genre")
+    assert cover.loc["jazz", "clips"] == 2 and cover.loc["pop", "clips"] == 0
+    assert "Genres without clips: classical, country" in _texts(at.caption)
+    ignored = next(d.value for d in at.dataframe if list(d.value.columns) == ["file", "reason"])
+    assert ignored["file"].tolist() == ["jazz/booklet.pdf"]
 
 
 def test_real_folder_with_a_bad_clip_lists_it_as_skipped(app_env, tmp_path: Path,
