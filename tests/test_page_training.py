@@ -91,7 +91,8 @@ def test_artist_filtered_needs_the_lists(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "valid_filtered.txt").write_text("jazz/jazz.00002.wav\n")
     at.run()
     assert not at.error
-    assert any("artist-filtered; tracks train/valid/test 6/1/2" in c.value for c in at.caption)
+    assert any("artist-filtered, 3 genres present; tracks train/valid/test 6/1/2" in c.value
+               for c in at.caption)
     assert not at.button(key="train_start").disabled
 
 
