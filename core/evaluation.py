@@ -87,3 +87,18 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, segment_track: Sequence[str]
         "segment": seg,
         "track": trk,
     }
+
+
+def wilson_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson score interval (low, high) of an accuracy measured on n items (fractions of 1).
+
+    With n = 0 nothing is known: (0, 1).
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    if not 0.0 <= accuracy <= 1.0:
+        raise ValueError(f"accuracy {accuracy} is not a fraction of 1")
+    denom = 1 + z * z / n
+    centre = (accuracy + z * z / (2 * n)) / denom
+    spread = z * np.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n)) / denom
+    return float(max(0.0, centre - spread)), float(min(1.0, centre + spread))

@@ -464,3 +464,45 @@ def recall_bars(recall: Sequence[float], genres: Sequence[str] = GENRES,
                          hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
     fig.update_yaxes(title="recall", range=[0, 1.12], tickformat=".0%")
     return fig
+
+
+def accuracy_intervals(labels: Sequence[str], accuracy: Sequence[float],
+                       low: Sequence[float], high: Sequence[float],
+                       published: Sequence[float | None], synthetic: Sequence[bool],
+                       hover: Sequence[str] | None = None,
+                       title: str | None = "Test track accuracy, with its 95 % interval",
+                       ) -> go.Figure:
+    """Bars of measured accuracies (fractions of 1) with their intervals as whiskers, and the
+    published figure of each (None: none) as a red diamond; synthetic-data bars grey and hatched."""
+    n = len(labels)
+    if not (len(accuracy) == len(low) == len(high) == len(published) == len(synthetic) == n):
+        raise ValueError("labels, accuracy, low, high, published and synthetic differ in length")
+    if len(set(labels)) != n:
+        raise ValueError("bar labels must be unique")
+    hover = list(hover) if hover is not None else [""] * n
+    fig = _fig(title, height=460, barmode="group", legend=dict(orientation="h", y=1.12))
+    for is_syn, name, color in ((False, "measured here, real audio", "#4E79A7"),
+                                (True, "measured here, SYNTHETIC audio", "#BAB0AC")):
+        pick = [i for i in range(n) if bool(synthetic[i]) == is_syn]
+        if not pick:
+            continue
+        acc = [float(accuracy[i]) for i in pick]
+        fig.add_trace(go.Bar(
+            x=[labels[i] for i in pick], y=acc, name=name, marker_color=color,
+            marker_pattern_shape="/" if is_syn else "",
+            error_y=dict(type="data", symmetric=False, color="#333333",
+                         array=[float(high[i]) - a for i, a in zip(pick, acc)],
+                         arrayminus=[a - float(low[i]) for i, a in zip(pick, acc)]),
+            customdata=[[float(low[i]), float(high[i]), hover[i]] for i in pick],
+            hovertemplate="%{x}<br>accuracy %{y:.1%} (95 % interval %{customdata[0]:.1%}–"
+                          "%{customdata[1]:.1%})<br>%{customdata[2]}<extra></extra>"))
+    marks = [(labels[i], float(p)) for i, p in enumerate(published) if p is not None]
+    if marks:
+        fig.add_trace(go.Scatter(
+            x=[m[0] for m in marks], y=[m[1] for m in marks], mode="markers",
+            name="published in the study",
+            marker=dict(symbol="diamond", size=13, color="#E15759", line=dict(width=1)),
+            hovertemplate="%{x}<br>published accuracy %{y:.1%}<extra></extra>"))
+    fig.update_yaxes(title="track accuracy", range=[0, 1.05], tickformat=".0%")
+    fig.update_xaxes(tickangle=-30, automargin=True)
+    return fig

@@ -51,3 +51,16 @@ def test_track_probabilities_are_means() -> None:
     proba = _onehot([0, 1])
     tracks, mean = evaluation.track_probabilities(["x", "x"], proba)
     np.testing.assert_allclose(mean[0], proba.mean(0))
+
+
+def test_wilson_interval_known_values() -> None:
+    # 8 of 10 right: the textbook Wilson interval is (0.490, 0.943)
+    low, high = evaluation.wilson_interval(0.8, 10)
+    assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
+    # all right still leaves room below 1; more tracks give a narrower interval
+    low1, high1 = evaluation.wilson_interval(1.0, 11)
+    assert high1 == pytest.approx(1.0) and 0.7 < low1 < 0.75
+    assert np.diff(evaluation.wilson_interval(0.8, 1000)) < np.diff((low, high))
+    assert evaluation.wilson_interval(0.5, 0) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="fraction"):
+        evaluation.wilson_interval(1.5, 10)

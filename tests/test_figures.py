@@ -225,3 +225,19 @@ def test_recall_bars() -> None:
 
     fig = figures.recall_bars([0.5] * 10)
     assert len(fig.data[0].x) == 10 and fig.layout.yaxis.range[1] > 1
+
+
+def test_accuracy_intervals_bars_whiskers_and_published() -> None:
+    fig = figures.accuracy_intervals(["a", "b", "c"], [0.5, 0.8, 0.4], [0.3, 0.6, 0.1],
+                                     [0.7, 0.9, 0.7], [0.6, None, 0.45], [False, False, True])
+    real, synthetic, published = fig.data
+    assert list(real.x) == ["a", "b"] and list(synthetic.x) == ["c"]
+    assert synthetic.marker.pattern.shape == "/" and "SYNTHETIC" in synthetic.name
+    assert list(real.error_y.array) == pytest.approx([0.2, 0.1])
+    assert list(real.error_y.arrayminus) == pytest.approx([0.2, 0.2])
+    assert list(published.x) == ["a", "c"] and list(published.y) == [0.6, 0.45]
+    with pytest.raises(ValueError, match="unique"):
+        figures.accuracy_intervals(["a", "a"], [0.5] * 2, [0.4] * 2, [0.6] * 2, [None] * 2,
+                                   [False] * 2)
+    with pytest.raises(ValueError, match="length"):
+        figures.accuracy_intervals(["a"], [0.5, 0.6], [0.4], [0.6], [None], [False])

@@ -1,0 +1,120 @@
+"""Runs beside the study's published figures: the rows of the Results tables and of the report.
+
+No Streamlit here: the Results page and core.report both build their tables from these functions.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .constants import PAPER_RESULTS
+from .persistence import RunInfo
+from .training import paper_key as training_paper_key
+
+#: Protocol label of the study's numbers (they are quoted, not recomputed here).
+PAPER_PROTOCOL = "the study's own GTZAN split (Yi et al., 2021)"
+PAPER_SOURCE = "study (published)"
+
+#: The study's three result tables: (title, [(PAPER_RESULTS key, method label)]).
+PAPER_TABLES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Table 1 – SVM and KNN on short-term features", (
+        ("svm_zcr", "SVM on ZCR"), ("svm_mfcc", "SVM on MFCC"),
+        ("knn_zcr", "KNN on ZCR"), ("knn_mfcc", "KNN on MFCC"))),
+    ("Table 2 – LSTM deep features + SVM/KNN", (
+        ("lstm_svm_zcr", "LSTM+SVM on ZCR"), ("lstm_svm_mfcc", "LSTM+SVM on MFCC"),
+        ("lstm_knn_zcr", "LSTM+KNN on ZCR"), ("lstm_knn_mfcc", "LSTM+KNN on MFCC"))),
+    ("Table 3 – convolutional networks", (
+        ("cnn2d_mel", "2D-CNN on log-mel"), ("cnn1d_mfcc", "1D-CNN on MFCC sequence"))),
+)
+METHOD_LABELS: dict[str, str] = {k: label for _, rows in PAPER_TABLES for k, label in rows}
+RESULT_COLUMNS: tuple[str, ...] = (
+    "Method", "Result from", "Published accuracy", "Segment accuracy", "Track accuracy",
+    "Macro-F1", "Protocol", "Test tracks", "Data", "Run",
+)
+FLOAT_COLUMNS: tuple[str, ...] = ("Published accuracy", "Segment accuracy", "Track accuracy",
+                                  "Macro-F1")
+HEAD_NAMES: dict[str, str] = {"svm": "SVM head", "knn": "KNN head",
+                              "softmax": "softmax (the network's own output)"}
+
+
+def paper_key(card: dict, head: str) -> str | None:
+    """The PAPER_RESULTS key a run's head is comparable with (the card's own, else derived)."""
+    saved = (card.get("paper") or {}).get(head)
+    if saved in PAPER_RESULTS:
+        return saved
+    return training_paper_key(str(card.get("model")), str(card.get("feature")), head)
+
+
+def data_label(card: dict) -> str:
+    """Short text saying what the run was trained and tested on (synthetic sets always say so)."""
+    data = card.get("data") or {}
+    source = str(data.get("source") or "unknown data")
+    if data.get("synthetic"):
+        return f"synthetic demo set ({data.get('n_tracks', '?')} tracks)"
+    return f"{source} ({data.get('n_tracks', '?')} tracks)"
+
+
+def method_label(card: dict, head: str) -> str:
+    """The run's name, with the head when the run has more than one."""
+    name = str(card.get("name") or card.get("run_id"))
+    return f"{name} [{head} head]" if len(card.get("metrics") or {}) > 1 else name
+
+
+def run_rows(runs: Sequence[RunInfo]) -> list[dict]:
+    """One table row per (usable run, head) with its test metrics and protocol."""
+    rows = []
+    for run in runs:
+        card = run.card
+        if card is None:
+            continue
+        protocol = card.get("protocol") or {}
+        for head, metrics in (card.get("metrics") or {}).items():
+            test = (metrics or {}).get("test") or {}
+            key = paper_key(card, head)
+            rows.append({
+                "Method": method_label(card, head),
+                "Result from": "shipped model" if run.shipped else "your run",
+                "Published accuracy": PAPER_RESULTS.get(key, np.nan) if key else np.nan,
+                "Segment accuracy": test.get("segment_accuracy", np.nan),
+                "Track accuracy": test.get("track_accuracy", np.nan),
+                "Macro-F1": test.get("macro_f1", np.nan),
+                "Protocol": str(protocol.get("label") or protocol.get("protocol") or "unknown"),
+                "Test tracks": test.get("n_tracks", np.nan),
+                "Data": data_label(card),
+                "Run": str(card.get("run_id", run.path.name)),
+                "_key": key, "_head": head,
+            })
+    return rows
+
+
+def paper_rows() -> list[dict]:
+    """One row per published figure of the study."""
+    return [{
+        "Method": METHOD_LABELS[key], "Result from": PAPER_SOURCE,
+        "Published accuracy": PAPER_RESULTS[key], "Segment accuracy": np.nan,
+        "Track accuracy": np.nan, "Macro-F1": np.nan, "Protocol": PAPER_PROTOCOL,
+        "Test tracks": np.nan, "Data": "GTZAN (1000 tracks)", "Run": "", "_key": key, "_head": "",
+    } for _, entries in PAPER_TABLES for key, _ in entries]
+
+
+def comparison_table(runs: Sequence[RunInfo], rows: list[dict] | None = None) -> pd.DataFrame:
+    """Every run's heads and every published figure in one table (the CSV download).
+
+    rows: run_rows(runs) when the caller already has them.
+    """
+    rows = paper_rows() + (run_rows(runs) if rows is None else rows)
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+
+
+def table_for(entries: tuple[tuple[str, str], ...], runs_df: pd.DataFrame) -> pd.DataFrame:
+    """One of the study's tables: each published figure followed by the comparable runs."""
+    rows = []
+    paper = {r["_key"]: r for r in paper_rows()}
+    for key, _ in entries:
+        rows.append(paper[key])
+        if not runs_df.empty:
+            rows.extend(runs_df[runs_df["_key"] == key].to_dict("records"))
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))

@@ -1,0 +1,411 @@
+"""Report: one self-contained HTML file of chosen runs; damaged runs named and left out; escaping;
+and the file opened in headless Chromium with the network off."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import config, demo, evaluation, persistence, report, training
+from core.constants import GENRES, MODELS_DIR, PAPER_RESULTS
+from core.splits import random_track_split
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PLOTLY_BANNER = re.compile(r"plotly\.js v\d+\.\d+\.\d+")
+HOSTILE = '<img src=x onerror="window.__pwned=1">Bad & <b>bold</b>'
+
+
+@pytest.fixture(autouse=True)
+def shipped_dir(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty stand-in for models/ so the shipped models stay out of run look-ups."""
+    folder = isolated_dirs / "shipped"
+    folder.mkdir()
+    monkeypatch.setattr(persistence, "MODELS_DIR", folder)
+    return folder
+
+
+def write_run(name: str = "SVM on MFCC", model: str = "svm", feature: str = "mfcc",
+              heads: tuple[str, ...] = ("svm",), synthetic: bool = True,
+              genres: tuple[str, ...] = GENRES, history: bool = False, note: str | None = None,
+              seed: int = 7, root: Path | None = None) -> Path:
+    """A run folder whose test metrics are evaluation.evaluate of noisy predictions."""
+    rng = np.random.default_rng(seed)
+    ids = [f"{g}.{i:05d}" for g in genres for i in range(6)]
+    split = random_track_split(ids, test_size=0.34, valid_size=0.0, seed=seed)
+    seg_track = np.repeat(split.test, 3)
+    y = np.array([genres.index(t.split(".")[0]) for t in seg_track])
+    metrics = {}
+    for head in heads:
+        proba = rng.random((len(y), len(genres)))
+        proba[np.arange(len(y)), y] += 1.2
+        proba /= proba.sum(1, keepdims=True)
+        metrics[head] = {"test": evaluation.evaluate(y, proba, seg_track)}
+    writer = persistence.RunWriter(root or config.runs_dir(), persistence.new_run_id(name))
+    writer.path("model.bin").write_bytes(b"weights for a report test")
+    card = {
+        "name": name, "model": model, "feature": feature, "primary": heads[0],
+        "genres": list(genres), "config": {"model": model, "feature": feature, "seed": seed,
+                                           "epochs": 3, "batch_size": 16},
+        "data": {"source": "Built-in demo set" if synthetic else "GTZAN folder: /data/gtzan",
+                 "synthetic": synthetic, "n_tracks": len(ids), "skipped": [["pop.00003", "bad"]]},
+        "protocol": {**split.to_dict(), "label": split.label()}, "metrics": metrics,
+    }
+    if note:
+        card["data"]["note"] = note
+    if history:
+        card["history"] = [{"epoch": e, "loss": 2.0 / e, "accuracy": 0.2 * e, "val_loss": 2.2 / e,
+                            "val_accuracy": 0.18 * e, "elapsed_s": e} for e in (1, 2, 3)]
+    return writer.commit(card)
+
+
+class _Cells(HTMLParser):
+    """Collects each <tr class='run'> of the comparison table: its attributes and cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict] = []
+        self._row: dict | None = None
+        self._cell: dict | None = None
+        self._in_table = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if tag == "table" and a.get("id") == "comparison":
+            self._in_table = True
+        elif self._in_table and tag == "tr" and a.get("class") == "run":
+            self._row = {"run": a["data-run"], "head": a["data-head"], "cells": []}
+        elif self._row is not None and tag == "td":
+            self._cell = {"value": a.get("data-value"), "text": ""}
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self._row["cells"].append(self._cell)
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._in_table = False
+
+
+COLUMNS = {"track": 3, "segment": 5, "f1": 6, "n_tracks": 7, "n_segments": 8, "protocol": 9,
+           "seed": 10, "data": 11, "run": 12}
+
+
+def table_rows(html: str) -> list[dict]:
+    """The run rows of the report's comparison table."""
+    parser = _Cells()
+    parser.feed(html)
+    return parser.rows
+
+
+def expected_charts(cards: list[dict]) -> int:
+    """Charts the report draws: the comparison, then 4 per run (+1 with learning curves)."""
+    return 1 + sum(4 + bool(c.get("history")) for c in cards)
+
+
+# --- unit tests ------------------------------------------------------------------------------
+
+
+def test_numbers_in_the_table_are_the_cards(tmp_path: Path) -> None:
+    runs = [write_run(), write_run("LSTM on MFCC", "lstm", "mfcc", ("svm", "knn", "softmax"),
+                                   synthetic=False, history=True, seed=11)]
+    result = report.make_report([str(p) for p in runs], tmp_path / "r.html")
+    assert result.path.read_text(encoding="utf-8") == result.html
+    assert not result.left_out and len(result.runs) == 2
+    rows = table_rows(result.html)
+    assert len(rows) == 4   # one per (run, head)
+    for row in rows:
+        card = persistence.load_card(next(p for p in runs if p.name == row["run"]))
+        test = card["metrics"][row["head"]]["test"]
+        cells = row["cells"]
+        assert float(cells[COLUMNS["track"]]["value"]) == test["track_accuracy"]
+        assert cells[COLUMNS["track"]]["text"] == f"{100 * test['track_accuracy']:.1f} %"
+        assert float(cells[COLUMNS["segment"]]["value"]) == test["segment_accuracy"]
+        assert float(cells[COLUMNS["f1"]]["value"]) == test["macro_f1"]
+        assert int(cells[COLUMNS["n_tracks"]]["value"]) == test["n_tracks"] == len(
+            card["protocol"]["test"])
+        assert int(cells[COLUMNS["n_segments"]]["value"]) == test["n_segments"]
+        assert cells[COLUMNS["protocol"]]["text"] == card["protocol"]["label"]
+        assert cells[COLUMNS["seed"]]["text"] == str(card["protocol"]["seed"])
+        low, high = evaluation.wilson_interval(test["track_accuracy"], test["n_tracks"])
+        assert cells[4]["text"] == f"{100 * low:.1f}–{100 * high:.1f} %"
+    # the LSTM's SVM head sits under the study's LSTM+SVM on MFCC figure
+    lstm_svm = next(r for r in rows if r["head"] == "svm" and r["run"] == runs[1].name)
+    assert lstm_svm["cells"][2]["text"] == f"{100 * PAPER_RESULTS['lstm_svm_mfcc']:.1f} %"
+    published = re.findall(r"<tr class='published' data-key='(\w+)'", result.html)
+    assert sorted(published) == sorted(PAPER_RESULTS)
+
+
+def test_one_self_contained_file(tmp_path: Path) -> None:
+    runs = [write_run(history=True), write_run("KNN on ZCR", "knn", "zcr", ("knn",), seed=3)]
+    html = report.make_report([str(p) for p in runs]).html
+    # plotly.js once, inline; nothing fetched from elsewhere
+    assert len(PLOTLY_BANNER.findall(html)) == 1 and html.count(report.plotly_js()) == 1
+    own = html.replace(report.plotly_js(), "")   # what the report adds around plotly.js
+    assert not re.search(r"<script[^>]*\bsrc=", own)
+    assert not re.search(r"<link\b|<img\b|<iframe\b|@import|url\(|https?://", own)
+    cards = [persistence.load_card(p) for p in runs]
+    assert html.count("class=\"plotly-graph-div\"") == expected_charts(cards)
+    ids = re.findall(r'<div id="(fig-\d+)" class="plotly-graph-div"', html)
+    assert ids == [f"fig-{i}" for i in range(1, len(ids) + 1)]
+    # explained for a newcomer
+    for phrase in ("Segment accuracy", "Track accuracy", "Macro-F1", "95 % interval",
+                   "artist-filtered split <b>scores lower</b>", "Wilson"):
+        assert phrase in html
+
+
+def test_each_run_has_its_card(tmp_path: Path) -> None:
+    synthetic = write_run(history=True)
+    real = write_run("SVM on ZCR", "svm", "zcr", synthetic=False, seed=5,
+                     note="38 real clips: a smoke test")
+    html = report.make_report([str(synthetic), str(real)]).html
+    sections = dict(re.findall(r"<section class='run' id='run-\d+' data-run='([^']+)'>(.*?)"
+                               r"</section>", html, flags=re.S))
+    syn, rea = sections[synthetic.name], sections[real.name]
+    assert "SYNTHETIC DATA" in syn and "synthetic audio (GenreLab's built-in demo set" in syn
+    assert "SYNTHETIC DATA" not in rea and "real audio" in rea
+    assert "38 real clips: a smoke test" in rea
+    card = persistence.load_card(real)
+    assert f"<dt>Seed</dt><dd>{card['protocol']['seed']}</dd>" in rea
+    assert card["protocol"]["label"] in rea
+    for lib, version in card["versions"].items():
+        assert f"{lib} {version}" in rea
+    assert "pop.00003" in rea   # the skipped file is named
+    # per-genre n: the test column holds each genre's count and the total
+    sizes = card["protocol"]["sizes"]["test"]
+    genre_rows = re.findall(r"<tr><td class=''>(\w+)</td>(.*?)</tr>",
+                            rea.split("<h4>Tracks per genre</h4>")[1].split("</table>")[0])
+    test_counts = {g: int(re.findall(r"data-value='(\d+)'", cells)[-1]) for g, cells in genre_rows
+                   if g in GENRES}
+    assert test_counts == {g: sizes[g] for g in GENRES}
+    assert "Learning curves" in syn and "Learning curves" not in rea
+
+
+def test_text_from_cards_is_escaped(tmp_path: Path) -> None:
+    run = write_run(name=HOSTILE, note=HOSTILE)
+    html = report.make_report([str(run)]).html
+    own = html.replace(report.plotly_js(), "")
+    assert HOSTILE not in own and "<img" not in own and "<b>bold</b>" not in own
+    assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;Bad &amp; &lt;b&gt;bold&lt;/b&gt;" \
+        in html
+    # inside the plotly JSON the label arrives escaped too (plotly shows it as plain text)
+    assert "\\u003cimg" not in html
+
+
+def test_a_subset_of_genres_keeps_its_own_labels() -> None:
+    run = write_run(genres=("blues", "metal", "pop"))
+    card = persistence.load_card(run)
+    assert np.asarray(card["metrics"]["svm"]["test"]["track"]["confusion"]).shape == (10, 10)
+    # evaluate pads to ten classes; a card whose matrix has its own size keeps its own names
+    three = {**card, "genres": ["blues", "metal", "pop"]}
+    for level in ("track", "segment"):
+        rep = three["metrics"]["svm"]["test"][level]
+        rep["confusion"] = np.asarray(rep["confusion"])[np.ix_([0, 6, 7], [0, 6, 7])].tolist()
+        rep["recall"] = [rep["recall"][i] for i in (0, 6, 7)]
+    html = report.render_report([persistence.RunInfo(run, three, None, False)])
+    assert html.count('"x":["blues","metal","pop"]') == 4   # two matrices, two recall charts
+    assert report.card_genres({"genres": ["a", "b"]}, 3) == ["class 0", "class 1", "class 2"]
+    assert report.card_genres({}, 10) == list(GENRES)
+
+
+def test_damaged_runs_are_named_and_left_out(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    good = write_run()
+    corrupt = config.runs_dir() / "20990101-000000-corrupt-abc123"
+    corrupt.mkdir()
+    (corrupt / "card.json").write_text("{ not json")
+    missing = write_run("Missing file", seed=2)
+    (missing / "model.bin").unlink()
+    tampered = write_run("Tampered", seed=3)
+    (tampered / "model.bin").write_bytes(b"other bytes")
+    no_metrics = write_run("No metrics", seed=4)
+    card = json.loads((no_metrics / "card.json").read_text())
+    card["metrics"] = {"svm": {"test": {"track_accuracy": "high"}}}
+    (no_metrics / "card.json").write_text(json.dumps(card))
+    names = [good.name, corrupt.name, str(missing), tampered.name, no_metrics.name, "no-such-run"]
+    out = tmp_path / "r.html"
+    result = report.make_report(names, out)
+    assert [r.path.name for r in result.runs] == [good.name]
+    reasons = {o.name: o.reason for o in result.left_out}
+    assert set(reasons) == set(names[1:])
+    assert "damaged" in reasons[corrupt.name]
+    assert "model.bin is missing" in reasons[str(missing)]
+    assert "checksum" in reasons[tampered.name]
+    assert "not a number" in reasons[no_metrics.name]
+    assert "no run folder" in reasons["no-such-run"]
+    err = capsys.readouterr().err
+    html = out.read_text(encoding="utf-8")
+    box = html.split("id='left-out'")[1].split("</div>")[0]
+    for name in names[1:]:
+        assert Path(name).name in err and report.esc(name) in box
+    assert len(table_rows(html)) == 1 and f"data-run='{good.name}'" in html
+    assert "id='run-2'" not in html
+    for bad in (missing, tampered, no_metrics):
+        assert f"data-run='{bad.name}'" not in html
+
+
+def test_no_usable_run_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    with pytest.raises(report.ReportError, match="no usable run.*no-such-run"):
+        report.make_report(["no-such-run"], out, warn=False)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(report.ReportError, match="does not exist"):
+        report.make_report([str(write_run())], tmp_path / "nowhere" / "r.html")
+
+
+def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "r.html"
+    out.write_text("the old report")
+
+    def fail(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        report.write_report("<html>new</html>", out)
+    assert out.read_text() == "the old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]   # no temp file left behind
+
+
+def test_runs_are_found_by_id_name_or_path() -> None:
+    run = write_run()
+    assert report.find_run(run.name) == run
+    assert report.find_run(str(run)) == run
+    runs, left = report.collect_runs([run.name, str(run)])
+    assert len(runs) == 1 and not left   # asked twice, shown once
+    with pytest.raises(persistence.ModelFileError, match="no run folder"):
+        report.find_run("20990101-nothing")
+
+
+def test_shipped_models_make_a_report(shipped_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(persistence, "MODELS_DIR", MODELS_DIR)
+    names = report.shipped_run_names()
+    if not names:
+        pytest.skip("no shipped models in models/")
+    result = report.make_report(names)
+    assert not result.left_out and len(result.runs) == len(names)
+    assert all(r.shipped for r in result.runs)
+    assert len(table_rows(result.html)) == sum(len(r.card["metrics"]) for r in result.runs)
+
+
+def test_a_trained_demo_run_is_reported(tmp_path: Path) -> None:
+    root = demo.write_demo_set(tmp_path / "demo", per_genre=3, seconds=6)
+    run = training.run_training(training.TrainConfig(
+        model="svm", feature="zcr", data_path=str(root), test_size=0.34, valid_size=0.0,
+        n_jobs=1, search=False))
+    card = persistence.load_card(run)
+    html = report.make_report([run.name]).html
+    [row] = table_rows(html)
+    assert float(row["cells"][COLUMNS["track"]]["value"]) == card["metrics"]["svm"]["test"][
+        "track_accuracy"]
+    assert "SYNTHETIC DATA" in row["cells"][COLUMNS["data"]]["text"] + html.split(
+        "<tr class='run'")[1].split("</tr>")[0]
+    assert html.count("class=\"plotly-graph-div\"") == expected_charts([card])
+
+
+# --- in a browser, offline -------------------------------------------------------------------
+
+@pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} not found: install Debian's "
+                    "chromium (apt-get install chromium) to run the browser test")
+def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright for Python is not installed")
+    runs = [write_run(name=HOSTILE, history=True),
+            write_run("LSTM on MFCC", "lstm", "mfcc", ("svm", "knn", "softmax"),
+                      synthetic=False, history=True, seed=11)]
+    broken = config.runs_dir() / "20990101-000000-broken-abc123"
+    broken.mkdir()
+    (broken / "card.json").write_text("[]")
+    out = tmp_path / "report.html"
+    result = report.make_report([str(p) for p in runs] + [broken.name], out, warn=False)
+    cards = [r.card for r in result.runs]
+    rows = report.comparison_rows(result.runs)
+
+    requests: list[str] = []
+    problems: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                     headless=True)
+        try:
+            context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+
+            def guard(route) -> None:
+                if not route.request.url.startswith(("file:", "data:", "blob:")):
+                    requests.append(route.request.url)
+                    route.abort()
+                else:
+                    route.continue_()
+
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.on("request", lambda r: None if r.url.startswith(("file:", "data:", "blob:"))
+                    else requests.append(r.url))
+            page.on("console", lambda m: problems.append(f"{m.type}: {m.text}")
+                    if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(out.as_uri(), wait_until="load")
+            n_charts = expected_charts(cards)
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
+                f"{2 * n_charts}", timeout=30_000)
+            drawn = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '.plotly-graph-div')).map(d => [d.id, d.querySelectorAll('svg.main-svg').length,
+                d.querySelectorAll('.barlayer .trace path, .heatmaplayer image, '
+                + '.scatterlayer .trace path, .scatterlayer .point').length])""")
+            assert len(drawn) == n_charts
+            assert all(svgs >= 1 and marks >= 1 for _, svgs, marks in drawn), drawn
+
+            # the comparison chart's bars and whiskers are the cards' numbers
+            bars = page.evaluate("""() => document.getElementById('fig-1').data.map(t => ({
+                type: t.type, x: Array.from(t.x), y: Array.from(t.y),
+                plus: t.error_y ? Array.from(t.error_y.array) : null,
+                minus: t.error_y ? Array.from(t.error_y.arrayminus) : null}))""")
+            measured = {x: (y, p, m) for t in bars if t["type"] == "bar"
+                        for x, y, p, m in zip(t["x"], t["y"], t["plus"], t["minus"])}
+            assert len(measured) == len(rows) == 4
+            for row in rows:
+                y, plus, minus = measured[report.plot_text(row.label)]
+                low, high = row.interval
+                assert y == pytest.approx(row.test["track_accuracy"])
+                assert y + plus == pytest.approx(high) and y - minus == pytest.approx(low)
+            diamonds = next(t for t in bars if t["type"] == "scatter")
+            assert sorted(diamonds["y"]) == sorted(
+                PAPER_RESULTS[k] for k in ("svm_mfcc", "lstm_svm_mfcc", "lstm_knn_mfcc"))
+
+            # the table as shown matches the cards
+            shown = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '#comparison tr.run')).map(tr => [tr.dataset.run, tr.dataset.head,
+                Array.from(tr.cells).map(td => td.innerText.trim())])""")
+            assert len(shown) == 4
+            for run_id, head, cells in shown:
+                card = next(c for c in cards if c["run_id"] == run_id)
+                test = card["metrics"][head]["test"]
+                assert cells[COLUMNS["track"]] == f"{100 * test['track_accuracy']:.1f} %"
+                assert cells[COLUMNS["segment"]] == f"{100 * test['segment_accuracy']:.1f} %"
+                assert cells[COLUMNS["f1"]] == f"{100 * test['macro_f1']:.1f} %"
+                assert cells[COLUMNS["n_tracks"]] == str(test["n_tracks"])
+                assert cells[COLUMNS["protocol"]] == card["protocol"]["label"]
+            # hostile text shows as text, runs nothing; the damaged run is named
+            assert page.evaluate("() => window.__pwned") is None
+            assert HOSTILE in page.locator("h3").first.inner_text()
+            assert broken.name in page.locator("#left-out").inner_text()
+            ticks = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '#fig-1 .xtick text')).map(t => t.textContent)""")
+            assert any(t.startswith(HOSTILE) for t in ticks), ticks
+        finally:
+            browser.close()
+    assert requests == [], f"the report tried to reach the network: {requests}"
+    assert problems == [], problems
