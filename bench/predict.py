@@ -7,7 +7,8 @@ of whatever the model needs (TensorFlow for Keras models), the model load and th
 Warm = the median of the 5 following calls in that process. The clip is given as upload bytes
 (decoding is part of every call). Without --clip a 30-s synthetic demo clip is used. When no
 LSTM+SVM model is available, a small one is trained on the demo set into a temporary runs folder
-(or --runs) with core.training.run_training. The last line is `warm_ms: N` for LSTM+SVM.
+(or --runs) with core.training.run_training. It prints `descriptor_warm_ms: N` for the descriptor
+SVM (when one is available), and the last line is `warm_ms: N` for LSTM+SVM.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def main() -> None:
     jobs += [(str(e.path), "svm") for e in entries if is_lstm_svm(e) and e.head != "svm"]
     print(f"clip: {clip}")
     print(f"{'model':72s} {'cold ms':>9s} {'warm ms':>9s}  genre")
-    lstm_svm_warm = None
+    lstm_svm_warm = descriptor_warm = None
     for run_dir, head in jobs:
         done = subprocess.run([sys.executable, __file__, "--one", run_dir, "--head", head,
                                "--clip", str(clip)], capture_output=True, text=True,
@@ -130,6 +131,10 @@ def main() -> None:
               flush=True)
         if r["model"] == "lstm" and r["head"] == "svm" and lstm_svm_warm is None:
             lstm_svm_warm = r["warm_ms"]
+        if r["model"] == "descriptor_svm" and descriptor_warm is None:
+            descriptor_warm = r["warm_ms"]
+    if descriptor_warm is not None:
+        print(f"descriptor_warm_ms: {descriptor_warm:.0f}")
     if lstm_svm_warm is None:
         raise SystemExit("no LSTM+SVM measurement")
     print(f"warm_ms: {lstm_svm_warm:.0f}")

@@ -12,7 +12,8 @@ import soundfile as sf
 from core.audio import AudioError
 from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, SAMPLE_RATE
 from core.descriptors import (
-    DESCRIPTOR_COLUMNS, NEAR_ZERO_COLUMNS, _hpss_signals, clip_descriptors, file_descriptors,
+    DESCRIPTOR_COLUMNS, NEAR_ZERO_COLUMNS, _hpss_signals, _median_along_last, _spectral_shape,
+    clip_descriptors, file_descriptors,
 )
 
 SR = SAMPLE_RATE
@@ -115,16 +116,52 @@ def test_matches_direct_librosa_calls() -> None:
     assert _col(v, "tempo") == float(librosa.feature.tempo(onset_envelope=onset, sr=SR)[0])
 
 
+def _mixture(seconds: float = 3.0) -> np.ndarray:
+    """A sine plus clicks: a clip with both harmonic and percussive energy."""
+    return (_sine(440.0, 0.3, seconds) + 0.2 * _clicks(90.0, seconds)).astype(np.float32)
+
+
 def test_hpss_signals_add_up_to_the_clip() -> None:
-    y = (_sine(440.0, 0.3, 3.0) + 0.2 * _clicks(90.0, 3.0)).astype(np.float32)
+    y = _mixture()
     stft = librosa.stft(y, pad_mode="reflect")
-    harmonic, percussive = _hpss_signals(stft, y.size)
+    harmonic, percussive = _hpss_signals(y, stft, np.abs(stft))
     assert harmonic.shape == percussive.shape == y.shape
     body = slice(0, y.size - 2048)
     np.testing.assert_allclose(harmonic[body] + percussive[body], y[body], atol=1e-4)
     # like librosa < 0.10: past the trimmed inverse STFT the signals are zero-padded
     tail = slice(512 * (y.size // 512), None)
     assert y.size % 512 and np.all(harmonic[tail] == 0) and np.all(percussive[tail] == 0)
+
+
+def test_hpss_signals_equal_librosa_hpss() -> None:
+    y = _mixture()
+    stft = librosa.stft(y, pad_mode="reflect")
+    harmonic, percussive = _hpss_signals(y, stft, np.abs(stft))
+    for mine, part in zip((harmonic, percussive), librosa.decompose.hpss(stft)):
+        reference = librosa.util.fix_length(librosa.istft(part, dtype=np.float32), size=y.size)
+        np.testing.assert_allclose(mine, reference, atol=1e-6 * float(np.abs(y).max()))
+    assert np.abs(harmonic).max() > 0.1 and np.abs(percussive).max() > 0.1  # both parts present
+
+
+@pytest.mark.parametrize("shape, width", [((7, 40), 31), ((5, 9), 31), ((3, 50), 5)])
+def test_median_along_last_equals_scipy_median_filter(shape: tuple[int, int], width: int) -> None:
+    from scipy.ndimage import median_filter
+
+    values = np.random.default_rng(1).random(shape).astype(np.float32)
+    np.testing.assert_array_equal(_median_along_last(values, width),
+                                  median_filter(values, size=(1, width), mode="reflect"))
+
+
+def test_spectral_shape_equals_librosa() -> None:
+    magnitude = np.abs(librosa.stft(_mixture(), pad_mode="reflect"))
+    magnitude[:, 3] = 0.0  # a silent frame: left unnormalised, as librosa leaves it
+    centroid, bandwidth, rolloff = _spectral_shape(magnitude, SR)
+    np.testing.assert_allclose(centroid, librosa.feature.spectral_centroid(S=magnitude, sr=SR)[0],
+                               rtol=1e-5)
+    np.testing.assert_allclose(bandwidth,
+                               librosa.feature.spectral_bandwidth(S=magnitude, sr=SR)[0],
+                               rtol=1e-5, atol=1e-3)
+    np.testing.assert_array_equal(rolloff, librosa.feature.spectral_rolloff(S=magnitude, sr=SR)[0])
 
 
 def test_file_descriptors_equal_clip_descriptors(tmp_path: Path) -> None:
