@@ -1,4 +1,4 @@
-"""Command line: extract, train, evaluate, predict, download, info (with progress bars)."""
+"""Command line: extract, train, evaluate, predict, download, info, report (with progress bars)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from .download import DownloadError
     from .kaggle_table import TableError
     from .persistence import ModelFileError
+    from .report import ReportError
     from .splits import SplitError
     from .training import TrainingError, TrainingStopped
 
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
-            DownloadError, TrainingError, TrainingStopped)
+            DownloadError, TrainingError, TrainingStopped, ReportError)
 
 
 def _print_source(source) -> None:
@@ -209,6 +210,26 @@ def cmd_download(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML report of the chosen runs; damaged ones are named and left out."""
+    from . import persistence, report
+
+    names = list(args.runs)
+    if args.all:
+        names += [str(run.path) for run in persistence.iter_runs()]
+    elif args.all_shipped:
+        names += report.shipped_run_names()
+    if not names:
+        print("error: name at least one run (its folder or run id), or give --all-shipped or "
+              "--all", file=sys.stderr)
+        return EXIT_USAGE
+    result = report.make_report(names, args.out, title=args.title or report.REPORT_TITLE)
+    size = result.path.stat().st_size
+    print(f"report: {result.path} ({len(result.runs)} run(s), {size / 1e6:.1f} MB"
+          + (f"; {len(result.left_out)} left out" if result.left_out else "") + ")")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m core", description=(
@@ -272,6 +293,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits-only", action="store_true", help="only the split lists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_download)
+
+    p = sub.add_parser("report", help="one self-contained HTML report of chosen runs")
+    p.add_argument("runs", nargs="*", metavar="RUN",
+                   help="run folder, or its name / run id in the runs folder or models/")
+    p.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    p.add_argument("--all-shipped", action="store_true", help="add every shipped model (models/)")
+    p.add_argument("--all", action="store_true", help="add every run: yours and the shipped ones")
+    p.add_argument("--title", help="the report's title")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

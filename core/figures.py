@@ -470,10 +470,14 @@ def accuracy_intervals(labels: Sequence[str], accuracy: Sequence[float],
                        low: Sequence[float], high: Sequence[float],
                        published: Sequence[float | None], synthetic: Sequence[bool],
                        hover: Sequence[str] | None = None,
+                       segment: Sequence[float] | None = None,
                        title: str | None = "Test track accuracy, with its 95 % interval",
                        ) -> go.Figure:
     """Bars of measured accuracies (fractions of 1) with their intervals as whiskers, and the
-    published figure of each (None: none) as a red diamond; synthetic-data bars grey and hatched."""
+    published figure of each (None: none) as a red diamond; synthetic-data bars grey and hatched.
+
+    segment: a second measured accuracy of each bar (segment accuracy), drawn as a black dash.
+    """
     n = len(labels)
     if not (len(accuracy) == len(low) == len(high) == len(published) == len(synthetic) == n):
         raise ValueError("labels, accuracy, low, high, published and synthetic differ in length")
@@ -496,6 +500,14 @@ def accuracy_intervals(labels: Sequence[str], accuracy: Sequence[float],
             customdata=[[float(low[i]), float(high[i]), hover[i]] for i in pick],
             hovertemplate="%{x}<br>accuracy %{y:.1%} (95 % interval %{customdata[0]:.1%}–"
                           "%{customdata[1]:.1%})<br>%{customdata[2]}<extra></extra>"))
+    if segment is not None:
+        if len(segment) != n:
+            raise ValueError(f"{len(segment)} segment accuracies for {n} bars")
+        fig.add_trace(go.Scatter(
+            x=list(labels), y=[float(v) for v in segment], mode="markers",
+            name="segment accuracy, measured here",
+            marker=dict(symbol="line-ew-open", size=26, color="#111111", line=dict(width=3)),
+            hovertemplate="%{x}<br>segment accuracy %{y:.1%}<extra></extra>"))
     marks = [(labels[i], float(p)) for i, p in enumerate(published) if p is not None]
     if marks:
         fig.add_trace(go.Scatter(
@@ -503,6 +515,6 @@ def accuracy_intervals(labels: Sequence[str], accuracy: Sequence[float],
             name="published in the study",
             marker=dict(symbol="diamond", size=13, color="#E15759", line=dict(width=1)),
             hovertemplate="%{x}<br>published accuracy %{y:.1%}<extra></extra>"))
-    fig.update_yaxes(title="track accuracy", range=[0, 1.05], tickformat=".0%")
+    fig.update_yaxes(title="accuracy", range=[0, 1.05], tickformat=".0%")
     fig.update_xaxes(tickangle=-30, automargin=True)
     return fig

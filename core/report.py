@@ -267,7 +267,8 @@ def comparison_figure(rows: Sequence[Row]):
         [PAPER_RESULTS[r.key] if r.key else None for r in rows],
         [is_synthetic(r.run.card) for r in rows],
         hover=[plot_text(f"n = {r.test['n_tracks']} test tracks; {protocol_text(r.run.card)}")
-               for r in rows])
+               for r in rows],
+        segment=[float(r.test["segment_accuracy"]) for r in rows])
 
 
 # --- HTML pieces ----------------------------------------------------------------------------
@@ -342,7 +343,9 @@ tracks. 100 % is perfect; a model that guesses at random among ten genres gets a
 more or less right moves the accuracy a lot.</dd>
 <dt>95 % interval</dt><dd>The Wilson score interval of the track accuracy: the range of true
 accuracies that fit what was measured on n tracks, 95 times out of 100. It is wide when n is small.
-Two models whose intervals overlap widely have not been shown to differ.</dd>
+Two models whose intervals overlap widely have not been shown to differ. It is given for tracks
+only: the ten segments of one track are not independent tries, so counting them as such would
+draw an interval far too narrow.</dd>
 <dt>Protocol</dt><dd>How the tracks were split. <i>random-track</i>: tracks drawn at random within
 each genre, with a fixed seed so the split can be made again; all segments of a track stay on the
 same side. <i>artist-filtered</i>: the published lists of Kereliuk, Sturm and Larsen, which keep
@@ -351,9 +354,10 @@ a random split a model can score by recognising the artist or the recording rath
 so the artist-filtered split <b>scores lower</b> and is the more honest estimate of how a model
 does on music it has never heard.</dd>
 <dt>Published figures</dt><dd>The accuracies printed in the study (Yi et al., 2021), measured on
-the study's own split of GTZAN's 1000 tracks. They are quoted, not recomputed here, so no interval
-is drawn for them. They are comparable with a run only when the run used real GTZAN audio and a
-similar split.</dd>
+3-second segments of the study's own random split of GTZAN's 1000 tracks, so the closest number
+measured here is segment accuracy. They are quoted, not recomputed here, so no interval is drawn
+for them. They are comparable with a run only when the run used real GTZAN audio and a similar
+split.</dd>
 <dt>Synthetic data</dt><dd>Runs marked <span class="badge synthetic">SYNTHETIC DATA</span> were
 trained and tested on GenreLab's built-in demo set: synthesised audio in ten styles named after
 GTZAN's genres, not real music. They show that the software works, not how well a model hears real
@@ -606,8 +610,9 @@ def render_report(runs: Sequence[RunInfo], left_out: Sequence[LeftOut] = (),
     parts.append("<h2 id='comparison-section'>Beside the study</h2>")
     parts.append(charts.div(comparison_figure(rows),
                             "Bars: test track accuracy measured here; whiskers: its 95 % "
-                            "interval; red diamonds: the accuracy the study published for the "
-                            "same method (none where the study has no such figure). Hatched grey "
+                            "interval; black dashes: segment accuracy measured here; red "
+                            "diamonds: the accuracy the study published for the same method, on "
+                            "3-s segments (none where the study has no such figure). Hatched grey "
                             "bars are runs on synthetic audio."))
     parts.append("<p>The table lists each of the study's published figures (shaded) followed by "
                  "the runs that used the same method, then runs the study has no figure for.</p>")
@@ -644,3 +649,18 @@ def make_report(names: Iterable[str], out: Path | None = None, title: str = REPO
     text = render_report(runs, left_out, title=title)
     path = write_report(text, out) if out is not None else None
     return Report(text, runs, left_out, path)
+
+
+def report_bytes(names: Iterable[str]) -> bytes:
+    """The report of the named runs as UTF-8 bytes (the Results page's download).
+
+    When none of them is usable, a short HTML page that says why, so a download never fails
+    without a word.
+    """
+    runs, left_out = collect_runs(names)
+    if runs:
+        return render_report(runs, left_out).encode("utf-8")
+    items = "".join(f"<li><b>{esc(o.name)}</b>: {esc(o.reason)}</li>" for o in left_out)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(REPORT_TITLE)}"
+            f"</title></head><body><h1>No report</h1><p>None of the chosen runs could be used:</p>"
+            f"<ul>{items or '<li>no run was chosen</li>'}</ul></body></html>").encode("utf-8")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import report
 from core.comparison import (FLOAT_COLUMNS, HEAD_NAMES, PAPER_TABLES, RESULT_COLUMNS,
                              comparison_table, data_label, run_rows, table_for)
 from core.constants import GENRES
 from core.figures import confusion_matrix, recall_bars
-from core.persistence import iter_runs
+from core.persistence import RunInfo, iter_runs
 from pages import common
 
 
@@ -58,6 +62,26 @@ def show_run(card: dict) -> None:
                 key="results_recall", where=right)
 
 
+def report_button(runs: list[RunInfo]) -> None:
+    """Choose runs and download one self-contained HTML report of them (made on click)."""
+    st.header("Report for other people")
+    st.caption("One HTML file that opens in any browser, without a network: the chosen runs "
+               "beside the study's figures with their 95 % intervals, each run's protocol, data, "
+               "seed and library versions, confusion matrices, recall per genre and learning "
+               "curves, with a plain explanation of every number.")
+    if not runs:
+        st.write("No runs to report on yet.")
+        return
+    paths = {str(r.path): r for r in runs}
+    chosen = st.multiselect(
+        "Runs in the report", list(paths), default=list(paths), key="report_runs",
+        format_func=lambda p: f"{paths[p].card.get('name', Path(p).name)} – "
+        f"{'shipped' if paths[p].shipped else 'yours'} – {Path(p).name}")
+    st.download_button("Download report", data=partial(report.report_bytes, tuple(chosen)),
+                       file_name="genrelab-report.html", mime="text/html", key="report_download",
+                       disabled=not chosen, on_click="ignore", icon=":material/description:")
+
+
 def main() -> None:
     """Draw the Results page."""
     common.require_app()
@@ -95,6 +119,7 @@ def main() -> None:
     st.download_button("Download the comparison (CSV)",
                        comparison_table(usable, rows).to_csv(index=False).encode("utf-8"),
                        file_name="genrelab_results.csv", mime="text/csv", icon=":material/download:")
+    report_button(usable)
 
     if damaged:
         st.header("Damaged runs")

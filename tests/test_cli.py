@@ -123,3 +123,34 @@ def test_predict_with_a_named_model(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "SVM on MFCC" in out and "2 segments" in out
     assert cli.main(["predict", str(clip), "--model", "no-such-model"]) == cli.EXIT_ERROR
+
+
+def test_report_names_a_damaged_run_and_writes_the_rest(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    from core import config
+    from tests.test_report import write_run
+
+    good = write_run()
+    broken = config.runs_dir() / "20990101-000000-broken-abc123"
+    broken.mkdir()
+    (broken / "card.json").write_text("{ not json")
+    out = tmp_path / "report.html"
+    assert cli.main(["report", good.name, str(broken), "--out", str(out)]) == cli.EXIT_OK
+    captured = capsys.readouterr()
+    assert f"report: {out} (1 run(s)" in captured.out and "1 left out" in captured.out
+    assert broken.name in captured.err and "damaged" in captured.err
+    html = out.read_text(encoding="utf-8")
+    assert good.name in html and broken.name in html.split("id='left-out'")[1]
+
+
+def test_report_without_usable_runs_is_one_error_line(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "report.html"
+    assert cli.main(["report", "no-such-run", "--out", str(out)]) == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        "error: no usable run to report on: no-such-run: no run folder with that path, name or "
+        "run id"]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert cli.main(["report", "--out", str(out)]) == cli.EXIT_USAGE
+    assert "error: name at least one run" in capsys.readouterr().err

@@ -229,8 +229,10 @@ def test_recall_bars() -> None:
 
 def test_accuracy_intervals_bars_whiskers_and_published() -> None:
     fig = figures.accuracy_intervals(["a", "b", "c"], [0.5, 0.8, 0.4], [0.3, 0.6, 0.1],
-                                     [0.7, 0.9, 0.7], [0.6, None, 0.45], [False, False, True])
-    real, synthetic, published = fig.data
+                                     [0.7, 0.9, 0.7], [0.6, None, 0.45], [False, False, True],
+                                     segment=[0.45, 0.7, 0.35])
+    real, synthetic, segment, published = fig.data
+    assert list(segment.y) == [0.45, 0.7, 0.35] and list(segment.x) == ["a", "b", "c"]
     assert list(real.x) == ["a", "b"] and list(synthetic.x) == ["c"]
     assert synthetic.marker.pattern.shape == "/" and "SYNTHETIC" in synthetic.name
     assert list(real.error_y.array) == pytest.approx([0.2, 0.1])
@@ -241,3 +243,5 @@ def test_accuracy_intervals_bars_whiskers_and_published() -> None:
                                    [False] * 2)
     with pytest.raises(ValueError, match="length"):
         figures.accuracy_intervals(["a"], [0.5, 0.6], [0.4], [0.6], [None], [False])
+    with pytest.raises(ValueError, match="segment"):
+        figures.accuracy_intervals(["a"], [0.5], [0.4], [0.6], [None], [False], segment=[0.1, 0.2])

@@ -141,3 +141,51 @@ def test_shipped_models_are_labelled(shipped_dir: Path) -> None:
     assert counts == {"Your runs": "0", "Shipped models": "1", "Damaged runs": "0"}
     rows = all_rows(at)
     assert set(rows[rows["Method"] == "Shipped SVM"]["Result from"]) == {"shipped model"}
+
+
+@pytest.fixture
+def deferred(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The data callables download buttons register, by file id (what a click would run)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    seen: dict = {}
+    original = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, *args, **kwargs):
+        file_id = original(self, data_callable, *args, **kwargs)
+        seen[file_id] = data_callable
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return seen
+
+
+def report_download(at: AppTest, deferred: dict) -> tuple[object, bytes | None]:
+    """The report button and the bytes a click on it would download (None when disabled)."""
+    button = next(b for b in at.get("download_button") if b.proto.label == "Download report")
+    made = deferred.get(button.proto.deferred_file_id)
+    return button, (made() if made else None)
+
+
+def test_report_button_downloads_the_chosen_runs(isolated_dirs: Path, deferred: dict) -> None:
+    first = write_run()
+    second = write_run("lstm", "mfcc", ("svm", "knn", "softmax"), "LSTM+SVM on MFCC")
+    at = page()
+    assert not at.exception and not at.error
+    chooser = at.multiselect(key="report_runs")
+    assert sorted(chooser.value) == sorted([str(first), str(second)])
+    button, data = report_download(at, deferred)
+    assert not button.proto.disabled
+    html = data.decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert f"data-run='{first.name}'" in html and f"data-run='{second.name}'" in html
+    card = persistence.load_card(first)
+    value = card["metrics"]["svm"]["test"]["track_accuracy"]
+    assert f"data-value='{value!r}'" in html
+    # one run only: the other leaves the report
+    chooser.set_value([str(second)]).run()
+    html = report_download(at, deferred)[1].decode("utf-8")
+    assert f"data-run='{second.name}'" in html and first.name not in html
+    chooser.set_value([]).run()
+    button, data = report_download(at, deferred)
+    assert button.proto.disabled and data is None

@@ -370,7 +370,7 @@ def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
 
             # the comparison chart's bars and whiskers are the cards' numbers
             bars = page.evaluate("""() => document.getElementById('fig-1').data.map(t => ({
-                type: t.type, x: Array.from(t.x), y: Array.from(t.y),
+                type: t.type, name: t.name, x: Array.from(t.x), y: Array.from(t.y),
                 plus: t.error_y ? Array.from(t.error_y.array) : null,
                 minus: t.error_y ? Array.from(t.error_y.arrayminus) : null}))""")
             measured = {x: (y, p, m) for t in bars if t["type"] == "bar"
@@ -381,7 +381,10 @@ def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
                 low, high = row.interval
                 assert y == pytest.approx(row.test["track_accuracy"])
                 assert y + plus == pytest.approx(high) and y - minus == pytest.approx(low)
-            diamonds = next(t for t in bars if t["type"] == "scatter")
+            dashes = next(t for t in bars if t["name"].startswith("segment accuracy"))
+            assert dict(zip(dashes["x"], dashes["y"])) == pytest.approx(
+                {report.plot_text(r.label): r.test["segment_accuracy"] for r in rows})
+            diamonds = next(t for t in bars if t["name"] == "published in the study")
             assert sorted(diamonds["y"]) == sorted(
                 PAPER_RESULTS[k] for k in ("svm_mfcc", "lstm_svm_mfcc", "lstm_knn_mfcc"))
 
@@ -409,3 +412,12 @@ def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
             browser.close()
     assert requests == [], f"the report tried to reach the network: {requests}"
     assert problems == [], problems
+
+
+def test_report_bytes_explain_when_nothing_is_usable() -> None:
+    run = write_run()
+    good = report.report_bytes([str(run)]).decode("utf-8")
+    assert f"data-run='{run.name}'" in good and len(PLOTLY_BANNER.findall(good)) == 1
+    (run / "model.bin").write_bytes(b"changed")
+    bad = report.report_bytes([str(run)]).decode("utf-8")
+    assert "No report" in bad and "checksum" in bad and run.name in bad
