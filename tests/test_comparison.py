@@ -1,0 +1,54 @@
+"""Runs beside the study: which published figure a run's head is compared with, and the rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core import comparison
+from core.constants import PAPER_RESULTS
+from core.persistence import RunInfo
+
+
+def _card(model: str, feature: str, heads: tuple[str, ...], synthetic: bool = False,
+          paper: dict | None = None) -> dict:
+    test = {"segment_accuracy": 0.5, "track_accuracy": 0.6, "macro_f1": 0.55, "n_tracks": 30}
+    card = {"run_id": f"run-{model}-{feature}", "name": f"{model} on {feature}", "model": model,
+            "feature": feature, "metrics": {h: {"test": test} for h in heads},
+            "protocol": {"label": "random-track, seed 1; tracks train/valid/test 60/0/30"},
+            "data": {"source": "GTZAN folder: /x", "synthetic": synthetic, "n_tracks": 90}}
+    if paper is not None:
+        card["paper"] = paper
+    return card
+
+
+def test_paper_key_prefers_the_cards_own_then_derives_it() -> None:
+    lstm = _card("lstm", "mfcc", ("softmax", "svm", "knn"))
+    assert [comparison.paper_key(lstm, h) for h in ("softmax", "svm", "knn")] == [
+        None, "lstm_svm_mfcc", "lstm_knn_mfcc"]
+    assert comparison.paper_key(_card("cnn2d", "logmel", ("softmax",)), "softmax") == "cnn2d_mel"
+    saved = _card("svm", "mfcc", ("svm",), paper={"svm": "svm_zcr"})
+    assert comparison.paper_key(saved, "svm") == "svm_zcr"
+    unknown = _card("svm", "mfcc", ("svm",), paper={"svm": "not_a_key"})
+    assert comparison.paper_key(unknown, "svm") == "svm_mfcc"
+
+
+def test_rows_label_heads_and_synthetic_data() -> None:
+    runs = [RunInfo(Path("/a"), _card("lstm", "mfcc", ("svm", "knn")), None, False),
+            RunInfo(Path("/b"), _card("svm", "zcr", ("svm",), synthetic=True), None, True),
+            RunInfo(Path("/c"), None, "damaged", False)]
+    rows = comparison.run_rows(runs)
+    assert [r["Method"] for r in rows] == ["lstm on mfcc [svm head]", "lstm on mfcc [knn head]",
+                                           "svm on zcr"]
+    assert [r["Result from"] for r in rows] == ["your run", "your run", "shipped model"]
+    assert rows[0]["Published accuracy"] == PAPER_RESULTS["lstm_svm_mfcc"]
+    assert rows[2]["Data"] == "synthetic demo set (90 tracks)"
+    assert rows[0]["Data"] == "GTZAN folder: /x (90 tracks)"
+    table = comparison.table_for(comparison.PAPER_TABLES[0][1], pd.DataFrame(rows))
+    assert list(table["Method"]) == ["SVM on ZCR", "svm on zcr", "SVM on MFCC", "KNN on ZCR",
+                                     "KNN on MFCC"]
+    assert np.isnan(table.iloc[0]["Track accuracy"]) and table.iloc[1]["Track accuracy"] == 0.6
+    full = comparison.comparison_table(runs)
+    assert len(full) == len(PAPER_RESULTS) + 3
