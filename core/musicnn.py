@@ -88,6 +88,7 @@ _TEMPORAL = (("conv2d_2", "batch_normalization_3", 51, (128, 1)),
 _MIDEND = (("conv2d_5", "batch_normalization_6"), ("conv2d_6", "batch_normalization_7"),
            ("conv2d_7", "batch_normalization_8"))
 _BN_FIELDS = ("gamma", "beta", "moving_mean", "moving_variance")
+_FRONT_NORM = {conv: bn for conv, bn, _, _ in _TIMBRAL + _TEMPORAL}
 
 
 class WeightsError(RuntimeError):
@@ -246,11 +247,22 @@ def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
 # --- the network -------------------------------------------------------------------------------
 
 
+def _folded_norm(weights: dict[str, np.ndarray], bn: str) -> tuple[np.ndarray, ...]:
+    """A batch norm as y = scale * x + offset, and the sign of scale (+1 where scale is 0)."""
+    scale = weights[f"{bn}/gamma"] / np.sqrt(weights[f"{bn}/moving_variance"] + BN_EPSILON)
+    offset = weights[f"{bn}/beta"] - weights[f"{bn}/moving_mean"] * scale
+    sign = np.where(scale < 0, -1.0, 1.0)
+    return tuple(a.astype(np.float32) for a in (scale, offset, sign))
+
+
 def build_model(weights: dict[str, np.ndarray]):  # -> keras.Model
     """The musicnn forward pass as a Keras 3 model: (B, 187, 96) -> dict of per-patch outputs.
 
     Outputs "max_pool", "mean_pool" (B, 753), "penultimate" (B, 200) and "taggram" (B, 50,
-    sigmoid probabilities), with the checkpoint's weights set.
+    sigmoid probabilities), with the checkpoint's weights set. Each front-end branch computes
+    max_f BN(ReLU(z)) as s * ReLU(sign(s) * max_f(sign(s) * z)) + c (BN = s * x + c per filter;
+    ReLU and the max commute, a negative s turns the max into a min): the same numbers without
+    normalising the whole (B, 187, freq, filters) map, about a fifth less work.
     """
     import keras
     from keras import layers, ops
@@ -258,16 +270,21 @@ def build_model(weights: dict[str, np.ndarray]):  # -> keras.Model
     def norm(name: str) -> keras.layers.Layer:
         return layers.BatchNormalization(epsilon=BN_EPSILON, name=name)
 
+    def conv_norm_max(h, conv: str, bn: str, filters: int, kernel: tuple[int, int],
+                      padding: str):
+        """max over frequency of BN(ReLU(conv(h))), folded: BN never touches the big map."""
+        scale, offset, sign = folded[bn]
+        z = layers.Conv2D(filters, kernel, padding=padding, name=conv)(h)
+        return ops.relu(ops.max(z, axis=2) * sign) * scale + offset
+
+    folded = {bn: _folded_norm(weights, bn) for _, bn, _, _ in _TIMBRAL + _TEMPORAL}
     x_in = keras.Input((PATCH_FRAMES, MUSICNN_N_MELS), name="logmel")
     x = norm("batch_normalization")(layers.Reshape((PATCH_FRAMES, MUSICNN_N_MELS, 1))(x_in))
-    front = []
     padded = layers.ZeroPadding2D(((3, 3), (0, 0)))(x)
-    for conv, bn, filters, kernel in _TIMBRAL:
-        h = layers.Conv2D(filters, kernel, padding="valid", activation="relu", name=conv)(padded)
-        front.append(ops.max(norm(bn)(h), axis=2))
-    for conv, bn, filters, kernel in _TEMPORAL:
-        h = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=conv)(x)
-        front.append(ops.max(norm(bn)(h), axis=2))
+    front = [conv_norm_max(padded, conv, bn, filters, kernel, "valid")
+             for conv, bn, filters, kernel in _TIMBRAL]
+    front += [conv_norm_max(x, conv, bn, filters, kernel, "same")
+              for conv, bn, filters, kernel in _TEMPORAL]
     front_features = layers.Concatenate(axis=-1)(front)
     mid = [front_features]
     h = front_features
@@ -295,7 +312,11 @@ def build_model(weights: dict[str, np.ndarray]):  # -> keras.Model
             kernel = weights[f"{layer.name}/kernel"]  # (7, C, 1, F) of a full-width Conv2D
             layer.set_weights([kernel.reshape(kernel.shape[0], kernel.shape[1], kernel.shape[3]),
                                weights[f"{layer.name}/bias"]])
-        elif isinstance(layer, (layers.Conv2D, layers.Dense)):
+        elif isinstance(layer, layers.Conv2D):  # front end: sign of its batch-norm scale folded in
+            sign = folded[_FRONT_NORM[layer.name]][2]
+            layer.set_weights([weights[f"{layer.name}/kernel"] * sign,
+                               weights[f"{layer.name}/bias"] * sign])
+        elif isinstance(layer, layers.Dense):
             layer.set_weights([weights[f"{layer.name}/kernel"], weights[f"{layer.name}/bias"]])
     return model
 

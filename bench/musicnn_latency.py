@@ -1,0 +1,77 @@
+"""Time core.musicnn.embed on one 30-s clip: first call (build + weights) and warm calls.
+
+Usage (from the project root):
+    python bench/musicnn_latency.py [--clip PATH] [--repeats N]
+
+Default clip: ../shared/data/gtzan/genres_original/blues/blues.00000.wav, else a synthesised 30-s
+clip. Prints the first call's time, then the median and best of the warm calls, split into the
+front end (resampling to 16 kHz and log-mel patches) and the network, with the load average
+and the process's CPU time per call (other work on the machine slows the wall-clock figures), and ends with `musicnn_warm_ms: X` (median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make `core` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.constants import PROJECT_ROOT, SAMPLE_RATE  # noqa: E402
+
+DEFAULT_CLIP = (PROJECT_ROOT.parent / "shared" / "data" / "gtzan" / "genres_original" / "blues"
+                / "blues.00000.wav")
+
+
+def _clip(path: Path) -> tuple[np.ndarray, str]:
+    """The clip's samples at 22050 Hz and a label; a synthesised chord when the file is absent."""
+    from core.audio import decode
+
+    if path.is_file():
+        return decode(path, name=path.name), path.name
+    t = np.arange(30 * SAMPLE_RATE) / SAMPLE_RATE
+    y = sum(np.sin(2 * np.pi * 220.0 * k * t) / k for k in range(1, 6)) * 0.2
+    return y.astype(np.float32), "synthesised 30-s chord"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the timings."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args(argv)
+    from core import musicnn
+
+    y, label = _clip(args.clip)
+    start = time.perf_counter()
+    musicnn.embed(y)
+    first = time.perf_counter() - start
+    total, front, cpu = [], [], []
+    for _ in range(args.repeats):
+        cpu_start = time.process_time()
+        start = time.perf_counter()
+        batch = musicnn.clip_patches(y)
+        middle = time.perf_counter()
+        musicnn.embed_patches(batch)
+        end = time.perf_counter()
+        front.append(middle - start)
+        total.append(end - start)
+        cpu.append(time.process_time() - cpu_start)
+    print(f"clip: {label}, {y.size / SAMPLE_RATE:.1f} s, {len(batch)} patches; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print(f"first call (build the model, load and check the weights): {first:.2f} s")
+    print(f"warm, {args.repeats} calls: median {1000 * statistics.median(total):.0f} ms, best "
+          f"{1000 * min(total):.0f} ms (front end median {1000 * statistics.median(front):.0f} ms); "
+          f"CPU time of this process per call: median {1000 * statistics.median(cpu):.0f} ms")
+    print(f"musicnn_warm_ms: {1000 * statistics.median(total):.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
