@@ -21,10 +21,14 @@ KNN_GRID: dict[str, list] = {"clf__n_neighbors": [1, 5, 9, 15], "clf__weights": 
 CLASSIFIERS: tuple[str, ...] = ("svm", "knn")
 
 
-def make_pipeline(kind: str, seed: int = DEFAULT_SEED) -> Pipeline:
-    """Scaler + classifier ("svm": RBF SVC, scores only; "knn": k-nearest neighbours)."""
+def make_pipeline(kind: str, seed: int = DEFAULT_SEED,
+                  class_weight: str | None = None) -> Pipeline:
+    """Scaler + classifier ("svm": RBF SVC, scores only; "knn": k-nearest neighbours).
+
+    class_weight "balanced" weights the SVM's classes by inverse frequency (KNN has no weights).
+    """
     if kind == "svm":
-        clf = SVC(kernel="rbf", random_state=seed)
+        clf = SVC(kernel="rbf", random_state=seed, class_weight=class_weight)
     elif kind == "knn":
         clf = KNeighborsClassifier()
     else:
@@ -56,9 +60,9 @@ def calibrated(svc: SVC, folds: list | None) -> CalibratedClassifierCV:
 
 
 def _with_probabilities(kind: str, params: dict, X: np.ndarray, y: np.ndarray,
-                        folds: list | None, seed: int) -> Pipeline:
+                        folds: list | None, seed: int, class_weight: str | None = None) -> Pipeline:
     """Refit the chosen pipeline; for the SVM, Platt-calibrate its scores on grouped folds."""
-    pipeline = make_pipeline(kind, seed).set_params(**params)
+    pipeline = make_pipeline(kind, seed, class_weight).set_params(**params)
     if kind == "svm":
         pipeline.set_params(clf=calibrated(pipeline.named_steps["clf"], folds))
     return pipeline.fit(X, y)
@@ -66,22 +70,25 @@ def _with_probabilities(kind: str, params: dict, X: np.ndarray, y: np.ndarray,
 
 def fit_classifier(kind: str, X: np.ndarray, y: np.ndarray, groups: Sequence[str],
                    seed: int = DEFAULT_SEED, search: bool = True, n_jobs: int = 1,
-                   grid: dict | None = None) -> FitResult:
-    """Fit an SVM or KNN; if search, choose C/gamma or k by CV with folds grouped by track."""
+                   grid: dict | None = None, class_weight: str | None = None) -> FitResult:
+    """Fit an SVM or KNN; if search, choose C/gamma or k by CV with folds grouped by track.
+
+    class_weight "balanced": the SVM weights classes by inverse frequency (unbalanced data).
+    """
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     y = np.asarray(y)
     groups = np.asarray(groups)
     folds = _grouped_folds(y, groups, seed)
     grid = grid if grid is not None else (SVM_GRID if kind == "svm" else KNN_GRID)
     if not search or folds is None:
-        return FitResult(_with_probabilities(kind, {}, X, y, folds, seed))
+        return FitResult(_with_probabilities(kind, {}, X, y, folds, seed, class_weight))
     if kind == "knn":
         smallest_train = min(len(train) for train, _ in folds)
         grid = dict(grid, clf__n_neighbors=[k for k in grid["clf__n_neighbors"]
                                              if k <= smallest_train] or [1])
-    searcher = GridSearchCV(make_pipeline(kind, seed), grid, cv=folds, scoring="accuracy",
-                            n_jobs=n_jobs, refit=False)
+    searcher = GridSearchCV(make_pipeline(kind, seed, class_weight), grid, cv=folds,
+                            scoring="accuracy", n_jobs=n_jobs, refit=False)
     searcher.fit(X, y)
     best = dict(searcher.best_params_)
-    return FitResult(_with_probabilities(kind, best, X, y, folds, seed), best,
+    return FitResult(_with_probabilities(kind, best, X, y, folds, seed, class_weight), best,
                      float(searcher.best_score_))

@@ -111,7 +111,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = training.TrainConfig(
         model=args.model, feature=args.feature,   # None: the model's default feature
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-        patience=args.patience, note=args.note,
+        patience=args.patience, note=args.note, genres=args.genres,
+        class_weight=not args.no_class_weight,
         protocol="artist-filtered" if args.splits else "random-track",
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
         data_path=str(args.data) if args.data else None,
@@ -136,6 +137,12 @@ def _print_card(card: dict) -> None:
     print(f"data: {data.get('source', '?')}" + (" (synthetic)" if data.get("synthetic") else ""))
     if data.get("note"):
         print(f"note: {data['note']}")
+    genres = card.get("genres") or list(GENRES)
+    missing = [g for g in GENRES if g not in genres]
+    print(f"genres: {', '.join(genres)}" + (f" ({len(genres)} of {len(GENRES)}; cannot answer "
+                                            f"{', '.join(missing)})" if missing else ""))
+    for note in card.get("genre_notes") or []:
+        print(f"  genre note: {note}")
     label = card["protocol"].get("label", card["protocol"].get("protocol", "?"))
     for head, sides in card["metrics"].items():
         for side, m in sides.items():
@@ -186,11 +193,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     result = prediction.predict_clip(Path(args.file), models=models if args.all else models[:1])
     print(f"clip: {args.file} ({result.duration_s:.1f} s, {len(result.segment_starts_s)} segments)")
     for res in result.results:
-        order = res.clip_proba.argsort()[::-1]
-        print(f"{res.label}: {GENRES[order[0]]}")
-        for i in order[: args.top]:
-            bar = "#" * int(round(30 * res.clip_proba[i]))
-            print(f"  {GENRES[i]:10s} {100 * res.clip_proba[i]:5.1f} %  {bar}")
+        print(f"{res.label}: {res.genre}")
+        for genre, p in list(res.proba_by_genre().items())[: args.top]:
+            print(f"  {genre:10s} {100 * p:5.1f} %  {'#' * int(round(30 * p))}")
+        if res.cannot_answer:
+            print(f"  (trained on {len(res.genres)} genres; cannot answer "
+                  f"{', '.join(res.cannot_answer)})")
     return EXIT_OK
 
 
@@ -269,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--no-augment", action="store_true", help="2D-CNN without augmentation")
+    p.add_argument("--genres", help="comma-separated genres to train and evaluate on, e.g. "
+                                    "blues,classical,jazz,rock (default: every genre with clips)")
+    p.add_argument("--no-class-weight", action="store_true",
+                   help="do not weight classes by inverse frequency on unbalanced data")
     p.add_argument("--out", type=Path, help="where to save the run (default: runs folder)")
     p.add_argument("--note", help="a sentence about the data, kept on the model's card")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

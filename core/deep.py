@@ -175,17 +175,20 @@ def build_cnn2d(n_mels: int = N_MELS, frames: int = SEGMENT_FRAMES, n_classes: i
 
 
 def build_model(model: str, feature_kind: str, mean: np.ndarray | None = None,
-                variance: np.ndarray | None = None, learning_rate: float = 1e-3) -> Any:
-    """The compiled Keras model of one study model kind for one core.features kind."""
+                variance: np.ndarray | None = None, learning_rate: float = 1e-3,
+                n_classes: int = len(GENRES)) -> Any:
+    """The compiled Keras model of one study model kind for one core.features kind, with
+    n_classes softmax outputs (the run's label set)."""
     if model not in DEEP_MODELS:
         raise ValueError(f"unknown deep model {model!r}; choose one of {DEEP_MODELS}")
     shape = input_shape(model, feature_kind)
+    common = {"n_classes": int(n_classes), "mean": mean, "variance": variance,
+              "learning_rate": learning_rate}
     if model in ("lstm", "bilstm"):
-        return build_lstm(shape[0], bidirectional=model == "bilstm", mean=mean, variance=variance,
-                          learning_rate=learning_rate)
+        return build_lstm(shape[0], bidirectional=model == "bilstm", **common)
     if model == "cnn1d":
-        return build_cnn1d(*shape, mean=mean, variance=variance, learning_rate=learning_rate)
-    return build_cnn2d(*shape[:2], mean=mean, variance=variance, learning_rate=learning_rate)
+        return build_cnn1d(*shape, **common)
+    return build_cnn2d(*shape[:2], **common)
 
 
 def deep_feature_model(model: Any) -> Any:

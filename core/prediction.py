@@ -85,6 +85,16 @@ class ModelEntry:
                      and all(f in self.card["files"] for f in _head_files(self.model, h)))
 
     @property
+    def genres(self) -> tuple[str, ...]:
+        """The genres this model can answer (its label set; Keras output k is genres[k])."""
+        return tuple(self.card.get("genres") or GENRES)
+
+    @property
+    def cannot_answer(self) -> tuple[str, ...]:
+        """GTZAN genres outside this model's label set (it gives them probability 0)."""
+        return tuple(g for g in GENRES if g not in self.genres)
+
+    @property
     def uses_keras(self) -> bool:
         """True when predicting with this entry needs TensorFlow/Keras."""
         return self.model in KERAS_MODELS
@@ -172,16 +182,19 @@ def _entry(info: persistence.RunInfo) -> ModelEntry:
     missing = [f for f in files if f not in card["files"]]
     if missing:
         raise ModelFileError(f"{info.path.name}: card lists no {', '.join(missing)}")
+    genres = card.get("genres") or list(GENRES)
+    if (not isinstance(genres, list) or len(set(genres)) != len(genres)
+            or any(g not in GENRE_INDEX for g in genres) or len(genres) < 2):
+        raise ModelFileError(f"{info.path.name}: card's genres {genres!r} are not two or more "
+                             "distinct GTZAN genres")
     return ModelEntry(info.path, card, _label(card, head, info.shipped), head, info.shipped)
 
 
 def wilson_lower_bound(accuracy: float, n: int, z: float = 1.96) -> float:
     """Lower end of the 95 % Wilson interval of an accuracy measured on n tracks (fraction of 1)."""
-    if n <= 0:
-        return 0.0
-    centre = accuracy + z * z / (2 * n)
-    spread = z * np.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n))
-    return float((centre - spread) / (1 + z * z / n))
+    from .evaluation import wilson_interval
+
+    return wilson_interval(accuracy, n, z)[0] if n > 0 else 0.0
 
 
 def trust(entry: ModelEntry) -> float:
@@ -238,6 +251,17 @@ class ModelResult:
     elapsed_ms: float                         #: model time (load if cold + scoring), ms
     segment_starts_s: np.ndarray | None = None  #: s, start of each scored segment
     windows: int = 1                          #: windows averaged by whole-clip models
+    genres: tuple[str, ...] = GENRES          #: the model's label set (others get probability 0)
+
+    @property
+    def cannot_answer(self) -> tuple[str, ...]:
+        """GTZAN genres this model was not trained on."""
+        return tuple(g for g in GENRES if g not in self.genres)
+
+    def proba_by_genre(self) -> dict[str, float]:
+        """Clip probability of each genre of the model's label set, highest first."""
+        pairs = [(g, float(self.clip_proba[GENRE_INDEX[g]])) for g in self.genres]
+        return dict(sorted(pairs, key=lambda kv: -kv[1]))
 
 
 @dataclass
@@ -360,6 +384,17 @@ def _sklearn_proba(estimator: Any, X: np.ndarray) -> np.ndarray:
     return _normalised(out)
 
 
+def _keras_proba(entry: ModelEntry, output: np.ndarray) -> np.ndarray:
+    """A Keras softmax over the model's label set placed in the 10 GENRES columns: (n, 10)."""
+    genres = entry.genres
+    if output.ndim != 2 or output.shape[1] != len(genres):
+        raise ModelFileError(f"the model outputs shape {output.shape}, expected (n, {len(genres)}) "
+                             f"for its {len(genres)} genres")
+    out = np.zeros((len(output), len(GENRES)))
+    out[:, [GENRE_INDEX[g] for g in genres]] = output
+    return out
+
+
 def _normalised(proba: np.ndarray) -> np.ndarray:
     """Rows divided by their sums (removes float drift); ModelFileError for non-probabilities."""
     if proba.ndim != 2 or proba.shape[1] != len(GENRES):
@@ -472,7 +507,7 @@ def _score(entry: ModelEntry, feats: _ClipFeatures) -> tuple[np.ndarray, bool]:
         return _sklearn_proba(_load_head(entry, entry.head), x), per_segment
     runner = _load_keras(entry)
     if entry.head == SOFTMAX_HEAD:
-        return _normalised(runner(x)), per_segment
+        return _normalised(_keras_proba(entry, runner(x))), per_segment
     deep = runner(x, DEEP_FEATURE_LAYER)
     return _sklearn_proba(_load_head(entry, entry.head), deep.reshape(len(deep), -1)), per_segment
 
@@ -562,7 +597,7 @@ def predict_clip(source: bytes | str | Path | np.ndarray,
             clip_proba=clip_proba, segment_proba=proba if per_segment else None,
             genre=GENRES[int(np.argmax(clip_proba))], elapsed_ms=elapsed,
             segment_starts_s=np.arange(len(proba)) * SEGMENT_SECONDS if per_segment else None,
-            windows=1 if per_segment else len(proba)))
+            windows=1 if per_segment else len(proba), genres=entry.genres))
     report(1.0, "done")
     logmel = next((a for (k, f), a in feats._features.items() if k == "logmel" and f), None)
     return ClipPrediction(raw.size / SAMPLE_RATE, starts, results, failed, logmel)
@@ -598,7 +633,7 @@ def occlusion_map(entry: ModelEntry, logmel_segment: np.ndarray, genre_index: in
     boxes = [(r, c) for r in rows for c in cols]
     for k, (r, c) in enumerate(boxes, start=1):
         batch[k, r:r + ph, c:c + pw] = fill
-    proba = _normalised(_load_keras(entry)(batch))[:, int(genre_index)]
+    proba = _normalised(_keras_proba(entry, _load_keras(entry)(batch)))[:, int(genre_index)]
     out = np.zeros(image.shape, dtype=np.float64)
     for k, (r, c) in enumerate(boxes, start=1):
         out[r:r + ph, c:c + pw] = proba[0] - proba[k]

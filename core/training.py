@@ -115,6 +115,9 @@ class TrainConfig:
     filter_noise: bool = True           #: high-pass the clips before feature extraction
     n_jobs: int = -1                    #: processes for feature extraction
     note: str | None = None             #: a sentence about the data, shown on the model's card
+    genres: list[str] | None = None     #: genres to train on (None: every genre with clips)
+    class_weight: bool = True           #: weight classes by inverse frequency when unbalanced
+    split_seed: int | None = None       #: seed of the random-track split (None: seed)
 
     def __post_init__(self) -> None:
         """Fill the default feature, normalise paths to str, and check every field."""
@@ -149,6 +152,7 @@ class TrainConfig:
                                 "must be fractions that leave tracks for training")
         self.data_path = str(self.data_path) if self.data_path else None
         self.splits_path = str(self.splits_path) if self.splits_path else None
+        self.genres = parse_genres(self.genres)
 
     @property
     def feature_kind(self) -> str:
@@ -171,6 +175,23 @@ class TrainConfig:
         if unknown:
             raise TrainingError(f"unknown training setting(s) {unknown}")
         return cls(**data)
+
+
+def parse_genres(genres: str | Sequence[str] | None) -> list[str] | None:
+    """Genres in GENRES order from a list or "blues,jazz" (None or empty: all); TrainingError if bad."""
+    if genres is None:
+        return None
+    items = genres.split(",") if isinstance(genres, str) else list(genres)
+    names = [str(g).strip().lower() for g in items if str(g).strip()]
+    if not names:
+        return None
+    unknown = [g for g in names if g not in GENRES]
+    if unknown:
+        raise TrainingError(f"unknown genre(s) {unknown}; choose from {', '.join(GENRES)}")
+    chosen = [g for g in GENRES if g in names]
+    if len(chosen) < 2:
+        raise TrainingError(f"choose at least two genres to tell apart, got {chosen}")
+    return chosen
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -288,9 +309,11 @@ def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
 
 
 def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
-    """The config's split of the given (extracted) tracks."""
+    """The config's split of the given (extracted) tracks, of the config's genres only."""
     from . import splits
 
+    if config.genres:
+        track_ids = [t for t in track_ids if splits.genre_of(str(t)) in config.genres]
     if config.protocol == "artist-filtered":
         folder = config.splits_path or gconfig.splits_path()
         if not folder:
@@ -298,8 +321,9 @@ def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
                                 "train/valid/test_filtered.txt: set splits_path (or GENRELAB_SPLITS)")
         split = splits.artist_filtered_split(track_ids, folder)
     else:
-        split = splits.random_track_split(track_ids, config.test_size, config.valid_size,
-                                          config.seed)
+        split = splits.random_track_split(
+            track_ids, config.test_size, config.valid_size,
+            config.seed if config.split_seed is None else int(config.split_seed))
     if not split.train or not split.test:
         raise TrainingError(f"the split leaves {len(split.train)} training and {len(split.test)} "
                             f"test tracks ({split.label()}); both need at least one")
@@ -322,6 +346,64 @@ def carve_validation(train_ids: Sequence[str], seed: int,
     stratify = genres if min(counts.values()) >= 2 and n_valid >= len(counts) else None
     rest, valid = train_test_split(ids, test_size=n_valid, random_state=seed, stratify=stratify)
     return sorted(rest), sorted(valid)
+
+
+@dataclass
+class GenrePlan:
+    """A run's label set and what was done about each genre with too few tracks on some side."""
+
+    genres: tuple[str, ...]   #: the label set, GENRES order; Keras output k is genres[k]
+    notes: list[str]          #: one sentence per genre that was left out or is not fully scored
+    split: Any                #: the split restricted to the label set (core.splits.Split)
+
+
+def plan_genres(split: Any, model: str, asked: Sequence[str] = ()) -> GenrePlan:
+    """The genres a run can learn (>= 1 training track) and a note for every genre short of tracks.
+
+    asked: genres the user chose; those without any clip are noted too. TrainingError when
+    fewer than two genres can be learned.
+    """
+    from .splits import SIDES
+
+    sizes = split.sizes()
+    present = split.genres()
+    notes = [f"{g}: chosen, but no clip of it is on the split; left out" for g in asked
+             if g not in present]
+    keep: list[str] = []
+    for g in present:
+        n = {side: sizes[side][g] for side in SIDES}
+        if n["train"] == 0:
+            notes.append(f"{g}: no training track, so no model can learn it; left out of the "
+                         f"label set with its {n['valid']} validation and {n['test']} test "
+                         "track(s)")
+            continue
+        keep.append(g)
+        if n["test"] == 0:
+            notes.append(f"{g}: no test track; learned from {n['train']} training track(s) but "
+                         "not scored (the test metrics cover the other genres)")
+        if split.valid and n["valid"] == 0:
+            notes.append(f"{g}: no validation track; "
+                         + ("early stopping and the choice of head do not see it"
+                            if model in KERAS_MODELS else "the validation score leaves it out"))
+    thin = [g for g in keep if sizes["train"][g] == 1]
+    if thin and (model in SKLEARN_MODELS or model in LSTM_MODELS):
+        notes.append(f"{', '.join(thin)}: a single training track; the SVM/KNN search by grouped "
+                     "cross-validation needs two per genre, so default hyper-parameters are used")
+    if len(keep) < 2:
+        raise TrainingError(f"only {len(keep)} genre(s) ({', '.join(keep) or 'none'}) have "
+                            f"training tracks on this split ({split.label()}); a classifier needs "
+                            "two or more")
+    restricted = split.restrict(keep) if len(keep) < len(present) else split
+    return GenrePlan(tuple(keep), notes, restricted)
+
+
+def expand_proba(proba: np.ndarray, genres: Sequence[str]) -> np.ndarray:
+    """Probabilities over a label set (n, len(genres)) placed in the GENRES columns (n, 10)."""
+    from .constants import GENRE_INDEX
+
+    out = np.zeros((len(proba), len(GENRES)))
+    out[:, [GENRE_INDEX[g] for g in genres]] = proba
+    return out
 
 
 def class_weights(y: np.ndarray, n_classes: int = len(GENRES)) -> dict[int, float] | None:
@@ -375,6 +457,13 @@ def _make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, options: augmen
     return AugmentedBatches()
 
 
+def epoch_seconds(durations: Sequence[float]) -> float:
+    """Typical seconds per epoch from measured ones: the median of the last five, leaving out
+    the first epoch (graph tracing makes it slow) once later ones exist; 0 when none."""
+    measured = list(durations[1:] if len(durations) > 1 else durations)[-5:]
+    return float(np.median(measured)) if measured else 0.0
+
+
 def _make_monitor(emit: Emitter, stop: StopFlag, epochs: int, patience: int,
                   monitor: str, start_from_epoch: int = 0) -> Any:
     """Keras callback: epoch events, early stopping with best weights, stop between batches."""
@@ -406,7 +495,8 @@ def _make_monitor(emit: Emitter, stop: StopFlag, epochs: int, patience: int,
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = dict(logs or {})
             self.durations.append(time.monotonic() - self.epoch_t0)
-            entry = {"epoch": epoch + 1, "elapsed_s": round(emit.elapsed(), 3)}
+            entry = {"epoch": epoch + 1, "elapsed_s": round(emit.elapsed(), 3),
+                     "epoch_s": round(self.durations[-1], 3)}
             for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                 entry[key] = float(logs[key]) if key in logs else None
             self.history.append(entry)
@@ -420,7 +510,8 @@ def _make_monitor(emit: Emitter, stop: StopFlag, epochs: int, patience: int,
                     self.stopped_by_patience = True
                     self.model.stop_training = True
             remaining = 0 if self.model.stop_training else epochs - (epoch + 1)
-            emit("epoch", epochs=epochs, eta_s=round(float(np.mean(self.durations)) * remaining, 1),
+            eta = round(epoch_seconds(self.durations) * remaining, 1)
+            emit("epoch", epochs=epochs, eta_s=eta,
                  **{k: v for k, v in entry.items() if k != "elapsed_s"})
             if stop.is_set():   # checked after the event, so a subscriber may ask to stop here
                 self.stopped_by_user = True
@@ -446,29 +537,37 @@ class KerasOutcome:
 
 
 def train_keras(config: TrainConfig, train: SideData, valid: SideData, emit: Emitter,
-                stop: StopFlag) -> KerasOutcome:
-    """Build and fit the config's Keras model; early stopping on valid (or loss), best weights kept."""
+                stop: StopFlag, genres: Sequence[str] = GENRES) -> KerasOutcome:
+    """Build and fit the config's Keras model with one output per genre of `genres` (labels
+    mapped to 0..k-1 in that order); early stopping on valid (or loss), best weights kept."""
     from . import deep
+    from .constants import GENRE_INDEX
 
     deep.set_seed(config.seed)
     kind = config.feature_kind
+    local = np.full(len(GENRES), -1, dtype=np.int64)
+    local[[GENRE_INDEX[g] for g in genres]] = np.arange(len(genres))
+    y_train, y_valid = local[train.y], local[valid.y]
+    if (y_train < 0).any() or (y_valid < 0).any():
+        raise TrainingError("a training or validation example has a genre outside the label set")
     x_train = deep.as_model_input(config.model, kind, train.x)
     x_valid = deep.as_model_input(config.model, kind, valid.x) if len(valid) else None
     mean, variance = deep.normaliser_stats(config.model, x_train)
-    model = deep.build_model(config.model, kind, mean, variance, config.learning_rate)
-    weights = class_weights(train.y)
+    model = deep.build_model(config.model, kind, mean, variance, config.learning_rate,
+                             n_classes=len(genres))
+    weights = class_weights(y_train, len(genres)) if config.class_weight else None
     monitor = _make_monitor(emit, stop, int(config.epochs), int(config.patience),
                             "val_loss" if x_valid is not None else "loss",
                             int(config.start_from_epoch))
-    validation = (x_valid, valid.y) if x_valid is not None else None
+    validation = (x_valid, y_valid) if x_valid is not None else None
     options = augment.AugmentOptions.from_dict(config.augment)
     if options.any:
-        data = _make_batches(x_train, train.y, int(config.batch_size), options, config.seed,
+        data = _make_batches(x_train, y_train, int(config.batch_size), options, config.seed,
                              weights)
         model.fit(data, validation_data=validation, epochs=int(config.epochs), shuffle=False,
                   callbacks=[monitor], verbose=0)
     else:
-        model.fit(x_train, train.y, batch_size=int(config.batch_size), epochs=int(config.epochs),
+        model.fit(x_train, y_train, batch_size=int(config.batch_size), epochs=int(config.epochs),
                   validation_data=validation, shuffle=True, class_weight=weights,
                   callbacks=[monitor], verbose=0)
     return KerasOutcome(model, monitor.history, monitor.best_epoch, monitor.stopped_by_user,
@@ -506,14 +605,16 @@ def _choose_primary(model: str, metrics: dict) -> str:
     return max(order, key=score)
 
 
-def _run_name(config: TrainConfig, primary: str) -> str:
-    """Display name such as "LSTM+SVM on MFCC" (the head used for prediction included)."""
+def _run_name(config: TrainConfig, primary: str, genres: Sequence[str] = GENRES) -> str:
+    """Display name such as "LSTM+SVM on MFCC" (the head used for prediction included), with
+    ", 4 genres" when the label set is not all ten."""
     if config.name:
         return config.name
     model = MODEL_LABELS[config.model]
     if config.model in LSTM_MODELS and primary in SKLEARN_MODELS:
         model = f"{model}+{MODEL_LABELS[primary]}"
-    return f"{model} on {FEATURE_LABELS[str(config.feature)]}"
+    subset = f" ({len(genres)} genres)" if len(genres) < len(GENRES) else ""
+    return f"{model} on {FEATURE_LABELS[str(config.feature)]}{subset}"
 
 
 def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
@@ -554,16 +655,23 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     _check_stop(stop, "before loading the data")
     source = dataset.active_source(config.data_path)
     kind = config.feature_kind
-    emit("stage", message=f"extracting {kind} features of {len(source.tracks)} tracks "
-                          f"from {source.label}")
-    fs = features.extract_tracks(source.tracks, [kind], n_jobs=config.n_jobs, progress=progress,
+    tracks = [t for t in source.tracks if not config.genres or t.genre in config.genres]
+    emit("stage", message=f"extracting {kind} features of {len(tracks)} tracks "
+                          f"({source.format_text}) from {source.label}")
+    fs = features.extract_tracks(tracks, [kind], n_jobs=config.n_jobs, progress=progress,
                                  filter_noise=config.filter_noise, cache=True)
     if fs.track_ids.size == 0:
         reasons = "; ".join(f"{t}: {r}" for t, r in fs.skipped[:5])
         raise TrainingError(f"no usable track in {source.root} ({reasons})")
     _check_stop(stop, "after feature extraction")
-    split = make_split(config, [str(t) for t in fs.track_ids])
-    emit("stage", message=f"split: {split.label()}")
+    for track_id, reason in fs.skipped:
+        emit("stage", message=f"skipped {track_id}: {reason}")
+    plan = plan_genres(make_split(config, [str(t) for t in fs.track_ids]), config.model,
+                       config.genres or ())
+    split = plan.split
+    for note in plan.notes:
+        emit("stage", message=note)
+    emit("stage", message=f"split: {split.label()}; label set: {', '.join(plan.genres)}")
     train = _side(fs, split.train, kind)
     test = _side(fs, split.test, kind)
     valid_ids, valid_source = list(split.valid), "valid side of the split"
@@ -575,6 +683,8 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     valid = _side(fs, valid_ids, kind)
     if len(np.unique(train.y)) < 2:
         raise TrainingError("the training side holds a single genre; a classifier needs two or more")
+    balance = ("balanced" if config.class_weight and class_weights(train.y) is not None
+               else None)   # SVM class weights; the Keras models get theirs in train_keras
 
     metrics: dict[str, dict] = {}
     heads_info: dict[str, dict] = {}
@@ -587,7 +697,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
         from .baselines import fit_classifier
 
         fit = fit_classifier(config.model, train.x, train.y, train.groups, seed=config.seed,
-                             search=config.search)
+                             search=config.search, class_weight=balance)
         metrics[config.model] = _head_metrics(
             _metrics(test.y, full_proba(fit.model, test.x), test.groups),
             _metrics(valid.y, full_proba(fit.model, valid.x), valid.groups))
@@ -601,7 +711,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
                               f"{len(train)} examples; early stopping on {valid_source}")
         from . import deep
 
-        outcome = train_keras(config, train, valid, emit, stop)
+        outcome = train_keras(config, train, valid, emit, stop, plan.genres)
         model, history, best_epoch, weights = (outcome.model, outcome.history,
                                                outcome.best_epoch, outcome.class_weight)
         stopped_early = outcome.stopped_by_user or outcome.stopped_by_patience
@@ -612,8 +722,10 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
         x_valid = deep.as_model_input(config.model, kind, valid.x)
         emit("stage", message="evaluating on the test side")
         metrics["softmax"] = _head_metrics(
-            _metrics(test.y, deep.predict_proba(model, x_test), test.groups),
-            _metrics(valid.y, deep.predict_proba(model, x_valid), valid.groups))
+            _metrics(test.y, expand_proba(deep.predict_proba(model, x_test), plan.genres),
+                     test.groups),
+            _metrics(valid.y, expand_proba(deep.predict_proba(model, x_valid), plan.genres),
+                     valid.groups))
         if config.model in LSTM_MODELS:
             from .baselines import fit_classifier
 
@@ -625,7 +737,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
                 emit("stage", message=f"fitting {MODEL_LABELS[head]} on the {f_train.shape[1]}-d "
                                       "deep features of the training side")
                 fit = fit_classifier(head, f_train, train.y, train.groups, seed=config.seed,
-                                     search=config.search)
+                                     search=config.search, class_weight=balance)
                 metrics[head] = _head_metrics(
                     _metrics(test.y, full_proba(fit.model, f_test), test.groups),
                     _metrics(valid.y, full_proba(fit.model, f_valid), valid.groups))
@@ -637,7 +749,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
         input_shape = list(deep.input_shape(config.model, kind))
 
     primary = _choose_primary(config.model, metrics)
-    name = _run_name(config, primary)
+    name = _run_name(config, primary, plan.genres)
     emit("stage", message="saving the run")
     root = Path(output_root) if output_root else gconfig.runs_dir()
     writer = persistence.RunWriter(root, persistence.new_run_id(name))
@@ -650,7 +762,8 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
         card = {
             "name": name, "model": config.model, "feature": config.feature,
             "feature_kind": kind, "primary": primary, "config": config.to_dict(),
-            "genres": list(GENRES), "input_shape": input_shape,
+            "genres": list(plan.genres), "genre_notes": plan.notes,
+            "input_shape": input_shape,
             "data": {"source": source.label, "synthetic": bool(source.synthetic),
                      "root": str(source.root), "n_tracks": int(fs.track_ids.size),
                      "skipped": [list(s) for s in fs.skipped],
@@ -663,6 +776,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
             "history": history, "best_epoch": best_epoch,
             "epochs_run": len(history), "stopped_early": stopped_early,
             "stop_reason": stop_reason, "class_weight": weights,
+            "svm_class_weight": balance if config.model in SKLEARN_MODELS + LSTM_MODELS else None,
             "elapsed_s": round(emit.elapsed(), 3),
         }
         run_dir = writer.commit(card)

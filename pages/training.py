@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import training
-from core.constants import DEFAULT_SEED
+from core.constants import DEFAULT_SEED, GENRES
 from core.figures import training_curves
 from core.persistence import iter_runs
 from core.training import (
@@ -46,6 +46,15 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
     feature = c2.radio("Feature", features, format_func=FEATURE_LABELS.get, key=f"train_feat_{model}",
                        horizontal=True)
     kwargs: dict = {"model": model, "feature": feature}
+    present = [g for g in GENRES if any(t.startswith(f"{g}.") for t in track_ids)]
+    chosen = st.multiselect(
+        "Genres", present, default=present, key="train_genres",
+        help="Train and evaluate on these genres only (the model then answers only them). "
+             "A partial copy of GTZAN offers the genres it has clips of.")
+    if len(chosen) < 2:
+        st.warning("Choose at least two genres for the model to tell apart.")
+        return None
+    kwargs["genres"] = chosen if len(chosen) < len(present) else None
 
     if model in KERAS_MODELS:
         h1, h2, h3 = st.columns(3)
@@ -137,10 +146,17 @@ def current_job_id() -> str | None:
 
 
 def _eta_text(seconds: float | None) -> str:
-    """Remaining time in words."""
+    """Remaining time in words (measured epoch times x epochs left; early stopping may be sooner)."""
     if seconds is None or not np.isfinite(seconds):
         return "estimating the time left…"
-    return f"about {common.fmt_duration(float(seconds))} left" if seconds > 0 else "finishing…"
+    if seconds <= 0:
+        return "finishing…"
+    return f"at most about {common.fmt_duration(float(seconds))} left"
+
+
+def _epoch_time_text(seconds: float | None) -> str:
+    """Seconds one epoch took, or a dash."""
+    return f"{seconds:.1f} s" if isinstance(seconds, (int, float)) else "–"
 
 
 def job_panel(job_id: str) -> None:
@@ -164,7 +180,9 @@ def job_panel(job_id: str) -> None:
             total = int(last.get("epochs") or conf.get("epochs") or 1)
             done = int(last.get("epoch") or 0)
             st.progress(min(done / max(total, 1), 1.0),
-                        text=f"Epoch {done} of {total} — {_eta_text(last.get('eta_s'))}")
+                        text=f"Epoch {done} of {total} — "
+                             f"{_epoch_time_text(last.get('epoch_s'))} per epoch — "
+                             f"{_eta_text(last.get('eta_s'))}")
         else:
             st.progress(0.0, text=stage or "preparing…")
         if stage:
@@ -182,8 +200,11 @@ def job_panel(job_id: str) -> None:
         st.success(job.message or "Finished.")
 
     if last:
-        m1, m2, m3, m4 = st.columns(4)
+        m1, m0, m2, m3, m4 = st.columns(5)
         m1.metric("Epoch", f"{last.get('epoch')} / {last.get('epochs')}")
+        m0.metric("Epoch time", _epoch_time_text(last.get("epoch_s")),
+                  help="Seconds the latest epoch took; the time left is estimated from the "
+                       "measured epochs (the first, slowed by compilation, is left out).")
         m2.metric("Training loss", _num(last.get("loss")))
         m3.metric("Validation loss", _num(last.get("val_loss")))
         m4.metric("Validation accuracy", common.fmt_pct(last.get("val_accuracy")))

@@ -113,6 +113,8 @@ def summary_table(prediction: ClipPrediction) -> pd.DataFrame:
         "Model": r.label,
         "Genre": r.genre,
         "Probability": float(r.clip_proba.max()),
+        "Genres it knows": (f"{len(r.genres)}: cannot answer {', '.join(r.cannot_answer)}"
+                            if r.cannot_answer else "all 10"),
         "Scored on": (f"{len(r.segment_proba)} × 3-s segments" if r.segment_proba is not None
                       else f"{r.windows} whole-clip window{'s' if r.windows > 1 else ''}"),
         "Time (ms)": round(r.elapsed_ms),
@@ -200,10 +202,17 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
                                                        max_value=1)})
     cols = st.columns(2)
     for i, r in enumerate(prediction.results):
-        common.plot(probability_bars(r.clip_proba, GENRES, title=r.label),
+        known = [GENRE_INDEX[g] for g in r.genres]
+        common.plot(probability_bars(r.clip_proba[known], list(r.genres), title=r.label),
                     key=f"tryit_bars_{i}", where=cols[i % 2])
-    st.caption("Bars: the probability each model gives every genre for the whole clip (the mean "
-               "over its 3-s segments). Download any chart as PNG with the camera icon.")
+    st.caption("Bars: the probability each model gives every genre it was trained on for the "
+               "whole clip (the mean over its 3-s segments). Download any chart as PNG with the "
+               "camera icon.")
+    partial = [r for r in prediction.results if r.cannot_answer]
+    if partial:
+        st.info("Some models were trained on a subset of the genres and cannot answer the "
+                "others: " + "; ".join(f"{r.label} knows {', '.join(r.genres)}"
+                                      for r in partial) + ".", icon=":material/info:")
 
     st.subheader("Genre along the clip")
     seg_results = [r for r in prediction.results if r.segment_proba is not None]

@@ -72,6 +72,17 @@ def test_renders_with_a_split_preview() -> None:
     assert any("tracks train/valid/test 18/0/12" in c.value for c in at.caption)
 
 
+def test_genre_multiselect_restricts_the_split() -> None:
+    at = splittable(page())
+    assert at.multiselect(key="train_genres").value == list(training.GENRES)
+    at.multiselect(key="train_genres").set_value(["blues", "jazz", "rock"]).run()
+    assert not at.exception and not at.error
+    assert any("3 genres present; tracks train/valid/test" in c.value for c in at.caption)
+    at.multiselect(key="train_genres").set_value(["jazz"]).run()
+    assert any("at least two genres" in w.value for w in at.warning)
+    assert at.button(key="train_start").disabled
+
+
 def test_artist_filtered_needs_the_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = page()
     at.radio(key="train_protocol").set_value("artist-filtered").run()
@@ -138,7 +149,8 @@ def test_lstm_one_epoch_draws_its_curves() -> None:
     assert not at.exception and not at.error
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert len(specs) == 1 and '"Loss"' in specs[0] and "validation loss" in specs[0]
-    assert {m.label: m.value for m in at.metric}["Epoch"] == "1 / 1"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Epoch"] == "1 / 1" and metrics["Epoch time"].endswith(" s")
     card = next(persistence.iter_runs()).card
     assert card["model"] == "lstm" and len(card["history"]) == 1
 

@@ -82,6 +82,49 @@ def test_class_weights_only_when_unbalanced() -> None:
     assert weights[5] == 1.0
 
 
+def test_genres_are_parsed_checked_and_ordered() -> None:
+    assert training.TrainConfig(genres="rock, blues,JAZZ").genres == ["blues", "jazz", "rock"]
+    assert training.TrainConfig(genres=[]).genres is None
+    with pytest.raises(training.TrainingError, match="unknown genre"):
+        training.TrainConfig(genres="blues,polka")
+    with pytest.raises(training.TrainingError, match="at least two genres"):
+        training.TrainConfig(genres=["blues"])
+    conf = training.TrainConfig(genres=["jazz", "blues"])
+    assert training.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict()))) == conf
+
+
+def test_genre_plan_names_every_genre_short_of_tracks() -> None:
+    from core.splits import Split
+
+    split = Split("artist-filtered", None,
+                  train=("blues.00000", "blues.00001", "jazz.00000", "jazz.00001", "pop.00000"),
+                  valid=("blues.00002", "jazz.00002", "metal.00000"),
+                  test=("blues.00003", "jazz.00003", "metal.00001"))
+    plan = training.plan_genres(split, "svm", asked=("blues", "jazz", "metal", "pop", "rock"))
+    assert plan.genres == ("blues", "jazz", "pop")
+    assert plan.split.test == ("blues.00003", "jazz.00003") and "metal.00000" not in plan.split.valid
+    assert plan.split.notes["left_out"] == 2
+    text = "\n".join(plan.notes)
+    assert "rock: chosen, but no clip of it is on the split; left out" in text
+    assert "metal: no training track" in text and "1 validation and 1 test track(s)" in text
+    assert "pop: no test track; learned from 1 training track(s)" in text
+    assert "pop: no validation track" in text
+    assert "pop: a single training track" in text
+    with pytest.raises(training.TrainingError, match="only 1 genre"):
+        training.plan_genres(Split("random-track", 1, ("rock.00000",), (), ("pop.00001",)), "svm")
+
+
+def test_expand_proba_places_the_label_set_columns() -> None:
+    out = training.expand_proba(np.array([[0.25, 0.75]]), ("classical", "rock"))
+    assert out.shape == (1, 10) and out[0, 1] == 0.25 and out[0, 9] == 0.75 and out.sum() == 1
+
+
+def test_epoch_seconds_leaves_out_the_first_epoch() -> None:
+    assert training.epoch_seconds([]) == 0.0
+    assert training.epoch_seconds([9.0]) == 9.0
+    assert training.epoch_seconds([9.0, 2.0, 3.0, 2.5]) == 2.5
+
+
 def test_paper_keys() -> None:
     assert training.paper_key("svm", "zcr", "svm") == "svm_zcr"
     assert training.paper_key("lstm", "mfcc", "knn") == "lstm_knn_mfcc"
@@ -164,7 +207,7 @@ def test_lstm_run_has_three_heads_on_128_d_feature(tiny: Path) -> None:
     assert card["primary"] in card["metrics"] and card["input_shape"] == [60, 1]
     assert 1 <= len(card["history"]) <= 2
     assert set(card["history"][0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy",
-                                       "elapsed_s"}
+                                       "elapsed_s", "epoch_s"}
     assert "carved" in card["validation"]["source"] and card["validation"]["tracks"]
     assert not set(card["validation"]["tracks"]) & set(card["protocol"]["test"])
     epochs = [e for e in events if e["type"] == "epoch"]
@@ -177,6 +220,46 @@ def test_lstm_run_has_three_heads_on_128_d_feature(tiny: Path) -> None:
     assert deep.deep_features(model, x).shape == (3, 128)
     head = persistence.load_sklearn(run_dir, "svm.skops")
     assert head.predict_proba(deep.deep_features(model, x)).shape[0] == 3
+
+
+def test_genre_subset_run_knows_its_label_set(tiny: Path) -> None:
+    from core import prediction
+    from tests.conftest import tone
+
+    events: list[dict] = []
+    conf = _config(tiny, model="lstm", feature="zcr", epochs=2, search=False,
+                   genres=["blues", "jazz", "rock"])
+    run_dir = training.run_training(conf, [events.append])
+    card = persistence.load_card(run_dir)
+    assert card["genres"] == ["blues", "jazz", "rock"] and card["name"].endswith("(3 genres)")
+    assert card["data"]["n_tracks"] == 9 and "3 genres present" in card["protocol"]["label"]
+    test = card["metrics"]["softmax"]["test"]
+    rows = np.array(test["track"]["confusion"]).sum(axis=1)
+    assert rows.sum() == test["n_tracks"] and set(np.flatnonzero(rows)) <= {0, 5, 9}
+    from core import deep
+
+    assert deep.load_model(run_dir / "model.keras").output_shape[-1] == 3
+    entry = next(m for m in prediction.available_models() if m.path == run_dir)
+    assert entry.cannot_answer == ("classical", "country", "disco", "hiphop", "metal", "pop",
+                                   "reggae")
+    for head in entry.heads:
+        result = prediction.predict_clip(tone(440, 4.0), models=[entry.with_head(head)]).results[0]
+        assert result.genres == ("blues", "jazz", "rock") and result.genre in result.genres
+        assert list(result.proba_by_genre()) != [] and set(result.proba_by_genre()) == {
+            "blues", "jazz", "rock"}
+        assert result.clip_proba.sum() == pytest.approx(1.0)
+        assert result.clip_proba[[1, 2, 3, 4, 6, 7, 8]].sum() == 0
+
+
+def test_unbalanced_svm_run_weights_its_classes(tiny: Path) -> None:
+    conf = _config(tiny, model="svm", feature="zcr", search=False,
+                   genres=["blues", "classical"], test_size=0.5)
+    card = persistence.load_card(training.run_training(conf))
+    assert card["genres"] == ["blues", "classical"]
+    counts = np.bincount([0 if t.startswith("blues") else 1 for t in card["protocol"]["train"]])
+    assert counts.min() != counts.max() and card["svm_class_weight"] == "balanced"
+    conf.class_weight = False
+    assert persistence.load_card(training.run_training(conf))["svm_class_weight"] is None
 
 
 def test_cnn1d_uses_one_example_per_track(tiny: Path) -> None:
@@ -352,3 +435,15 @@ def test_progress_bar_follows_epochs(capsys: pytest.CaptureFixture) -> None:
     assert "extracting features" in captured.err + captured.out
     with pytest.raises(ValueError, match="unknown event type"):
         emit("finished")
+
+
+def test_real_gtzan4_svm_on_mfcc(real_ogg: Path, real_splits: Path) -> None:
+    conf = training.TrainConfig(model="svm", feature="mfcc", protocol="artist-filtered",
+                                splits_path=str(real_splits), data_path=str(real_ogg),
+                                genres=["blues", "classical", "jazz", "rock"])
+    card = persistence.load_card(training.run_training(conf))
+    assert card["data"]["n_tracks"] == 400 and card["data"]["skipped"] == []
+    assert card["protocol"]["label"] == ("artist-filtered, 4 genres present; tracks "
+                                         "train/valid/test 181/84/121")
+    test = card["metrics"]["svm"]["test"]
+    assert test["n_tracks"] == 121 and test["track_accuracy"] >= 0.55
