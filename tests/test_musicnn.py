@@ -241,3 +241,21 @@ def test_embed_tracks_fails_early_on_damaged_weights(tmp_path: Path,
 def test_clip_means_refuses_unknown_kinds() -> None:
     with pytest.raises(ValueError, match="unknown musicnn output"):
         musicnn.clip_means(None, ("mfcc",))
+
+
+# --- real clips (skipped without ../shared/data) ------------------------------------------------
+
+
+def test_real_blues_and_jazz_clips_get_their_own_tag_in_the_top_three() -> None:
+    from tests.conftest import SHARED_DATA
+
+    folder = SHARED_DATA / "gtzan"
+    if not folder.is_dir():
+        pytest.skip(f"real GTZAN clips not found at {folder} (material beside the project)")
+    tracks = [t for t in list_tracks(folder) if t.genre in ("blues", "jazz")][:4]
+    if not tracks:
+        pytest.skip(f"no blues or jazz clips under {folder}")
+    for track in tracks:
+        out = musicnn.embed(musicnn.prepare(track.path))
+        top = [tag for tag, _ in musicnn.top_tags(out["clip_taggram"], k=3)]
+        assert track.genre in top, (track.track_id, top)
