@@ -4,9 +4,10 @@ Usage (from the project root):
     python bench/musicnn_latency.py [--clip PATH] [--repeats N]
 
 Default clip: ../shared/data/gtzan/genres_original/blues/blues.00000.wav, else a synthesised 30-s
-clip. Prints the first call's time, then the median and best of the warm calls, split into the
-front end (resampling to 16 kHz and log-mel patches) and the network, with the load average
-and the process's CPU time per call (other work on the machine slows the wall-clock figures), and ends with `musicnn_warm_ms: X` (median).
+clip. Prints the first call's time, then the median and best of the warm calls, the front end's
+share (resampling to 16 kHz and log-mel patches), the process's CPU time per call and the load
+average (other work on the machine slows the wall-clock figures), and ends with
+`musicnn_warm_ms: X` (median).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"first call (build the model, load and check the weights): {first:.2f} s")
     print(f"warm, {args.repeats} calls: median {1000 * statistics.median(total):.0f} ms, best "
-          f"{1000 * min(total):.0f} ms (front end median {1000 * statistics.median(front):.0f} ms); "
-          f"CPU time of this process per call: median {1000 * statistics.median(cpu):.0f} ms")
+          f"{1000 * min(total):.0f} ms (front end median "
+          f"{1000 * statistics.median(front):.0f} ms); CPU time of this process per call: "
+          f"median {1000 * statistics.median(cpu):.0f} ms")
     print(f"musicnn_warm_ms: {1000 * statistics.median(total):.0f}")
     return 0
 

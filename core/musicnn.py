@@ -1,4 +1,4 @@
-"""musicnn, the MSD music tagger of Pons & Serra (2019), re-implemented in Keras 3: embeddings and tags.
+"""musicnn, the MSD music tagger of Pons & Serra (2019), in Keras 3: embeddings and tags of a clip.
 
 The network is ``MSD_musicnn`` of the ``musicnn`` 0.1.0 package (ISC licence), trained on the
 Million Song Dataset's 50 most frequent tags. Its forward pass, layer by layer as the package's
@@ -143,7 +143,7 @@ def check_clip(y: np.ndarray, sr: int = SAMPLE_RATE) -> None:
 
 
 def clip_patches(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """The network's input patches (n, 187, 96) float32 of a mono clip at sr Hz (at its own level)."""
+    """The network's input patches (n, 187, 96) float32 of a mono clip at sr Hz (own level)."""
     y = clean(np.asarray(y, dtype=np.float32))
     check_clip(y, sr)
     return patches(logmel(to_16k(y, sr)))
@@ -364,7 +364,7 @@ def embed(y: np.ndarray, sr: int = SAMPLE_RATE) -> dict:
 
 
 def top_tags(probabilities: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
-    """The k most probable MSD tags of a (50,) probability vector: [(tag, probability)], best first."""
+    """The k most probable MSD tags of (50,) probabilities: [(tag, probability)], best first."""
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)
     if probabilities.size != len(MSD_TAGS):
         raise ValueError(f"expected {len(MSD_TAGS)} tag probabilities, got {probabilities.size}")

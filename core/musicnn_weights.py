@@ -1,4 +1,4 @@
-"""Convert musicnn's MSD_musicnn TensorFlow checkpoint into the float32 .npz that core.musicnn loads.
+"""Convert musicnn's MSD_musicnn TensorFlow checkpoint into the float32 .npz core.musicnn loads.
 
 The shipped file ``models/pretrained/musicnn/msd_musicnn.npz`` was made with this module from the
 ``musicnn`` 0.1.0 wheel (ISC licence, Music Technology Group, Universitat Pompeu Fabra). Regenerate
@@ -90,7 +90,7 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def write_weights(arrays: dict[str, np.ndarray], out_dir: str | Path = WEIGHTS_DIR) -> str:
-    """Write the .npz and its sha256 file (sha256sum format) into out_dir; returns the hex digest."""
+    """Write the .npz and its sha256 file (sha256sum format) into out_dir; returns the digest."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = npz_bytes(arrays)

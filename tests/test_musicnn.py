@@ -1,4 +1,4 @@
-"""musicnn port: log-mel front end, patches, refusals, weights checks, embeddings and their cache."""
+"""musicnn port: log-mel front end, patches, refusals, weights checks, embeddings, their cache."""
 
 from __future__ import annotations
 
