@@ -153,3 +153,27 @@ def test_no_model_gives_a_warning(isolated_dirs: Path, monkeypatch: pytest.Monke
     assert not at.exception
     assert any("No trained model" in w.value for w in at.warning)
     assert not at.file_uploader
+
+
+def test_a_genre_subset_model_shows_only_its_genres(isolated_dirs: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import persistence, training
+    from core.dataset import demo_source
+
+    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
+    (isolated_dirs / "no-shipped").mkdir()
+    monkeypatch.setattr(persistence, "MODELS_DIR", isolated_dirs / "no-shipped")
+    root = demo_source(per_genre=3, seconds=6.0).root
+    training.run_training(training.TrainConfig(
+        model="svm", test_size=0.4, valid_size=0.0, data_path=str(root), n_jobs=1, search=False,
+        genres=["blues", "jazz", "rock"]))
+    at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table["Model"].str.split(" — ").str[0]) == ["SVM on MFCC (3 genres)"]
+    assert table["Genre"].iloc[0] in ("blues", "jazz", "rock")
+    assert table["Genres it knows"].iloc[0].startswith("3: cannot answer classical, country")
+    bars = next(c.proto.spec for c in at.get("plotly_chart") if "SVM on MFCC (3 genres)" in
+                c.proto.spec)
+    assert '"jazz"' in bars and '"classical"' not in bars
+    assert any("knows blues, jazz, rock" in i.value for i in at.info)
