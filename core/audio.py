@@ -95,12 +95,37 @@ def normalise(y: np.ndarray) -> np.ndarray:
     return (y / peak).astype(np.float32)
 
 
-def trim_silence(y: np.ndarray, top_db: float = TRIM_TOP_DB) -> np.ndarray:
-    """Drop leading and trailing parts quieter than top_db dB below the peak."""
-    import librosa
+def frame_rms(y: np.ndarray, frame_length: int = 2048, hop_length: int = 512) -> np.ndarray:
+    """RMS of each centred, zero-padded frame (float32, full scale 1), as librosa.feature.rms(y=y).
 
-    trimmed, _ = librosa.effects.trim(y, top_db=top_db, frame_length=2048, hop_length=512)
-    return trimmed.astype(np.float32)
+    Written with numpy so that pre-processing never imports librosa's core, whose numba code
+    takes seconds to compile on a fresh install; the same frames and float32 operations as
+    librosa's, so the values are the same.
+    """
+    padded = np.pad(np.asarray(y, dtype=np.float32), frame_length // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, frame_length)[::hop_length].T
+    return np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=-2))
+
+
+def trim_bounds(y: np.ndarray, top_db: float = TRIM_TOP_DB, frame_length: int = 2048,
+                hop_length: int = 512) -> tuple[int, int]:
+    """Sample range [start, end) of y without its leading and trailing frames quieter than
+    top_db dB below the loudest frame (librosa.effects.trim's rule: frame RMS in dB re max)."""
+    rms = frame_rms(y, frame_length, hop_length)
+    ref_value = np.max(rms)
+    power = np.square(rms)
+    db = 10.0 * np.log10(np.maximum(1e-10, power))
+    db -= 10.0 * np.log10(np.maximum(1e-10, ref_value ** 2))
+    loud = np.flatnonzero(db > -top_db)
+    if loud.size == 0:
+        return 0, 0
+    return int(loud[0]) * hop_length, min(y.shape[-1], (int(loud[-1]) + 1) * hop_length)
+
+
+def trim_silence(y: np.ndarray, top_db: float = TRIM_TOP_DB) -> np.ndarray:
+    """Drop leading and trailing parts quieter than top_db dB below the peak (as librosa's trim)."""
+    start, end = trim_bounds(y, top_db)
+    return np.asarray(y[start:end], dtype=np.float32)
 
 
 def preprocess(y: np.ndarray, sr: int = SAMPLE_RATE, filter_noise: bool = True,

@@ -91,3 +91,27 @@ def test_segment_cuts_three_second_pieces() -> None:
     assert audio.segment(np.zeros(31 * SAMPLE_RATE, np.float32), max_segments=10).shape[0] == 10
     with pytest.raises(audio.AudioError):
         audio.segment(np.zeros(SAMPLE_RATE, np.float32))
+
+
+@pytest.mark.parametrize("n, lead, tail", [(SAMPLE_RATE * 4 + 17, 0.3, 0.2), (3000, 0.5, 0.0),
+                                           (2048, 0.0, 0.4), (5000, 1.0, 0.0)])
+def test_trim_and_frame_rms_equal_librosa(n: int, lead: float, tail: float) -> None:
+    import librosa
+
+    y = (0.1 * np.random.default_rng(n).standard_normal(n)).astype(np.float32)
+    y[: int(lead * n)] = 0.0                      # silence before (all of it for lead 1.0)
+    y[n - int(tail * n):] *= 1e-5                 # a tail 100 dB down
+    expected = librosa.effects.trim(y, top_db=60, frame_length=2048, hop_length=512)[0]
+    np.testing.assert_array_equal(audio.trim_silence(y), expected)
+    np.testing.assert_array_equal(audio.frame_rms(y), librosa.feature.rms(y=y)[0])
+
+
+def test_preprocess_does_not_import_librosa_core() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from core.audio import preprocess; "
+            "preprocess(np.sin(np.arange(80000) / 5.0).astype(np.float32)); "
+            "print('librosa.core.pitch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"  # its numba code compiles for seconds when uncached
