@@ -23,6 +23,6 @@ pages = {
     ],
 }
 page = st.navigation(pages)
+common.start_warm_up()  # before the page: a first upload should find the models warming already
 common.sidebar()
 page.run()
-common.start_warm_up()

@@ -68,3 +68,4 @@ PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 MODELS_DIR: Path = PROJECT_ROOT / "models"   #: shipped default models
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".mp3", ".ogg", ".flac")
 MAX_UPLOAD_BYTES: int = 50 * 1024 * 1024     #: refuse uploads larger than this
+MAX_BATCH_FILES: int = 200                   #: clips predicted at once (upload, zip, CLI); more are refused

@@ -10,10 +10,13 @@ mtimes). TensorFlow/Keras is imported only when a Keras model is actually used.
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -264,6 +267,14 @@ class ModelResult:
         return dict(sorted(pairs, key=lambda kv: -kv[1]))
 
 
+@dataclass(frozen=True)
+class ModelFailure:
+    """A model that could not score a clip, and why."""
+
+    label: str
+    reason: str
+
+
 @dataclass
 class ClipPrediction:
     """Every model's verdict on one clip, with the clip's segmentation."""
@@ -280,6 +291,8 @@ class ClipPrediction:
 
 _ENTRY_CACHE: dict[tuple[str, bool, float], ModelEntry] = {}
 _MODEL_CACHE: dict[tuple[str, str, float], Any] = {}
+_LOAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def _run_mtime(run_dir: Path) -> float:
@@ -291,17 +304,30 @@ def _run_mtime(run_dir: Path) -> float:
 
 
 def _cached(entry: ModelEntry, name: str, loader: Callable[[], Any]) -> Any:
-    """The object loaded from one file of a run, from the in-process cache when still fresh."""
+    """The object loaded from one file of a run, from the in-process cache when still fresh.
+
+    Thread-safe: a file being loaded by one thread (the warm-up) is waited for, not loaded twice.
+    """
     key = (str(entry.path), name, _run_mtime(entry.path))
-    if key not in _MODEL_CACHE:
-        card = persistence.load_card(entry.path, verify=False)
-        file = persistence.check_allowed(entry.path / name)
-        if card["files"].get(name) != persistence.sha256_file(file):
-            raise ModelFileError(f"{entry.path.name}: {name} is damaged (checksum differs)")
-        for old in [k for k in _MODEL_CACHE if k[:2] == key[:2]]:
-            del _MODEL_CACHE[old]
-        _MODEL_CACHE[key] = loader()
-    return _MODEL_CACHE[key]
+    with _LOCKS_GUARD:
+        lock = _LOAD_LOCKS.setdefault(key[:2], threading.Lock())
+    with lock:
+        if key not in _MODEL_CACHE:
+            card = persistence.load_card(entry.path, verify=False)
+            file = persistence.check_allowed(entry.path / name)
+            if card["files"].get(name) != persistence.sha256_file(file):
+                raise ModelFileError(f"{entry.path.name}: {name} is damaged (checksum differs)")
+            for old in [k for k in _MODEL_CACHE if k[:2] == key[:2]]:
+                del _MODEL_CACHE[old]
+            _MODEL_CACHE[key] = loader()
+        return _MODEL_CACHE[key]
+
+
+def is_loaded(entry: ModelEntry) -> bool:
+    """True when every file this entry predicts with is in the in-process cache (fresh)."""
+    stamp = _run_mtime(entry.path)
+    return all((str(entry.path), name, stamp) in _MODEL_CACHE
+               for name in _head_files(entry.model, entry.head))
 
 
 class _KerasRunner:
@@ -445,19 +471,53 @@ def cnn1d_windows(n_samples: int) -> list[tuple[int, int]]:
     return [(k * CNN1D_WINDOW, min((k + 1) * CNN1D_WINDOW, n_samples)) for k in range(n)]
 
 
-class _ClipFeatures:
-    """Features of one clip, each kind computed at most once and shared by the models."""
+FeatureKey = tuple[str, bool]  #: (feature kind, filter_noise) of one computed feature
 
-    def __init__(self, raw: np.ndarray):
+
+def feature_key(entry: ModelEntry) -> FeatureKey:
+    """The feature a model consumes: its kind and whether the clip is high-passed first."""
+    kind = _segment_kind(entry)
+    return kind, (entry.filter_noise if kind != "descriptors" else True)
+
+
+class _ClipFeatures:
+    """Features of one clip, each kind computed at most once and shared by the models.
+
+    raw may be None when every feature needed was computed elsewhere (a batch worker) and
+    handed over in `computed`, with the clip's length in s and its number of 3-s segments.
+    """
+
+    def __init__(self, raw: np.ndarray | None, computed: dict[FeatureKey, np.ndarray] | None = None,
+                 duration_s: float | None = None, n_segments: int | None = None):
         self.raw = raw
         self._clips: dict[bool, np.ndarray] = {}
-        self._features: dict[tuple[str, bool], np.ndarray] = {}
+        self._features: dict[FeatureKey, np.ndarray] = dict(computed or {})
+        self._duration_s = duration_s
+        self._n_segments = n_segments
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the decoded clip, s."""
+        return self._duration_s if self._duration_s is not None else self.raw.size / SAMPLE_RATE
+
+    @property
+    def n_segments(self) -> int:
+        """Whole 3-s segments in the pre-processed (high-passed, trimmed) clip."""
+        if self._n_segments is None:
+            self._n_segments = self.clip(True).size // SEGMENT_SAMPLES
+        return self._n_segments
 
     def clip(self, filter_noise: bool = True) -> np.ndarray:
         """The study's pre-processed clip (high-pass if filter_noise, trim, peak-normalise)."""
         if filter_noise not in self._clips:
+            if self.raw is None:
+                raise RuntimeError("this clip's samples were not kept; only its features were")
             self._clips[filter_noise] = preprocess(self.raw, filter_noise=filter_noise)
         return self._clips[filter_noise]
+
+    def has(self, key: FeatureKey) -> bool:
+        """True when this feature is already computed."""
+        return key in self._features
 
     def get(self, kind: str, filter_noise: bool = True) -> np.ndarray:
         """One kind: per-segment array, (windows, 646, 30) for mfcc_seq_windows, (windows, 57)."""
@@ -466,11 +526,34 @@ class _ClipFeatures:
             self._features[key] = self._compute(kind, filter_noise)
         return self._features[key]
 
+    def prefetch(self, keys: Sequence[FeatureKey]) -> None:
+        """Compute several features at once: the per-segment kinds of one filter setting share
+        one extract_clip call (one STFT of the clip's segments)."""
+        from .features import extract_clip
+
+        segment_kinds: dict[bool, list[str]] = {}
+        for kind, filter_noise in keys:
+            if (kind, filter_noise) in self._features:
+                continue
+            if kind in WHOLE_CLIP_KINDS:
+                self.get(kind, filter_noise)
+            else:
+                segment_kinds.setdefault(filter_noise, []).append(kind)
+        for filter_noise, kinds in segment_kinds.items():
+            arrays = extract_clip(self.clip(filter_noise), kinds)
+            self._features.update({(k, filter_noise): arrays[k] for k in kinds})
+
+    def computed(self) -> dict[FeatureKey, np.ndarray]:
+        """Every feature computed so far, by key."""
+        return dict(self._features)
+
     def _compute(self, kind: str, filter_noise: bool) -> np.ndarray:
         """Compute one kind of feature for this clip."""
         if kind == "descriptors":
             from .descriptors import clip_descriptors
 
+            if self.raw is None:
+                raise RuntimeError("this clip's samples were not kept; only its features were")
             return np.stack([clip_descriptors(self.raw[a:b])
                              for a, b in descriptor_windows(self.raw.size)])
         from .features import extract_clip
@@ -498,8 +581,8 @@ def _descriptor_columns(entry: ModelEntry) -> list[int]:
 
 def _score(entry: ModelEntry, feats: _ClipFeatures) -> tuple[np.ndarray, bool]:
     """Probabilities (n, 10) of one model on its inputs, and whether they are per 3-s segment."""
-    kind = _segment_kind(entry)
-    x = feats.get(kind, entry.filter_noise)
+    kind, filter_noise = feature_key(entry)
+    x = feats.get(kind, filter_noise)
     if kind == "descriptors":
         x = x[:, _descriptor_columns(entry)]
     per_segment = kind not in WHOLE_CLIP_KINDS
@@ -512,11 +595,97 @@ def _score(entry: ModelEntry, feats: _ClipFeatures) -> tuple[np.ndarray, bool]:
     return _sklearn_proba(_load_head(entry, entry.head), deep.reshape(len(deep), -1)), per_segment
 
 
+def score_model(entry: ModelEntry, feats: _ClipFeatures) -> ModelResult | ModelFailure:
+    """One model's verdict on a clip, or why it could not give one (load or shape problem).
+
+    The time it took (ms, loading included) is recorded for expected_ms when the model was
+    already loaded, so that later clips order the models by what they really cost here.
+    """
+    loaded = is_loaded(entry)
+    began = time.perf_counter()
+    try:
+        proba, per_segment = _score(entry, feats)
+    except ModelFileError as exc:
+        return ModelFailure(entry.label, str(exc))
+    elapsed = (time.perf_counter() - began) * 1e3
+    if loaded:
+        _MEASURED_MS[(str(entry.path), entry.head)] = elapsed
+    clip_proba = proba.mean(axis=0)
+    return ModelResult(
+        label=entry.label, run_id=entry.run_id, head=entry.head, model=entry.model,
+        clip_proba=clip_proba, segment_proba=proba if per_segment else None,
+        genre=GENRES[int(np.argmax(clip_proba))], elapsed_ms=elapsed,
+        segment_starts_s=np.arange(len(proba)) * SEGMENT_SECONDS if per_segment else None,
+        windows=1 if per_segment else len(proba), genres=entry.genres)
+
+
+# --- which model first -----------------------------------------------------------------------
+
+#: Prior cost (ms, warm, one 30-s clip on one core) of computing each feature kind.
+FEATURE_COST_MS: dict[str, float] = {"zcr": 40.0, "mfcc_stats": 60.0, "logmel": 120.0,
+                                     "mfcc_seq_windows": 100.0, "descriptors": 300.0}
+#: Prior cost (ms, warm) of one model's forward pass on a clip's features.
+MODEL_COST_MS: dict[str, float] = {"sklearn": 10.0, "keras": 40.0}
+#: Prior cost (ms) of loading a model's files: a scikit-learn head, a Keras model.
+LOAD_COST_MS: dict[str, float] = {"sklearn": 150.0, "keras": 1500.0}
+#: Prior cost (ms) of importing TensorFlow/Keras, paid by the first Keras model of a process.
+KERAS_IMPORT_MS: float = 6000.0
+_MEASURED_MS: dict[tuple[str, str], float] = {}
+
+
+def keras_imported() -> bool:
+    """True when Keras (and so TensorFlow) is already imported in this process."""
+    return "keras" in sys.modules
+
+
+def expected_ms(entry: ModelEntry, feats: _ClipFeatures | None = None) -> float:
+    """Expected time (ms) to score a clip with this model now, in this process.
+
+    The model's scoring time measured here before (or a prior by feature kind and model
+    family), less its feature when feats already holds it, plus what is still to load: the
+    model's files and, for the first Keras model, the TensorFlow import.
+    """
+    family = "keras" if entry.uses_keras else "sklearn"
+    key = feature_key(entry)
+    have_feature = feats is not None and feats.has(key)
+    measured = _MEASURED_MS.get((str(entry.path), entry.head))
+    if measured is not None:
+        cost = measured if not have_feature else min(measured, MODEL_COST_MS[family])
+    else:
+        cost = MODEL_COST_MS[family] + (0.0 if have_feature else FEATURE_COST_MS.get(key[0], 100.0))
+    if not is_loaded(entry):
+        cost += LOAD_COST_MS[family]
+        if entry.uses_keras and not keras_imported():
+            cost += KERAS_IMPORT_MS
+    return cost
+
+
+def fastest_first(entries: Sequence[ModelEntry]) -> list[ModelEntry]:
+    """The entries ordered by expected_ms (ties keep the given order)."""
+    return sorted(entries, key=expected_ms)
+
+
+# --- the verdicts of several models -----------------------------------------------------------
+
+
+def consensus(results: Sequence[ModelResult]) -> tuple[str, int] | None:
+    """The genre most models chose and how many chose it (ties: the highest summed probability);
+    None when there is no result."""
+    if not results:
+        return None
+    votes = Counter(r.genre for r in results)
+    mass = sum(r.clip_proba for r in results)
+    best = max(votes, key=lambda g: (votes[g], float(mass[GENRE_INDEX[g]])))
+    return best, votes[best]
+
+
 # --- clip input ------------------------------------------------------------------------------
 
 
-def _decode_source(source: bytes | str | Path | np.ndarray, sr: int) -> np.ndarray:
-    """The clip as raw mono float32 at 22050 Hz; AudioError for unusable input."""
+def _decode_source(source: bytes | str | Path | np.ndarray, sr: int,
+                   name: str = "upload") -> np.ndarray:
+    """The clip as raw mono float32 at 22050 Hz; AudioError for unusable input (bytes are
+    called name in its message)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         if len(data) > MAX_UPLOAD_BYTES:
@@ -524,7 +693,7 @@ def _decode_source(source: bytes | str | Path | np.ndarray, sr: int) -> np.ndarr
                              f"{MAX_UPLOAD_BYTES / 2**20:.0f} MiB is accepted")
         if not data:
             raise AudioError("the upload is empty")
-        return decode(data, name="upload")
+        return decode(data, name=name)
     if isinstance(source, (str, Path)):
         path = Path(source).expanduser()
         if not path.is_file():
@@ -555,6 +724,77 @@ def _check_usable(y: np.ndarray) -> None:
         raise AudioError("the clip is silent (peak below -80 dBFS): there is nothing to classify")
 
 
+class ClipStream:
+    """One decoded clip and its models; iterating scores them one at a time, fastest first.
+
+    Each step yields the next ModelResult or ModelFailure as soon as that model is done, so a
+    page can show each verdict as it arrives. The next model is the one with the smallest
+    expected_ms given the features already computed. `pending` lists the models still to run,
+    `prediction()` gives what is done so far (results in the order the models were given).
+    AudioError at construction when the clip is unusable.
+    """
+
+    def __init__(self, source: bytes | str | Path | np.ndarray | None,
+                 models: Sequence[ModelEntry] | None = None, sr: int = SAMPLE_RATE,
+                 features: _ClipFeatures | None = None):
+        if features is None:
+            raw = _decode_source(source, sr)
+            _check_usable(raw)
+            features = _ClipFeatures(raw)
+        self.features = features
+        self.failed: list[tuple[str, str]] = []
+        if models is None:
+            listed = available_models()
+            self.failed += [(path.name, reason) for path, reason in listed.damaged]
+            models = list(listed)
+        self.entries: list[ModelEntry] = list(models)
+        order = fastest_first(self.entries)
+        self._pending: list[int] = sorted(range(len(self.entries)),
+                                          key=lambda i: order.index(self.entries[i]))
+        self._done: list[tuple[int, ModelResult]] = []
+
+    @property
+    def pending(self) -> list[ModelEntry]:
+        """Models not scored yet, in the order they are expected to run."""
+        return [self.entries[i] for i in self._pending]
+
+    def run(self, progress: ProgressFn | None = None) -> Iterator[ModelResult | ModelFailure]:
+        """Score the pending models one by one, yielding each outcome when it is ready.
+
+        progress(fraction in 0..1, message) is called before each model.
+        """
+        total = len(self.entries)
+        while self._pending:
+            index = min(self._pending, key=lambda i: expected_ms(self.entries[i], self.features))
+            self._pending.remove(index)
+            entry = self.entries[index]
+            if progress is not None:
+                progress((total - len(self._pending) - 1) / max(total, 1),
+                         f"scoring with {entry.label}")
+            outcome = score_model(entry, self.features)
+            if isinstance(outcome, ModelFailure):
+                self.failed.append((outcome.label, outcome.reason))
+            else:
+                self._done.append((index, outcome))
+            yield outcome
+
+    def __iter__(self) -> Iterator[ModelResult | ModelFailure]:
+        """Same as run() without a progress callback."""
+        return self.run()
+
+    @property
+    def results(self) -> list[ModelResult]:
+        """Results so far, in the order the models were given (best first)."""
+        return [r for _, r in sorted(self._done, key=lambda pair: pair[0])]
+
+    def prediction(self) -> ClipPrediction:
+        """The clip's prediction from the models scored so far."""
+        starts = np.arange(self.features.n_segments) * SEGMENT_SECONDS
+        logmel = self.features.computed().get(("logmel", True))
+        return ClipPrediction(self.features.duration_s, starts, self.results, list(self.failed),
+                              logmel)
+
+
 def predict_clip(source: bytes | str | Path | np.ndarray,
                  models: Sequence[ModelEntry] | None = None,
                  progress: ProgressFn | None = None, sr: int = SAMPLE_RATE) -> ClipPrediction:
@@ -565,42 +805,16 @@ def predict_clip(source: bytes | str | Path | np.ndarray,
     models (descriptors, 1D-CNN) average their windows. AudioError when the clip is unusable
     (undecodable, shorter than 3 s of sound, silent); a model that cannot be loaded or does
     not fit its features (and, with models=None, a damaged run folder) is listed in `failed`
-    with the reason. progress(fraction in 0..1, message) is called before each model.
+    with the reason. progress(fraction in 0..1, message) is called before each model. Models
+    run fastest first (ClipStream); results keep the order of `models`.
     """
     report = progress or (lambda fraction, message: None)
     report(0.0, "decoding the clip")
-    raw = _decode_source(source, sr)
-    _check_usable(raw)
-    feats = _ClipFeatures(raw)
-    n_seg = feats.clip(True).size // SEGMENT_SAMPLES
-    starts = np.arange(n_seg) * SEGMENT_SECONDS
-    failed: list[tuple[str, str]] = []
-    if models is None:
-        listed = available_models()
-        failed += [(path.name, reason) for path, reason in listed.damaged]
-        entries = list(listed)
-    else:
-        entries = list(models)
-    results: list[ModelResult] = []
-    for i, entry in enumerate(entries):
-        report(i / max(len(entries), 1), f"scoring with {entry.label}")
-        began = time.perf_counter()
-        try:
-            proba, per_segment = _score(entry, feats)
-        except ModelFileError as exc:
-            failed.append((entry.label, str(exc)))
-            continue
-        elapsed = (time.perf_counter() - began) * 1e3
-        clip_proba = proba.mean(axis=0)
-        results.append(ModelResult(
-            label=entry.label, run_id=entry.run_id, head=entry.head, model=entry.model,
-            clip_proba=clip_proba, segment_proba=proba if per_segment else None,
-            genre=GENRES[int(np.argmax(clip_proba))], elapsed_ms=elapsed,
-            segment_starts_s=np.arange(len(proba)) * SEGMENT_SECONDS if per_segment else None,
-            windows=1 if per_segment else len(proba), genres=entry.genres))
+    stream = ClipStream(source, models, sr)
+    for _ in stream.run(report):
+        pass
     report(1.0, "done")
-    logmel = next((a for (k, f), a in feats._features.items() if k == "logmel" and f), None)
-    return ClipPrediction(raw.size / SAMPLE_RATE, starts, results, failed, logmel)
+    return stream.prediction()
 
 
 # --- the 2D-CNN "why" overlay ------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -20,7 +19,7 @@ from core.constants import GENRES, PROJECT_ROOT
 from core.data import DatasetError, find_root
 
 DEMO_SIZE_ENV = "GENRELAB_DEMO_SIZE"     #: "<clips per genre>x<seconds>", e.g. "3x6" for tests
-NO_WARMUP_ENV = "GENRELAB_NO_WARMUP"     #: set to 1 to skip the librosa warm-up thread (tests)
+NO_WARMUP_ENV = "GENRELAB_NO_WARMUP"     #: set to 1 to skip the warm-up thread (tests)
 DEFAULT_DEMO_SIZE: tuple[int, float] = (8, 30.0)
 SEGMENT_KINDS: tuple[str, ...] = ("zcr", "mfcc_stats", "extras")  #: what the pages display
 AUTO_EXTRACT_TRACKS = 120               #: extract features without asking up to this many tracks
@@ -420,15 +419,28 @@ def audio_of(track, preprocess: bool = True) -> np.ndarray:
     return load_audio(str(track.path), track.path.stat().st_mtime, preprocess)
 
 
-# --- librosa warm-up ------------------------------------------------------------------------
+# --- warm-up ---------------------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def start_warm_up() -> threading.Thread | None:
-    """Start core.explore.warm_up in a daemon thread, once per server (None when GENRELAB_NO_WARMUP)."""
+def start_warm_up():
+    """Start core.warmup (models, librosa, TensorFlow) in a daemon thread, once per server.
+
+    Returns the running core.warmup.WarmUp, or None when GENRELAB_NO_WARMUP is set.
+    """
     if os.environ.get(NO_WARMUP_ENV, "") not in ("", "0"):
         return None
-    from core.explore import warm_up
+    from core import warmup
 
-    thread = threading.Thread(target=warm_up, name="genrelab-librosa-warmup", daemon=True)
-    thread.start()
-    return thread
+    job = warmup.WarmUp(warmup.plan)
+    job.start()
+    return job
+
+
+def warm_up_note() -> str | None:
+    """What is still warming up, in words for a caption; None when nothing is (or no warm-up)."""
+    job = start_warm_up()
+    if job is None or job.done:
+        return None
+    pending = job.still_warming()
+    shown = ", ".join(pending[:4]) + (f" and {len(pending) - 4} more" if len(pending) > 4 else "")
+    return f"Still warming up in the background (first use of this server): {shown}."

@@ -144,19 +144,21 @@ def test_fmt_duration():
 
 def test_warm_up_thread_started_once_and_switchable(monkeypatch: pytest.MonkeyPatch):
     calls = []
-    import core.explore
+    import core.warmup
 
-    monkeypatch.setattr(core.explore, "warm_up", lambda: calls.append(1))
+    monkeypatch.setattr(core.warmup, "plan", lambda: [
+        core.warmup.WarmUpStep("step", lambda: calls.append(1))])
     common.start_warm_up.clear()
     monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
     assert common.start_warm_up() is None
+    assert common.warm_up_note() is None
     common.start_warm_up.clear()
     monkeypatch.delenv(common.NO_WARMUP_ENV)
-    thread = common.start_warm_up()
-    assert thread is not None and thread.daemon
-    thread.join(5)
-    assert common.start_warm_up() is thread  # cached: one thread per server
-    assert calls == [1]
+    job = common.start_warm_up()
+    assert job is not None and job.thread.daemon
+    job.thread.join(5)
+    assert common.start_warm_up() is job  # cached: one warm-up per server
+    assert calls == [1] and job.done and common.warm_up_note() is None
     common.start_warm_up.clear()
 
 

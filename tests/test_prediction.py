@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 import os
 import subprocess
 import sys
@@ -408,3 +409,84 @@ def test_ranking_prefers_real_data_and_larger_evidence(tmp_path) -> None:
                      entry(0.7, 10, True, False), entry(0.5, 100, False, False)], key=rank_key)
     assert [e.label for e in ranked] == ["0.5/100/False/False", "0.56/290/True/False",
                                          "0.7/10/True/False", "1.0/20/False/True"]
+
+
+# --- streaming, fastest first, consensus -----------------------------------------------------
+
+
+def _result(genre: str, p: float, label: str = "m") -> prediction.ModelResult:
+    """A ModelResult whose genre has probability p (the rest spread evenly)."""
+    proba = np.full(len(GENRES), (1.0 - p) / (len(GENRES) - 1))
+    proba[GENRES.index(genre)] = p
+    return prediction.ModelResult(label=label, run_id=label, head="svm", model="svm",
+                                  clip_proba=proba, segment_proba=None, genre=genre,
+                                  elapsed_ms=1.0)
+
+
+def test_consensus_is_the_majority_and_ties_go_to_the_larger_probability():
+    assert prediction.consensus([]) is None
+    votes = [_result("rock", 0.6), _result("jazz", 0.9), _result("rock", 0.5)]
+    assert prediction.consensus(votes) == ("rock", 2)
+    assert prediction.consensus([_result("rock", 0.4), _result("jazz", 0.8)]) == ("jazz", 1)
+
+
+def test_stream_yields_each_model_fastest_first_and_keeps_the_given_order(monkeypatch):
+    slow, fast = sklearn_run("svm", "mfcc"), sklearn_run("knn", "zcr", dim=30)
+    entries = only(prediction.available_models(), slow, fast)
+    measured = {(str(slow), "svm"): 500.0, (str(fast), "knn"): 5.0}
+    monkeypatch.setattr(prediction, "_MEASURED_MS", dict(measured))
+    stream = prediction.ClipStream(music(7.0), entries)
+    assert [e.path for e in stream.pending] == [fast, slow]
+    seen = []
+    for outcome in stream:
+        seen.append(outcome.run_id)
+        assert len(stream.pending) == 2 - len(seen)   # one model done per step
+        assert [r.run_id for r in stream.prediction().results] == [
+            e.run_id for e in entries if e.run_id in seen]
+    assert seen == [entries[1].run_id, entries[0].run_id]
+    whole = stream.prediction()
+    assert [r.run_id for r in whole.results] == [e.run_id for e in entries]
+    assert whole.segment_starts_s.tolist() == [0.0, 3.0]
+
+
+def test_stream_reports_a_failing_model_and_goes_on():
+    good, bad = sklearn_run("svm", "mfcc"), sklearn_run("svm", "zcr", dim=60)  # zcr gives 30
+    entries = only(prediction.available_models(), good, bad)
+    outcomes = list(prediction.ClipStream(music(4.0), entries))
+    failures = [o for o in outcomes if isinstance(o, prediction.ModelFailure)]
+    assert len(outcomes) == 2 and len(failures) == 1 and "expects 60 features" in failures[0].reason
+
+
+def test_expected_ms_counts_loading_and_the_keras_import(monkeypatch):
+    run = sklearn_run("svm", "mfcc")
+    entry = only(prediction.available_models(), run)[0]
+    monkeypatch.setattr(prediction, "_MODEL_CACHE", {})
+    monkeypatch.setattr(prediction, "_MEASURED_MS", {})
+    cold = prediction.expected_ms(entry)
+    assert cold == pytest.approx(prediction.LOAD_COST_MS["sklearn"]
+                                 + prediction.MODEL_COST_MS["sklearn"]
+                                 + prediction.FEATURE_COST_MS["mfcc_stats"])
+    prediction.predict_clip(music(4.0), [entry])
+    assert prediction.is_loaded(entry) and prediction.expected_ms(entry) < cold
+    keras_entry = replace(entry, head="softmax", card={**entry.card, "model": "cnn2d"})
+    monkeypatch.setattr(prediction, "keras_imported", lambda: False)
+    assert prediction.expected_ms(keras_entry) >= prediction.KERAS_IMPORT_MS
+
+
+def test_features_computed_elsewhere_give_the_same_prediction():
+    runs = [sklearn_run("svm", "mfcc"), sklearn_run("knn", "zcr", dim=30),
+            sklearn_run("descriptor_svm", "descriptors", dim=57)]
+    entries = only(prediction.available_models(), *runs)
+    y = music(7.0)
+    here = prediction._ClipFeatures(y)
+    here.prefetch(sorted({prediction.feature_key(e) for e in entries}))
+    moved = prediction._ClipFeatures(None, here.computed(), here.duration_s, here.n_segments)
+    direct = prediction.predict_clip(y, entries)
+    stream = prediction.ClipStream(None, entries, features=moved)
+    list(stream)
+    again = stream.prediction()
+    assert again.duration_s == direct.duration_s
+    for a, b in zip(again.results, direct.results):
+        np.testing.assert_allclose(a.clip_proba, b.clip_proba)
+    alone = prediction._ClipFeatures(y)
+    np.testing.assert_array_equal(alone.get("mfcc_stats"), here.get("mfcc_stats"))

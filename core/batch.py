@@ -1,0 +1,287 @@
+"""Many clips at once: the clips of files, folders and zip archives, and every model's verdict.
+
+Inputs are gathered member by member: a zip member whose path escapes the archive's folder, a
+nested archive, a file that is not audio, an empty file or one past the file limit is kept as a
+refused ClipInput with the reason, and the other clips are still answered. Clips are decoded
+and featurised in parallel worker processes (joblib); the models are loaded once, in the calling
+process, and score each clip as its features arrive (clips in the given order).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Iterator, Sequence
+
+from . import prediction
+from .audio import AudioError
+from .constants import AUDIO_EXTENSIONS, GENRES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, SAMPLE_RATE
+
+ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
+#: Archive formats refused inside a zip (nested archives are not opened).
+NESTED_ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z",
+                                            ".rar")
+BatchProgress = Callable[[int, int, str], None]  #: (clips done, clips in all, name of the last)
+
+
+@dataclass(frozen=True)
+class ClipInput:
+    """One clip to predict: its name, and its bytes or path; or the reason it is refused."""
+
+    name: str
+    data: bytes | None = None
+    path: Path | None = None
+    refusal: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """True when the clip is to be decoded (not refused while gathering)."""
+        return self.refusal is None
+
+
+def _refused(name: str, reason: str) -> ClipInput:
+    """A refused input."""
+    return ClipInput(name, refusal=reason)
+
+
+def _audio_refusal(name: str, size: int) -> str | None:
+    """Why a file of this name and size (bytes) is not taken as a clip, or None when it is."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in NESTED_ARCHIVE_SUFFIXES:
+        return "an archive inside the archive is not opened (put the audio files in one zip)"
+    if suffix not in AUDIO_EXTENSIONS:
+        return f"not an audio file (accepted: {', '.join(AUDIO_EXTENSIONS)})"
+    if size == 0:
+        return "the file is empty (0 bytes)"
+    if size > MAX_UPLOAD_BYTES:
+        return (f"the file holds {size / 2**20:.1f} MiB; at most "
+                f"{MAX_UPLOAD_BYTES / 2**20:.0f} MiB per clip is accepted")
+    return None
+
+
+def _member_refusal(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member is refused as a path (absolute, escaping, encrypted), else None."""
+    name = info.filename.replace("\\", "/")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or (parts and parts[0].endswith(":")):
+        return "an absolute path in the archive (refused: it would leave the archive's folder)"
+    if ".." in parts:
+        return "a path leading out of the archive's folder ('..'), refused"
+    if info.flag_bits & 0x1:
+        return "the member is encrypted"
+    return None
+
+
+def zip_members(name: str, data: bytes, max_files: int = MAX_BATCH_FILES) -> list[ClipInput]:
+    """The clips of a zip archive's bytes, member by member (refused ones with the reason).
+
+    Folders and macOS resource files (__MACOSX/, ._*) are left out silently; everything else
+    becomes a ClipInput named "<archive>/<member path>". Members past max_files usable clips
+    are refused unread (an archive cannot fill the memory).
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [_refused(name, f"not a readable zip archive ({exc})")]
+    inputs: list[ClipInput] = []
+    taken = 0
+    with archive:
+        for info in archive.infolist():
+            member = info.filename.replace("\\", "/")
+            base = PurePosixPath(member).name
+            if info.is_dir() or member.startswith("__MACOSX/") or base.startswith("._"):
+                continue
+            shown = f"{name}/{member}"
+            reason = _member_refusal(info) or _audio_refusal(member, info.file_size)
+            if reason is None and taken >= max_files:
+                reason = _over_limit(max_files)
+            if reason:
+                inputs.append(_refused(shown, reason))
+                continue
+            try:
+                content = archive.read(info)
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+                inputs.append(_refused(shown, f"cannot be read from the archive ({exc})"))
+                continue
+            inputs.append(ClipInput(shown, data=content))
+            taken += 1
+    if not inputs:
+        return [_refused(name, "the archive holds no files")]
+    return inputs
+
+
+def from_upload(name: str, data: bytes) -> list[ClipInput]:
+    """The clips of one uploaded file: its members when it is a zip, else the file itself."""
+    if Path(name).suffix.lower() in ARCHIVE_SUFFIXES:
+        return zip_members(name, data)
+    reason = _audio_refusal(name, len(data))
+    return [_refused(name, reason) if reason else ClipInput(name, data=data)]
+
+
+def from_paths(paths: Iterable[str | Path]) -> list[ClipInput]:
+    """The clips of files, folders (searched recursively, sorted) and zip archives on disk."""
+    inputs: list[ClipInput] = []
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file()
+                           and p.suffix.lower() in AUDIO_EXTENSIONS + ARCHIVE_SUFFIXES)
+            if not files:
+                inputs.append(_refused(str(path), "the folder holds no audio files "
+                                       f"({', '.join(AUDIO_EXTENSIONS)})"))
+            for file in files:
+                inputs += _from_file(file)
+        elif path.is_file():
+            inputs += _from_file(path)
+        else:
+            inputs.append(_refused(str(path), "no such file or folder"))
+    return inputs
+
+
+def _from_file(path: Path) -> list[ClipInput]:
+    """The clips of one file on disk (a zip's members, or the file)."""
+    if path.suffix.lower() in ARCHIVE_SUFFIXES:
+        return zip_members(str(path), path.read_bytes())
+    reason = _audio_refusal(path.name, path.stat().st_size)
+    return [_refused(str(path), reason) if reason else ClipInput(str(path), path=path)]
+
+
+def _over_limit(max_files: int) -> str:
+    """The refusal of a clip past the limit."""
+    return f"over the limit of {max_files} clips at once (send the rest in another batch)"
+
+
+def limit_files(inputs: Sequence[ClipInput], max_files: int = MAX_BATCH_FILES) -> list[ClipInput]:
+    """The inputs with every usable clip past the first max_files refused (over the limit)."""
+    out: list[ClipInput] = []
+    kept = 0
+    for item in inputs:
+        if item.usable:
+            kept += 1
+            if kept > max_files:
+                item = _refused(item.name, _over_limit(max_files))
+        out.append(item)
+    return out
+
+
+# --- predictions -------------------------------------------------------------------------------
+
+
+@dataclass
+class ClipRow:
+    """One clip's outcome: its prediction, or why it could not be used."""
+
+    name: str
+    prediction: prediction.ClipPrediction | None = None
+    error: str | None = None
+
+    @property
+    def consensus(self) -> tuple[str, int] | None:
+        """(genre most models chose, how many chose it), None without results."""
+        return (prediction.consensus(self.prediction.results) if self.prediction is not None
+                else None)
+
+
+@dataclass
+class _Features:
+    """What a worker sends back for one clip: its computed features, or the reason it failed."""
+
+    duration_s: float = 0.0
+    n_segments: int = 0
+    computed: dict | None = None
+    error: str | None = None
+
+
+def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
+    """Decode one clip and compute the features the models need (runs in a worker process)."""
+    try:
+        raw = prediction._decode_source(item.data if item.data is not None else item.path,
+                                        SAMPLE_RATE)
+        prediction._check_usable(raw)
+        feats = prediction._ClipFeatures(raw)
+        feats.prefetch(keys)
+        return _Features(feats.duration_s, feats.n_segments, feats.computed())
+    except AudioError as exc:
+        return _Features(error=str(exc))
+
+
+def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
+                 progress: BatchProgress | None = None) -> Iterator[ClipRow]:
+    """Every model's verdict on every clip, one ClipRow per input, in the given order.
+
+    Usable clips are decoded and featurised by `jobs` worker processes (1: in this process);
+    the models (core.prediction.ModelEntry) are loaded once here and score each clip as its
+    features arrive. A refused or undecodable clip gets a row with the reason.
+    progress(done, total, name) is called after each row.
+    """
+    from joblib import Parallel, delayed
+
+    models = list(models)
+    keys = sorted({prediction.feature_key(m) for m in models})
+    usable = [item for item in inputs if item.usable]
+    runner = Parallel(n_jobs=max(1, int(jobs)), return_as="generator")
+    computed = iter(runner(delayed(_featurise)(item, keys) for item in usable))
+    total = len(inputs)
+    for done, item in enumerate(inputs, start=1):
+        if not item.usable:
+            row = ClipRow(item.name, error=item.refusal)
+        else:
+            got = next(computed)
+            if got.error is not None:
+                row = ClipRow(item.name, error=got.error)
+            else:
+                stream = prediction.ClipStream(None, models, features=prediction._ClipFeatures(
+                    None, got.computed, got.duration_s, got.n_segments))
+                for _ in stream:
+                    pass
+                row = ClipRow(item.name, prediction=stream.prediction())
+        if progress is not None:
+            progress(done, total, item.name)
+        yield row
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+def table_rows(rows: Sequence[ClipRow], labels: Sequence[str]) -> list[dict]:
+    """One dict per clip: clip, consensus, agreeing, then "<model> genre" and "<model> p" per
+    model label (probability of its genre, 0..1), and error (empty when the clip was used)."""
+    out = []
+    for row in rows:
+        record: dict = {"clip": row.name, "consensus": "", "agreeing": ""}
+        verdict = row.consensus
+        if verdict is not None:
+            record["consensus"], record["agreeing"] = verdict[0], verdict[1]
+        results = {r.label: r for r in row.prediction.results} if row.prediction else {}
+        failed = dict(row.prediction.failed) if row.prediction else {}
+        for label in labels:
+            result = results.get(label)
+            record[f"{label} genre"] = result.genre if result else ""
+            record[f"{label} p"] = round(float(result.clip_proba.max()), 4) if result else ""
+            if label in failed:
+                record[f"{label} genre"] = f"failed: {failed[label]}"
+        record["error"] = row.error or ""
+        out.append(record)
+    return out
+
+
+def to_csv(rows: Sequence[ClipRow], labels: Sequence[str]) -> str:
+    """The table of table_rows as CSV text (one header line, one line per clip)."""
+    records = table_rows(rows, labels)
+    buffer = io.StringIO()
+    fields = ["clip", "consensus", "agreeing"] + [f"{label} {part}" for label in labels
+                                                  for part in ("genre", "p")] + ["error"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+def genre_counts(rows: Sequence[ClipRow]) -> dict[str, int]:
+    """How many clips each genre received as their consensus (GENRES order, zeros included)."""
+    votes = Counter(row.consensus[0] for row in rows if row.consensus is not None)
+    return {genre: votes.get(genre, 0) for genre in GENRES}

@@ -1,0 +1,151 @@
+"""Warm-up of the prediction path, once per server, in the background, first upload first.
+
+What is slow the first time in a process: loading each model's files, compiling librosa's numba
+code (tens of seconds on a fresh install: librosa's core compiles when first imported), the
+TensorFlow import and tracing each Keras model's forward pass. The steps run in the order a first
+upload needs them: the models that answer first (scikit-learn models on the study's segment
+features, which need neither librosa's core nor TensorFlow), then the librosa path of the
+descriptor models and of the Features page, then TensorFlow and the Keras models. Each step
+scores a short synthetic clip with one model, so every code path a clip takes is run once.
+Numba code is compiled before TensorFlow is imported (compiling it with TensorFlow's threads up
+crashed the interpreter once, see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .constants import SAMPLE_RATE
+
+#: Length of the synthetic warm-up clip, s (one 3-s segment with room for trimming).
+WARM_CLIP_SECONDS: float = 4.0
+WAITING, RUNNING, DONE, FAILED = "waiting", "running", "done", "failed"
+
+
+@dataclass
+class WarmUpStep:
+    """One named piece of warm-up work and how it went."""
+
+    name: str
+    run: Callable[[], None]
+    state: str = WAITING
+    error: str = ""
+    elapsed_s: float = 0.0
+
+
+#: Name shown while the steps are being planned (core.prediction imported, models listed).
+PLANNING = "the list of models"
+
+
+@dataclass
+class WarmUp:
+    """Steps planned and run one after the other in a daemon thread; the pages read their states.
+
+    planner gives the steps (it runs in the thread too: listing the models imports
+    scikit-learn, which should not hold up the page that starts the warm-up).
+    """
+
+    planner: Callable[[], list[WarmUpStep]]
+    steps: list[WarmUpStep] = field(default_factory=list)
+    planned: bool = False
+    plan_error: str = ""
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    def run(self) -> None:
+        """Plan, then run every step in order; a failing step is recorded (state failed, its
+        error) and the next one still runs."""
+        try:
+            self.steps = list(self.planner())
+        except Exception as exc:  # noqa: BLE001 - shown on the page, never silenced
+            self.plan_error = f"{type(exc).__name__}: {exc}"
+        self.planned = True
+        for step in self.steps:
+            step.state = RUNNING
+            began = time.perf_counter()
+            try:
+                step.run()
+            except Exception as exc:  # noqa: BLE001 - shown on the page, never silenced
+                step.state, step.error = FAILED, f"{type(exc).__name__}: {exc}"
+            else:
+                step.state = DONE
+            step.elapsed_s = time.perf_counter() - began
+
+    def start(self) -> threading.Thread:
+        """Run in a daemon thread (once); returns the thread."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self.run, name="genrelab-warm-up", daemon=True)
+            self.thread.start()
+        return self.thread
+
+    def still_warming(self) -> list[str]:
+        """Names of the steps not finished yet, in order (PLANNING while they are planned)."""
+        if not self.planned:
+            return [PLANNING]
+        return [s.name for s in self.steps if s.state in (WAITING, RUNNING)]
+
+    def failures(self) -> list[tuple[str, str]]:
+        """(step name, error) of the steps that failed (and of the planning, if it failed)."""
+        planning = [(PLANNING, self.plan_error)] if self.plan_error else []
+        return planning + [(s.name, s.error) for s in self.steps if s.state == FAILED]
+
+    @property
+    def done(self) -> bool:
+        """True when every step has finished (done or failed)."""
+        return not self.still_warming()
+
+
+def warm_clip(seconds: float = WARM_CLIP_SECONDS) -> np.ndarray:
+    """A short synthetic clip (two tones, clicks, a little noise) at 22050 Hz, float32."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    y = 0.3 * np.sin(2 * np.pi * 220.0 * t) + 0.2 * np.sin(2 * np.pi * 331.0 * t)
+    y[:: SAMPLE_RATE // 4] += 0.8
+    y += 0.02 * np.random.default_rng(0).standard_normal(t.size)
+    return y.astype(np.float32)
+
+
+def _scoring(entry, features) -> Callable[[], None]:
+    """A step that scores the warm-up clip with one model (raising when it cannot)."""
+    from . import prediction
+
+    def run() -> None:
+        outcome = prediction.score_model(entry, features)
+        if isinstance(outcome, prediction.ModelFailure):
+            raise RuntimeError(outcome.reason)
+
+    return run
+
+
+def _import_keras() -> None:
+    """Import Keras and TensorFlow (several seconds the first time in a process)."""
+    import keras  # noqa: F401
+
+    from .deep import load_model  # noqa: F401
+
+
+def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]:
+    """The warm-up steps for these models (None: every available model), first upload first.
+
+    views adds core.explore.warm_up (the Features page's librosa paths) before TensorFlow.
+    """
+    from . import prediction
+
+    entries = prediction.fastest_first(
+        list(prediction.available_models()) if models is None else list(models))
+    features = prediction._ClipFeatures(warm_clip())
+    librosa_free = [e for e in entries if not e.uses_keras and not e.model.startswith("descriptor")]
+    descriptor = [e for e in entries if not e.uses_keras and e.model.startswith("descriptor")]
+    keras_models = [e for e in entries if e.uses_keras]
+    steps = [WarmUpStep(e.label, _scoring(e, features)) for e in librosa_free + descriptor]
+    if views:
+        from .explore import warm_up as explore_warm_up
+
+        steps.append(WarmUpStep("librosa (Features page views)", explore_warm_up))
+    if keras_models:
+        steps.append(WarmUpStep("TensorFlow", _import_keras))
+        steps += [WarmUpStep(e.label, _scoring(e, features)) for e in keras_models]
+    return steps
