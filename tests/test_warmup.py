@@ -1,0 +1,64 @@
+"""Tests of core.warmup: steps in first-upload-first order, failures recorded, state readable."""
+
+from __future__ import annotations
+
+import threading
+
+from core import prediction, warmup
+
+from .test_prediction import only, sklearn_run
+
+
+def test_steps_run_in_order_and_a_failure_does_not_stop_the_rest():
+    ran = []
+
+    def boom() -> None:
+        ran.append("b")
+        raise ValueError("no such model file")
+
+    job = warmup.WarmUp(lambda: [warmup.WarmUpStep("a", lambda: ran.append("a")),
+                                 warmup.WarmUpStep("b", boom),
+                                 warmup.WarmUpStep("c", lambda: ran.append("c"))])
+    assert job.still_warming() == [warmup.PLANNING] and not job.done
+    job.run()
+    assert ran == ["a", "b", "c"] and job.done and job.still_warming() == []
+    assert job.failures() == [("b", "ValueError: no such model file")]
+    assert [s.state for s in job.steps] == [warmup.DONE, warmup.FAILED, warmup.DONE]
+
+
+def test_a_running_step_is_still_warming():
+    gate, started = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        gate.wait(10)
+
+    job = warmup.WarmUp(lambda: [warmup.WarmUpStep("slow", slow), warmup.WarmUpStep("next", int)])
+    thread = job.start()
+    assert job.start() is thread and thread.daemon  # one thread, however often started
+    started.wait(10)
+    assert job.still_warming() == ["slow", "next"]
+    gate.set()
+    thread.join(10)
+    assert job.done and not job.failures()
+
+
+def test_a_failing_plan_is_reported():
+    job = warmup.WarmUp(lambda: 1 / 0)
+    job.run()
+    assert job.done and job.failures()[0][0] == warmup.PLANNING
+
+
+def test_plan_loads_the_models_that_answer_first_before_tensorflow():
+    runs = [sklearn_run("descriptor_svm", "descriptors", dim=57), sklearn_run("svm", "mfcc")]
+    entries = only(prediction.available_models(), *runs)
+    keras_like = [e for e in prediction.available_models() if e.uses_keras]
+    steps = warmup.plan(entries + keras_like[:1], views=False)
+    names = [s.name for s in steps]
+    assert names[:2] == [entries[1].label, entries[0].label]   # librosa-free model first
+    if keras_like:
+        assert names[2:] == ["TensorFlow", keras_like[0].label]
+    prediction._MODEL_CACHE.clear()
+    for step in steps[:2]:
+        step.run()
+    assert all(prediction.is_loaded(e) for e in entries)       # loaded for the first upload
