@@ -76,13 +76,14 @@ def _member_refusal(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def zip_members(name: str, data: bytes, max_files: int = MAX_BATCH_FILES) -> list[ClipInput]:
+def zip_members(name: str, data: bytes, max_files: int | None = None) -> list[ClipInput]:
     """The clips of a zip archive's bytes, member by member (refused ones with the reason).
 
     Folders and macOS resource files (__MACOSX/, ._*) are left out silently; everything else
     becomes a ClipInput named "<archive>/<member path>". Members past max_files usable clips
-    are refused unread (an archive cannot fill the memory).
+    are refused unread (an archive cannot fill the memory); default MAX_BATCH_FILES.
     """
+    max_files = MAX_BATCH_FILES if max_files is None else max_files
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
@@ -155,8 +156,10 @@ def _over_limit(max_files: int) -> str:
     return f"over the limit of {max_files} clips at once (send the rest in another batch)"
 
 
-def limit_files(inputs: Sequence[ClipInput], max_files: int = MAX_BATCH_FILES) -> list[ClipInput]:
-    """The inputs with every usable clip past the first max_files refused (over the limit)."""
+def limit_files(inputs: Sequence[ClipInput], max_files: int | None = None) -> list[ClipInput]:
+    """The inputs with every usable clip past the first max_files (default MAX_BATCH_FILES)
+    refused (over the limit)."""
+    max_files = MAX_BATCH_FILES if max_files is None else max_files
     out: list[ClipInput] = []
     kept = 0
     for item in inputs:
@@ -200,7 +203,7 @@ def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
     """Decode one clip and compute the features the models need (runs in a worker process)."""
     try:
         raw = prediction._decode_source(item.data if item.data is not None else item.path,
-                                        SAMPLE_RATE)
+                                        SAMPLE_RATE, name=PurePosixPath(item.name).name)
         prediction._check_usable(raw)
         feats = prediction._ClipFeatures(raw)
         feats.prefetch(keys)
@@ -249,10 +252,11 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
 
 def table_rows(rows: Sequence[ClipRow], labels: Sequence[str]) -> list[dict]:
     """One dict per clip: clip, consensus, agreeing, then "<model> genre" and "<model> p" per
-    model label (probability of its genre, 0..1), and error (empty when the clip was used)."""
+    model label (probability of its genre, 0..1), and error (empty when the clip was used).
+    Numbers a clip has not got are None (empty cells in the CSV)."""
     out = []
     for row in rows:
-        record: dict = {"clip": row.name, "consensus": "", "agreeing": ""}
+        record: dict = {"clip": row.name, "consensus": "", "agreeing": None}
         verdict = row.consensus
         if verdict is not None:
             record["consensus"], record["agreeing"] = verdict[0], verdict[1]
@@ -261,7 +265,7 @@ def table_rows(rows: Sequence[ClipRow], labels: Sequence[str]) -> list[dict]:
         for label in labels:
             result = results.get(label)
             record[f"{label} genre"] = result.genre if result else ""
-            record[f"{label} p"] = round(float(result.clip_proba.max()), 4) if result else ""
+            record[f"{label} p"] = round(float(result.clip_proba.max()), 4) if result else None
             if label in failed:
                 record[f"{label} genre"] = f"failed: {failed[label]}"
         record["error"] = row.error or ""

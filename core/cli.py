@@ -177,9 +177,45 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_clip_detail(row, top: int) -> None:
+    """One clip's verdict model by model, with the top genres' probabilities as bars."""
+    result = row.prediction
+    print(f"clip: {row.name} ({result.duration_s:.1f} s, {len(result.segment_starts_s)} segments)")
+    for label, reason in result.failed:
+        print(f"{label}: could not score the clip: {reason}")
+    for res in result.results:
+        print(f"{res.label}: {res.genre}")
+        for genre, p in list(res.proba_by_genre().items())[:top]:
+            print(f"  {genre:10s} {100 * p:5.1f} %  {'#' * int(round(30 * p))}")
+        if res.cannot_answer:
+            print(f"  (trained on {len(res.genres)} genres; cannot answer "
+                  f"{', '.join(res.cannot_answer)})")
+
+
+def clip_line(row) -> str:
+    """One line for one clip: its genre (or the consensus and each model's genre), or why not."""
+    if row.error is not None:
+        return f"{row.name}: error: {row.error}"
+    results = row.prediction.results
+    failed = [f"{label}: failed ({reason})" for label, reason in row.prediction.failed]
+    if not results:
+        return f"{row.name}: error: no model could score it; " + "; ".join(failed)
+    if len(results) == 1 and not failed:
+        r = results[0]
+        return f"{row.name}: {r.genre} ({100 * r.clip_proba.max():.0f} %, {r.label})"
+    genre, agree = row.consensus
+    verdicts = [f"{r.label}: {r.genre} {100 * r.clip_proba.max():.0f} %" for r in results]
+    return (f"{row.name}: {genre} ({agree} of {len(results)} models) | "
+            + "; ".join(verdicts + failed))
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Print genre probabilities of a clip from every available model (or one)."""
-    from . import prediction
+    """Genres of clips (files, folders searched recursively, zips) from the best model or all."""
+    import os
+
+    from tqdm.auto import tqdm
+
+    from . import batch, prediction
 
     models = prediction.available_models()
     if args.model:
@@ -190,15 +226,31 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print("error: no trained model available (train one with `python -m core train`)",
               file=sys.stderr)
         return EXIT_ERROR
-    result = prediction.predict_clip(Path(args.file), models=models if args.all else models[:1])
-    print(f"clip: {args.file} ({result.duration_s:.1f} s, {len(result.segment_starts_s)} segments)")
-    for res in result.results:
-        print(f"{res.label}: {res.genre}")
-        for genre, p in list(res.proba_by_genre().items())[: args.top]:
-            print(f"  {genre:10s} {100 * p:5.1f} %  {'#' * int(round(30 * p))}")
-        if res.cannot_answer:
-            print(f"  (trained on {len(res.genres)} genres; cannot answer "
-                  f"{', '.join(res.cannot_answer)})")
+    chosen = list(models) if args.all else list(models[:1])
+    inputs = batch.limit_files(batch.from_paths(args.paths))
+    usable = sum(item.usable for item in inputs)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    single = len(inputs) == 1 and inputs[0].path is not None
+    bar = tqdm(total=len(inputs), desc="predict", unit="clip", file=sys.stderr,
+               disable=args.quiet or single)
+    rows = []
+    for row in batch.predict_many(inputs, chosen, jobs=min(jobs, max(usable, 1)),
+                                  progress=lambda done, total, name: bar.update(1)):
+        rows.append(row)
+        if single and row.prediction is not None:
+            _print_clip_detail(row, args.top)
+        elif row.prediction is not None or not single:
+            bar.write(clip_line(row), file=sys.stdout)
+    bar.close()
+    if args.csv:
+        Path(args.csv).write_text(batch.to_csv(rows, [m.label for m in chosen]))
+        print(f"table written to {args.csv} ({len(rows)} clips)")
+    unusable = [row for row in rows if row.error is not None]
+    if rows and len(unusable) == len(rows):
+        first = unusable[0]
+        more = f" (and {len(rows) - 1} other clips)" if len(rows) > 1 else ""
+        print(f"error: {first.name}: {first.error}{more}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -236,6 +288,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"report: {result.path} ({len(result.runs)} run(s), {size / 1e6:.1f} MB"
           + (f"; {len(result.left_out)} left out" if result.left_out else "") + ")")
     return EXIT_OK
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -291,11 +354,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="genre probabilities of an audio file")
-    p.add_argument("file", help="audio file (wav, au, mp3, ogg, flac), at least 3 s")
-    p.add_argument("--model", help="run folder name (default: the best available model)")
-    p.add_argument("--all", action="store_true", help="every available model")
-    p.add_argument("--top", type=int, default=10, help="genres to print per model")
+    p = sub.add_parser("predict", help="genres of audio files, folders or zips of clips")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="audio file (wav, au, mp3, ogg, flac; at least 3 s), folder (searched "
+                        "recursively) or zip of audio files")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", help="run folder name (default: the best available model)")
+    which.add_argument("--all", action="store_true", help="every available model")
+    p.add_argument("--csv", type=Path, help="write one row per clip (genre and probability of "
+                                            "each model, consensus, error) to this CSV file")
+    p.add_argument("--jobs", type=_positive_int, help="processes decoding and featurising "
+                                                     "clips (default: all cores)")
+    p.add_argument("--top", type=int, default=10, help="genres to print per model (one clip)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("download", help="download GTZAN and the split lists (internet needed)")

@@ -154,3 +154,48 @@ def test_report_without_usable_runs_is_one_error_line(tmp_path: Path,
     assert not out.exists() and list(tmp_path.iterdir()) == []
     assert cli.main(["report", "--out", str(out)]) == cli.EXIT_USAGE
     assert "error: name at least one run" in capsys.readouterr().err
+
+
+def test_predict_many_clips_one_line_each_with_csv(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    import csv
+    import zipfile
+
+    import soundfile as sf
+
+    from tests.test_prediction import sklearn_run
+
+    sklearn_run("svm", "mfcc")
+    sklearn_run("knn", "zcr", dim=30, run_id="20250102-000000-knn-zcr-bbbbbb")
+    folder = tmp_path / "clips"
+    (folder / "deep").mkdir(parents=True)
+    sf.write(folder / "a.wav", tone(440, 4.0) + tone(110, 4.0), 22050)
+    sf.write(folder / "deep" / "b.flac", tone(660, 5.0), 22050)
+    (folder / "empty.wav").write_bytes(b"")
+    (folder / "broken.mp3").write_bytes(b"not audio at all" * 10)
+    with zipfile.ZipFile(tmp_path / "more.zip", "w") as archive:
+        archive.write(folder / "a.wav", "c.wav")
+        archive.writestr("../up.wav", b"RIFF")
+    table = tmp_path / "out.csv"
+    code = cli.main(["predict", str(folder), str(tmp_path / "more.zip"), "--csv",
+                     str(table), "--jobs", "1", "--quiet"])   # the best model: a run made here
+    assert code == cli.EXIT_OK
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(str(tmp_path))]
+    assert len(lines) == 6   # one line per clip, the unusable ones with their reason
+    by_clip = {ln.split(": ", 1)[0]: ln for ln in lines}
+    for good in (folder / "a.wav", folder / "deep" / "b.flac", f"{tmp_path / 'more.zip'}/c.wav"):
+        assert " %, " in by_clip[str(good)] and "your run" in by_clip[str(good)]
+    assert "error: the file is empty" in by_clip[str(folder / "empty.wav")]
+    assert "error: broken.mp3" in by_clip[str(folder / "broken.mp3")]
+    assert "out of the archive" in by_clip[f"{tmp_path / 'more.zip'}/../up.wav"]
+    rows = list(csv.DictReader(table.open()))
+    assert len(rows) == 6 and sum(bool(r["consensus"]) for r in rows) == 3
+
+
+def test_predict_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["predict", str(tmp_path), "--jobs", "0"])
+    assert stop.value.code == cli.EXIT_USAGE and "at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["predict", str(tmp_path), "--all", "--model", "x"])
+    assert stop.value.code == cli.EXIT_USAGE and "not allowed with" in capsys.readouterr().err

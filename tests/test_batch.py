@@ -1,0 +1,143 @@
+"""Tests of core.batch: clips gathered from files, folders and zips (refused member by member
+with the reason), many clips predicted at once, and the table, CSV and counts of the results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import batch, prediction
+from core.constants import GENRES
+
+from .test_prediction import music, only, sklearn_run, wav_bytes
+
+
+def make_zip(members: dict[str, bytes], encrypted: tuple[str, ...] = ()) -> bytes:
+    """A zip archive's bytes holding these members (names written as given); the members named
+    in encrypted get the encryption flag in the central directory."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name), data)
+    raw = bytearray(buf.getvalue())
+    for name in encrypted:
+        at = raw.find(b"PK\x01\x02")
+        while at != -1:
+            size = int.from_bytes(raw[at + 28:at + 30], "little")
+            if raw[at + 46:at + 46 + size] == name.encode():
+                raw[at + 8] |= 0x1
+            at = raw.find(b"PK\x01\x02", at + 4)
+    return bytes(raw)
+
+
+def reasons(inputs: list[batch.ClipInput]) -> dict[str, str | None]:
+    """{input name: refusal (None when usable)}."""
+    return {item.name: item.refusal for item in inputs}
+
+
+def test_zip_members_are_refused_one_by_one_with_the_reason():
+    good = wav_bytes(music(4.0))
+    data = make_zip({
+        "songs/a.wav": good, "../escape.wav": good, "/etc/abs.wav": good, "inner.zip": b"PK..",
+        "notes.txt": b"hello", "songs/empty.wav": b"", "songs/locked.wav": good,
+        "__MACOSX/._a.wav": b"junk", "songs/": b"",
+    }, encrypted=("songs/locked.wav",))
+    got = reasons(batch.zip_members("pack.zip", data))
+    assert got["pack.zip/songs/a.wav"] is None
+    assert "out of the archive" in got["pack.zip/../escape.wav"]
+    assert "absolute path" in got["pack.zip//etc/abs.wav"]
+    assert "archive inside the archive" in got["pack.zip/inner.zip"]
+    assert "not an audio file" in got["pack.zip/notes.txt"]
+    assert "empty (0 bytes)" in got["pack.zip/songs/empty.wav"]
+    assert "encrypted" in got["pack.zip/songs/locked.wav"]
+    assert not any("MACOSX" in name for name in got) and "pack.zip/songs/" not in got
+    usable = [i for i in batch.zip_members("pack.zip", data) if i.usable]
+    assert [i.data for i in usable] == [good]
+
+
+def test_broken_or_empty_zip_is_one_refused_row():
+    assert "not a readable zip" in batch.from_upload("x.zip", b"not a zip")[0].refusal
+    assert "holds no files" in batch.from_upload("y.zip", make_zip({}))[0].refusal
+
+
+def test_upload_of_one_file_and_the_file_limit():
+    assert batch.from_upload("a.wav", b"RIFF....")[0].usable
+    assert "empty" in batch.from_upload("b.wav", b"")[0].refusal
+    inputs = [batch.ClipInput(f"{i}.wav", data=b"x") for i in range(5)]
+    inputs.insert(1, batch.ClipInput("bad.txt", refusal="not audio"))
+    limited = batch.limit_files(inputs, max_files=3)
+    assert [i.usable for i in limited] == [True, False, True, True, False, False]
+    assert limited[1].refusal == "not audio" and "limit of 3 clips" in limited[4].refusal
+    many = make_zip({f"{i}.wav": b"data" for i in range(4)})
+    refused = [i for i in batch.zip_members("m.zip", many, max_files=2) if not i.usable]
+    assert len(refused) == 2 and all(i.data is None for i in refused)   # not read at all
+
+
+def test_from_paths_searches_folders_recursively(tmp_path: Path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "one.wav").write_bytes(wav_bytes(music(4.0)))
+    (tmp_path / "a" / "b" / "two.flac").write_bytes(b"fLaC....")
+    (tmp_path / "a" / "b" / "skip.txt").write_text("not picked up in a folder")
+    (tmp_path / "a" / "zeros.wav").write_bytes(b"")
+    (tmp_path / "pack.zip").write_bytes(make_zip({"three.wav": b"RIFF"}))
+    (tmp_path / "none").mkdir()
+    got = reasons(batch.from_paths([tmp_path / "a", tmp_path / "pack.zip", tmp_path / "none",
+                                    tmp_path / "missing.wav"]))
+    names = list(got)
+    assert names[:3] == [str(tmp_path / "a" / "b" / "two.flac"), str(tmp_path / "a" / "one.wav"),
+                         str(tmp_path / "a" / "zeros.wav")]
+    assert got[str(tmp_path / "a" / "zeros.wav")] == "the file is empty (0 bytes)"
+    assert got[f"{tmp_path / 'pack.zip'}/three.wav"] is None
+    assert "no audio files" in got[str(tmp_path / "none")]
+    assert got[str(tmp_path / "missing.wav")] == "no such file or folder"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_predict_many_answers_good_clips_and_gives_bad_ones_their_reason(jobs: int):
+    runs = [sklearn_run("svm", "mfcc"), sklearn_run("knn", "zcr", dim=30)]
+    entries = only(prediction.available_models(), *runs)
+    data = make_zip({"a.wav": wav_bytes(music(4.0, seed=1)), "b.wav": wav_bytes(music(7.0, seed=2)),
+                     "broken.wav": b"RIFF\x00\x00garbage" * 50, "quiet.wav": wav_bytes(
+                         np.zeros(4 * 22050, np.float32)), "evil/../../x.wav": b"RIFF"})
+    inputs = batch.from_upload("clips.zip", data)
+    calls = []
+    rows = list(batch.predict_many(inputs, entries, jobs=jobs,
+                                   progress=lambda done, total, name: calls.append((done, total))))
+    assert [r.name for r in rows] == [i.name for i in inputs]
+    assert calls == [(k, len(inputs)) for k in range(1, len(inputs) + 1)]
+    by_name = {r.name.split("/", 1)[1]: r for r in rows}
+    for good in ("a.wav", "b.wav"):
+        row = by_name[good]
+        assert row.error is None and len(row.prediction.results) == 2
+        assert row.consensus[0] in GENRES
+    assert by_name["b.wav"].prediction.segment_starts_s.tolist() == [0.0, 3.0]
+    assert by_name["broken.wav"].error.startswith("broken.wav: not a readable audio file")
+    assert "silent" in by_name["quiet.wav"].error
+    assert "out of the archive" in by_name["evil/../../x.wav"].error
+    single = prediction.predict_clip(wav_bytes(music(4.0, seed=1)), entries)
+    np.testing.assert_allclose(by_name["a.wav"].prediction.results[0].clip_proba,
+                               single.results[0].clip_proba)
+
+
+def test_table_csv_and_counts():
+    runs = [sklearn_run("svm", "mfcc")]
+    entries = only(prediction.available_models(), *runs)
+    inputs = [batch.ClipInput("a.wav", data=wav_bytes(music(4.0))),
+              batch.ClipInput("b.txt", refusal="not an audio file")]
+    rows = list(batch.predict_many(inputs, entries))
+    label = entries[0].label
+    text = batch.to_csv(rows, [label])
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert list(records[0]) == ["clip", "consensus", "agreeing", f"{label} genre", f"{label} p",
+                                "error"]
+    assert records[0]["consensus"] == records[0][f"{label} genre"] in GENRES
+    assert 0 < float(records[0][f"{label} p"]) <= 1 and records[0]["agreeing"] == "1"
+    assert records[1]["error"] == "not an audio file" and records[1][f"{label} p"] == ""
+    counts = batch.genre_counts(rows)
+    assert list(counts) == list(GENRES) and sum(counts.values()) == 1
+    assert counts[records[0]["consensus"]] == 1
