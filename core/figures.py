@@ -295,6 +295,18 @@ def genre_counts(df) -> go.Figure:
     return fig
 
 
+def clips_per_genre(counts: Mapping[str, int],
+                    title: str | None = "Clips per genre (consensus of the models)") -> go.Figure:
+    """Bars of how many clips each genre received (counts by genre, GENRES order kept)."""
+    genres = list(counts)
+    fig = _fig(title, height=320, showlegend=False)
+    fig.add_trace(go.Bar(x=genres, y=[int(counts[g]) for g in genres],
+                         marker_color=[genre_color(g) for g in genres],
+                         hovertemplate="%{x}: %{y} clips<extra></extra>"))
+    fig.update_yaxes(title="clips", rangemode="tozero")
+    return fig
+
+
 def segment_map(points: np.ndarray, labels: Sequence[str], title: str | None = None,
                 hover: Sequence[str] | None = None, axis_names: tuple[str, str] = ("PC 1", "PC 2"),
                 ) -> go.Figure:

@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+import os
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import constants
+from core import batch, constants
 from core.audio import AudioError
-from core.constants import GENRE_INDEX, GENRES, SEGMENT_SECONDS
+from core.constants import GENRES, SEGMENT_SECONDS
 from core.figures import (
-    genre_color, occlusion_overlay, probability_bars, segment_timeline, spectrogram,
+    clips_per_genre, genre_color, occlusion_overlay, probability_bars, segment_timeline,
+    spectrogram,
 )
 from core.persistence import ModelFileError
-from core.prediction import ClipPrediction, ModelEntry, available_models, occlusion_map, predict_clip
+from core.prediction import (
+    ClipPrediction, ClipStream, ModelEntry, ModelFailure, ModelResult, available_models,
+    consensus, occlusion_map,
+)
 from pages import common
 
 RECORD_RATE: int = 22050  #: Hz, asked of st.audio_input (GTZAN's rate)
 #: s of quiet after which the button recorder stops by itself
 BUTTON_PAUSE_S: float = 3.0
+#: worker processes decoding and featurising the clips of a batch (1 for two clips or fewer)
+BATCH_JOBS: int = max(1, min(4, os.cpu_count() or 1))
 SOURCES: dict[str, str] = {
-    "upload": "Upload a file",
+    "upload": "Upload files",
     "mic": "Record in the browser",
     "button": "Record with a button",
     "example": "Synthetic example",
@@ -39,36 +45,129 @@ def too_large_message(n_bytes: int) -> str | None:
     return None
 
 
-def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPrediction:
-    """Every model's prediction for a clip, remembered per clip and model set for this session."""
+def _prediction_key(source: bytes | np.ndarray, models: list[ModelEntry]) -> str:
+    """Session-state key of one clip's prediction with one set of models."""
     digest = hashlib.sha1(source.tobytes() if isinstance(source, np.ndarray) else source)
     digest.update("|".join(f"{m.run_id}:{m.head}" for m in models).encode())
-    key = f"tryit_pred_{digest.hexdigest()}"
+    return f"tryit_pred_{digest.hexdigest()}"
+
+
+def verdict_text(outcome: ModelResult | ModelFailure) -> str:
+    """One model's line as its verdict arrives: its genre and probability, or why it failed."""
+    if isinstance(outcome, ModelFailure):
+        return f"{outcome.label} could not score this clip: {outcome.reason}"
+    return (f"{outcome.label} says **{outcome.genre}** ({outcome.clip_proba.max():.0%}, "
+            f"{outcome.elapsed_ms:.0f} ms)")
+
+
+def consensus_text(results: list[ModelResult], n_models: int) -> str:
+    """The consensus line so far: the genre most models chose, how many, how many still run."""
+    verdict = consensus(results)
+    if verdict is None:
+        return f"Listening with {n_models} model{'s' if n_models != 1 else ''}…"
+    genre, agree = verdict
+    waiting = n_models - len(results)
+    tail = f" – {waiting} still listening" if waiting else ""
+    return (f"Most models say <b style='color:{genre_color(genre)}'>{genre}</b>: {agree} of "
+            f"{len(results)} so far{tail}.")
+
+
+def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPrediction:
+    """Every model's prediction for a clip, shown model by model as each finishes (fastest
+    first, a spinner on those still running); remembered per clip and model set."""
+    key = _prediction_key(source, models)
     if key not in st.session_state:
+        stream = ClipStream(source, models)  # AudioError here: the clip cannot be used
         for old in [k for k in st.session_state if str(k).startswith("tryit_pred_")]:
             del st.session_state[old]
-        bar = st.progress(0.0, text="Listening…")
-        try:
-            st.session_state[key] = predict_clip(
-                source, models,
-                progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
-        finally:
-            bar.empty()
+        box = st.empty()
+        with box.container(border=True):
+            headline = st.empty()
+            headline.markdown(consensus_text([], len(stream.entries)), unsafe_allow_html=True)
+            rows = {e.label: st.status(f"{e.label}: listening…", state="running")
+                    for e in stream.pending}
+        for outcome in stream:
+            state = "error" if isinstance(outcome, ModelFailure) else "complete"
+            rows[outcome.label].update(label=verdict_text(outcome), state=state)
+            headline.markdown(consensus_text(stream.results, len(stream.entries)),
+                              unsafe_allow_html=True)
+        st.session_state[key] = stream.prediction()
+        box.empty()
     st.session_state["tryit_current"] = key
     return st.session_state[key]
 
 
-def clip_input() -> tuple[bytes | np.ndarray | None, str]:
-    """The clip chosen by the user (bytes or samples at 22050 Hz) and a name for it, or None."""
+def batch_inputs(files: list) -> list[batch.ClipInput]:
+    """The clips of several uploaded files (zips opened member by member), limit applied."""
+    inputs: list[batch.ClipInput] = []
+    for file in files:
+        inputs += batch.from_upload(file.name, file.getvalue())
+    return batch.limit_files(inputs)
+
+
+def analyse_batch(inputs: list[batch.ClipInput], models: list[ModelEntry]) -> list[batch.ClipRow]:
+    """Every model's verdict on every clip, with a progress bar; remembered per upload."""
+    digest = hashlib.sha1("|".join(f"{m.run_id}:{m.head}" for m in models).encode())
+    for item in inputs:
+        digest.update(item.name.encode())
+        digest.update(hashlib.sha1(item.data or b"").digest())
+        digest.update((item.refusal or "").encode())
+    key = f"tryit_batch_{digest.hexdigest()}"
+    if key not in st.session_state:
+        for old in [k for k in st.session_state if str(k).startswith("tryit_batch_")]:
+            del st.session_state[old]
+        usable = sum(item.usable for item in inputs)
+        bar = st.progress(0.0, text=f"Listening to {usable} clips…")
+        try:
+            st.session_state[key] = list(batch.predict_many(
+                inputs, models, jobs=BATCH_JOBS if usable > 2 else 1,
+                progress=lambda done, total, name: bar.progress(
+                    done / total, text=f"{done} of {total} clips: {name}")))
+        finally:
+            bar.empty()
+    return st.session_state[key]
+
+
+def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry]) -> None:
+    """The batch's table (one row per clip), its CSV, and the clips per genre."""
+    labels = [m.label for m in models]
+    used = [r for r in rows if r.prediction is not None]
+    refused = [r for r in rows if r.error is not None]
+    m1, m2 = st.columns(2)
+    m1.metric("Clips answered", f"{len(used)} of {len(rows)}")
+    m2.metric("Clips refused", len(refused))
+    for row in refused:
+        st.warning(f"{row.name}: {row.error}")
+    st.subheader("One row per clip")
+    table = pd.DataFrame(batch.table_rows(rows, labels))
+    st.dataframe(table, hide_index=True, column_config={
+        f"{label} p": st.column_config.ProgressColumn(label=f"{label} p", format="percent",
+                                                      min_value=0, max_value=1)
+        for label in labels})
+    st.download_button("Download the table (CSV)", batch.to_csv(rows, labels),
+                       file_name="genrelab-predictions.csv", mime="text/csv",
+                       icon=":material/download:", key="tryit_batch_csv")
+    if used:
+        common.plot(clips_per_genre(batch.genre_counts(rows)), key="tryit_batch_genres")
+        st.caption("Each clip counts once, for the genre most models chose (its consensus).")
+
+
+def clip_input() -> tuple[bytes | np.ndarray | list | None, str]:
+    """The clip chosen by the user (bytes or samples at 22050 Hz) and a name for it, or None;
+    several uploaded files (or a zip) come back as the list of files, named "batch"."""
     source = st.radio("Where does the clip come from?", list(SOURCES), format_func=SOURCES.get,
                       horizontal=True, key="tryit_source")
     if source == "upload":
         limit_mb = max(1, constants.MAX_UPLOAD_BYTES // 2**20)
-        file = st.file_uploader(
-            "Audio file (wav, mp3, ogg, flac or au; any sample rate, mono or stereo)",
-            type=common.UPLOAD_TYPES, key="tryit_upload", max_upload_size=limit_mb)
-        if file is None:
+        files = st.file_uploader(
+            "Audio files (wav, mp3, ogg, flac or au; any sample rate, mono or stereo), several "
+            "at once, or a zip of them", type=common.UPLOAD_TYPES + ["zip"],
+            accept_multiple_files=True, key="tryit_upload", max_upload_size=limit_mb)
+        if not files:
             return None, ""
+        if len(files) > 1 or files[0].name.lower().endswith(".zip"):
+            return files, "batch"
+        file = files[0]
         refusal = too_large_message(file.size)
         if refusal:
             st.error(refusal)
@@ -97,14 +196,6 @@ def clip_input() -> tuple[bytes | np.ndarray | None, str]:
     st.caption("A clip synthesised by GenreLab in this style (not a recording; the demo set's "
                "generator). Numbers from 100 up are not in the demo set the models may have seen.")
     return synth_clip(genre, index, seconds=15.0), f"synthetic {genre} #{index}"
-
-
-def consensus(prediction: ClipPrediction) -> tuple[str, int]:
-    """The genre most models chose and how many chose it (ties: highest summed probability)."""
-    votes = Counter(r.genre for r in prediction.results)
-    mass = sum(r.clip_proba for r in prediction.results)
-    best = max(votes, key=lambda g: (votes[g], float(mass[GENRE_INDEX[g]])))
-    return best, votes[best]
 
 
 def summary_table(prediction: ClipPrediction) -> pd.DataFrame:
@@ -188,7 +279,7 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
     if not prediction.results:
         st.error("No model could score this clip (see the warnings above).")
         return
-    genre, agree = consensus(prediction)
+    genre, agree = consensus(prediction.results)
     m1, m2, m3 = st.columns(3)
     m1.metric("Most models say", genre)
     m2.metric("Models agreeing", f"{agree} of {len(prediction.results)}")
@@ -249,9 +340,15 @@ def main() -> None:
         return
     st.caption(f"{len(models)} model{'s' if len(models) != 1 else ''} ready: "
                + ", ".join(m.label for m in models))
+    note = common.warm_up_note()
+    if note:
+        st.caption(note)
     source, name = clip_input()
     if source is None:
         st.info("Choose or record a clip to start.")
+        return
+    if name == "batch":
+        show_batch(analyse_batch(batch_inputs(source), list(models)), list(models))
         return
     if isinstance(source, bytes):
         st.audio(source)

@@ -245,3 +245,11 @@ def test_accuracy_intervals_bars_whiskers_and_published() -> None:
         figures.accuracy_intervals(["a"], [0.5, 0.6], [0.4], [0.6], [None], [False])
     with pytest.raises(ValueError, match="segment"):
         figures.accuracy_intervals(["a"], [0.5], [0.4], [0.6], [None], [False], segment=[0.1, 0.2])
+
+
+def test_clips_per_genre_bars_keep_the_genre_order() -> None:
+    counts = {g: i % 3 for i, g in enumerate(GENRES)}
+    fig = figures.clips_per_genre(counts)
+    bar = fig.data[0]
+    assert list(bar.x) == list(GENRES) and list(bar.y) == [i % 3 for i in range(len(GENRES))]
+    assert bar.marker.color[0] == figures.genre_color(GENRES[0])

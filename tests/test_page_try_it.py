@@ -177,3 +177,89 @@ def test_a_genre_subset_model_shows_only_its_genres(isolated_dirs: Path,
                 c.proto.spec)
     assert '"jazz"' in bars and '"classical"' not in bars
     assert any("knows blues, jazz, rock" in i.value for i in at.info)
+
+
+def upload_many(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
+    """Upload several files at once through the page's file uploader and rerun."""
+    uploader = at.file_uploader(key="tryit_upload")
+    for name, data in files:
+        uploader.upload(name, data, "application/octet-stream")
+    return at.run()
+
+
+def test_several_files_and_a_zip_give_one_row_per_clip(with_models: Path) -> None:
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("inside/c.wav", wav_bytes(music(4.0, 22050, stereo=False), 22050))
+        zf.writestr("../escape.wav", b"RIFF")
+        zf.writestr("nested.zip", b"PK")
+        zf.writestr("readme.txt", b"hello")
+    at = upload_many(page(), [("a.wav", wav_bytes(music(4.0), 44100)),
+                              ("b.wav", wav_bytes(music(5.0, 22050, stereo=False), 22050)),
+                              ("empty.wav", b""), ("pack.zip", archive.getvalue())])
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert len(table) == 7 and list(table.columns[:3]) == ["clip", "consensus", "agreeing"]
+    answered = table[table["error"] == ""]
+    assert sorted(answered["clip"]) == ["a.wav", "b.wav", "pack.zip/inside/c.wav"]
+    assert set(answered["consensus"]) <= set(GENRES)
+    refused = dict(zip(table["clip"], table["error"]))
+    assert "empty" in refused["empty.wav"] and "out of the archive" in refused["pack.zip/../escape.wav"]
+    assert "inside the archive" in refused["pack.zip/nested.zip"]
+    assert "not an audio file" in refused["pack.zip/readme.txt"]
+    assert len(at.warning) == 4                      # one per refused clip, with its reason
+    assert metric(at, "Clips answered") == "3 of 7"
+    assert at.get("download_button")                 # the CSV
+    assert any("Clips per genre" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_more_files_than_the_limit_are_refused(with_models: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import batch
+
+    monkeypatch.setattr(batch, "MAX_BATCH_FILES", 1)
+    clip = wav_bytes(music(4.0, 22050, stereo=False), 22050)
+    at = upload_many(page(), [("a.wav", clip), ("b.wav", clip)])
+    assert not at.exception
+    errors = dict(zip(at.dataframe[0].value["clip"], at.dataframe[0].value["error"]))
+    assert errors["a.wav"] == "" and "limit of 1 clips" in errors["b.wav"]
+
+
+def test_verdict_and_consensus_lines() -> None:
+    from core.prediction import ModelFailure, ModelResult
+    from pages.try_it import consensus_text, verdict_text
+
+    proba = np.full(10, 0.05)
+    proba[GENRES.index("jazz")] = 0.55
+    result = ModelResult("SVM", "r1", "svm", "svm", proba, None, "jazz", 12.3)
+    assert verdict_text(result) == "SVM says **jazz** (55%, 12 ms)"
+    assert "could not score" in verdict_text(ModelFailure("CNN", "no file"))
+    assert "Listening with 3 models" in consensus_text([], 3)
+    line = consensus_text([result], 3)
+    assert ">jazz<" in line and "1 of 1 so far" in line and "2 still listening" in line
+    assert "still listening" not in consensus_text([result], 1)
+
+
+def test_page_says_what_is_still_warming(with_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import core.warmup
+    from pages import common
+
+    release = threading.Event()
+    monkeypatch.setattr(core.warmup, "plan", lambda: [
+        core.warmup.WarmUpStep("TensorFlow", lambda: release.wait(30))])
+    monkeypatch.delenv("GENRELAB_NO_WARMUP")
+    common.start_warm_up.clear()
+    try:
+        at = page()
+        assert any("Still warming up" in c.value and "TensorFlow" in c.value for c in at.caption)
+        release.set()
+        common.start_warm_up().thread.join(10)
+        at.run()
+        assert not any("Still warming up" in c.value for c in at.caption)
+    finally:
+        release.set()
+        common.start_warm_up.clear()
