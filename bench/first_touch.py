@@ -5,9 +5,9 @@ temporary folder (NUMBA_CACHE_DIR), so librosa's compiled code is built again, T
 imported yet, and only the shipped models are there (an empty temporary runs folder). Headless
 Chromium (Debian's /usr/bin/chromium, driven by Playwright) opens Try it as soon as the server
 answers, uploads the clip, and the clock starts when the upload has finished (the file shows in
-the uploader, without its upload spinner). Prints the server's start-up time, then `first_genre_s:` (until the first
-model's genre is on the page) and `all_models_s:` (until every model has answered and the full
-verdict is drawn), both counted from the end of the upload.
+the uploader, without its upload spinner). Prints the server's start-up time, then
+`first_genre_s:` (until the first model's genre is on the page) and `all_models_s:` (until every
+model has answered and the full verdict is drawn), both counted from the end of the upload.
 
 Usage: .venv/bin/python bench/first_touch.py [--clip WAV] [--wait S] [--keep-log]
 """
@@ -139,7 +139,8 @@ def main() -> None:
     if not args.clip.is_file():
         raise SystemExit(f"{args.clip}: no such clip (real clips live in ../shared/data/gtzan)")
     work = Path(tempfile.mkdtemp(prefix="genrelab-first-touch-"))
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(work / "numba"), "GENRELAB_RUNS": str(work / "runs")}
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(work / "numba"),
+           "GENRELAB_RUNS": str(work / "runs")}
     env.pop("GENRELAB_NO_WARMUP", None)
     log = work / "streamlit.log"
     port = free_port()

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core import batch, constants
 from core.audio import AudioError
-from core.constants import GENRES, SEGMENT_SECONDS
+from core.constants import GENRE_INDEX, GENRES, SEGMENT_SECONDS
 from core.figures import (
     clips_per_genre, genre_color, occlusion_overlay, probability_bars, segment_timeline,
     spectrogram,

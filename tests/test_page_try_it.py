@@ -206,7 +206,8 @@ def test_several_files_and_a_zip_give_one_row_per_clip(with_models: Path) -> Non
     assert sorted(answered["clip"]) == ["a.wav", "b.wav", "pack.zip/inside/c.wav"]
     assert set(answered["consensus"]) <= set(GENRES)
     refused = dict(zip(table["clip"], table["error"]))
-    assert "empty" in refused["empty.wav"] and "out of the archive" in refused["pack.zip/../escape.wav"]
+    assert "empty" in refused["empty.wav"]
+    assert "out of the archive" in refused["pack.zip/../escape.wav"]
     assert "inside the archive" in refused["pack.zip/nested.zip"]
     assert "not an audio file" in refused["pack.zip/readme.txt"]
     assert len(at.warning) == 4                      # one per refused clip, with its reason
@@ -242,7 +243,8 @@ def test_verdict_and_consensus_lines() -> None:
     assert "still listening" not in consensus_text([result], 1)
 
 
-def test_page_says_what_is_still_warming(with_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_page_says_what_is_still_warming(with_models: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
     import core.warmup
