@@ -38,11 +38,12 @@ def _print_source(source) -> None:
 
 
 def _print_coverage(source, splits: Path | None, features=None) -> None:
-    """The source's coverage: clips per genre, split sides, ignored and skipped files."""
+    """The source's coverage: clips per genre, split sides, ignored files (the skipped clips are
+    in the feature summary printed before it)."""
     from .coverage import coverage
 
     folder = splits or config.splits_path()
-    for line in coverage(source, folder, features).lines():
+    for line in coverage(source, folder, features).lines(with_skipped=features is None):
         print(line)
 
 

@@ -79,8 +79,9 @@ class Coverage:
             out.append(f"split lists not usable: {self.split_error}")
         return out
 
-    def lines(self) -> list[str]:
-        """The coverage in plain lines: formats, clips per genre, split sides, what was left out."""
+    def lines(self, with_skipped: bool = True) -> list[str]:
+        """The coverage in plain lines: formats, clips per genre, split sides, what was left out
+        (with_skipped False: without the skipped clips, for a summary that lists them already)."""
         from .data import format_text
 
         total = sum(self.clips.values())
@@ -96,7 +97,8 @@ class Coverage:
                                                        for g in self.genres))
         out += self.notes()
         out += _listed("ignored", self.ignored)
-        out += _listed("skipped", self.skipped)
+        if with_skipped:
+            out += _listed("skipped", self.skipped)
         return out
 
 

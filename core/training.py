@@ -607,7 +607,7 @@ def _choose_primary(model: str, metrics: dict) -> str:
 
 def _run_name(config: TrainConfig, primary: str, genres: Sequence[str] = GENRES) -> str:
     """Display name such as "LSTM+SVM on MFCC" (the head used for prediction included), with
-    ", 4 genres" when the label set is not all ten."""
+    " (4 genres)" when the label set is not all ten."""
     if config.name:
         return config.name
     model = MODEL_LABELS[config.model]
@@ -649,6 +649,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
          progress: bool) -> Path:
     """The body of run_training."""
     from . import dataset, features
+    from .splits import genre_of
 
     emit("start", epochs=int(config.epochs) if config.model in KERAS_MODELS else 0,
          model=config.model, feature=config.feature, message=f"training {config.label()}")
@@ -669,6 +670,12 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     plan = plan_genres(make_split(config, [str(t) for t in fs.track_ids]), config.model,
                        config.genres or ())
     split = plan.split
+    if split.notes.get("missing"):
+        emit("stage", message=f"the split lists name {split.notes['missing']} tracks that are "
+                              "not here; left out of the split")
+    if split.notes.get("excluded"):
+        emit("stage", message=f"{split.notes['excluded']} tracks here are on no split list; "
+                              "not used by the artist-filtered protocol")
     for note in plan.notes:
         emit("stage", message=note)
     emit("stage", message=f"split: {split.label()}; label set: {', '.join(plan.genres)}")
@@ -767,6 +774,9 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
             "data": {"source": source.label, "synthetic": bool(source.synthetic),
                      "root": str(source.root), "n_tracks": int(fs.track_ids.size),
                      "skipped": [list(s) for s in fs.skipped],
+                     "format": source.format_text,
+                     "clips_per_genre": {g: int(n) for g, n in zip(*np.unique(
+                         [genre_of(str(t)) for t in fs.track_ids], return_counts=True))},
                      "filter_noise": bool(config.filter_noise), "note": config.note},
             "protocol": {**split.to_dict(), "label": split.label()},
             "validation": {"source": valid_source, "tracks": list(valid_ids)},

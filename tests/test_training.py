@@ -233,6 +233,8 @@ def test_genre_subset_run_knows_its_label_set(tiny: Path) -> None:
     card = persistence.load_card(run_dir)
     assert card["genres"] == ["blues", "jazz", "rock"] and card["name"].endswith("(3 genres)")
     assert card["data"]["n_tracks"] == 9 and "3 genres present" in card["protocol"]["label"]
+    assert card["data"]["clips_per_genre"] == {"blues": 3, "jazz": 3, "rock": 3}
+    assert card["data"]["format"] == "wav"
     test = card["metrics"]["softmax"]["test"]
     rows = np.array(test["track"]["confusion"]).sum(axis=1)
     assert rows.sum() == test["n_tracks"] and set(np.flatnonzero(rows)) <= {0, 5, 9}
@@ -443,6 +445,7 @@ def test_real_gtzan4_svm_on_mfcc(real_ogg: Path, real_splits: Path) -> None:
                                 genres=["blues", "classical", "jazz", "rock"])
     card = persistence.load_card(training.run_training(conf))
     assert card["data"]["n_tracks"] == 400 and card["data"]["skipped"] == []
+    assert card["data"]["format"] == "ogg" and card["data"]["clips_per_genre"]["jazz"] == 100
     assert card["protocol"]["label"] == ("artist-filtered, 4 genres present; tracks "
                                          "train/valid/test 181/84/121")
     test = card["metrics"]["svm"]["test"]
