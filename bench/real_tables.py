@@ -4,6 +4,7 @@ Usage:
   python bench/real_tables.py --data ../shared/data/gtzan-ogg --splits ../shared/data/splits
       [--protocol gtzan4 all10] [--models svm_zcr,svm_mfcc,...] [--seeds 3] [--epochs 40]
       [--table ../shared/data/features/features_30_sec.csv] [--json out.json]
+      [--keep-runs DIR] [--note TEXT]
   python bench/real_tables.py --from-json a.json b.json     (combine pieces, print the tables)
 
 Protocols:
@@ -83,7 +84,7 @@ def run_audio(row: str, protocol: str, args: argparse.Namespace, seed: int, out:
     """Train one row's model on the audio for one seed; one raw record per head."""
     table, model, feature, aug = ROWS[row]
     conf = training.TrainConfig(model=model, feature=feature, augment=aug, seed=seed,
-                                epochs=args.epochs, patience=args.patience,
+                                epochs=args.epochs, patience=args.patience, note=args.note,
                                 data_path=str(args.data), **protocol_config(protocol, args.splits))
     t0 = time.perf_counter()
     run_dir = training.run_training(conf, output_root=out)
@@ -231,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=40, help="most epochs per Keras model")
     parser.add_argument("--patience", type=int, default=8, help="early-stopping patience")
     parser.add_argument("--json", type=Path, help="write every run's raw result here")
+    parser.add_argument("--keep-runs", type=Path, metavar="DIR",
+                        help="save the run folders here (models/ or the runs folder to use them; "
+                             "default: a temporary folder, removed at the end)")
+    parser.add_argument("--note", help="a sentence about the data for each run's card")
     parser.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
                         help="print the tables of saved results (no training)")
     args = parser.parse_args(argv)
@@ -247,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.data} is not a folder (give --data)")
     started = time.perf_counter()
     records: list[dict] = []
-    out = Path(tempfile.mkdtemp(prefix="genrelab-real-tables-"))
+    out = args.keep_runs or Path(tempfile.mkdtemp(prefix="genrelab-real-tables-"))
     try:
         for protocol in args.protocol:
             for row in rows:
@@ -266,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.json:   # after every row, so an interrupted run keeps what it measured
                     args.json.write_text(json.dumps({"runs": records}, indent=1))
     finally:
-        shutil.rmtree(out, ignore_errors=True)
+        if not args.keep_runs:
+            shutil.rmtree(out, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps({"runs": records}, indent=1))
     print_tables(records)
