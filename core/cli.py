@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import config
+from . import config, models as families
 from .constants import DEFAULT_SEED, GENRES
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-MODEL_CHOICES = ("svm", "knn", "lstm", "bilstm", "cnn1d", "cnn2d", "descriptor_svm",
-                 "descriptor_knn")
-FEATURE_CHOICES = ("zcr", "mfcc", "mfcc_seq", "logmel", "descriptors")
+MODEL_CHOICES: tuple[str, ...] = families.MODEL_KINDS   #: every registered model kind
+FEATURE_CHOICES: tuple[str, ...] = tuple(families.FEATURE_KIND)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -100,7 +99,7 @@ def _train_table(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one model of the study and save it as a run folder."""
-    if args.model.startswith("descriptor_"):
+    if args.model in families.TABLE_KINDS:
         return _train_table(args)
     if args.table:
         print(f"error: --table trains the descriptor models only; {args.model} trains on audio "

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .constants import PAPER_RESULTS
 from .persistence import RunInfo
-from .training import paper_key as training_paper_key
+from .models import paper_key as family_paper_key
 
 #: Protocol label of the study's numbers (they are quoted, not recomputed here).
 PAPER_PROTOCOL = "the study's own GTZAN split (Yi et al., 2021)"
@@ -45,7 +45,7 @@ def paper_key(card: dict, head: str) -> str | None:
     saved = (card.get("paper") or {}).get(head)
     if saved in PAPER_RESULTS:
         return saved
-    return training_paper_key(str(card.get("model")), str(card.get("feature")), head)
+    return family_paper_key(str(card.get("model")), str(card.get("feature")), head)
 
 
 def data_label(card: dict) -> str:

@@ -26,29 +26,29 @@ from .constants import (
     CLIP_SECONDS, GENRE_INDEX, GENRES, MAX_UPLOAD_BYTES, SAMPLE_RATE, SEGMENT_SAMPLES,
     SEGMENT_SECONDS, SILENCE_PEAK,
 )
-from . import training
+from . import models as families
 from .deep import DEEP_LAYER
 from .persistence import ModelFileError
 
 #: Name of the Keras layer whose output is the deep feature fed to the SVM/KNN heads.
 DEEP_FEATURE_LAYER = DEEP_LAYER
-KERAS_FILE = "model.keras"
-SOFTMAX_HEAD = "softmax"
-#: The study's model kinds (core.training) plus the whole-clip descriptor models (core.table_models).
-DESCRIPTOR_MODELS: frozenset[str] = frozenset({"descriptor_svm", "descriptor_knn"})
-KERAS_MODELS: frozenset[str] = frozenset(training.KERAS_MODELS)
-SKLEARN_MODELS: frozenset[str] = frozenset(training.SKLEARN_MODELS) | DESCRIPTOR_MODELS
+KERAS_FILE = families.KERAS_FILE
+SOFTMAX_HEAD = families.SOFTMAX_HEAD
+#: Model kinds of the registered families (core.models): the study's, the descriptor models...
+DESCRIPTOR_MODELS: frozenset[str] = frozenset(families.descriptor.KINDS)
+KERAS_MODELS: frozenset[str] = frozenset(families.PREDICTS_KERAS)
+SKLEARN_MODELS: frozenset[str] = frozenset(families.MODEL_KINDS) - KERAS_MODELS
 MODEL_KINDS: frozenset[str] = KERAS_MODELS | SKLEARN_MODELS
 #: Display names of the model kinds and features (for labels when a card carries no name).
-MODEL_NAMES: dict[str, str] = {**training.MODEL_LABELS, "descriptor_svm": "SVM",
-                               "descriptor_knn": "KNN"}
-FEATURE_NAMES: dict[str, str] = {**training.FEATURE_LABELS, "mfcc_stats": "MFCC",
-                                 "descriptors": "Kaggle descriptors"}
+MODEL_NAMES: dict[str, str] = dict(families.MODEL_LABELS)
+FEATURE_NAMES: dict[str, str] = dict(families.FEATURE_LABELS)
 #: Length of one descriptor window and of one 1D-CNN window, in samples at 22050 Hz.
 DESCRIPTOR_WINDOW: int = int(CLIP_SECONDS * SAMPLE_RATE)
 CNN1D_WINDOW: int = int(15.0 * SAMPLE_RATE)
-#: Feature kinds this module computes itself (not by core.features.extract_clip).
-WHOLE_CLIP_KINDS: frozenset[str] = frozenset({"descriptors", "mfcc_seq_windows"})
+#: Feature kinds this module computes itself (not by core.features.extract_clip), and those
+#: the families compute (core.models: Family.clip_features); none is per 3-s segment.
+WHOLE_CLIP_KINDS: frozenset[str] = frozenset({"descriptors", "mfcc_seq_windows"}) | frozenset(
+    k for fam in families.FAMILIES for k in fam.clip_features)
 
 ProgressFn = Callable[[float, str], None]
 
@@ -128,38 +128,22 @@ class ModelList(list):
 
 def _default_feature(model: str) -> str:
     """The feature a model kind uses when its card does not say."""
-    if model in DESCRIPTOR_MODELS:
-        return "descriptors"
-    return training.MODEL_FEATURES.get(model, ("mfcc",))[0]
+    return families.MODEL_FEATURES.get(model, ("mfcc",))[0]
 
 
 def _default_head(model: str) -> str:
     """The head a model kind predicts with when its card names no primary."""
-    return {"svm": "svm", "knn": "knn", "descriptor_svm": "svm", "descriptor_knn": "knn",
-            "lstm": "svm", "bilstm": "svm"}.get(model, SOFTMAX_HEAD)
+    return families.family(model).default_head(model) if model in MODEL_KINDS else SOFTMAX_HEAD
 
 
 def _head_files(model: str, head: str) -> tuple[str, ...]:
     """Files of a run needed to predict with one head (empty when the pair is not valid)."""
-    if model in ("svm", "descriptor_svm"):
-        return ("svm.skops",) if head == "svm" else ()
-    if model in ("knn", "descriptor_knn"):
-        return ("knn.skops",) if head == "knn" else ()
-    if model in ("lstm", "bilstm"):
-        if head in ("svm", "knn"):
-            return (KERAS_FILE, f"{head}.skops")
-        return (KERAS_FILE,) if head == SOFTMAX_HEAD else ()
-    if model in ("cnn1d", "cnn2d"):
-        return (KERAS_FILE,) if head == SOFTMAX_HEAD else ()
-    return ()
+    return families.family(model).head_files(model, head) if model in MODEL_KINDS else ()
 
 
 def model_title(model: str, feature: str, head: str) -> str:
     """Short name of a model with its head and feature, e.g. "LSTM+SVM on MFCC"."""
-    name = MODEL_NAMES.get(model, model)
-    if model in ("lstm", "bilstm"):
-        name += f"+{head.upper()}" if head != SOFTMAX_HEAD else " (softmax)"
-    return f"{name} on {FEATURE_NAMES.get(feature, feature)}"
+    return families.model_title(model, feature, head)
 
 
 def _label(card: dict, head: str, shipped: bool) -> str:
@@ -437,18 +421,7 @@ def _normalised(proba: np.ndarray) -> np.ndarray:
 
 def _segment_kind(entry: ModelEntry) -> str:
     """The core.features kind (or this module's whole-clip kind) a model consumes."""
-    if entry.model == "cnn2d":
-        return "logmel"
-    if entry.model == "cnn1d":
-        return "mfcc_seq_windows"
-    if entry.model.startswith("descriptor_"):
-        return "descriptors"
-    feature = entry.feature
-    if feature in ("mfcc", "mfcc_stats"):
-        return "mfcc_stats"
-    if feature == "zcr":
-        return "zcr"
-    raise ModelFileError(f"{entry.label}: unknown feature {feature!r} for model {entry.model!r}")
+    return families.family(entry.model).clip_kind(entry)
 
 
 def descriptor_windows(n_samples: int) -> list[tuple[int, int]]:
@@ -549,6 +522,11 @@ class _ClipFeatures:
 
     def _compute(self, kind: str, filter_noise: bool) -> np.ndarray:
         """Compute one kind of feature for this clip."""
+        computer = families.clip_feature(kind)
+        if computer is not None:   # a family's own clip feature (e.g. network embeddings)
+            arrays = computer(self.raw)
+            self._features.update({(k, filter_noise): a for k, a in arrays.items() if k != kind})
+            return arrays[kind]
         if kind == "descriptors":
             from .descriptors import clip_descriptors
 
@@ -566,33 +544,13 @@ class _ClipFeatures:
 
 
 def _descriptor_columns(entry: ModelEntry) -> list[int]:
-    """Indices, in descriptors.DESCRIPTOR_COLUMNS, of the columns a descriptor model was fitted on.
-
-    The card's "columns" (names, in the model's order) when given, else all 57 in table order.
-    """
-    from .descriptors import DESCRIPTOR_COLUMNS
-
-    names = entry.card.get("columns") or list(DESCRIPTOR_COLUMNS)
-    unknown = [n for n in names if n not in DESCRIPTOR_COLUMNS]
-    if unknown:
-        raise ModelFileError(f"{entry.label}: card names unknown descriptor columns {unknown[:5]}")
-    return [DESCRIPTOR_COLUMNS.index(n) for n in names]
+    """Indices, in descriptors.DESCRIPTOR_COLUMNS, of the columns a descriptor model was fitted on."""
+    return families.descriptor.columns(entry)
 
 
 def _score(entry: ModelEntry, feats: _ClipFeatures) -> tuple[np.ndarray, bool]:
     """Probabilities (n, 10) of one model on its inputs, and whether they are per 3-s segment."""
-    kind, filter_noise = feature_key(entry)
-    x = feats.get(kind, filter_noise)
-    if kind == "descriptors":
-        x = x[:, _descriptor_columns(entry)]
-    per_segment = kind not in WHOLE_CLIP_KINDS
-    if entry.model in SKLEARN_MODELS:
-        return _sklearn_proba(_load_head(entry, entry.head), x), per_segment
-    runner = _load_keras(entry)
-    if entry.head == SOFTMAX_HEAD:
-        return _normalised(_keras_proba(entry, runner(x))), per_segment
-    deep = runner(x, DEEP_FEATURE_LAYER)
-    return _sklearn_proba(_load_head(entry, entry.head), deep.reshape(len(deep), -1)), per_segment
+    return families.family(entry.model).score(entry, feats)
 
 
 def score_model(entry: ModelEntry, feats: _ClipFeatures) -> ModelResult | ModelFailure:

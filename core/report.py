@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import comparison, evaluation, persistence
+from . import comparison, evaluation, models, persistence
 from .constants import GENRES, PAPER_RESULTS
 from .persistence import ModelFileError, RunInfo
 
@@ -34,20 +34,8 @@ REPORT_PLOT_CONFIG: dict = {
     "displaylogo": False, "responsive": True,
     "toImageButtonOptions": {"format": "png", "filename": "genrelab-report", "scale": 2},
 }
-MODEL_NAMES: dict[str, str] = {
-    "svm": "support-vector machine (SVM)", "knn": "k-nearest neighbours (KNN)",
-    "lstm": "LSTM network", "bilstm": "bidirectional LSTM network",
-    "cnn1d": "1-D convolutional network", "cnn2d": "2-D convolutional network",
-    "descriptor_svm": "SVM on whole-clip descriptors",
-    "descriptor_knn": "KNN on whole-clip descriptors",
-}
-FEATURE_NAMES: dict[str, str] = {
-    "zcr": "zero-crossing rate (30 steps per 3-s segment)",
-    "mfcc": "MFCC means and variances (60 numbers per 3-s segment)",
-    "mfcc_seq": "MFCC sequence of the first 15 s (646 frames x 30)",
-    "logmel": "log-mel spectrogram (128 bands x 130 frames per 3-s segment)",
-    "descriptors": "Kaggle's 57 whole-clip descriptors",
-}
+MODEL_NAMES: dict[str, str] = dict(models.MODEL_DESCRIPTIONS)
+FEATURE_NAMES: dict[str, str] = dict(models.FEATURE_DESCRIPTIONS)
 HEAD_TEXT: dict[str, str] = {
     "svm": "SVM head", "knn": "KNN head", "softmax": "softmax (the network's own output)",
 }

@@ -29,31 +29,23 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import augment, config as gconfig, evaluation, persistence
-from .constants import DEFAULT_SEED, GENRES, PAPER_RESULTS, PROJECT_ROOT
+from . import augment, config as gconfig, evaluation, models, persistence
+from .constants import DEFAULT_SEED, GENRES, PROJECT_ROOT
 
-# --- model kinds ------------------------------------------------------------------------------
+# --- model kinds (derived from the registry of model families, core.models) ------------------
 
-SKLEARN_MODELS: tuple[str, ...] = ("svm", "knn")
-LSTM_MODELS: tuple[str, ...] = ("lstm", "bilstm")
-KERAS_MODELS: tuple[str, ...] = ("lstm", "bilstm", "cnn1d", "cnn2d")
-MODELS: tuple[str, ...] = SKLEARN_MODELS + KERAS_MODELS
+SKLEARN_MODELS: tuple[str, ...] = models.segment_sklearn.KINDS
+LSTM_MODELS: tuple[str, ...] = models.lstm.KINDS
+KERAS_MODELS: tuple[str, ...] = models.TRAINS_KERAS
+#: model kinds this runner trains from audio clips (the descriptor models train from a table)
+MODELS: tuple[str, ...] = models.AUDIO_KINDS
 #: study feature names each model accepts (first = default)
-MODEL_FEATURES: dict[str, tuple[str, ...]] = {
-    "svm": ("mfcc", "zcr"), "knn": ("mfcc", "zcr"), "lstm": ("mfcc", "zcr"),
-    "bilstm": ("mfcc", "zcr"), "cnn1d": ("mfcc_seq",), "cnn2d": ("logmel",),
-}
+MODEL_FEATURES: dict[str, tuple[str, ...]] = {k: models.MODEL_FEATURES[k] for k in MODELS}
 #: core.features kind behind each study feature name
-FEATURE_KIND: dict[str, str] = {
-    "zcr": "zcr", "mfcc": "mfcc_stats", "mfcc_seq": "mfcc_seq", "logmel": "logmel",
-}
-MODEL_LABELS: dict[str, str] = {
-    "svm": "SVM", "knn": "KNN", "lstm": "LSTM", "bilstm": "BiLSTM", "cnn1d": "1D-CNN",
-    "cnn2d": "2D-CNN",
-}
-FEATURE_LABELS: dict[str, str] = {
-    "zcr": "ZCR", "mfcc": "MFCC", "mfcc_seq": "MFCC", "logmel": "log-mel",
-}
+FEATURE_KIND: dict[str, str] = {n: k for n, k in models.FEATURE_KIND.items()
+                                if any(n in MODEL_FEATURES[m] for m in MODELS)}
+MODEL_LABELS: dict[str, str] = {k: models.MODEL_LABELS[k] for k in MODELS}
+FEATURE_LABELS: dict[str, str] = {n: models.FEATURE_LABELS[n] for n in FEATURE_KIND}
 PROTOCOLS: tuple[str, ...] = ("random-track", "artist-filtered")
 CARVED_VALID_FRACTION: float = 0.15  #: fraction of training tracks held out for early stopping
                                      #: when the split has no validation side
@@ -72,16 +64,7 @@ class TrainingStopped(RuntimeError):
 
 def paper_key(model: str, feature: str, head: str) -> str | None:
     """Key of core.constants.PAPER_RESULTS for one model/feature/head, or None if unpublished."""
-    feat = {"mfcc": "mfcc", "zcr": "zcr", "mfcc_seq": "mfcc", "logmel": "mel"}.get(feature)
-    if model in SKLEARN_MODELS:
-        key = f"{model}_{feat}"
-    elif model == "lstm" and head in SKLEARN_MODELS:
-        key = f"lstm_{head}_{feat}"
-    elif model in ("cnn1d", "cnn2d"):
-        key = f"{model}_{feat}"
-    else:
-        return None
-    return key if key in PAPER_RESULTS else None
+    return models.paper_key(model, feature, head)
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -386,7 +369,7 @@ def plan_genres(split: Any, model: str, asked: Sequence[str] = ()) -> GenrePlan:
                          + ("early stopping and the choice of head do not see it"
                             if model in KERAS_MODELS else "the validation score leaves it out"))
     thin = [g for g in keep if sizes["train"][g] == 1]
-    if thin and (model in SKLEARN_MODELS or model in LSTM_MODELS):
+    if thin and models.family(model).sklearn_heads:
         notes.append(f"{', '.join(thin)}: a single training track; the SVM/KNN search by grouped "
                      "cross-validation needs two per genre, so default hyper-parameters are used")
     if len(keep) < 2:
@@ -587,32 +570,14 @@ def _head_metrics(test: dict, valid: dict | None) -> dict:
     return {"test": test, **({"valid": valid} if valid is not None else {})}
 
 
-def _choose_primary(model: str, metrics: dict) -> str:
-    """Head used for prediction: the model itself for SVM/KNN, the softmax for CNNs, and for
-    LSTMs the head with the best validation track (then segment) accuracy, ties to svm, knn."""
-    if model in SKLEARN_MODELS:
-        return model
-    if model not in LSTM_MODELS:
-        return "softmax"
-    order = ["svm", "knn", "softmax"]
-
-    def score(head: str) -> tuple:
-        valid = metrics[head].get("valid")
-        if not valid:
-            return (0.0, 0.0, -order.index(head))
-        return (valid["track_accuracy"], valid["segment_accuracy"], -order.index(head))
-
-    return max(order, key=score)
-
-
 def _run_name(config: TrainConfig, primary: str, genres: Sequence[str] = GENRES) -> str:
     """Display name such as "LSTM+SVM on MFCC" (the head used for prediction included), with
     " (4 genres)" when the label set is not all ten."""
     if config.name:
         return config.name
     model = MODEL_LABELS[config.model]
-    if config.model in LSTM_MODELS and primary in SKLEARN_MODELS:
-        model = f"{model}+{MODEL_LABELS[primary]}"
+    if primary in models.SKLEARN_HEADS and primary != config.model:
+        model = f"{model}+{primary.upper()}"
     subset = f" ({len(genres)} genres)" if len(genres) < len(GENRES) else ""
     return f"{model} on {FEATURE_LABELS[str(config.feature)]}{subset}"
 
@@ -659,8 +624,12 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     tracks = [t for t in source.tracks if not config.genres or t.genre in config.genres]
     emit("stage", message=f"extracting {kind} features of {len(tracks)} tracks "
                           f"({source.format_text}) from {source.label}")
-    fs = features.extract_tracks(tracks, [kind], n_jobs=config.n_jobs, progress=progress,
-                                 filter_noise=config.filter_noise, cache=True)
+    family = models.family(config.model)
+    if family.extract is not None:   # a family with its own features (e.g. network embeddings)
+        fs = family.extract(tracks, config, progress)
+    else:
+        fs = features.extract_tracks(tracks, [kind], n_jobs=config.n_jobs, progress=progress,
+                                     filter_noise=config.filter_noise, cache=True)
     if fs.track_ids.size == 0:
         reasons = "; ".join(f"{t}: {r}" for t, r in fs.skipped[:5])
         raise TrainingError(f"no usable track in {source.root} ({reasons})")
@@ -693,69 +662,10 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     balance = ("balanced" if config.class_weight and class_weights(train.y) is not None
                else None)   # SVM class weights; the Keras models get theirs in train_keras
 
-    metrics: dict[str, dict] = {}
-    heads_info: dict[str, dict] = {}
-    history: list[dict] = []
-    stopped_early, stop_reason, best_epoch, weights = False, None, None, None
-    files: dict[str, Any] = {}
-    if config.model in SKLEARN_MODELS:
-        _check_stop(stop, "before fitting")
-        emit("stage", message=f"fitting {MODEL_LABELS[config.model]} (grouped CV on the training side)")
-        from .baselines import fit_classifier
-
-        fit = fit_classifier(config.model, train.x, train.y, train.groups, seed=config.seed,
-                             search=config.search, class_weight=balance)
-        metrics[config.model] = _head_metrics(
-            _metrics(test.y, full_proba(fit.model, test.x), test.groups),
-            _metrics(valid.y, full_proba(fit.model, valid.x), valid.groups))
-        heads_info[config.model] = {"best_params": fit.best_params, "cv_accuracy": fit.cv_accuracy,
-                                    "classes": [int(c) for c in fit.model.classes_]}
-        files[f"{config.model}.skops"] = fit.model
-        input_shape = list(train.x.shape[1:])
-    else:
-        _check_stop(stop, "before training")
-        emit("stage", message=f"training {config.label()} for up to {config.epochs} epochs on "
-                              f"{len(train)} examples; early stopping on {valid_source}")
-        from . import deep
-
-        outcome = train_keras(config, train, valid, emit, stop, plan.genres)
-        model, history, best_epoch, weights = (outcome.model, outcome.history,
-                                               outcome.best_epoch, outcome.class_weight)
-        stopped_early = outcome.stopped_by_user or outcome.stopped_by_patience
-        stop_reason = ("stop requested" if outcome.stopped_by_user
-                       else "no validation gain (early stopping)" if outcome.stopped_by_patience
-                       else None)
-        x_test = deep.as_model_input(config.model, kind, test.x)
-        x_valid = deep.as_model_input(config.model, kind, valid.x)
-        emit("stage", message="evaluating on the test side")
-        metrics["softmax"] = _head_metrics(
-            _metrics(test.y, expand_proba(deep.predict_proba(model, x_test), plan.genres),
-                     test.groups),
-            _metrics(valid.y, expand_proba(deep.predict_proba(model, x_valid), plan.genres),
-                     valid.groups))
-        if config.model in LSTM_MODELS:
-            from .baselines import fit_classifier
-
-            extractor = deep.deep_feature_model(model)
-            f_train, f_test, f_valid = (
-                deep.deep_features(extractor, deep.as_model_input(config.model, kind, train.x)),
-                deep.deep_features(extractor, x_test), deep.deep_features(extractor, x_valid))
-            for head in SKLEARN_MODELS:
-                emit("stage", message=f"fitting {MODEL_LABELS[head]} on the {f_train.shape[1]}-d "
-                                      "deep features of the training side")
-                fit = fit_classifier(head, f_train, train.y, train.groups, seed=config.seed,
-                                     search=config.search, class_weight=balance)
-                metrics[head] = _head_metrics(
-                    _metrics(test.y, full_proba(fit.model, f_test), test.groups),
-                    _metrics(valid.y, full_proba(fit.model, f_valid), valid.groups))
-                heads_info[head] = {"best_params": fit.best_params, "cv_accuracy": fit.cv_accuracy,
-                                    "classes": [int(c) for c in fit.model.classes_],
-                                    "deep_feature_dim": int(f_train.shape[1])}
-                files[f"{head}.skops"] = fit.model
-        files["model.keras"] = model
-        input_shape = list(deep.input_shape(config.model, kind))
-
-    primary = _choose_primary(config.model, metrics)
+    context = models.FitContext(config, kind, train, valid, test, plan.genres, balance,
+                                valid_source, emit, stop)
+    outcome = family.fit(context)
+    metrics, primary, files = outcome.metrics, outcome.primary, outcome.files
     name = _run_name(config, primary, plan.genres)
     emit("stage", message="saving the run")
     root = Path(output_root) if output_root else gconfig.runs_dir()
@@ -770,7 +680,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
             "name": name, "model": config.model, "feature": config.feature,
             "feature_kind": kind, "primary": primary, "config": config.to_dict(),
             "genres": list(plan.genres), "genre_notes": plan.notes,
-            "input_shape": input_shape,
+            "input_shape": outcome.input_shape,
             "data": {"source": source.label, "synthetic": bool(source.synthetic),
                      "root": str(source.root), "n_tracks": int(fs.track_ids.size),
                      "skipped": [list(s) for s in fs.skipped],
@@ -781,12 +691,13 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
             "protocol": {**split.to_dict(), "label": split.label()},
             "validation": {"source": valid_source, "tracks": list(valid_ids)},
             "n_examples": {"train": len(train), "valid": len(valid), "test": len(test)},
-            "metrics": metrics, "heads": heads_info,
+            "metrics": metrics, "heads": outcome.heads,
             "paper": {h: paper_key(config.model, str(config.feature), h) for h in metrics},
-            "history": history, "best_epoch": best_epoch,
-            "epochs_run": len(history), "stopped_early": stopped_early,
-            "stop_reason": stop_reason, "class_weight": weights,
-            "svm_class_weight": balance if config.model in SKLEARN_MODELS + LSTM_MODELS else None,
+            "history": outcome.history, "best_epoch": outcome.best_epoch,
+            "epochs_run": len(outcome.history), "stopped_early": outcome.stopped_early,
+            "stop_reason": outcome.stop_reason, "class_weight": outcome.class_weight,
+            "svm_class_weight": balance if family.sklearn_heads else None,
+            **outcome.card,
             "elapsed_s": round(emit.elapsed(), 3),
         }
         run_dir = writer.commit(card)
@@ -796,9 +707,10 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     test_m = metrics[primary]["test"]
     summary = (f"{name}: test segment accuracy {test_m['segment_accuracy']:.3f}, track accuracy "
                f"{test_m['track_accuracy']:.3f} ({split.label()}; {source.label})")
-    if stop_reason == "stop requested":
+    if outcome.stop_reason == "stop requested":
         emit("stopped", run_dir=str(run_dir), message=f"stopped by request after "
-             f"{len(history)} epoch(s); best weights (epoch {best_epoch}) saved. {summary}")
+             f"{len(outcome.history)} epoch(s); best weights (epoch {outcome.best_epoch}) "
+             f"saved. {summary}")
     else:
         emit("done", run_dir=str(run_dir), message=summary)
     return run_dir

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import training
+from core import models, training
 from core.constants import DEFAULT_SEED, GENRES
 from core.figures import training_curves
 from core.persistence import iter_runs
@@ -15,15 +15,8 @@ from core.training import (
 )
 from pages import common
 
-#: Model kinds in the order offered, with a plain-words description.
-MODEL_HELP: dict[str, str] = {
-    "svm": "Support-vector machine on each 3-s segment's features (the study's Table 1).",
-    "knn": "k-nearest neighbours on each 3-s segment's features (Table 1).",
-    "lstm": "LSTM network; its 128-d deep feature then feeds SVM and KNN heads (Table 2).",
-    "bilstm": "Bidirectional LSTM with the same SVM and KNN heads (a variant of Table 2).",
-    "cnn1d": "1D convolutional network on the first 15 s of MFCCs of each track (Table 3).",
-    "cnn2d": "2D convolutional network on each segment's log-mel spectrogram (Table 3).",
-}
+#: Model kinds in the order offered (the audio-trained families of core.models), in plain words.
+MODEL_HELP: dict[str, str] = {kind: models.MODEL_HELP[kind] for kind in training.MODELS}
 AUGMENTATIONS: dict[str, str] = {
     "pitch_shift": "Pitch shift", "white_noise": "White noise", "slicing": "Slicing",
 }
@@ -66,9 +59,8 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
         kwargs["learning_rate"] = float(h3.select_slider(
             "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train_lr",
             format_func=lambda v: f"{v:g}"))
-    else:
-        st.caption("The SVM's C and gamma, or the KNN's k, are chosen by cross-validation on the "
-                   "training tracks only (segments of one track never straddle two folds).")
+    elif models.family(model).form_note:
+        st.caption(models.family(model).form_note)
     if model == "cnn2d":
         st.markdown("**Augmentation** (applied to training spectrograms only)")
         a_cols = st.columns(3)
