@@ -9,6 +9,11 @@ Warm = the median of the 5 following calls in that process. The clip is given as
 LSTM+SVM model is available, a small one is trained on the demo set into a temporary runs folder
 (or --runs) with core.training.run_training. It prints `descriptor_warm_ms: N` for the descriptor
 SVM (when one is available), and the last line is `warm_ms: N` for LSTM+SVM.
+
+With --batch DIR (default: ../shared/data/gtzan when it is there; --batch none skips it) it also
+times `python -m core predict DIR --all --jobs 2` in a fresh process (imports, TensorFlow, model
+loading, decoding and featurising every clip in 2 worker processes included) and prints
+`batch_clips: N` and `batch_s: S`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,27 @@ from pathlib import Path  # noqa: E402
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 WARM_CALLS = 5
+DEFAULT_BATCH = PROJECT.parent / "shared" / "data" / "gtzan"
+BATCH_JOBS = 2
+
+
+def measure_batch(folder: Path, work: Path) -> tuple[int, float]:
+    """Clips answered and wall seconds of `python -m core predict folder --all --jobs 2`."""
+    table = work / "batch.csv"
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "core", "predict", str(folder), "--all",
+                           "--jobs", str(BATCH_JOBS), "--quiet", "--csv", str(table)],
+                          cwd=PROJECT, capture_output=True, text=True, env=dict(os.environ))
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"batch prediction failed:\n{done.stderr[-2000:]}")
+    import csv
+
+    rows = list(csv.DictReader(table.open()))
+    answered = sum(1 for r in rows if r["consensus"])
+    if answered != len(rows):
+        print(f"batch: {len(rows) - answered} of {len(rows)} clips were not answered")
+    return answered, seconds
 
 
 def measure_one(run_dir: str, head: str, clip: Path) -> dict:
@@ -90,6 +116,8 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, help="runs folder (default: GENRELAB_RUNS or a temp one "
                         "when no LSTM+SVM exists)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of the LSTM trained if needed")
+    parser.add_argument("--batch", default=str(DEFAULT_BATCH),
+                        help="folder of clips for the batch measurement ('none' to skip)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--head", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -135,6 +163,11 @@ def main() -> None:
             descriptor_warm = r["warm_ms"]
     if descriptor_warm is not None:
         print(f"descriptor_warm_ms: {descriptor_warm:.0f}")
+    if args.batch != "none" and Path(args.batch).is_dir():
+        clips, seconds = measure_batch(Path(args.batch), work)
+        print(f"batch of {args.batch}, every model, {BATCH_JOBS} worker processes:")
+        print(f"batch_clips: {clips}")
+        print(f"batch_s: {seconds:.1f}")
     if lstm_svm_warm is None:
         raise SystemExit("no LSTM+SVM measurement")
     print(f"warm_ms: {lstm_svm_warm:.0f}")

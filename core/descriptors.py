@@ -16,14 +16,19 @@ One complex STFT feeds the chroma, spectral shape, HPSS, mel (MFCC and onset env
 The HPSS columns are computed as librosa.decompose.hpss does, but each median filters along one
 axis with scipy's fast 1-D rank filter and one inverse STFT serves both signals (about 0.15 s
 instead of 1.3 s per 30-s clip; `bench/oracle.py` checks the result against the table).
+librosa's functions are used through core.librosa_np, their numpy versions: librosa's own need
+about 17 CPU-seconds of numba compilation on a fresh install before a first clip can be done.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
+import scipy.fft
 
+from . import librosa_np
 from .audio import AudioError, decode
 from .constants import (
     HOP_LENGTH, KAGGLE_N_MFCC, KAGGLE_PAD_MODE, N_FFT, SAMPLE_RATE, SILENCE_PEAK,
@@ -118,13 +123,14 @@ def _hpss_signals(y: np.ndarray, stft: np.ndarray,
     1 and the inverse STFT is linear and rebuilds y exactly, so the percussive signal is y (cut
     to the inverse STFT's length) minus the harmonic one: one inverse STFT instead of two.
     """
-    import librosa
-
-    harmonic = librosa.istft(stft * _harmonic_mask(magnitude), hop_length=HOP_LENGTH,
-                             n_fft=N_FFT, dtype=np.float32)
+    harmonic = librosa_np.istft(stft * _harmonic_mask(magnitude))
     percussive = y[:harmonic.size] - harmonic
-    return (librosa.util.fix_length(harmonic, size=y.size),
-            librosa.util.fix_length(percussive, size=y.size))
+    out = []
+    for part in (harmonic, percussive):
+        padded = np.zeros(y.size, dtype=np.float32)
+        padded[:min(part.size, y.size)] = part[:y.size]
+        out.append(padded)
+    return out[0], out[1]
 
 
 def _spectral_shape(magnitude: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,33 +155,38 @@ def _spectral_shape(magnitude: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndar
     return centroid, bandwidth, rolloff
 
 
+@functools.lru_cache(maxsize=4)
+def _mel_basis(sr: int) -> np.ndarray:
+    """librosa's default mel filter bank (128 bands, Slaney) for N_FFT at sr Hz, float32."""
+    from librosa.filters import mel
+
+    return mel(sr=sr, n_fft=N_FFT)
+
+
 def clip_descriptors(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """The 57 Kaggle descriptors (DESCRIPTOR_COLUMNS order) of a raw mono clip at sr Hz, float64.
 
     Units: chroma in [0, 1]; rms in signal units; centroid, bandwidth and roll-off in Hz;
     zero-crossing rate in crossings per sample; tempo in BPM; MFCCs in dB-scaled cepstral units.
     """
-    import librosa
-
     y = _check_signal(y)
     if sr <= 0:
         raise AudioError(f"the sample rate must be positive; got {sr}")
-    stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, pad_mode=KAGGLE_PAD_MODE)
+    stft = librosa_np.stft(y, pad_mode=KAGGLE_PAD_MODE)
     magnitude = np.abs(stft)
     power = magnitude ** 2
-    log_mel = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr))
+    log_mel = librosa_np.power_to_db(np.einsum("ft,mf->mt", power, _mel_basis(sr),
+                                               optimize=True))
     harmonic, percussive = _hpss_signals(y, stft, magnitude)
     centroid, bandwidth, rolloff = _spectral_shape(magnitude, sr)
 
     frame_features = {
-        "chroma_stft": librosa.feature.chroma_stft(S=power, sr=sr),
-        "rms": librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP_LENGTH,
-                                   pad_mode=KAGGLE_PAD_MODE),
+        "chroma_stft": librosa_np.chroma_stft(power, sr),
+        "rms": librosa_np.frame_rms(y, pad_mode=KAGGLE_PAD_MODE),
         "spectral_centroid": centroid,
         "spectral_bandwidth": bandwidth,
         "rolloff": rolloff,
-        "zero_crossing_rate": librosa.feature.zero_crossing_rate(
-            y, frame_length=N_FFT, hop_length=HOP_LENGTH),
+        "zero_crossing_rate": librosa_np.zero_crossing_rate(y),
         "harmony": harmonic,
         "perceptr": percussive,
     }
@@ -183,16 +194,13 @@ def clip_descriptors(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     for name in _FRAME_FEATURES:
         values.extend(_mean_var(frame_features[name]))
 
-    onset_envelope = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP_LENGTH,
-                                                  aggregate=np.median)
-    tempo = librosa.feature.tempo(onset_envelope=onset_envelope, sr=sr, hop_length=HOP_LENGTH)
-    values.append(float(np.ravel(tempo)[0]))
+    values.append(librosa_np.tempo(librosa_np.onset_strength_median(log_mel), sr))
 
-    mfcc = librosa.feature.mfcc(S=log_mel, sr=sr, n_mfcc=KAGGLE_N_MFCC)
+    mfcc = scipy.fft.dct(log_mel, axis=-2, type=2, norm="ortho")[:KAGGLE_N_MFCC]
     for row in mfcc:
         values.extend(_mean_var(row))
     out = np.asarray(values, dtype=np.float64)
-    if out.shape != (len(DESCRIPTOR_COLUMNS),):  # a librosa change would surface here, loudly
+    if out.shape != (len(DESCRIPTOR_COLUMNS),):  # a change would surface here, loudly
         raise RuntimeError(f"computed {out.size} descriptors, expected {len(DESCRIPTOR_COLUMNS)}")
     return out
 

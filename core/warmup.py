@@ -1,18 +1,22 @@
 """Warm-up of the prediction path, once per server, in the background, first upload first.
 
-What is slow the first time in a process: loading each model's files, compiling librosa's numba
-code (tens of seconds on a fresh install: librosa's core compiles when first imported), the
-TensorFlow import and tracing each Keras model's forward pass. The steps run in the order a first
-upload needs them: the models that answer first (scikit-learn models on the study's segment
-features, which need neither librosa's core nor TensorFlow), then the librosa path of the
-descriptor models and of the Features page, then TensorFlow and the Keras models. Each step
-scores a short synthetic clip with one model, so every code path a clip takes is run once.
-Numba code is compiled before TensorFlow is imported (compiling it with TensorFlow's threads up
-crashed the interpreter once, see tests/conftest.py).
+What is slow the first time in a process: loading each model's files, the TensorFlow import,
+tracing each Keras model's forward pass, and compiling librosa's numba code (about 17
+CPU-seconds on a fresh install). The steps run in the order a first upload needs them: the
+fastest scikit-learn model (segment features and descriptors need neither librosa's compiled
+code nor TensorFlow), then the longest chain, TensorFlow and the Keras models, then the other
+scikit-learn models; each step scores a short synthetic clip with one model, so every code path
+a clip takes is run once. Last, a helper
+process compiles librosa's numba code for the Features page into numba's cache (never in this
+process once TensorFlow is up: compiling it there crashed the interpreter once, see
+tests/conftest.py); the page then loads it from the cache.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,7 +24,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .constants import SAMPLE_RATE
+from .constants import PROJECT_ROOT, SAMPLE_RATE
 
 #: Length of the synthetic warm-up clip, s (one 3-s segment with room for trimming).
 WARM_CLIP_SECONDS: float = 4.0
@@ -127,25 +131,40 @@ def _import_keras() -> None:
     from .deep import load_model  # noqa: F401
 
 
+def compile_librosa_elsewhere(timeout_s: float = 900.0) -> None:
+    """Compile librosa's numba code (core.explore.warm_up) in a helper process, which leaves it
+    in numba's cache (NUMBA_CACHE_DIR is passed on); RuntimeError with its output if it fails."""
+    done = subprocess.run([sys.executable, "-c", "from core.explore import warm_up; warm_up()"],
+                          cwd=PROJECT_ROOT, env=dict(os.environ), capture_output=True, text=True,
+                          timeout=timeout_s)
+    if done.returncode != 0:
+        raise RuntimeError(f"the helper process exited with {done.returncode}: "
+                           f"{done.stderr.strip()[-500:]}")
+
+
+#: Name of the last step (the Features page's librosa code, compiled by a helper process).
+VIEWS_STEP = "librosa for the Features page"
+
+
 def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]:
     """The warm-up steps for these models (None: every available model), first upload first.
 
-    views adds core.explore.warm_up (the Features page's librosa paths) before TensorFlow.
+    views adds compile_librosa_elsewhere (the Features page's librosa code) at the end.
     """
     from . import prediction
 
     entries = prediction.fastest_first(
         list(prediction.available_models()) if models is None else list(models))
     features = prediction._ClipFeatures(warm_clip())
-    librosa_free = [e for e in entries if not e.uses_keras and not e.model.startswith("descriptor")]
-    descriptor = [e for e in entries if not e.uses_keras and e.model.startswith("descriptor")]
     keras_models = [e for e in entries if e.uses_keras]
-    steps = [WarmUpStep(e.label, _scoring(e, features)) for e in librosa_free + descriptor]
-    if views:
-        from .explore import warm_up as explore_warm_up
-
-        steps.append(WarmUpStep("librosa (Features page views)", explore_warm_up))
+    others = [e for e in entries if not e.uses_keras]
+    # the model that answers first, then the longest chain (TensorFlow, the Keras models), then
+    # the other scikit-learn models, which load in a fraction of a second each
+    steps = [WarmUpStep(e.label, _scoring(e, features)) for e in others[:1]]
     if keras_models:
         steps.append(WarmUpStep("TensorFlow", _import_keras))
         steps += [WarmUpStep(e.label, _scoring(e, features)) for e in keras_models]
+    steps += [WarmUpStep(e.label, _scoring(e, features)) for e in others[1:]]
+    if views:
+        steps.append(WarmUpStep(VIEWS_STEP, compile_librosa_elsewhere))
     return steps
