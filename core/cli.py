@@ -19,6 +19,7 @@ FEATURE_CHOICES: tuple[str, ...] = tuple(families.FEATURE_KIND)
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
     from .audio import AudioError
+    from .cluster import ClusterError
     from .data import DatasetError
     from .download import DownloadError
     from .kaggle_table import TableError
@@ -28,7 +29,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from .training import TrainingError, TrainingStopped
 
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
-            DownloadError, TrainingError, TrainingStopped, ReportError)
+            DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError)
 
 
 def _print_source(source) -> None:
@@ -115,7 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         class_weight=not args.no_class_weight,
         protocol="artist-filtered" if args.splits else "random-track",
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
-        data_path=str(args.data) if args.data else None,
+        data_path=str(args.data) if args.data else None, scheduler=args.scheduler,
         augment={"pitch_shift": not args.no_augment, "white_noise": not args.no_augment,
                  "slicing": not args.no_augment})
     run = training.run_training(cfg, callbacks=[training.ProgressBar()] if not args.quiet else [],
@@ -301,6 +302,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_scheduler(p: argparse.ArgumentParser) -> None:
+    """The --scheduler option (extract, train, predict)."""
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the parallel work on this Dask cluster (workers must see the data at "
+                        "the same path); default: $GENRELAB_SCHEDULER or setting, else local "
+                        "processes; 'local' forces local")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m core", description=(
@@ -324,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-filter", action="store_true", help="switch the noise high-pass off")
     p.add_argument("--splits", type=Path, help=splits_help)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_extract)
+    _add_scheduler(p)
+    p.set_defaults(func=cmd_extract, on_cluster=True)
 
     p = sub.add_parser("train", help="train a model of the study")
     p.add_argument("--model", required=True, choices=MODEL_CHOICES)
@@ -347,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="where to save the run (default: runs folder)")
     p.add_argument("--note", help="a sentence about the data, kept on the model's card")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_scheduler(p)   # passed on in the TrainConfig: run_training connects
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="check a saved run and print its metrics")
@@ -367,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "clips (default: all cores)")
     p.add_argument("--top", type=int, default=10, help="genres to print per model (one clip)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_predict)
+    _add_scheduler(p)
+    p.set_defaults(func=cmd_predict, on_cluster=True)
 
     p = sub.add_parser("download", help="download GTZAN and the split lists (internet needed)")
     p.add_argument("--target", default=str(Path.home() / "genrelab-data"), help="folder")
@@ -394,6 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
+        if getattr(args, "on_cluster", False):   # joblib work inside runs on the cluster, if set
+            from . import cluster
+
+            with cluster.joblib_backend(cluster.resolve(args.scheduler)):
+                return handler(args)
         return handler(args)
     except _user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ ENV_DATA = "GENRELAB_DATA"      #: path of a GTZAN folder (either layout)
 ENV_HOME = "GENRELAB_HOME"      #: folder for settings.json (default ~/.genrelab)
 ENV_RUNS = "GENRELAB_RUNS"      #: folder of the user's training runs (default <project>/runs)
 ENV_CACHE = "GENRELAB_CACHE"    #: feature cache and demo set (default <project>/.cache)
+ENV_SCHEDULER = "GENRELAB_SCHEDULER"  #: Dask scheduler address tcp://HOST:PORT (default: none)
 
 #: Default download sources; a settings.json "downloads" entry overrides any key.
 #: gtzan: Hugging Face's copy of the original marsyas genres.tar.gz (~1.2 GB; the original host
@@ -90,3 +91,9 @@ def splits_path() -> Path | None:
     """Folder of train/valid/test_filtered.txt: env var first, then the saved setting, else None."""
     value = os.environ.get(ENV_SPLITS) or load_settings().get("splits_path")
     return Path(value).expanduser() if value else None
+
+
+def scheduler_address() -> str | None:
+    """The Dask scheduler to run on: env var first, then the saved setting, else None (local)."""
+    value = str(os.environ.get(ENV_SCHEDULER) or load_settings().get("scheduler") or "").strip()
+    return value or None

@@ -40,6 +40,7 @@ import scipy.signal
 
 from . import config
 from .audio import AudioError, load_clip, segment
+from .cluster import run_tasks, worker_address
 from .constants import (
     CHROMA_TUNING, CNN1D_FRAMES, CNN1D_SAMPLES, DB_AMIN, DB_TOP_DB, GENRE_INDEX, HIGHPASS_HZ,
     HIGHPASS_ORDER, HOP_LENGTH, N_CHROMA, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE, SEGMENT_FRAMES,
@@ -270,7 +271,10 @@ def extract_clip(y: np.ndarray, kinds: Sequence[str] = FEATURE_KINDS) -> dict[st
 # One uncompressed .npz per audio file and parameter set: <cache>/features/<sha1 of the file's
 # bytes>_<hash of feature_params>.npz, holding one member per kind computed so far (a later call
 # asking for more kinds computes only the missing ones and rewrites the file with all of them).
-# Files are written to a temporary name in the same folder, then os.replace'd (atomic).
+# Files are written to a temporary name in the same folder, then os.replace'd (atomic), so
+# concurrent writers (loky processes, Dask workers on a shared file system) never leave a torn
+# file: a reader sees the old file or the new one. The key depends only on the bytes and the
+# parameters, never on the machine or process, so every writer of a file writes the same numbers.
 
 
 def feature_params(filter_noise: bool) -> dict[str, object]:
@@ -333,8 +337,15 @@ def _load_cached(path: Path) -> dict[str, np.ndarray]:
 
 
 def _save_cached(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write the arrays (kind -> stored array) to path atomically (temp file + os.replace)."""
+    """Write the arrays (kind -> stored array) to path atomically (temp file + os.replace).
+
+    Kinds that another process wrote to the file meanwhile (same key, same segment count) are
+    kept too, so concurrent writers asking for different kinds do not undo each other's work.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    merged = {**_load_cached(path), **arrays}
+    if len({a.shape[0] for k, a in merged.items() if k not in TRACK_KINDS}) <= 1:
+        arrays = merged
     fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -371,6 +382,15 @@ def _track_label(track: Track) -> int:
     return GENRE_INDEX[track.genre]
 
 
+def _unreadable(error: OSError) -> str:
+    """Reason for a file that cannot be read, naming the Dask worker that tried (if any)."""
+    worker = worker_address()
+    if worker is None:
+        return f"cannot be read ({error})"
+    return (f"cannot be read on Dask worker {worker} ({error}); the workers must see the data "
+            "at the same path (a shared file system)")
+
+
 def _extract_track(track: Track, kinds: tuple[str, ...], filter_noise: bool,
                    cache_root: Path | None) -> _TrackResult:
     """Features of one track: from the cache when present, else computed (and cached)."""
@@ -381,7 +401,7 @@ def _extract_track(track: Track, kinds: tuple[str, ...], filter_noise: bool,
         try:
             path = _cache_file(cache_root, file_digest(track.path), filter_noise)
         except OSError as error:
-            return _TrackResult(track.track_id, label, None, f"cannot be read ({error})", False)
+            return _TrackResult(track.track_id, label, None, _unreadable(error), False)
         held = _load_cached(path)
     missing = tuple(k for k in kinds if k not in held)
     if missing:
@@ -391,11 +411,16 @@ def _extract_track(track: Track, kinds: tuple[str, ...], filter_noise: bool,
         except AudioError as error:
             return _TrackResult(track.track_id, label, None, str(error), False)
         except OSError as error:
-            return _TrackResult(track.track_id, label, None, f"cannot be read ({error})", False)
+            return _TrackResult(track.track_id, label, None, _unreadable(error), False)
         held.update({k: _stored(k, a) for k, a in computed.items()})
         if path is not None:
             _save_cached(path, held)
     return _TrackResult(track.track_id, label, {k: held[k] for k in kinds}, None, not missing)
+
+
+def _lost_track(track: Track, reason: str) -> _TrackResult:
+    """Result of a track whose worker process died while extracting it (reported, not raised)."""
+    return _TrackResult(track.track_id, _track_label(track), None, reason, False)
 
 
 @dataclass
@@ -497,17 +522,15 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
                    cache: bool = True) -> FeatureSet:
     """Features of many tracks, in parallel (joblib processes), with the disk cache.
 
-    Tracks run as joblib tasks (loky processes by default, so any joblib backend, Dask or Ray,
-    scales it); results keep the order of `tracks`. A track whose audio cannot be read, decoded or
-    is too short/silent is listed in `skipped` with the reason. With cache=True each file's
+    Tracks run as joblib tasks (core.cluster.run_tasks: loky processes by default, a Dask
+    cluster inside core.cluster.joblib_backend); results keep the order of `tracks`. A track
+    whose audio cannot be read, decoded or is too short/silent, or whose worker process died
+    while extracting it, is listed in `skipped` with the reason. With cache=True each file's
     features are read from / written to features_cache_dir(), keyed by the file's sha1 and the
     feature parameters. logmel is rounded to float16 precision (as cached) whether or not it
     came from the cache, so repeated runs agree exactly. With only mfcc_seq requested, the
     segment arrays are empty.
     """
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
-
     kinds = check_kinds(kinds)
     tracks = list(tracks)
     bad = [t for t in tracks if not isinstance(t, Track)]
@@ -520,13 +543,6 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
     for t in tracks:
         _track_label(t)
     cache_root = features_cache_dir() if cache else None
-    jobs = (delayed(_extract_track)(t, kinds, filter_noise, cache_root) for t in tracks)
-    try:
-        runner = Parallel(n_jobs=n_jobs, return_as="generator")
-    except ValueError as error:  # a backend that cannot stream results: the bar moves at the end
-        if "return_as" not in str(error):
-            raise
-        runner = Parallel(n_jobs=n_jobs)
-    results = list(tqdm(runner(jobs), total=len(tracks), desc="features", unit="clip",
-                        disable=not progress))
+    results = run_tasks(_extract_track, tracks, _lost_track, n_jobs=n_jobs, desc="features",
+                        args=(kinds, filter_noise, cache_root), progress=progress)
     return _assemble(results, kinds)

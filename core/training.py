@@ -101,6 +101,7 @@ class TrainConfig:
     genres: list[str] | None = None     #: genres to train on (None: every genre with clips)
     class_weight: bool = True           #: weight classes by inverse frequency when unbalanced
     split_seed: int | None = None       #: seed of the random-track split (None: seed)
+    scheduler: str | None = None        #: Dask scheduler tcp://HOST:PORT; None = GENRELAB_SCHEDULER
 
     def __post_init__(self) -> None:
         """Fill the default feature, normalise paths to str, and check every field."""
@@ -592,10 +593,14 @@ def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
     and still saving the run (card["stopped_early"] True). A stop before any training raises
     TrainingStopped; any failure emits an "error" event and is re-raised.
     """
+    from . import cluster
+
     emit = Emitter(callbacks)
     stop = stop_event if isinstance(stop_event, StopFlag) else StopFlag(stop_event)
     try:
-        return _run(config, emit, stop, output_root, progress)
+        # feature extraction and the SVM/KNN searches are joblib work: on the cluster if one is set
+        with cluster.joblib_backend(cluster.resolve(config.scheduler)):
+            return _run(config, emit, stop, output_root, progress)
     except TrainingStopped as exc:
         emit("stopped", message=str(exc), run_dir=None)
         raise
@@ -862,6 +867,9 @@ def start_job(config: TrainConfig) -> str:
     """Start training in a detached background process (outlives the caller); returns the job id."""
     if not isinstance(config, TrainConfig):
         raise TypeError(f"start_job expects a TrainConfig, got {type(config).__name__}")
+    if config.scheduler is None:   # the job runs where the app's setting says, recorded with it
+        config = TrainConfig.from_dict({**config.to_dict(),
+                                        "scheduler": gconfig.scheduler_address() or "local"})
     jobs_dir().mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     job_id = f"{stamp}-{config.model}-{config.feature}-{secrets.token_hex(4)}"

@@ -289,6 +289,34 @@ def sidebar() -> None:
             st.error(f"The saved folder cannot be used: {summary['error']}")
         with st.expander("Change data source", expanded=False):
             _source_form()
+        _cluster_panel()
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _cluster_info(address: str):
+    """core.cluster.cluster_info, asked at most every 15 s (the sidebar runs on every rerun)."""
+    from core.cluster import cluster_info
+
+    return cluster_info(address)
+
+
+def _cluster_panel() -> None:
+    """The Dask cluster GENRELAB_SCHEDULER (or the setting) names: address, workers, cores, link."""
+    address = config.scheduler_address()
+    if not address:
+        return
+    info = _cluster_info(address)
+    st.markdown("### Dask cluster")
+    st.caption(f"`{info.address}` — extraction and SVM/KNN searches of training jobs run here")
+    if info.error:
+        st.error(f"The cluster cannot be reached: {info.error}")
+        return
+    st.markdown(f"**{info.workers}** workers, **{info.cores}** cores"
+                + (f", {info.memory_bytes / 2**30:.1f} GiB" if info.memory_bytes else ""))
+    if info.dashboard:
+        st.markdown(f"[Open the cluster's dashboard]({info.dashboard})")
+    else:
+        st.caption("The scheduler serves no dashboard (it needs bokeh installed).")
 
 
 def _source_form() -> None:

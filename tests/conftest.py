@@ -41,6 +41,7 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.setenv(var, str(base / sub))
     monkeypatch.delenv("GENRELAB_DATA", raising=False)
     monkeypatch.delenv("GENRELAB_SPLITS", raising=False)
+    monkeypatch.delenv("GENRELAB_SCHEDULER", raising=False)
     return base
 
 
