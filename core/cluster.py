@@ -28,6 +28,8 @@ T = TypeVar("T")
 CONNECT_TIMEOUT_S: float = 5.0
 #: Seconds to wait for the first worker to take a task before giving up.
 WORKER_TIMEOUT_S: float = 10.0
+#: Seconds a joblib call waits for workers to come back (a nanny restarting dead workers).
+RESTART_TIMEOUT_S: float = 120.0
 #: Seconds the app's sidebar waits for a scheduler (it runs on every rerun).
 INFO_TIMEOUT_S: float = 2.0
 #: Value of --scheduler that forces local processes even when GENRELAB_SCHEDULER is set.
@@ -176,7 +178,7 @@ def joblib_backend(address: str | None) -> Iterator[Any]:
         _ACTIVE.append((address, client))
         try:
             with parallel_config(backend=BACKEND_NAME, client=client,
-                                 wait_for_workers_timeout=WORKER_TIMEOUT_S):
+                                 wait_for_workers_timeout=RESTART_TIMEOUT_S):
                 yield client
         finally:
             _ACTIVE.pop()
