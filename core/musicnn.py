@@ -440,7 +440,7 @@ def _set_threads(threads: int | None) -> None:
 
 def _embed_track(track: Track, cache_root: Path | None, threads: int | None) -> _Result:
     """Per-patch outputs of one track: from the cache when present, else computed and cached."""
-    from .features import _save_cached, file_digest
+    from .features import _save_cached, _unreadable, file_digest
 
     label = GENRE_INDEX[track.genre]
     path: Path | None = None
@@ -454,12 +454,17 @@ def _embed_track(track: Track, cache_root: Path | None, threads: int | None) -> 
     except AudioError as error:
         return _Result(track.track_id, label, None, str(error), False)
     except OSError as error:
-        return _Result(track.track_id, label, None, f"cannot be read ({error})", False)
+        return _Result(track.track_id, label, None, _unreadable(error), False)
     _set_threads(threads)
     outputs = embed_patches(clip_patches(y))
     if path is not None:
         _save_cached(path, outputs)
     return _Result(track.track_id, label, outputs, None, False)
+
+
+def _lost_track(track: Track, reason: str) -> _Result:
+    """Result of a track whose worker process died while embedding it (reported, not raised)."""
+    return _Result(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
 
 
 def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True,
@@ -469,16 +474,18 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
     Returns a core.features.FeatureSet whose kinds are OUTPUT_KINDS (features[kind]: (n_patches,
     width) float32; segment_track / segment_label per patch), so ``subset`` and track-level
     evaluation work as for the study's features; ``clip_means`` gives one row per track.
-    Tracks run as joblib tasks (loky processes when n_jobs != 1, each TensorFlow limited to its
-    share of the cores) with a tqdm bar; results keep the order of `tracks`. Unreadable, silent
+    Tracks run as joblib tasks (core.cluster.run_tasks: loky processes when n_jobs != 1, each
+    TensorFlow limited to its share of the cores; the Dask cluster's workers inside
+    core.cluster.joblib_backend, whatever n_jobs) with a tqdm bar; results keep the order of
+    `tracks`; a track whose worker process died is skipped with the reason. Unreadable, silent
     or too short files are listed in `skipped` with the reason. With cache=True each file's
     outputs are read from / written to cache_dir(), keyed by the file's sha1 and
     embedding_params() (which include the weights' sha256); writes are atomic.
     WeightsError when the weights are missing or damaged (checked before any work).
     """
-    from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
+    from .cluster import active_address, run_tasks
     from .features import FeatureSet
 
     tracks = list(tracks)
@@ -496,19 +503,14 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
     workers = (os.cpu_count() or 1) if n_jobs < 0 else max(1, n_jobs)
     workers = min(workers, max(1, len(tracks)))
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
-    bar = tqdm(total=len(tracks), desc="musicnn", unit="clip", disable=not progress)
-    if workers == 1:
+    on_cluster = active_address() is not None   # inside core.cluster.joblib_backend
+    if workers == 1 and not on_cluster:
         results = []
-        for t in tracks:
+        for t in tqdm(tracks, desc="musicnn", unit="clip", disable=not progress):
             results.append(_embed_track(t, cache_root, None))
-            bar.update()
-    else:
-        jobs = (delayed(_embed_track)(t, cache_root, threads) for t in tracks)
-        results = []
-        for result in Parallel(n_jobs=workers, return_as="generator")(jobs):
-            results.append(result)
-            bar.update()
-    bar.close()
+    else:   # joblib tasks: loky processes, or the Dask cluster's workers (one TF thread each)
+        results = run_tasks(_embed_track, tracks, _lost_track, n_jobs=workers, desc="musicnn",
+                            args=(cache_root, 1 if on_cluster else threads), progress=progress)
     done = [r for r in results if r.outputs is not None]
     counts = [r.outputs[OUTPUT_KINDS[0]].shape[0] for r in done]  # type: ignore[index]
     features = {k: (np.concatenate([r.outputs[k] for r in done]).astype(np.float32, copy=False)

@@ -305,3 +305,15 @@ def test_sidebar_says_when_the_cluster_cannot_be_reached(
     assert not at.exception
     assert "The cluster cannot be reached: no Dask scheduler answers at " + address \
         in _texts(at.sidebar.error)
+
+
+def test_musicnn_embeddings_on_the_cluster_equal_local(
+        scheduler: str, clips: list[Track]) -> None:
+    from core import musicnn
+
+    local = musicnn.embed_tracks(clips[:1], n_jobs=1, progress=False, cache=False)
+    with cluster.joblib_backend(scheduler):
+        remote = musicnn.embed_tracks(clips[:1], n_jobs=1, progress=False, cache=False)
+    assert list(remote.track_ids) == list(local.track_ids) and not remote.skipped
+    for kind in ("max_pool", "penultimate", "taggram"):   # TF thread counts may differ
+        np.testing.assert_allclose(remote[kind], local[kind], atol=1e-5, err_msg=kind)
