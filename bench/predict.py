@@ -8,12 +8,13 @@ Warm = the median of the 5 following calls in that process. The clip is given as
 (decoding is part of every call). Without --clip a 30-s synthetic demo clip is used. When no
 LSTM+SVM model is available, a small one is trained on the demo set into a temporary runs folder
 (or --runs) with core.training.run_training. It prints `descriptor_warm_ms: N` for the descriptor
-SVM (when one is available), and the last line is `warm_ms: N` for LSTM+SVM.
+SVM (when one is available; `descriptor_warm_cpu_ms:` is the calling thread's CPU time, which a
+busy machine does not inflate), and the last line is `warm_ms: N` for LSTM+SVM.
 
 With --batch DIR (default: ../shared/data/gtzan when it is there; --batch none skips it) it also
 times `python -m core predict DIR --all --jobs 2` in a fresh process (imports, TensorFlow, model
 loading, decoding and featurising every clip in 2 worker processes included) and prints
-`batch_clips: N` and `batch_s: S`.
+`batch_clips: N`, `batch_cpu_s:` (CPU seconds of all its processes) and `batch_s: S`.
 """
 
 from __future__ import annotations
@@ -38,14 +39,20 @@ DEFAULT_BATCH = PROJECT.parent / "shared" / "data" / "gtzan"
 BATCH_JOBS = 2
 
 
-def measure_batch(folder: Path, work: Path) -> tuple[int, float]:
-    """Clips answered and wall seconds of `python -m core predict folder --all --jobs 2`."""
+def measure_batch(folder: Path, work: Path) -> tuple[int, float, float]:
+    """Clips answered, wall seconds and CPU seconds (all its processes) of
+    `python -m core predict folder --all --jobs 2`."""
+    import resource
+
     table = work / "batch.csv"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "core", "predict", str(folder), "--all",
                            "--jobs", str(BATCH_JOBS), "--quiet", "--csv", str(table)],
                           cwd=PROJECT, capture_output=True, text=True, env=dict(os.environ))
     seconds = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"batch prediction failed:\n{done.stderr[-2000:]}")
     import csv
@@ -54,7 +61,7 @@ def measure_batch(folder: Path, work: Path) -> tuple[int, float]:
     answered = sum(1 for r in rows if r["consensus"])
     if answered != len(rows):
         print(f"batch: {len(rows) - answered} of {len(rows)} clips were not answered")
-    return answered, seconds
+    return answered, seconds, cpu
 
 
 def measure_one(run_dir: str, head: str, clip: Path) -> dict:
@@ -70,13 +77,15 @@ def measure_one(run_dir: str, head: str, clip: Path) -> dict:
     cold = (time.perf_counter() - _T0) * 1e3
     if out.failed:
         raise SystemExit(f"{entry.label} failed: {out.failed[0][1]}")
-    warm = []
+    warm, cpu = [], []
     for _ in range(WARM_CALLS):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
         prediction.predict_clip(data, [entry])
         warm.append((time.perf_counter() - began) * 1e3)
+        cpu.append((time.thread_time() - began_cpu) * 1e3)
     return {"label": entry.label, "model": entry.model, "head": entry.head, "cold_ms": cold,
-            "warm_ms": statistics.median(warm), "genre": out.results[0].genre,
+            "warm_ms": statistics.median(warm), "warm_cpu_ms": statistics.median(cpu),
+            "genre": out.results[0].genre,
             "segments": len(out.segment_starts_s)}
 
 
@@ -145,7 +154,7 @@ def main() -> None:
     jobs += [(str(e.path), "svm") for e in entries if is_lstm_svm(e) and e.head != "svm"]
     print(f"clip: {clip}")
     print(f"{'model':72s} {'cold ms':>9s} {'warm ms':>9s}  genre")
-    lstm_svm_warm = descriptor_warm = None
+    lstm_svm_warm = descriptor_warm = descriptor_cpu = None
     for run_dir, head in jobs:
         done = subprocess.run([sys.executable, __file__, "--one", run_dir, "--head", head,
                                "--clip", str(clip)], capture_output=True, text=True,
@@ -160,13 +169,17 @@ def main() -> None:
         if r["model"] == "lstm" and r["head"] == "svm" and lstm_svm_warm is None:
             lstm_svm_warm = r["warm_ms"]
         if r["model"] == "descriptor_svm" and descriptor_warm is None:
-            descriptor_warm = r["warm_ms"]
+            descriptor_warm, descriptor_cpu = r["warm_ms"], r["warm_cpu_ms"]
     if descriptor_warm is not None:
+        print(f"descriptor_warm_cpu_ms: {descriptor_cpu:.0f} (CPU time of the calling thread)")
         print(f"descriptor_warm_ms: {descriptor_warm:.0f}")
     if args.batch != "none" and Path(args.batch).is_dir():
-        clips, seconds = measure_batch(Path(args.batch), work)
-        print(f"batch of {args.batch}, every model, {BATCH_JOBS} worker processes:")
+        load = os.getloadavg()[0]
+        clips, seconds, cpu = measure_batch(Path(args.batch), work)
+        print(f"batch of {args.batch}, every model, {BATCH_JOBS} worker processes "
+              f"(1-min load average before: {load:.1f}):")
         print(f"batch_clips: {clips}")
+        print(f"batch_cpu_s: {cpu:.1f}")
         print(f"batch_s: {seconds:.1f}")
     if lstm_svm_warm is None:
         raise SystemExit("no LSTM+SVM measurement")
