@@ -20,7 +20,9 @@ published figure of Yi et al. (2021), the run's training time and, for Keras mod
 seconds per epoch. Keras models run over --seeds seeds (42, 43, ...; mean ± sd); SVM/KNN rows
 are deterministic given the split and run once (seed 42). The reference row "descriptor SVM" is
 Kaggle's 57-column whole-clip table (an outside table, not our audio) restricted to the tracks
-of the same split. --json writes every run's raw result; pieces run separately can be combined
+of the same split. Rows "new" are beyond the study: musicnn_svm / musicnn_knn are heads on the
+embeddings of musicnn (pretrained on the Million Song Dataset; one example per clip, so segment
+and track accuracy are equal; target: >= 0.90 test track accuracy on gtzan4). --json writes every run's raw result; pieces run separately can be combined
 with --from-json.
 """
 
@@ -54,9 +56,13 @@ ROWS: dict[str, tuple[str, str, str | None, dict]] = {
     "bilstm_zcr": ("2", "bilstm", "zcr", {}), "bilstm_mfcc": ("2", "bilstm", "mfcc", {}),
     "cnn1d": ("3", "cnn1d", None, {}), "cnn2d": ("3", "cnn2d", None, AUGMENT_ALL),
     "descriptor_svm": ("ref", "descriptor_svm", "descriptors", {}),
+    "musicnn_svm": ("new", "musicnn", None, {}), "musicnn_knn": ("new", "musicnn", None, {}),
 }
+#: rows whose model takes a head choice (TrainConfig.head); "new" = beyond the study
+ROW_HEADS: dict[str, str] = {"musicnn_svm": "svm", "musicnn_knn": "knn"}
 DEFAULT_ROWS: tuple[str, ...] = ("svm_zcr", "svm_mfcc", "knn_zcr", "knn_mfcc", "lstm_zcr",
-                                 "lstm_mfcc", "bilstm_mfcc", "cnn1d", "cnn2d", "descriptor_svm")
+                                 "lstm_mfcc", "bilstm_mfcc", "cnn1d", "cnn2d", "descriptor_svm",
+                                 "musicnn_svm", "musicnn_knn")
 HEAD_ORDER: tuple[str, ...] = ("svm", "knn", "softmax")
 
 
@@ -84,6 +90,7 @@ def run_audio(row: str, protocol: str, args: argparse.Namespace, seed: int, out:
     """Train one row's model on the audio for one seed; one raw record per head."""
     table, model, feature, aug = ROWS[row]
     conf = training.TrainConfig(model=model, feature=feature, augment=aug, seed=seed,
+                                head=ROW_HEADS.get(row),
                                 epochs=args.epochs, patience=args.patience, note=args.note,
                                 data_path=str(args.data), **protocol_config(protocol, args.splits))
     t0 = time.perf_counter()
@@ -159,7 +166,7 @@ def _name(rec: dict) -> str:
     if rec["model"] == "descriptor_svm":
         return "descriptor SVM (Kaggle table)"
     name = training.MODEL_LABELS[rec["model"]]
-    if rec["model"] in training.LSTM_MODELS:
+    if rec["model"] in training.LSTM_MODELS or rec["model"] == "musicnn":
         name += "+" + ("softmax" if rec["head"] == "softmax" else rec["head"].upper())
     return name
 
@@ -197,7 +204,8 @@ def print_tables(records: list[dict]) -> None:
             paper = PAPER_RESULTS.get(rec["paper"]) if rec["paper"] else None
             epoch = [r["epoch_s"] for r in runs if r["epoch_s"]]
             f1 = _mean_sd([r["test"]["macro_f1"] for r in runs])
-            feat = {"mfcc_seq": "mfcc", "logmel": "mel", "descriptors": "57d"}.get(
+            feat = {"mfcc_seq": "mfcc", "logmel": "mel", "descriptors": "57d",
+                    "embeddings": "msd"}.get(
                 rec["feature"], rec["feature"])
             print(f"{rec['table']:3s} {_name(rec):30s} {feat:5s} {len(runs):5d} "
                   + (f"{f1:>12s} " if lead else "")

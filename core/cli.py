@@ -114,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         patience=args.patience, note=args.note, genres=args.genres,
         class_weight=not args.no_class_weight,
+        head=args.head,
         protocol="artist-filtered" if args.splits else "random-track",
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
         data_path=str(args.data) if args.data else None, scheduler=args.scheduler,
@@ -191,6 +192,9 @@ def _print_clip_detail(row, top: int) -> None:
         if res.cannot_answer:
             print(f"  (trained on {len(res.genres)} genres; cannot answer "
                   f"{', '.join(res.cannot_answer)})")
+        if res.tags:
+            print("  the network's own tags: "
+                  + ", ".join(f"{tag} {100 * p:.0f} %" for tag, p in res.tags))
 
 
 def clip_line(row) -> str:
@@ -350,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--no-augment", action="store_true", help="2D-CNN without augmentation")
+    p.add_argument("--head", choices=("svm", "knn"),
+                   help="musicnn: the head fitted on the embeddings (default svm)")
     p.add_argument("--genres", help="comma-separated genres to train and evaluate on, e.g. "
                                     "blues,classical,jazz,rock (default: every genre with clips)")
     p.add_argument("--no-class-weight", action="store_true",

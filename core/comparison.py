@@ -85,7 +85,7 @@ def run_rows(runs: Sequence[RunInfo]) -> list[dict]:
                 "Test tracks": test.get("n_tracks", np.nan),
                 "Data": data_label(card),
                 "Run": str(card.get("run_id", run.path.name)),
-                "_key": key, "_head": head,
+                "_key": key, "_head": head, "_model": str(card.get("model")),
             })
     return rows
 
@@ -118,3 +118,13 @@ def table_for(entries: tuple[tuple[str, str], ...], runs_df: pd.DataFrame) -> pd
         if not runs_df.empty:
             rows.extend(runs_df[runs_df["_key"] == key].to_dict("records"))
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+
+
+def beyond_table(runs_df: pd.DataFrame) -> pd.DataFrame:
+    """Runs of the families beyond the study (core.models.BEYOND_STUDY: no published figure)."""
+    from .models import BEYOND_STUDY
+
+    if runs_df.empty or "_model" not in runs_df:
+        return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    rows = runs_df[runs_df["_model"].isin(BEYOND_STUDY)]
+    return rows.sort_values("Track accuracy", ascending=False)[list(RESULT_COLUMNS)]

@@ -43,6 +43,7 @@ import numpy as np
 from .audio import AudioError, clean, decode, resample
 from .constants import GENRE_INDEX, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK
 from .data import Track
+from .persistence import ModelFileError
 from .musicnn_weights import CHECKSUM_NAME, WEIGHTS_DIR, WEIGHTS_NAME
 
 # --- the network's constants (musicnn/configuration.py and the MSD_musicnn checkpoint) -------
@@ -91,8 +92,11 @@ _BN_FIELDS = ("gamma", "beta", "moving_mean", "moving_variance")
 _FRONT_NORM = {conv: bn for conv, bn, _, _ in _TIMBRAL + _TEMPORAL}
 
 
-class WeightsError(RuntimeError):
-    """The musicnn weights file is missing or damaged; the message says which and what to do."""
+class WeightsError(ModelFileError):
+    """The musicnn weights file is missing or damaged; the message says which and what to do.
+
+    A ModelFileError: prediction lists the musicnn models as failed (the others still answer)
+    and the CLI prints one error line."""
 
 
 # --- front end ---------------------------------------------------------------------------------

@@ -239,6 +239,8 @@ class ModelResult:
     segment_starts_s: np.ndarray | None = None  #: s, start of each scored segment
     windows: int = 1                          #: windows averaged by whole-clip models
     genres: tuple[str, ...] = GENRES          #: the model's label set (others get probability 0)
+    tags: tuple[tuple[str, float], ...] = ()  #: the network's own tags of the clip (musicnn:
+                                              #: top MSD tags, probability 0..1), best first
 
     @property
     def cannot_answer(self) -> tuple[str, ...]:
@@ -493,11 +495,21 @@ class _ClipFeatures:
         return key in self._features
 
     def get(self, kind: str, filter_noise: bool = True) -> np.ndarray:
-        """One kind: per-segment array, (windows, 646, 30) for mfcc_seq_windows, (windows, 57)."""
+        """One kind: per-segment array, (windows, 646, 30) for mfcc_seq_windows, (windows, 57).
+
+        ModelFileError when the kind cannot be computed (a family's missing weights); the error
+        is kept in place of the feature, so it travels with computed() and is raised again.
+        """
         key = (kind, filter_noise if kind != "descriptors" else True)
         if key not in self._features:
-            self._features[key] = self._compute(kind, filter_noise)
-        return self._features[key]
+            try:
+                self._features[key] = self._compute(kind, filter_noise)
+            except ModelFileError as exc:
+                self._features[key] = exc
+        value = self._features[key]
+        if isinstance(value, ModelFileError):
+            raise value
+        return value
 
     def prefetch(self, keys: Sequence[FeatureKey]) -> None:
         """Compute several features at once: the per-segment kinds of one filter setting share
@@ -509,7 +521,10 @@ class _ClipFeatures:
             if (kind, filter_noise) in self._features:
                 continue
             if kind in WHOLE_CLIP_KINDS:
-                self.get(kind, filter_noise)
+                try:
+                    self.get(kind, filter_noise)
+                except ModelFileError:
+                    pass   # kept: the models that need this kind fail with the reason
             else:
                 segment_kinds.setdefault(filter_noise, []).append(kind)
         for filter_noise, kinds in segment_kinds.items():
@@ -563,6 +578,8 @@ def score_model(entry: ModelEntry, feats: _ClipFeatures) -> ModelResult | ModelF
     began = time.perf_counter()
     try:
         proba, per_segment = _score(entry, feats)
+        tagger = families.family(entry.model).tags
+        tags = tuple(tagger(entry, feats)) if tagger is not None else ()
     except ModelFileError as exc:
         return ModelFailure(entry.label, str(exc))
     elapsed = (time.perf_counter() - began) * 1e3
@@ -574,7 +591,7 @@ def score_model(entry: ModelEntry, feats: _ClipFeatures) -> ModelResult | ModelF
         clip_proba=clip_proba, segment_proba=proba if per_segment else None,
         genre=GENRES[int(np.argmax(clip_proba))], elapsed_ms=elapsed,
         segment_starts_s=np.arange(len(proba)) * SEGMENT_SECONDS if per_segment else None,
-        windows=1 if per_segment else len(proba), genres=entry.genres)
+        windows=1 if per_segment else len(proba), genres=entry.genres, tags=tags)
 
 
 # --- which model first -----------------------------------------------------------------------

@@ -102,6 +102,8 @@ class TrainConfig:
     class_weight: bool = True           #: weight classes by inverse frequency when unbalanced
     split_seed: int | None = None       #: seed of the random-track split (None: seed)
     scheduler: str | None = None        #: Dask scheduler tcp://HOST:PORT; None = GENRELAB_SCHEDULER
+    head: str | None = None             #: head to fit, for families with a choice (musicnn: svm
+                                        #: or knn; None: the family's default)
 
     def __post_init__(self) -> None:
         """Fill the default feature, normalise paths to str, and check every field."""
@@ -115,6 +117,15 @@ class TrainConfig:
         if self.feature not in allowed:
             raise TrainingError(f"model {self.model!r} takes feature {' or '.join(allowed)}, "
                                 f"not {self.feature!r}")
+        family = models.family(self.model)
+        choices = family.head_choices.get(self.model, ())
+        if self.head is not None and not choices:
+            raise TrainingError(f"model {self.model!r} has no choice of head; leave head unset")
+        if self.head is not None and self.head not in choices:
+            raise TrainingError(f"model {self.model!r} takes head {' or '.join(choices)}, not "
+                                f"{self.head!r}")
+        if not family.filters_noise:
+            self.filter_noise = False   # the family hears the clip as it is (the card says so)
         self.augment = {**_no_augmentation(), **dict(self.augment or {})}
         augment.AugmentOptions.from_dict(self.augment)   # unknown keys raise ValueError
         if self.model != "cnn2d":

@@ -11,7 +11,8 @@ import streamlit as st
 
 from core import report
 from core.comparison import (FLOAT_COLUMNS, HEAD_NAMES, PAPER_TABLES, RESULT_COLUMNS,
-                             comparison_table, data_label, run_rows, table_for)
+                             beyond_table, comparison_table, data_label, run_rows,
+                             table_for)
 from core.constants import GENRES
 from core.figures import confusion_matrix, recall_bars
 from core.persistence import RunInfo, iter_runs
@@ -110,6 +111,18 @@ def main() -> None:
         show_table(table_for(entries, runs_df))
     st.caption("'Published accuracy' is the study's figure; the other columns are measured on "
                "GenreLab's test side. Track accuracy is the vote of a track's 3-s segments.")
+
+    st.header("Beyond the study")
+    beyond = beyond_table(runs_df)
+    if beyond.empty:
+        st.write("No run of a model beyond the study yet. Train one on the Training console "
+                 "(musicnn: SVM or KNN heads on a network pretrained on the Million Song Dataset).")
+    else:
+        show_table(beyond)
+    st.caption("Models the study did not try, so there is no published figure to set them "
+               "beside: musicnn's heads learn from embeddings of a network pretrained to tag "
+               "songs of the Million Song Dataset (which may share songs with GTZAN). Each row "
+               "carries its own protocol and number of test tracks.")
 
     st.header("All runs")
     if runs_df.empty:

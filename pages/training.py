@@ -39,6 +39,10 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
     feature = c2.radio("Feature", features, format_func=FEATURE_LABELS.get, key=f"train_feat_{model}",
                        horizontal=True)
     kwargs: dict = {"model": model, "feature": feature}
+    heads = models.family(model).head_choices.get(model, ())
+    if heads:
+        kwargs["head"] = c2.radio("Head", heads, format_func=str.upper, key=f"train_head_{model}",
+                                  horizontal=True, help="The classifier fitted on the features")
     present = [g for g in GENRES if any(t.startswith(f"{g}.") for t in track_ids)]
     chosen = st.multiselect(
         "Genres", present, default=present, key="train_genres",

@@ -52,12 +52,32 @@ def _prediction_key(source: bytes | np.ndarray, models: list[ModelEntry]) -> str
     return f"tryit_pred_{digest.hexdigest()}"
 
 
+def tags_text(result: ModelResult) -> str:
+    """The network's own tags of the clip, e.g. "rock 62 %, classic rock 40 %" ("" if none)."""
+    return ", ".join(f"{tag} {p:.0%}" for tag, p in result.tags)
+
+
 def verdict_text(outcome: ModelResult | ModelFailure) -> str:
     """One model's line as its verdict arrives: its genre and probability, or why it failed."""
     if isinstance(outcome, ModelFailure):
         return f"{outcome.label} could not score this clip: {outcome.reason}"
+    hears = f" – the network hears {tags_text(outcome)}" if outcome.tags else ""
     return (f"{outcome.label} says **{outcome.genre}** ({outcome.clip_proba.max():.0%}, "
-            f"{outcome.elapsed_ms:.0f} ms)")
+            f"{outcome.elapsed_ms:.0f} ms){hears}")
+
+
+def show_tags(results: list[ModelResult]) -> None:
+    """Beside the genre, what a pretrained tagger hears in the clip (its own top tags)."""
+    tagged = [r for r in results if r.tags]
+    if not tagged:
+        return
+    st.subheader("What the pretrained network hears")
+    for r in tagged:
+        st.markdown(f"**{r.label}** says **{r.genre}**; the network itself hears: "
+                    f"{tags_text(r)}")
+    st.caption("musicnn's own tags: the most probable of the 50 most frequent tags of the "
+               "Million Song Dataset it was trained on (each a probability that the tag "
+               "applies, so several can be high at once). They are not GTZAN genres.")
 
 
 def consensus_text(results: list[ModelResult], n_models: int) -> str:
@@ -291,6 +311,7 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
     st.dataframe(summary_table(prediction), hide_index=True, column_config={
         "Probability": st.column_config.ProgressColumn(format="percent", min_value=0,
                                                        max_value=1)})
+    show_tags(prediction.results)
     cols = st.columns(2)
     for i, r in enumerate(prediction.results):
         known = [GENRE_INDEX[g] for g in r.genres]

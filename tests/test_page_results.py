@@ -189,3 +189,26 @@ def test_report_button_downloads_the_chosen_runs(isolated_dirs: Path, deferred: 
     chooser.set_value([]).run()
     button, data = report_download(at, deferred)
     assert button.proto.disabled and data is None
+
+
+def test_a_musicnn_run_sits_in_beyond_the_study(isolated_dirs: Path) -> None:
+    write_run()
+    write_run(model="musicnn", feature="embeddings", heads=("svm",),
+              name="musicnn+SVM on MSD embeddings", synthetic=False)
+    at = page()
+    assert not at.exception and not at.error
+    headers = [h.value for h in at.header]
+    assert headers.index("Beyond the study") == headers.index("Beside the study") + 1
+    beyond = at.dataframe[3].value                     # after the study's three tables
+    assert list(beyond["Method"]) == ["musicnn+SVM on MSD embeddings"]
+    assert np.isnan(beyond["Published accuracy"].iloc[0])
+    assert beyond["Test tracks"].iloc[0] > 0 and beyond["Protocol"].iloc[0].startswith("random")
+    for table in at.dataframe[:3]:
+        assert "musicnn+SVM on MSD embeddings" not in set(table.value["Method"])
+
+
+def test_without_a_run_beyond_the_study_says_so(isolated_dirs: Path) -> None:
+    write_run()
+    at = page()
+    assert not at.exception
+    assert any("No run of a model beyond the study" in m.value for m in at.markdown)

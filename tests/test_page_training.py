@@ -116,6 +116,18 @@ def test_model_choices_show_their_settings() -> None:
     at.selectbox(key="train_model").set_value("svm").run()
     assert "train_epochs" not in [n.key for n in at.number_input]
     assert not [t for t in at.toggle if t.label == "Pitch shift"]
+    assert not [r for r in at.radio if r.label == "Head"]
+
+
+def test_musicnn_offers_its_heads_and_no_epochs() -> None:
+    at = page()
+    at.selectbox(key="train_model").set_value("musicnn").run()
+    assert not at.exception
+    assert "train_epochs" not in [n.key for n in at.number_input]
+    head = at.radio(key="train_head_musicnn")
+    assert list(head.options) == ["SVM", "KNN"] and head.value == "svm"
+    assert any("only the head is" in c.value for c in at.caption)
+    assert any("Million Song Dataset" in c.value for c in at.caption)
 
 
 def test_svm_job_finishes_and_appears_in_the_run_list_and_results() -> None:

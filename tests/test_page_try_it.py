@@ -265,3 +265,52 @@ def test_page_says_what_is_still_warming(with_models: Path,
     finally:
         release.set()
         common.start_warm_up.clear()
+
+
+@pytest.fixture
+def musicnn_and_svm(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A runs folder (no shipped models) with a musicnn+SVM and an SVM on MFCC, 3 genres."""
+    from core import persistence, training
+    from core.dataset import demo_source
+
+    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
+    (isolated_dirs / "no-shipped").mkdir()
+    monkeypatch.setattr(persistence, "MODELS_DIR", isolated_dirs / "no-shipped")
+    root = demo_source(per_genre=3, seconds=6.0).root
+    for model in ("musicnn", "svm"):
+        training.run_training(training.TrainConfig(
+            model=model, test_size=0.4, valid_size=0.0, data_path=str(root), n_jobs=1,
+            search=False, genres=["blues", "classical", "rock"]))
+    return isolated_dirs / "runs"
+
+
+def test_musicnn_shows_the_networks_own_tags_beside_the_genre(musicnn_and_svm: Path) -> None:
+    from core import musicnn
+
+    at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    labels = list(at.dataframe[0].value["Model"].str.split(" — ").str[0])
+    assert "musicnn+SVM on MSD embeddings (3 genres)" in labels
+    assert any(s.value == "What the pretrained network hears" for s in at.subheader)
+    line = next(m.value for m in at.markdown if "the network itself hears" in m.value)
+    shown = [part.rsplit(" ", 2)[0] for part in line.split("hears: ")[1].split(", ")]
+    assert len(shown) == 5 and all(tag in musicnn.MSD_TAGS for tag in shown)
+
+
+def test_damaged_musicnn_weights_give_a_message_and_the_others_answer(
+        musicnn_and_svm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import musicnn, musicnn_weights
+
+    folder = tmp_path / "weights"
+    shutil.copytree(musicnn_weights.WEIGHTS_DIR, folder)
+    path = folder / musicnn_weights.WEIGHTS_NAME
+    path.write_bytes(path.read_bytes()[:-100])
+    monkeypatch.setattr(musicnn, "weights_path", lambda: path)
+    musicnn._forward.cache_clear()
+    at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warning = next(w.value for w in at.warning if "could not score" in w.value)
+    assert warning.startswith("musicnn+SVM") and "damaged" in warning
+    labels = list(at.dataframe[0].value["Model"].str.split(" — ").str[0])
+    assert labels == ["SVM on MFCC (3 genres)"]
+    assert not any(s.value == "What the pretrained network hears" for s in at.subheader)

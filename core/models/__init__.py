@@ -12,12 +12,13 @@ Note: the top-level ``models/`` folder holds trained model files; this package i
 
 from __future__ import annotations
 
-from . import cnn1d, cnn2d, descriptor, lstm, segment_sklearn
+from . import cnn1d, cnn2d, descriptor, lstm, musicnn, segment_sklearn
 from .base import KERAS_FILE, SKLEARN_HEADS, SOFTMAX_HEAD, Family, FitContext, FitOutcome
 
 #: Every registered family, in the order models are offered (Training console, CLI).
 FAMILIES: tuple[Family, ...] = (
     segment_sklearn.FAMILY, lstm.FAMILY, cnn1d.FAMILY, cnn2d.FAMILY, descriptor.FAMILY,
+    musicnn.FAMILY,
 )
 
 
