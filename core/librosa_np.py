@@ -97,48 +97,56 @@ def zero_crossing_rate(y: np.ndarray, threshold: float = 1e-10) -> np.ndarray:
     return (counts[starts + N_FFT - 1] - counts[starts]) / N_FFT
 
 
-def _parabolic_shift(S: np.ndarray) -> np.ndarray:
-    """Per-bin parabolic peak offset along frequency (0 at the edges and where |b| >= |a|)."""
-    shift = np.zeros_like(S)
-    a = S[2:] + S[:-2] - 2 * S[1:-1]
-    b = (S[2:] - S[:-2]) / 2
-    inside = np.abs(b) < np.abs(a)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shift[1:-1] = np.where(inside, -b / np.where(inside, a, 1), 0)
-    return shift
-
-
-def _local_max(x: np.ndarray) -> np.ndarray:
-    """Local maxima along frequency (x[i] > x[i-1] and x[i] >= x[i+1]; the last bin: above the
-    one before; never the first), as librosa.util.localmax(x, axis=-2)."""
-    out = np.zeros(x.shape, dtype=bool)
-    out[1:-1] = (x[1:-1] > x[:-2]) & (x[1:-1] >= x[2:])
-    out[-1] = x[-1] > x[-2]
-    return out
+def _peaks(S: np.ndarray, rows: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(bin, frame) of the local maxima along frequency, within the given rows, of S where it
+    exceeds threshold x its frame's maximum (librosa.util.localmax(S * (S > ref)) in piptrack:
+    x[i] > x[i-1] and x[i] >= x[i+1]; the last bin: above the one before; never the first)."""
+    ref_value = threshold * np.max(S, axis=-2, keepdims=True)
+    lo, hi = max(int(rows.min()) - 1, 0), min(int(rows.max()) + 2, S.shape[0])
+    x = S[lo:hi] * (S[lo:hi] > ref_value)
+    peak = np.zeros(x.shape, dtype=bool)
+    peak[1:-1] = (x[1:-1] > x[:-2]) & (x[1:-1] >= x[2:])
+    if hi == S.shape[0]:
+        peak[-1] = x[-1] > x[-2]
+    if lo == 0:
+        peak[0] = False
+    inside = np.zeros(x.shape[0], dtype=bool)
+    inside[rows - lo] = True
+    f, t = np.nonzero(peak & inside[:, None])
+    return f + lo, t
 
 
 def estimate_tuning(S: np.ndarray, sr: int, fmin: float = 150.0, fmax: float = 4000.0,
                     threshold: float = 0.1, resolution: float = 0.01) -> float:
     """Tuning offset (fraction of a semitone, -0.5..0.5) from the spectrogram S's peaks:
-    librosa.estimate_tuning(S=S, sr=sr) (piptrack, then a histogram of pitch residuals)."""
+    librosa.estimate_tuning(S=S, sr=sr) (piptrack, then a histogram of pitch residuals).
+
+    piptrack's parabolic interpolation and skew correction are needed at its peaks only, so
+    they are computed there (in float32, as librosa's numba code does) and nowhere else.
+    """
     from librosa.core.convert import fft_frequencies, hz_to_octs
 
     S = np.abs(S)
     n_fft = 2 * (S.shape[0] - 1)
     fft_freqs = fft_frequencies(sr=sr, n_fft=n_fft)
-    shift = _parabolic_shift(S)
-    dskew = 0.5 * np.gradient(S, axis=-2) * shift
-    freq_mask = ((max(fmin, 0) <= fft_freqs) & (fft_freqs < min(fmax, sr / 2)))[:, None]
-    ref_value = threshold * np.max(S, axis=-2, keepdims=True)
-    idx = np.nonzero(freq_mask & _local_max(S * (S > ref_value)))
-    pitches = np.zeros_like(S)
-    mags = np.zeros_like(S)
-    pitches[idx] = (idx[-2] + shift[idx]) * float(sr) / n_fft
-    mags[idx] = S[idx] + dskew[idx]
-    pitch_mask = pitches > 0
-    cut = np.median(mags[pitch_mask]) if pitch_mask.any() else 0.0
-    frequencies = pitches[(mags >= cut) & pitch_mask]
-    frequencies = frequencies[frequencies > 0]
+    rows = np.flatnonzero((max(fmin, 0) <= fft_freqs) & (fft_freqs < min(fmax, sr / 2)))
+    if rows.size == 0:
+        return 0.0
+    f, t = _peaks(S, rows, threshold)
+    edge = (f == 0) | (f == S.shape[0] - 1)
+    up, down = S[np.minimum(f + 1, S.shape[0] - 1), t], S[np.maximum(f - 1, 0), t]
+    here = S[f, t]
+    a = up + down - 2 * here
+    b = (up - down) / 2
+    ok = (np.abs(b) < np.abs(a)) & ~edge
+    shift = np.zeros_like(here)
+    shift[ok] = -b[ok] / a[ok]
+    slope = np.where(f == S.shape[0] - 1, here - down, np.where(f == 0, up - here, b))
+    pitches = ((f + shift) * float(sr) / n_fft).astype(S.dtype)
+    mags = here + 0.5 * slope * shift
+    positive = pitches > 0
+    cut = np.median(mags[positive]) if positive.any() else 0.0
+    frequencies = pitches[(mags >= cut) & positive]
     if not np.any(frequencies):
         return 0.0
     residual = np.mod(12 * hz_to_octs(frequencies), 1.0)
