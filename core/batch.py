@@ -202,10 +202,10 @@ class _Features:
 def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
     """Decode one clip and compute the features the models need (runs in a worker process)."""
     try:
-        raw = prediction._decode_source(item.data if item.data is not None else item.path,
+        raw = prediction.decode_source(item.data if item.data is not None else item.path,
                                         SAMPLE_RATE, name=PurePosixPath(item.name).name)
-        prediction._check_usable(raw)
-        feats = prediction._ClipFeatures(raw)
+        prediction.check_usable(raw)
+        feats = prediction.ClipFeatures(raw)
         feats.prefetch(keys)
         return _Features(feats.duration_s, feats.n_segments, feats.computed())
     except AudioError as exc:
@@ -237,7 +237,7 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
             if got.error is not None:
                 row = ClipRow(item.name, error=got.error)
             else:
-                stream = prediction.ClipStream(None, models, features=prediction._ClipFeatures(
+                stream = prediction.ClipStream(None, models, features=prediction.ClipFeatures(
                     None, got.computed, got.duration_s, got.n_segments))
                 for _ in stream:
                     pass

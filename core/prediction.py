@@ -455,7 +455,7 @@ def feature_key(entry: ModelEntry) -> FeatureKey:
     return kind, (entry.filter_noise if kind != "descriptors" else True)
 
 
-class _ClipFeatures:
+class ClipFeatures:
     """Features of one clip, each kind computed at most once and shared by the models.
 
     raw may be None when every feature needed was computed elsewhere (a batch worker) and
@@ -563,12 +563,12 @@ def _descriptor_columns(entry: ModelEntry) -> list[int]:
     return families.descriptor.columns(entry)
 
 
-def _score(entry: ModelEntry, feats: _ClipFeatures) -> tuple[np.ndarray, bool]:
+def _score(entry: ModelEntry, feats: ClipFeatures) -> tuple[np.ndarray, bool]:
     """Probabilities (n, 10) of one model on its inputs, and whether they are per 3-s segment."""
     return families.family(entry.model).score(entry, feats)
 
 
-def score_model(entry: ModelEntry, feats: _ClipFeatures) -> ModelResult | ModelFailure:
+def score_model(entry: ModelEntry, feats: ClipFeatures) -> ModelResult | ModelFailure:
     """One model's verdict on a clip, or why it could not give one (load or shape problem).
 
     The time it took (ms, loading included) is recorded for expected_ms when the model was
@@ -613,7 +613,7 @@ def keras_imported() -> bool:
     return "keras" in sys.modules
 
 
-def expected_ms(entry: ModelEntry, feats: _ClipFeatures | None = None) -> float:
+def expected_ms(entry: ModelEntry, feats: ClipFeatures | None = None) -> float:
     """Expected time (ms) to score a clip with this model now, in this process.
 
     The model's scoring time measured here before (or a prior by feature kind and model
@@ -657,7 +657,7 @@ def consensus(results: Sequence[ModelResult]) -> tuple[str, int] | None:
 # --- clip input ------------------------------------------------------------------------------
 
 
-def _decode_source(source: bytes | str | Path | np.ndarray, sr: int,
+def decode_source(source: bytes | str | Path | np.ndarray, sr: int,
                    name: str = "upload") -> np.ndarray:
     """The clip as raw mono float32 at 22050 Hz; AudioError for unusable input (bytes are
     called name in its message)."""
@@ -690,7 +690,7 @@ def _decode_source(source: bytes | str | Path | np.ndarray, sr: int,
     raise TypeError(f"predict_clip takes bytes, a path or a numpy array, not {type(source).__name__}")
 
 
-def _check_usable(y: np.ndarray) -> None:
+def check_usable(y: np.ndarray) -> None:
     """AudioError when the decoded clip is shorter than one segment or silent."""
     if y.size < SEGMENT_SAMPLES:
         raise AudioError(f"the clip lasts {y.size / SAMPLE_RATE:.2f} s; at least "
@@ -711,11 +711,11 @@ class ClipStream:
 
     def __init__(self, source: bytes | str | Path | np.ndarray | None,
                  models: Sequence[ModelEntry] | None = None, sr: int = SAMPLE_RATE,
-                 features: _ClipFeatures | None = None):
+                 features: ClipFeatures | None = None):
         if features is None:
-            raw = _decode_source(source, sr)
-            _check_usable(raw)
-            features = _ClipFeatures(raw)
+            raw = decode_source(source, sr)
+            check_usable(raw)
+            features = ClipFeatures(raw)
         self.features = features
         self.failed: list[tuple[str, str]] = []
         if models is None:

@@ -155,7 +155,7 @@ def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]
 
     entries = prediction.fastest_first(
         list(prediction.available_models()) if models is None else list(models))
-    features = prediction._ClipFeatures(warm_clip())
+    features = prediction.ClipFeatures(warm_clip())
     keras_models = [e for e in entries if e.uses_keras]
     others = [e for e in entries if not e.uses_keras]
     # the model that answers first, then the longest chain (TensorFlow, the Keras models), then

@@ -478,9 +478,9 @@ def test_features_computed_elsewhere_give_the_same_prediction():
             sklearn_run("descriptor_svm", "descriptors", dim=57)]
     entries = only(prediction.available_models(), *runs)
     y = music(7.0)
-    here = prediction._ClipFeatures(y)
+    here = prediction.ClipFeatures(y)
     here.prefetch(sorted({prediction.feature_key(e) for e in entries}))
-    moved = prediction._ClipFeatures(None, here.computed(), here.duration_s, here.n_segments)
+    moved = prediction.ClipFeatures(None, here.computed(), here.duration_s, here.n_segments)
     direct = prediction.predict_clip(y, entries)
     stream = prediction.ClipStream(None, entries, features=moved)
     list(stream)
@@ -488,5 +488,5 @@ def test_features_computed_elsewhere_give_the_same_prediction():
     assert again.duration_s == direct.duration_s
     for a, b in zip(again.results, direct.results):
         np.testing.assert_allclose(a.clip_proba, b.clip_proba)
-    alone = prediction._ClipFeatures(y)
+    alone = prediction.ClipFeatures(y)
     np.testing.assert_array_equal(alone.get("mfcc_stats"), here.get("mfcc_stats"))
