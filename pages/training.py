@@ -100,8 +100,12 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
         if model in KERAS_MODELS:
             kwargs["patience"] = int(m2.number_input("Patience (epochs)", 1, 100, 8,
                                                      key="train_patience"))
-        kwargs["filter_noise"] = m1.toggle("High-pass the clips at 40 Hz (the study's cleaning)",
-                                           value=True, key="train_filter")
+        if models.family(model).filters_noise:
+            kwargs["filter_noise"] = m1.toggle(
+                "High-pass the clips at 40 Hz (the study's cleaning)", value=True,
+                key="train_filter")
+        else:
+            m1.caption("The pretrained network hears each clip as it is (no high-pass).")
         name = m2.text_input("Run name (optional)", key="train_name").strip()
         kwargs["name"] = name or None
     try:

@@ -128,6 +128,8 @@ def test_musicnn_offers_its_heads_and_no_epochs() -> None:
     assert list(head.options) == ["SVM", "KNN"] and head.value == "svm"
     assert any("only the head is" in c.value for c in at.caption)
     assert any("Million Song Dataset" in c.value for c in at.caption)
+    assert "train_filter" not in [t.key for t in at.toggle]
+    assert any("no high-pass" in c.value for c in at.caption)
 
 
 def test_svm_job_finishes_and_appears_in_the_run_list_and_results() -> None:
