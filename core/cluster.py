@@ -91,16 +91,33 @@ def check_workers(client: Any, timeout: float = WORKER_TIMEOUT_S) -> None:
     future = client.submit(_probe, pure=False)
     try:
         future.result(timeout=timeout)
-    except ImportError as error:
-        raise ClusterError(
-            f"the workers of {address} cannot import GenreLab's core package ({error}); start "
-            "each worker from a GenreLab checkout of the same version, e.g. "
-            f"`cd /path/to/genrelab && PYTHONPATH=$PWD dask worker {address}`") from None
     except TimeoutError:
         raise ClusterError(f"the Dask scheduler at {address} gave no worker within {timeout:g} s; "
-                           f"start workers with `dask worker {address}`") from None
+                           f"start workers with `PYTHONPATH=/path/to/genrelab dask worker "
+                           f"{address}` (a worker that cannot import GenreLab's core package "
+                           "closes when it gets a task: see its log)") from None
+    except Exception as error:  # noqa: BLE001 - every failure of the probe becomes one message
+        missing = _import_error(error)
+        if missing is None:
+            raise ClusterError(f"the workers of {address} cannot run a GenreLab task "
+                               f"({type(error).__name__}: {error})") from error
+        raise ClusterError(
+            f"the scheduler or workers of {address} cannot import GenreLab's core package "
+            f"({missing}); start them from a GenreLab checkout of the same version, e.g. "
+            "`cd /path/to/genrelab && PYTHONPATH=$PWD dask scheduler` and "
+            f"`... PYTHONPATH=$PWD dask worker {address}`") from None
     finally:
         future.release()
+
+
+def _import_error(error: BaseException | None) -> ImportError | None:
+    """The ImportError behind error (itself, or a cause or context of it), if any."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, ImportError):
+            return error
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return None
 
 
 @dataclass(frozen=True)
