@@ -13,7 +13,8 @@ every clip is decoded and computed. Before each timed run the processes are warm
 (imports, mel/DCT bases, loky pool) in a throw-away cache. Every audio file is read once first so
 the OS file cache is warm for all runs. The cluster runs must give the same features as the local
 run (checked, float32 bit for bit; printed). Prints clips per second of each run, the per-clip
-cost of one worker process, and from it an estimate of FMA's 106,574 30-s tracks on N workers.
+cost of one worker process (wall, and the CPU seconds the workers used, which depend far less on
+other load), and from them an estimate of FMA's 106,574 30-s tracks on N workers.
 
 The machine's load average is printed before and after: on a shared machine other work takes
 cores too, and the figures are wall times.
@@ -49,13 +50,19 @@ def _extract(tracks: list[Track], kinds: tuple[str, ...], cache: Path) -> featur
     return features.extract_tracks(tracks, kinds=kinds, n_jobs=-1, progress=False)
 
 
-def timed(tracks: list[Track], kinds: tuple[str, ...], tmp: Path, name: str
-          ) -> tuple[float, features.FeatureSet]:
-    """Seconds of one warmed-up extraction of all tracks into a fresh cache, and its result."""
+def _worker_cpu(client) -> float:
+    """CPU seconds used so far by the worker processes of the client's cluster (0 locally)."""
+    return float(sum(client.run(time.process_time).values())) if client is not None else 0.0
+
+
+def timed(tracks: list[Track], kinds: tuple[str, ...], tmp: Path, name: str, client=None
+          ) -> tuple[float, float, features.FeatureSet]:
+    """Wall s and workers' CPU s of one warmed-up extraction into a fresh cache, and its result."""
     _extract(tracks[:2], kinds, tmp / f"{name}-warmup")
+    cpu = _worker_cpu(client)
     start = time.perf_counter()
     result = _extract(tracks, kinds, tmp / f"{name}-cold")
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, _worker_cpu(client) - cpu, result
 
 
 def _dask_command() -> list[str]:
@@ -130,10 +137,11 @@ def main(argv: list[str] | None = None) -> int:
 
     children: list[subprocess.Popen] = []
     rows: list[tuple[str, int, float, str]] = []
+    cpu_per_clip: list[float] = []   #: workers' CPU s per clip, 1-worker and 2-worker runs
     with tempfile.TemporaryDirectory(prefix="genrelab-scale-") as tmp:
         tmp_dir = Path(tmp)
         try:
-            t_local, local = timed(tracks, kinds, tmp_dir, "local")
+            t_local, _, local = timed(tracks, kinds, tmp_dir, "local")
             rows.append(("local joblib (loky)", os.cpu_count() or 1, t_local, "reference"))
             log = tmp_dir / "dask.log"
             children.append(start(["scheduler", "--host", "127.0.0.1", "--port", str(args.port),
@@ -142,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                 children.append(start(["worker", address, "--nworkers", "1", "--nthreads", "1",
                                        "--no-dashboard", "--name", f"bench-{n_workers}"], log))
                 wait_workers(address, n_workers)
-                with cluster.joblib_backend(address):
-                    elapsed, result = timed(tracks, kinds, tmp_dir, f"dask{n_workers}")
+                with cluster.joblib_backend(address) as client:
+                    elapsed, cpu, result = timed(tracks, kinds, tmp_dir, f"dask{n_workers}",
+                                                 client)
+                cpu_per_clip.append(cpu / len(tracks))
                 rows.append((f"dask, {n_workers} worker(s)", n_workers, elapsed,
                              same(result, local)))
         finally:
@@ -161,12 +171,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:24s} {procs:5d} {elapsed:8.1f} {n / elapsed:8.2f}  {note}")
     one = next(e for name, _, e, _ in rows if name.startswith("dask, 1"))
     per_clip = one / n
-    print(f"per-clip cost on one worker process: {per_clip:.3f} s "
-          f"(local: {t_local * (os.cpu_count() or 1) / n:.3f} s per clip per core)")
+    cpu = min(cpu_per_clip)
+    print(f"per-clip cost on one worker process: {per_clip:.3f} s wall, {cpu:.3f} s CPU "
+          f"(CPU s per clip, 1 and 2 workers: {', '.join(f'{c:.3f}' for c in cpu_per_clip)}; "
+          f"local: {t_local * (os.cpu_count() or 1) / n:.3f} wall s per clip per core)")
     for workers in (1, 8, 32, 128):
-        hours = FMA_TRACKS * per_clip / workers / 3600
-        print(f"FMA {FMA_TRACKS} tracks on {workers:3d} worker cores: ~{hours:.2f} h "
-              "(linear scaling from the 1-worker cost)")
+        print(f"FMA {FMA_TRACKS} tracks on {workers:3d} worker cores: "
+              f"~{FMA_TRACKS * cpu / workers / 3600:.2f} h at the CPU cost (a core to each "
+              f"worker), ~{FMA_TRACKS * per_clip / workers / 3600:.2f} h at the 1-worker wall "
+              "cost here (linear scaling)")
     two = next(e for name, _, e, _ in rows if name.startswith("dask, 2"))
     print(f"scaling 1 -> 2 workers: {one / two:.2f}x")
     return 0
