@@ -192,9 +192,11 @@ def trust(entry: ModelEntry) -> float:
 
 def rank_key(entry: ModelEntry) -> tuple:
     """Order of preference: real-data user runs, real-data shipped models, then synthetic-data
-    runs; within each, the larger lower bound of test track accuracy first."""
+    runs; within each, models that answer more genres first (a 4-genre model never leads a
+    10-genre one, however well it scores on its 4), then the larger lower bound of test track
+    accuracy."""
     synthetic = bool(entry.card.get("data", {}).get("synthetic"))
-    return (synthetic, entry.shipped, -trust(entry))
+    return (synthetic, entry.shipped, -len(entry.genres), -trust(entry))
 
 
 def available_models() -> ModelList:

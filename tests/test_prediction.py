@@ -411,6 +411,19 @@ def test_ranking_prefers_real_data_and_larger_evidence(tmp_path) -> None:
                                          "0.7/10/True/False", "1.0/20/False/True"]
 
 
+def test_ranking_puts_a_genre_subset_model_after_the_ten_genre_ones(tmp_path) -> None:
+    from core.prediction import ModelEntry, rank_key
+
+    def entry(acc: float, genres: list[str] | None) -> ModelEntry:
+        card = {"model": "svm", "data": {"synthetic": False}, "genres": genres,
+                "metrics": {"svm": {"test": {"track_accuracy": acc, "n_tracks": 121}}}}
+        return ModelEntry(tmp_path, card, f"{acc}/{len(genres or GENRES)}", "svm", True)
+
+    four = ["blues", "classical", "jazz", "rock"]
+    ranked = sorted([entry(0.97, four), entry(0.6, None), entry(0.8, list(GENRES))], key=rank_key)
+    assert [e.label for e in ranked] == ["0.8/10", "0.6/10", "0.97/4"]
+
+
 # --- streaming, fastest first, consensus -----------------------------------------------------
 
 
