@@ -489,13 +489,15 @@ class FeatureSet:
         return "\n".join(lines)
 
 
-def _empty(kind: str) -> np.ndarray:
-    """A float32 array with no items of a kind."""
-    return np.zeros((0,) + FEATURE_SHAPES[kind], dtype=np.float32)
+def _empty(kind: str, shapes: dict[str, tuple[int, ...]] = FEATURE_SHAPES) -> np.ndarray:
+    """A float32 array with no items of a kind (shapes: item shape of each kind)."""
+    return np.zeros((0,) + shapes[kind], dtype=np.float32)
 
 
-def _assemble(results: list[_TrackResult], kinds: tuple[str, ...]) -> FeatureSet:
-    """Stack per-track results into one FeatureSet (in the order given)."""
+def _assemble(results: list[_TrackResult], kinds: tuple[str, ...],
+              shapes: dict[str, tuple[int, ...]] = FEATURE_SHAPES) -> FeatureSet:
+    """Stack per-track results into one FeatureSet (in the order given); shapes gives each
+    kind's item shape for an empty set (core.musicnn passes its embedding widths)."""
     done = [r for r in results if r.features is not None]
     features: dict[str, np.ndarray] = {}
     for kind in kinds:
@@ -504,7 +506,7 @@ def _assemble(results: list[_TrackResult], kinds: tuple[str, ...]) -> FeatureSet
         else:
             parts = [r.features[kind] for r in done]  # type: ignore[index]
         features[kind] = (np.concatenate(parts, axis=0).astype(np.float32, copy=False) if parts
-                          else _empty(kind))
+                          else _empty(kind, shapes))
     seg_counts = [next((r.features[k].shape[0] for k in kinds  # type: ignore[index]
                         if k not in TRACK_KINDS), 0) for r in done]
     return FeatureSet(

@@ -35,7 +35,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -418,17 +417,6 @@ def _load_cached(path: Path) -> dict[str, np.ndarray] | None:
     return found if shapes_ok and len(counts) == 1 and counts != {0} else None
 
 
-@dataclass
-class _Result:
-    """Outcome of one track: its per-patch outputs, or the reason it was skipped."""
-
-    track_id: str
-    label: int
-    outputs: dict[str, np.ndarray] | None
-    reason: str | None
-    from_cache: bool
-
-
 def _set_threads(threads: int | None) -> None:
     """Limit TensorFlow's thread pools in this process (once, before the model is built)."""
     if not threads or _forward.cache_info().currsize:
@@ -442,9 +430,10 @@ def _set_threads(threads: int | None) -> None:
         pass
 
 
-def _embed_track(track: Track, cache_root: Path | None, threads: int | None) -> _Result:
+def _embed_track(track: Track, cache_root: Path | None,
+                 threads: int | None) -> "_TrackResult":
     """Per-patch outputs of one track: from the cache when present, else computed and cached."""
-    from .features import _save_cached, _unreadable, file_digest
+    from .features import _save_cached, _TrackResult, _unreadable, file_digest
 
     label = GENRE_INDEX[track.genre]
     path: Path | None = None
@@ -453,22 +442,24 @@ def _embed_track(track: Track, cache_root: Path | None, threads: int | None) -> 
             path = cache_root / f"{file_digest(track.path)}_{params_digest()}.npz"
             held = _load_cached(path)
             if held is not None:
-                return _Result(track.track_id, label, held, None, True)
+                return _TrackResult(track.track_id, label, held, None, True)
         y = prepare(track.path, name=track.path.name)
     except AudioError as error:
-        return _Result(track.track_id, label, None, str(error), False)
+        return _TrackResult(track.track_id, label, None, str(error), False)
     except OSError as error:
-        return _Result(track.track_id, label, None, _unreadable(error), False)
+        return _TrackResult(track.track_id, label, None, _unreadable(error), False)
     _set_threads(threads)
     outputs = embed_patches(clip_patches(y))
     if path is not None:
         _save_cached(path, outputs)
-    return _Result(track.track_id, label, outputs, None, False)
+    return _TrackResult(track.track_id, label, outputs, None, False)
 
 
-def _lost_track(track: Track, reason: str) -> _Result:
+def _lost_track(track: Track, reason: str) -> "_TrackResult":
     """Result of a track whose worker process died while embedding it (reported, not raised)."""
-    return _Result(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
+    from .features import _TrackResult
+
+    return _TrackResult(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
 
 
 def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True,
@@ -490,7 +481,7 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
     from tqdm.auto import tqdm
 
     from .cluster import active_address, run_tasks
-    from .features import FeatureSet
+    from .features import _assemble
 
     tracks = list(tracks)
     bad = [t for t in tracks if not isinstance(t, Track)]
@@ -515,19 +506,7 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
     else:   # joblib tasks: loky processes, or the Dask cluster's workers (one TF thread each)
         results = run_tasks(_embed_track, tracks, _lost_track, n_jobs=workers, desc="musicnn",
                             args=(cache_root, 1 if on_cluster else threads), progress=progress)
-    done = [r for r in results if r.outputs is not None]
-    counts = [r.outputs[OUTPUT_KINDS[0]].shape[0] for r in done]  # type: ignore[index]
-    features = {k: (np.concatenate([r.outputs[k] for r in done]).astype(np.float32, copy=False)
-                    if done else np.zeros((0, OUTPUT_DIMS[k]), np.float32))
-                for k in OUTPUT_KINDS}  # type: ignore[index]
-    return FeatureSet(
-        kinds=OUTPUT_KINDS, features=features,
-        segment_track=np.repeat(np.array([r.track_id for r in done], dtype=str), counts),
-        segment_label=np.repeat(np.array([r.label for r in done], dtype=np.int64), counts),
-        track_ids=np.array([r.track_id for r in done], dtype=str),
-        track_labels=np.array([r.label for r in done], dtype=np.int64),
-        skipped=[(r.track_id, r.reason or "unknown") for r in results if r.outputs is None],
-        cache_hits=sum(r.from_cache for r in done))
+    return _assemble(results, OUTPUT_KINDS, {k: (d,) for k, d in OUTPUT_DIMS.items()})
 
 
 def clip_means(features, kinds: Sequence[str] = ("max_pool",)) -> np.ndarray:
