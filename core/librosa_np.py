@@ -47,12 +47,32 @@ def normalize_columns(S: np.ndarray, norm: float) -> np.ndarray:
     return out
 
 
-def stft(y: np.ndarray, pad_mode: str = "reflect") -> np.ndarray:
-    """Complex STFT (1 + N_FFT/2, 1 + len/HOP) complex64, centred frames padded by pad_mode,
-    periodic Hann window: librosa.stft(y, n_fft=2048, hop_length=512, pad_mode=pad_mode)."""
-    padded = np.pad(np.asarray(y, dtype=np.float32), N_FFT // 2, mode=pad_mode)
-    spectrum = scipy.fft.rfft(frames(padded, N_FFT, HOP_LENGTH) * hann(N_FFT)[:, None], axis=0)
+def stft(y: np.ndarray, pad_mode: str = "reflect", n_fft: int = N_FFT,
+         hop_length: int = HOP_LENGTH) -> np.ndarray:
+    """Complex STFT (1 + n_fft/2, 1 + len/hop_length) complex64, centred frames padded by
+    pad_mode, periodic Hann window: librosa.stft(y, n_fft=n_fft, hop_length=hop_length,
+    pad_mode=pad_mode) (defaults 2048 and 512 samples)."""
+    padded = np.pad(np.asarray(y, dtype=np.float32), n_fft // 2, mode=pad_mode)
+    spectrum = scipy.fft.rfft(frames(padded, n_fft, hop_length) * hann(n_fft)[:, None], axis=0)
     return np.ascontiguousarray(spectrum, dtype=np.complex64)
+
+
+@functools.lru_cache(maxsize=4)
+def mel_filters(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+    """Mel filter bank (n_mels, 1 + n_fft/2) float32 for sr Hz: librosa.filters.mel defaults
+    (Slaney mel scale, area normalisation), which compiles no numba code."""
+    import librosa.filters
+
+    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels).astype(np.float32)
+
+
+def melspectrogram(y: np.ndarray, sr: int, n_fft: int, hop_length: int, n_mels: int) -> np.ndarray:
+    """Mel power spectrogram (n_mels, 1 + len/hop_length) float32 of float32 samples at sr Hz:
+    librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length,
+    n_mels=n_mels) (power 2, centred frames zero-padded, Hann window)."""
+    spectrum = stft(y, pad_mode="constant", n_fft=n_fft, hop_length=hop_length)
+    power = np.square(spectrum.real) + np.square(spectrum.imag)
+    return mel_filters(sr, n_fft, n_mels) @ power
 
 
 def istft(stft_matrix: np.ndarray) -> np.ndarray:

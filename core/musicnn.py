@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import librosa_np
 from .audio import AudioError, clean, decode, resample
 from .constants import GENRE_INDEX, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK
 from .data import Track
@@ -111,13 +112,11 @@ def logmel(y16: np.ndarray) -> np.ndarray:
 
     librosa.feature.melspectrogram(y, sr=16000, n_fft=512, hop_length=256, n_mels=96) (power 2,
     centred frames with zero padding, Hann window), transposed, then log10(10000 * mel + 1) in
-    float32; frames = 1 + len(y16) // 256.
+    float32; frames = 1 + len(y16) // 256. Computed by core.librosa_np, so a first clip on a
+    fresh install compiles none of librosa's numba code (about 20 CPU-seconds).
     """
-    import librosa
-
-    mel = librosa.feature.melspectrogram(
-        y=np.ascontiguousarray(y16, dtype=np.float32), sr=MUSICNN_SR, n_fft=MUSICNN_N_FFT,
-        hop_length=MUSICNN_HOP, n_mels=MUSICNN_N_MELS).T
+    mel = librosa_np.melspectrogram(np.asarray(y16, dtype=np.float32), MUSICNN_SR,
+                                    MUSICNN_N_FFT, MUSICNN_HOP, MUSICNN_N_MELS).T
     return np.log10(np.float32(LOG_GAIN) * mel.astype(np.float32, copy=False)
                     + np.float32(1.0)).astype(np.float32, copy=False)
 

@@ -44,6 +44,19 @@ def test_stft_and_istft(spectra) -> None:
                                              dtype=np.float32), atol=1e-6)
 
 
+def test_stft_and_melspectrogram_at_other_sizes() -> None:
+    # musicnn's front end: 16 kHz, n_fft 512, hop 256, 96 bands, zero-padded centred frames
+    y = clip(seconds=5.0, seed=1)[::2].copy()
+    np.testing.assert_allclose(
+        librosa_np.stft(y, pad_mode="constant", n_fft=512, hop_length=256),
+        librosa.stft(y, n_fft=512, hop_length=256), rtol=0,
+        atol=1e-6 * np.abs(librosa.stft(y, n_fft=512, hop_length=256)).max())
+    ours = librosa_np.melspectrogram(y, 16000, 512, 256, 96)
+    theirs = librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, hop_length=256, n_mels=96)
+    assert ours.dtype == np.float32 and ours.shape == theirs.shape == (96, 1 + y.size // 256)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6 * theirs.max())
+
+
 def test_frame_rms_and_zero_crossing_rate(spectra) -> None:
     y = spectra["y"]
     np.testing.assert_array_equal(librosa_np.frame_rms(y), librosa.feature.rms(
@@ -79,6 +92,17 @@ def test_descriptors_compile_no_numba_code() -> None:
             "clip_descriptors((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)); "
             "print(sorted(m for m in ('librosa.core.audio', 'librosa.core.pitch', "
             "'librosa.util.utils') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_musicnn_front_end_compiles_no_numba_code() -> None:
+    code = ("import sys, numpy as np; from core.musicnn import clip_patches; "
+            "t = np.arange(4 * 22050) / 22050; "
+            "clip_patches((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)); "
+            "print(sorted(m for m in ('librosa.core.audio', 'librosa.core.pitch', "
+            "'librosa.util.utils', 'librosa.feature') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=PROJECT_ROOT, check=True)
     assert done.stdout.strip() == "[]"
