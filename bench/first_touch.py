@@ -18,26 +18,22 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.constants import GENRES  # noqa: E402
+from tests.live_server import ServerError, free_port, start, stop, wait_healthy  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DEFAULT_CLIP = ROOT.parent / "shared" / "data" / "gtzan" / "genres_original" / "blues" / \
     "blues.00000.wav"
-SERVER_START_S = 120.0   #: longest wait for the server's health check
 ANSWER_MS = 180_000      #: longest wait for the page to answer, ms
 #: a model's verdict line on Try it: "<model> says **<genre>** (..%, .. ms)"
 VERDICT = re.compile(r" says (" + "|".join(GENRES) + r") \(")
@@ -46,50 +42,6 @@ VERDICT = re.compile(r" says (" + "|".join(GENRES) + r") \(")
 #: the uploader shows the file and no longer its upload spinner
 UPLOADED_JS = """() => document.querySelector('[data-testid="stFileChip"]')
     && !document.querySelector('[data-testid="stFileChipIconSpinner"]')"""
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(port: int, env: dict, log: Path) -> subprocess.Popen:
-    """`streamlit run app.py` on a loopback port, output to log."""
-    with open(log, "wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
-    """Block until Streamlit's health endpoint answers; SystemExit with the log otherwise."""
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"streamlit did not answer within {SERVER_START_S} s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop the server's process group (TERM, then KILL)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 def first_touch(url: str, clip: Path, wait_s: float, started: float) -> dict[str, float]:
@@ -146,13 +98,16 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
-    proc = start_server(port, env, log)
+    proc = start(port, log, env)
     try:
-        wait_healthy(url, proc, log)
+        try:
+            wait_healthy(url, proc, log)
+        except ServerError as exc:
+            raise SystemExit(str(exc)) from None
         healthy = time.monotonic() - started
         figures = first_touch(url, args.clip, args.wait, started)
     finally:
-        stop_server(proc)
+        stop(proc)
         if args.keep_log:
             print(log.read_text()[-5000:])
         shutil.rmtree(work, ignore_errors=True)

@@ -5,13 +5,6 @@ reads the predicted genre, and saves a screenshot of each page under tests/artif
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -20,8 +13,8 @@ import pytest
 import soundfile as sf
 
 from core.constants import GENRES
+from tests import live_server
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -36,7 +29,6 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("results", "Results", "results"),
     ("try_it", "Try it", "try_it"),
 )
-SERVER_START_S = 90.0     #: longest wait for the server's health check
 PAGE_IDLE_MS = 120_000    #: longest wait for a page's script to finish, ms
 VIEWPORT = {"width": 1440, "height": 1000}
 
@@ -47,51 +39,11 @@ sync_api = pytest.importorskip("playwright.sync_api",
                                reason="Playwright for Python is not installed in this environment")
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
-    """Block until Streamlit's health endpoint answers ok; fail with the server log otherwise."""
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"streamlit did not answer within {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
-
-
 @contextlib.contextmanager
 def streamlit_server(log: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port (output to log); yields its URL, then stops it."""
-    port = free_port()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, log)
+    with live_server.serve(log) as url:
         yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
 
 
 def demo_with_svm(monkeypatch: pytest.MonkeyPatch) -> Path:
