@@ -2,27 +2,44 @@
 
 Run with `streamlit run app.py`. Pages are thin views in pages/; the engine is core/.
 Nothing here imports TensorFlow or librosa, so the home page is served fast.
+
+The file has two roles. `streamlit run app.py` first imports it as a module (`app`), finds the
+`st.App` below and serves it: the server's start-up (its lifespan) starts the background warm-up
+of the prediction path at once, before any browser connects, and opens a browser unless headless;
+`/genrelab/warm-up` answers with the warm-up's state as JSON.
+Each session then runs this same file as its script (`__main__`), which draws the frame.
 """
 
 import streamlit as st
+from starlette.routing import Route
 
 from pages import common
 
-st.set_page_config(page_title="GenreLab", page_icon=":material/graphic_eq:", layout="wide")
 
-pages = {
-    "Explore": [
-        st.Page(common.PAGE_HOME, title="Home", icon=":material/home:", default=True),
-        st.Page(common.PAGE_DATASET, title="Dataset", icon=":material/library_music:"),
-        st.Page(common.PAGE_FEATURES, title="Features", icon=":material/equalizer:"),
-    ],
-    "Models": [
-        st.Page(common.PAGE_TRAINING, title="Training console", icon=":material/model_training:"),
-        st.Page(common.PAGE_RESULTS, title="Results", icon=":material/leaderboard:"),
-        st.Page(common.PAGE_TRY, title="Try it", icon=":material/music_note:"),
-    ],
-}
-page = st.navigation(pages)
-common.start_warm_up()  # before the page: a first upload should find the models warming already
-common.sidebar()
-page.run()
+def frame() -> None:
+    """Page setup, navigation between the pages and the sidebar; runs the chosen page."""
+    st.set_page_config(page_title="GenreLab", page_icon=":material/graphic_eq:", layout="wide")
+    pages = {
+        "Explore": [
+            st.Page(common.PAGE_HOME, title="Home", icon=":material/home:", default=True),
+            st.Page(common.PAGE_DATASET, title="Dataset", icon=":material/library_music:"),
+            st.Page(common.PAGE_FEATURES, title="Features", icon=":material/equalizer:"),
+        ],
+        "Models": [
+            st.Page(common.PAGE_TRAINING, title="Training console",
+                    icon=":material/model_training:"),
+            st.Page(common.PAGE_RESULTS, title="Results", icon=":material/leaderboard:"),
+            st.Page(common.PAGE_TRY, title="Try it", icon=":material/music_note:"),
+        ],
+    }
+    page = st.navigation(pages)
+    common.start_warm_up()  # once per server (already running when the server started it)
+    common.sidebar()
+    page.run()
+
+
+if __name__ == "__main__":  # a session's run of the script
+    frame()
+else:  # imported by `streamlit run app.py`, which serves this App
+    app = st.App(__file__, lifespan=common.server_lifespan,
+                 routes=[Route(common.WARM_UP_ROUTE, common.warm_up_status)])

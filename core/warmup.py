@@ -1,5 +1,8 @@
 """Warm-up of the prediction path, once per server, in the background, first upload first.
 
+The server starts it itself as soon as it starts (app.py's st.App lifespan), before any browser
+has opened a page, so that a first upload finds the models loaded; the pages read its state.
+
 What is slow the first time in a process: loading each model's files, the TensorFlow import,
 tracing each Keras model's forward pass, and compiling librosa's numba code (about 17
 CPU-seconds on a fresh install). The steps run in the order a first upload needs them: the
@@ -96,6 +99,16 @@ class WarmUp:
         """(step name, error) of the steps that failed (and of the planning, if it failed)."""
         planning = [(PLANNING, self.plan_error)] if self.plan_error else []
         return planning + [(s.name, s.error) for s in self.steps if s.state == FAILED]
+
+    def status(self) -> dict:
+        """Where the warm-up stands, JSON-ready: done, and each step's name, state, error and
+        elapsed seconds (planning shown as its own waiting or failed step)."""
+        steps = [{"name": s.name, "state": s.state, "error": s.error,
+                  "elapsed_s": round(s.elapsed_s, 3)} for s in self.steps]
+        if not self.planned or self.plan_error:
+            steps.insert(0, {"name": PLANNING, "state": FAILED if self.plan_error else RUNNING,
+                             "error": self.plan_error, "elapsed_s": 0.0})
+        return {"done": self.done, "steps": steps}
 
     @property
     def done(self) -> bool:

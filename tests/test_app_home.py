@@ -162,6 +162,52 @@ def test_warm_up_thread_started_once_and_switchable(monkeypatch: pytest.MonkeyPa
     common.start_warm_up.clear()
 
 
+def test_streamlit_run_serves_app_py_as_an_st_app():
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(APP)
+    assert found.is_asgi_app and found.app_name == "app"
+
+
+def test_server_start_warms_up_and_opens_a_browser_unless_headless(monkeypatch: pytest.MonkeyPatch):
+    import asyncio
+
+    started, opened = [], []
+    options = {"server.headless": False, "server.baseUrlPath": "", "browser.serverAddress": "",
+               "server.port": 8599}
+    monkeypatch.setattr(common, "start_warm_up", lambda: started.append(1))
+    monkeypatch.setattr(common.st, "get_option", options.__getitem__)
+    monkeypatch.setattr(common.webbrowser, "open", opened.append)
+
+    async def serve_briefly() -> None:
+        before = len(started)
+        async with common.server_lifespan(None):
+            assert len(started) == before + 1   # at start-up, before any session
+            await asyncio.sleep(0)              # the browser opens once the loop runs
+    asyncio.run(serve_briefly())
+    assert opened == ["http://localhost:8599/"]
+    options["server.headless"] = True
+    asyncio.run(serve_briefly())
+    assert started == [1, 1] and opened == ["http://localhost:8599/"]
+
+
+def test_warm_up_route_answers_with_its_state(monkeypatch: pytest.MonkeyPatch):
+    import asyncio
+    import json
+
+    import core.warmup
+
+    job = core.warmup.WarmUp(lambda: [core.warmup.WarmUpStep("step", int)])
+    job.run()
+    monkeypatch.setattr(common, "start_warm_up", lambda: job)
+    answer = json.loads(asyncio.run(common.warm_up_status(None)).body)
+    assert answer["enabled"] is True and answer["done"] is True
+    assert [(s["name"], s["state"]) for s in answer["steps"]] == [("step", "done")]
+    monkeypatch.setattr(common, "start_warm_up", lambda: None)
+    assert json.loads(asyncio.run(common.warm_up_status(None)).body) == {
+        "enabled": False, "done": True, "steps": []}
+
+
 def test_app_does_not_import_tensorflow_or_librosa():
     import subprocess
     import sys

@@ -49,6 +49,24 @@ def test_a_failing_plan_is_reported():
     assert job.done and job.failures()[0][0] == warmup.PLANNING
 
 
+def test_status_is_json_ready_and_follows_the_steps():
+    import json
+
+    job = warmup.WarmUp(lambda: [warmup.WarmUpStep("a", int),
+                                 warmup.WarmUpStep("b", lambda: 1 / 0)])
+    assert job.status() == {"done": False, "steps": [
+        {"name": warmup.PLANNING, "state": warmup.RUNNING, "error": "", "elapsed_s": 0.0}]}
+    job.run()
+    status = json.loads(json.dumps(job.status()))
+    assert status["done"] is True
+    assert [(s["name"], s["state"]) for s in status["steps"]] == [("a", warmup.DONE),
+                                                                 ("b", warmup.FAILED)]
+    assert status["steps"][1]["error"] == "ZeroDivisionError: division by zero"
+    failed_plan = warmup.WarmUp(lambda: 1 / 0)
+    failed_plan.run()
+    assert failed_plan.status()["steps"][0]["state"] == warmup.FAILED
+
+
 def test_plan_loads_the_first_model_then_tensorflow_then_the_rest():
     runs = [sklearn_run("descriptor_svm", "descriptors", dim=57), sklearn_run("svm", "mfcc")]
     entries = only(prediction.available_models(), *runs)
