@@ -31,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from core import deep, training  # noqa: E402
+from core.constants import SHARED_DATA  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = SHARED_DATA
 GTZAN4 = ["blues", "classical", "jazz", "rock"]
 VARIANTS = ("default", "gap", "lr3e-4", "batch8", "bn0.9", "two_windows")
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(PROJECT))
 
 from core import features  # noqa: E402
 from core.audio import load_clip, segment  # noqa: E402
-from core.constants import N_MELS, N_MFCC, SAMPLE_RATE, ZCR_FRAME  # noqa: E402
+from core.constants import N_MELS, N_MFCC, SAMPLE_RATE, SHARED_DATA, ZCR_FRAME  # noqa: E402
 from core.data import Track, list_tracks  # noqa: E402
 
 LIKE_FOR_LIKE: tuple[str, ...] = ("zcr", "mfcc_stats", "logmel")
@@ -92,7 +92,7 @@ def cpu_extract(tracks: list[Track], kinds: tuple[str, ...], cache: Path) -> flo
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the timings, the agreement and the speedup."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=PROJECT.parent / "shared" / "data" / "gtzan",
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "gtzan",
                         help="GTZAN folder (either layout)")
     parser.add_argument("--n", type=int, default=None, help="use the first N tracks only")
     parser.add_argument("--n-jobs", type=int, default=-1, help="joblib processes for core")

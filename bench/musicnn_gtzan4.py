@@ -27,9 +27,9 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `core` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.constants import DEFAULT_SEED, GENRE_INDEX, PROJECT_ROOT  # noqa: E402
+from core.constants import DEFAULT_SEED, GENRE_INDEX, SHARED_DATA  # noqa: E402
 
-SHARED = PROJECT_ROOT.parent / "shared" / "data"
+SHARED = SHARED_DATA
 GENRES4: tuple[str, ...] = ("blues", "classical", "jazz", "rock")
 #: Embeddings compared: name -> musicnn outputs concatenated (clip means).
 EMBEDDINGS: dict[str, tuple[str, ...]] = {

@@ -24,9 +24,9 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `core` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.constants import PROJECT_ROOT, SAMPLE_RATE  # noqa: E402
+from core.constants import SAMPLE_RATE, SHARED_DATA  # noqa: E402
 
-DEFAULT_CLIP = (PROJECT_ROOT.parent / "shared" / "data" / "gtzan" / "genres_original" / "blues"
+DEFAULT_CLIP = (SHARED_DATA / "gtzan" / "genres_original" / "blues"
                 / "blues.00000.wav")
 
 

@@ -39,9 +39,9 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `core` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.constants import PROJECT_ROOT  # noqa: E402
+from core.constants import SHARED_DATA  # noqa: E402
 
-DEFAULT_DATA: Path = PROJECT_ROOT.parent / "shared" / "data" / "gtzan"
+DEFAULT_DATA: Path = SHARED_DATA / "gtzan"
 TOLERANCE: float = 1e-3           #: accepted worst absolute difference (float32)
 COMPARED: tuple[str, ...] = ("max_pool", "mean_pool", "penultimate", "taggram")
 

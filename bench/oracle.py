@@ -20,12 +20,11 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `core` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, PROJECT_ROOT  # noqa: E402
+from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, SHARED_DATA  # noqa: E402
 from core.data import DatasetError, list_tracks  # noqa: E402
 from core.descriptors import DESCRIPTOR_COLUMNS, NEAR_ZERO_COLUMNS, file_descriptors  # noqa: E402
 from core.kaggle_table import TableError, load_table  # noqa: E402
 
-SHARED_DATA: Path = PROJECT_ROOT.parent / "shared" / "data"  #: material beside the project
 DEFAULT_DATA: Path = SHARED_DATA / "gtzan"
 DEFAULT_TABLE: Path = SHARED_DATA / "features" / "features_30_sec.csv"
 

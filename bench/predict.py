@@ -36,8 +36,11 @@ from pathlib import Path  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
+
+from core.constants import SHARED_DATA  # noqa: E402
+
 WARM_CALLS = 5
-DEFAULT_BATCH = PROJECT.parent / "shared" / "data" / "gtzan"
+DEFAULT_BATCH = SHARED_DATA / "gtzan"
 BATCH_JOBS = 2
 
 

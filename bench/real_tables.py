@@ -42,9 +42,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core import evaluation, training  # noqa: E402
-from core.constants import DEFAULT_SEED, GENRES, PAPER_RESULTS  # noqa: E402
+from core.constants import DEFAULT_SEED, GENRES, PAPER_RESULTS, SHARED_DATA  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = SHARED_DATA
 GTZAN4: tuple[str, ...] = ("blues", "classical", "jazz", "rock")
 PROTOCOLS: tuple[str, ...] = ("gtzan4", "all10")
 AUGMENT_ALL = {"pitch_shift": True, "white_noise": True, "slicing": True}

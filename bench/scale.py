@@ -39,6 +39,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
 from core import cluster, features  # noqa: E402
+from core.constants import SHARED_DATA  # noqa: E402
 from core.data import Track, list_tracks  # noqa: E402
 
 FMA_TRACKS = 106_574   #: tracks of FMA (fma_large: 30-s clips, the size of a GTZAN clip)
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run local, 1-worker and 2-worker extractions; print clips/s and the FMA estimate."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path,
-                        default=PROJECT.parent / "shared" / "data" / "gtzan-ogg",
+                        default=SHARED_DATA / "gtzan-ogg",
                         help="GTZAN folder (either layout)")
     parser.add_argument("--n", type=int, default=None, help="use the first N clips only")
     parser.add_argument("--kinds", nargs="+", default=list(features.FEATURE_KINDS),

@@ -66,6 +66,9 @@ PAPER_RESULTS: dict[str, float] = {
 # --- paths ----------------------------------------------------------------
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 MODELS_DIR: Path = PROJECT_ROOT / "models"   #: shipped default models
+#: The real GTZAN material beside the project (../shared/data: clips, Kaggle's table, split lists),
+#: read by the benchmarks and the real-data tests only; GenreLab itself never needs it.
+SHARED_DATA: Path = PROJECT_ROOT.parent / "shared" / "data"
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".mp3", ".ogg", ".flac")
 MAX_UPLOAD_BYTES: int = 50 * 1024 * 1024     #: refuse uploads larger than this
 MAX_BATCH_FILES: int = 200                   #: clips predicted at once (upload, zip, CLI); more are refused

@@ -10,8 +10,9 @@ import soundfile as sf
 import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.pages_manager import PagesManager
 
+from core.constants import SHARED_DATA
+
 SR = 22050
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 #: soundfile format and subtype of each audio extension the fixtures write
 SOUNDFILE_FORMATS: dict[str, tuple[str, str]] = {
     "wav": ("WAV", "PCM_16"), "au": ("AU", "PCM_16"), "flac": ("FLAC", "PCM_16"),

@@ -10,14 +10,13 @@ import pytest
 import soundfile as sf
 
 from core.audio import AudioError
-from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, SAMPLE_RATE
+from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, SAMPLE_RATE, SHARED_DATA
 from core.descriptors import (
     DESCRIPTOR_COLUMNS, NEAR_ZERO_COLUMNS, _hpss_signals, _median_along_last, _spectral_shape,
     clip_descriptors, file_descriptors,
 )
 
 SR = SAMPLE_RATE
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL_CLIPS = ("blues/blues.00001.wav", "country/country.00000.wav")  # both need the median onset
 
 

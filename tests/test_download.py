@@ -18,11 +18,12 @@ import pytest
 import soundfile as sf
 
 from core.config import DEFAULT_DOWNLOADS
+from core.constants import SHARED_DATA
 from core.data import list_tracks
 from core.download import (SPLIT_FILES, DownloadError, download_gtzan, download_splits,
                            safe_extract, validate_split_files)
 
-SHARED_SPLITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "splits"
+SHARED_SPLITS = SHARED_DATA / "splits"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

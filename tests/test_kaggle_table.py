@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.constants import GENRES
+from core.constants import GENRES, SHARED_DATA
 from core.descriptors import DESCRIPTOR_COLUMNS
 from core.kaggle_table import MFCC_COLUMNS, KaggleTable, TableError, load_table
 
-SHARED_TABLE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "features"
+SHARED_TABLE = (SHARED_DATA / "features"
                 / "features_30_sec.csv")
 HEADER = ["filename", "length", *DESCRIPTOR_COLUMNS, "label"]
 
