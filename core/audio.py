@@ -36,34 +36,58 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.nd
     return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32)
 
 
+#: What libsndfile says of a file it cannot parse (e.g. a damaged mp3); misleading when the file
+#: is there, so decode replaces it with _UNPARSED.
+_SF_MISLEADING = "does not exist"
+_UNPARSED = ("not a valid audio stream of a format libsndfile reads (wav, flac, ogg, mp3, au), "
+             "or damaged")
+
+
+def _soundfile_reason(error: Exception) -> str:
+    """Why soundfile could not read a file that is there, in words that do not mislead."""
+    text = str(getattr(error, "error_string", None) or error or type(error).__name__)
+    return _UNPARSED if _SF_MISLEADING in text or "not recognised" in text.lower() else text
+
+
+def _decode_audioread(path: str, sr: int) -> np.ndarray:
+    """Decode a file with audioread (ffmpeg or another installed backend) to mono float32 at sr
+    Hz, as librosa.load's fallback does, without importing librosa's compiled modules."""
+    import audioread
+
+    with audioread.audio_open(path) as handle:
+        file_sr, channels = int(handle.samplerate), int(handle.channels)
+        pcm = b"".join(handle)
+    data = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)
+    if channels > 1:
+        data = data[: data.size - data.size % channels].reshape(-1, channels).mean(axis=1)
+    return resample(data.astype(np.float32, copy=False), file_sr, sr)
+
+
 def decode(source: str | Path | bytes, name: str | None = None,
            sr: int = SAMPLE_RATE) -> np.ndarray:
     """Decode a file path or raw bytes to mono float32 at sr Hz; AudioError if impossible.
 
-    soundfile first (wav, flac, ogg, mp3, au); librosa/audioread as the fallback.
+    soundfile first (wav, flac, ogg, mp3, au); for a path, audioread (ffmpeg) as the fallback.
+    The error names the file and says why: no such file, not audio, damaged, no decoder.
     """
     label = name or (str(source) if not isinstance(source, bytes) else "upload")
+    if not isinstance(source, bytes) and not Path(source).is_file():
+        raise AudioError(f"{label}: no such file")
     try:
         handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
         data, file_sr = sf.read(handle, dtype="float32", always_2d=False)
         y = resample(_to_mono_float32(data), int(file_sr), sr)
     except Exception as sf_error:  # noqa: BLE001 - fall back, then report both reasons
+        reason = _soundfile_reason(sf_error)
         if isinstance(source, bytes):
-            reason = getattr(sf_error, "error_string", None) or type(sf_error).__name__
             raise AudioError(f"{label}: not a readable audio file ({reason})") from sf_error
         try:
-            import warnings
-
-            import librosa
-
-            with warnings.catch_warnings():  # librosa warns before its audioread fallback;
-                warnings.simplefilter("ignore")  # a failure still raises AudioError below
-                y, _ = librosa.load(str(source), sr=sr, mono=True)
-            y = y.astype(np.float32)
-        except Exception as lr_error:  # noqa: BLE001
-            reasons = "; ".join(str(e) or type(e).__name__ for e in (
-                getattr(sf_error, "error_string", None) or sf_error, lr_error))
-            raise AudioError(f"{label}: cannot be decoded ({reasons})") from lr_error
+            y = _decode_audioread(str(source), sr)
+        except Exception as ar_error:  # noqa: BLE001
+            fallback = ("no other decoder is installed (ffmpeg reads more formats)"
+                        if type(ar_error).__name__ == "NoBackendError"
+                        else f"audioread: {ar_error or type(ar_error).__name__}")
+            raise AudioError(f"{label}: cannot be decoded: {reason}; {fallback}") from ar_error
     if y.size == 0:
         raise AudioError(f"{label}: the file holds no audio samples")
     return y

@@ -40,8 +40,20 @@ def test_decode_garbage_says_why() -> None:
 
 
 def test_decode_missing_file(tmp_path) -> None:
-    with pytest.raises(audio.AudioError, match="cannot be decoded"):
+    with pytest.raises(audio.AudioError, match="missing.wav: no such file"):
         audio.decode(tmp_path / "missing.wav")
+
+
+def test_a_damaged_file_is_named_without_a_misleading_reason(tmp_path) -> None:
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 8)
+    with pytest.raises(audio.AudioError) as caught:
+        audio.decode(broken, name="broken.mp3")
+    text = str(caught.value)
+    assert text.startswith("broken.mp3: cannot be decoded: ")
+    assert "not a valid audio stream" in text and "does not exist" not in text
+    with pytest.raises(audio.AudioError, match="upload: not a readable audio file"):
+        audio.decode(broken.read_bytes())
 
 
 def test_preprocess_normalises_trims_and_cleans() -> None:
