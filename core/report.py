@@ -1,10 +1,16 @@
 """A self-contained HTML report of chosen runs, for people who never saw GenreLab.
 
-One file that opens without a network: plotly.js is embedded once in the page's head, every chart
-is a plotly div drawn from inline data, no external fonts, images or styles. It holds the runs
-beside the study's published figures (a bar chart with 95 % Wilson intervals and a table), then one
-section per run: protocol, data card, seed, library versions, confusion matrices, per-genre recall
-and learning curves. Every text that comes from a run card is HTML-escaped.
+One file that opens without a network: every text and table is plain HTML; the charts are plotly
+divs drawn from data inside the file, with no external fonts, images or styles. plotly.js (4.8 MB)
+and the charts' JSON are embedded packed, so the file stays small enough to keep in the
+repository (the example report of the shipped models, docs/example-report.html, is about 1.5 MB):
+each is LZMA-compressed and written as base85 text in a <script type="text/plain"> element, with
+its unpacked size and CRC-32; the small loader of core/report_loader.js unpacks them in the
+browser (plain JavaScript, no browser decompression API needed), runs plotly.js and draws each
+chart, or writes in each chart's place why it could not. The report holds the runs beside the
+study's published figures (a bar chart with 95 % Wilson intervals and a table), then one section
+per run: protocol, data card, seed, library versions, confusion matrices, per-genre recall and
+learning curves. Every text that comes from a run card is HTML-escaped.
 
 No Streamlit here: the CLI (`python -m core report`) and the Results page both call make_report /
 render_report.
@@ -12,11 +18,16 @@ render_report.
 
 from __future__ import annotations
 
+import base64
 import html
+import json
+import lzma
 import os
+import re
 import secrets
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +51,14 @@ HEAD_TEXT: dict[str, str] = {
     "svm": "SVM head", "knn": "KNN head", "softmax": "softmax (the network's own output)",
 }
 SPLIT_SIDES: tuple[str, ...] = ("train", "valid", "test")
+LOADER_PATH = Path(__file__).with_name("report_loader.js")
+#: id of the blob element holding plotly.js, and of the one holding the charts' JSON
+PLOTLY_BLOB_ID = "plotly-js"
+CHARTS_BLOB_ID = "report-charts"
+#: Python's base85 alphabet (RFC 1924) holds '<' but not '.': blobs write '<' as '.', so a blob
+#: holds neither '<' nor '/' and nothing in it can end or change its <script> element
+_TO_BLOB = bytes.maketrans(b"<", b".")
+_FROM_BLOB = bytes.maketrans(b".", b"<")
 
 
 class ReportError(ValueError):
@@ -269,22 +288,101 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
+def pack(data: bytes) -> str:
+    """data LZMA-compressed (the "alone" format, with its end marker) as base85 text with no '<'.
+
+    Sizes for plotly.js: 4.8 MB raw, 1.11 MB packed, 1.39 MB as text (gzip -9 gives 1.47 MB, 1.84 MB
+    as base85). The same bytes for one liblzma version. The dictionary holds the whole input (the
+    loader keeps all its output anyway); lc=3, lp=0, pb=0 suit text.
+    """
+    filters = [{"id": lzma.FILTER_LZMA1, "preset": 9 | lzma.PRESET_EXTREME,
+                "dict_size": max(1 << 16, len(data)), "lc": 3, "lp": 0, "pb": 0}]
+    packed = lzma.compress(data, format=lzma.FORMAT_ALONE, filters=filters)
+    return base64.b85encode(packed).translate(_TO_BLOB).decode("ascii")
+
+
+def unpack(text: str) -> bytes:
+    """The bytes a pack() text holds (ValueError or lzma.LZMAError when it is damaged)."""
+    return lzma.decompress(base64.b85decode(text.encode("ascii").translate(_FROM_BLOB)),
+                           format=lzma.FORMAT_ALONE)
+
+
+def blob_element(blob_id: str, data: bytes) -> str:
+    """A <script type="text/plain"> element holding pack(data), its size in bytes and CRC-32."""
+    return (f'<script type="text/plain" id="{blob_id}" data-size="{len(data)}" '
+            f'data-crc32="{zlib.crc32(data)}">{pack(data)}</script>')
+
+
+@lru_cache(maxsize=1)
+def plotly_blob() -> str:
+    """The blob element of plotly.js (packing it takes about 2 s, so it is made once)."""
+    return blob_element(PLOTLY_BLOB_ID, plotly_js().encode("utf-8"))
+
+
+def embedded(text: str, blob_id: str) -> bytes:
+    """The bytes of the blob of that id in a report's HTML, checked against its size and CRC-32.
+
+    ValueError when the report holds no such blob or it does not unpack to what it states
+    (lzma.LZMAError when its LZMA data is damaged).
+    """
+    found = re.findall(rf'<script type="text/plain" id="{re.escape(blob_id)}" '
+                       r'data-size="(\d+)" data-crc32="(\d+)">([^<]*)</script>', text)
+    if len(found) != 1:
+        raise ValueError(f"the report holds {len(found)} blobs {blob_id!r}, not one")
+    size, crc, body = found[0]
+    data = unpack(body)
+    if len(data) != int(size) or zlib.crc32(data) != int(crc):
+        raise ValueError(f"blob {blob_id!r} does not unpack to the size and CRC-32 it states")
+    return data
+
+
+@lru_cache(maxsize=1)
+def loader_js() -> str:
+    """The loader script (core/report_loader.js) that unpacks the blobs and draws the charts."""
+    code = LOADER_PATH.read_text(encoding="utf-8")
+    if re.search(r"<script|</script|<!--", code, flags=re.I):
+        raise ReportError(f"{LOADER_PATH} holds '<script', '</script' or '<!--', which would "
+                          "change where its script element ends")
+    return code
+
+
+def css_size(value: object, default: str) -> str:
+    """A plotly layout width or height as CSS ("460px"), or default when the layout has none."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value}px"
+    return str(value) if value else default
+
+
 class _Charts:
-    """Turns figures into plotly divs with stable ids (fig-1, fig-2, ...)."""
+    """Turns figures into plotly divs with stable ids (fig-1, fig-2, ...) and keeps their JSON."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.specs: list[dict] = []
 
     def div(self, fig, caption: str = "") -> str:
-        """One chart as a div drawn by inline script (plotly.js is in the page's head)."""
+        """One chart's place in the page; its data, layout and config go to the charts' blob."""
         import plotly.io as pio
 
         self.count += 1
-        body = pio.to_html(fig, full_html=False, include_plotlyjs=False,
-                           div_id=f"fig-{self.count}", config=REPORT_PLOT_CONFIG,
-                           default_width="100%")
+        fig_id = f"fig-{self.count}"
+        spec = json.loads(pio.to_json(fig, validate=True))
+        layout = spec.get("layout") or {}
+        template = (layout.get("template") or {}).get("layout") or {}
+        self.specs.append({"id": fig_id, "data": spec.get("data") or [], "layout": layout,
+                           "config": REPORT_PLOT_CONFIG})
+        # the two divs as plotly.io.to_html writes them: the outer one has the layout's size
+        height = css_size(layout.get("height", template.get("height")), "100%")
+        width = css_size(layout.get("width", template.get("width")), "100%")
         note = f"<p class='caption'>{caption}</p>" if caption else ""
-        return f"<figure class='chart'>{body}{note}</figure>"
+        return (f"<figure class='chart'><div style=\"height:{height}; width:{width};\">"
+                f"<div id=\"{fig_id}\" class=\"plotly-graph-div\" "
+                f"style=\"height:100%; width:100%;\"></div></div>{note}</figure>")
+
+    def blob(self) -> str:
+        """The blob element of every chart's JSON ([{id, data, layout, config}], UTF-8)."""
+        text = json.dumps(self.specs, separators=(",", ":"), ensure_ascii=False)
+        return blob_element(CHARTS_BLOB_ID, text.encode("utf-8"))
 
 
 CSS = """
@@ -309,6 +407,7 @@ figure.chart { margin: 0; } .caption { color: #555; font-size: 0.88em; margin: 0
 dl.card { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; }
 dl.card dt { font-weight: 600; } dl.card dd { margin: 0; }
 code { font-size: 0.92em; }
+.chart-failed { border-left: 5px solid #D9B23C; background: #FFF8E1; padding: 8px 14px; }
 """
 
 EXPLAINER = """
@@ -559,7 +658,7 @@ def run_section(run: RunInfo, charts: _Charts, index: int) -> str:
 
 def render_report(runs: Sequence[RunInfo], left_out: Sequence[LeftOut] = (),
                   title: str = REPORT_TITLE, created: str | None = None) -> str:
-    """The whole report as one HTML document (plotly.js embedded once; no network needed)."""
+    """The whole report as one HTML document (plotly.js and the charts packed inside; no network)."""
     if not runs:
         raise ReportError("no usable run to report on"
                           + (": " + "; ".join(f"{o.reason}" for o in left_out) if left_out else ""))
@@ -570,9 +669,10 @@ def render_report(runs: Sequence[RunInfo], left_out: Sequence[LeftOut] = (),
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{esc(title)}</title><style>{CSS}</style>",
-        f"<script type='text/javascript'>{plotly_js()}</script></head><body>",
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
+        "<noscript><div class='box warning'>JavaScript is off, so the charts are not drawn; "
+        "every number is also in the tables.</div></noscript>",
         f"<p class='meta'>Made by GenreLab on {esc(created)} from {len(runs)} run(s). "
         "This file is self-contained: it needs no network and no other file.</p>",
         "<p>GenreLab trains the music-genre classifiers of <i>Music Genre Classification with "
@@ -608,7 +708,9 @@ def render_report(runs: Sequence[RunInfo], left_out: Sequence[LeftOut] = (),
     parts.append("<h2 id='runs'>Each run in detail</h2>")
     parts.extend(run_section(run, charts, i) for i, run in enumerate(runs, start=1))
     parts.append("<p class='meta'>GenreLab report · numbers taken from each run's card.json "
-                 "(run id given in each section).</p></body></html>")
+                 "(run id given in each section).</p>")
+    # packed plotly.js and charts, then the loader that unpacks them and draws each chart
+    parts += [plotly_blob(), charts.blob(), f"<script>{loader_js()}</script></body></html>"]
     return "".join(parts)
 
 

@@ -1,14 +1,19 @@
 """Report: one self-contained HTML file of chosen runs; damaged runs named and left out; escaping;
-and the file opened in headless Chromium with the network off."""
+plotly.js and the charts packed; and the file opened in headless
+Chromium with the network off (drawn, or each chart's place saying why not)."""
 
 from __future__ import annotations
 
 import json
+import lzma
 import os
 import re
 import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -22,6 +27,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLOTLY_BANNER = re.compile(r"plotly\.js v\d+\.\d+\.\d+")
 HOSTILE = '<img src=x onerror="window.__pwned=1">Bad & <b>bold</b>'
+#: the project's limit for a tracked file outside models/, in bytes
+SIZE_LIMIT = 2_000_000
+BLOB = re.compile(r'<script type="text/plain" id="([\w-]+)" data-size="\d+" data-crc32="\d+">'
+                  r'([^<]*)</script>')
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +126,42 @@ def expected_charts(cards: list[dict]) -> int:
     return 1 + sum(4 + bool(c.get("history")) for c in cards)
 
 
+def charts_of(html: str) -> list[dict]:
+    """The charts' JSON packed in a report ([{id, data, layout, config}])."""
+    return json.loads(report.embedded(html, report.CHARTS_BLOB_ID).decode("utf-8"))
+
+
+def chart_text(html: str) -> str:
+    """The charts' JSON packed in a report, as the text the browser parses."""
+    return report.embedded(html, report.CHARTS_BLOB_ID).decode("utf-8")
+
+
+def own_part(html: str) -> str:
+    """The report without its packed blobs: the HTML, CSS and scripts it writes itself."""
+    return BLOB.sub(lambda m: m.group(0).replace(m.group(2), ""), html)
+
+
+def check_self_contained(html: str, n_charts: int) -> None:
+    """plotly.js packed once and exact, nothing fetched, one chart per place, ids in order."""
+    assert [m.group(1) for m in BLOB.finditer(html)] == [report.PLOTLY_BLOB_ID,
+                                                        report.CHARTS_BLOB_ID]
+    assert report.embedded(html, report.PLOTLY_BLOB_ID) == report.plotly_js().encode("utf-8")
+    assert not PLOTLY_BANNER.search(html)   # not also inline in plain text
+    own = own_part(html)
+    scripts = re.findall(r"<script\b[^>]*>", own)   # the two blobs, then the loader
+    assert len(scripts) == 3 and scripts[2] == "<script>"
+    assert scripts[0].startswith('<script type="text/plain" id="plotly-js" ')
+    assert scripts[1].startswith('<script type="text/plain" id="report-charts" ')
+    assert own.count(f"<script>{report.loader_js()}</script>") == 1
+    assert not re.search(r"<script[^>]*\bsrc=", own)
+    assert not re.search(r"<link\b|<img\b|<iframe\b|@import|url\(|https?://", own)
+    assert not re.search(r"https?://", chart_text(html))
+    assert html.count("class=\"plotly-graph-div\"") == n_charts
+    ids = re.findall(r'<div id="(fig-\d+)" class="plotly-graph-div"', html)
+    assert ids == [f"fig-{i}" for i in range(1, n_charts + 1)]
+    assert [c["id"] for c in charts_of(html)] == ids
+
+
 # --- unit tests ------------------------------------------------------------------------------
 
 
@@ -153,19 +198,37 @@ def test_numbers_in_the_table_are_the_cards(tmp_path: Path) -> None:
 def test_one_self_contained_file(tmp_path: Path) -> None:
     runs = [write_run(history=True), write_run("KNN on ZCR", "knn", "zcr", ("knn",), seed=3)]
     html = report.make_report([str(p) for p in runs]).html
-    # plotly.js once, inline; nothing fetched from elsewhere
-    assert len(PLOTLY_BANNER.findall(html)) == 1 and html.count(report.plotly_js()) == 1
-    own = html.replace(report.plotly_js(), "")   # what the report adds around plotly.js
-    assert not re.search(r"<script[^>]*\bsrc=", own)
-    assert not re.search(r"<link\b|<img\b|<iframe\b|@import|url\(|https?://", own)
     cards = [persistence.load_card(p) for p in runs]
-    assert html.count("class=\"plotly-graph-div\"") == expected_charts(cards)
-    ids = re.findall(r'<div id="(fig-\d+)" class="plotly-graph-div"', html)
-    assert ids == [f"fig-{i}" for i in range(1, len(ids) + 1)]
+    check_self_contained(html, expected_charts(cards))
+    assert all(c["config"] == report.REPORT_PLOT_CONFIG for c in charts_of(html))
     # explained for a newcomer
     for phrase in ("Segment accuracy", "Track accuracy", "Macro-F1", "95 % interval",
                    "artist-filtered split <b>scores lower</b>", "Wilson"):
         assert phrase in html
+
+
+def test_blobs_round_trip_and_refuse_damage() -> None:
+    rng = np.random.default_rng(0)
+    for data in [b"", b"<", b"</script>" * 3, bytes(range(256)) * 3,
+                 *(rng.bytes(n) for n in (1, 2, 3, 4, 5, 1001))]:
+        text = report.pack(data)
+        assert "<" not in text and "/" not in text and report.unpack(text) == data
+    html = report.render_report(report.collect_runs([str(write_run())])[0])
+    body = dict((m.group(1), m.group(2)) for m in BLOB.finditer(html))[report.CHARTS_BLOB_ID]
+    at = len(body) // 2
+    damaged = html.replace(body, body[:at] + ("0" if body[at] != "0" else "1") + body[at + 1:])
+    with pytest.raises((ValueError, lzma.LZMAError)):
+        report.embedded(damaged, report.CHARTS_BLOB_ID)
+    with pytest.raises(ValueError, match="holds 0 blobs"):
+        report.embedded(html, "no-such-blob")
+
+
+def test_the_report_is_small(tmp_path: Path) -> None:
+    html = report.make_report([str(write_run(history=True))]).html
+    size = len(html.encode("utf-8"))
+    # plotly.js packed is about 1.39 MB of text (4.8 MB raw); the rest of a one-run report is
+    # a few tens of kB
+    assert size < SIZE_LIMIT and size < len(report.plotly_js()) / 3, size
 
 
 def test_each_run_has_its_card(tmp_path: Path) -> None:
@@ -198,12 +261,15 @@ def test_each_run_has_its_card(tmp_path: Path) -> None:
 def test_text_from_cards_is_escaped(tmp_path: Path) -> None:
     run = write_run(name=HOSTILE, note=HOSTILE)
     html = report.make_report([str(run)]).html
-    own = html.replace(report.plotly_js(), "")
+    own = own_part(html)
     assert HOSTILE not in own and "<img" not in own and "<b>bold</b>" not in own
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;Bad &amp; &lt;b&gt;bold&lt;/b&gt;" \
         in html
-    # inside the plotly JSON the label arrives escaped too (plotly shows it as plain text)
-    assert "\\u003cimg" not in html
+    # inside the charts' JSON the label arrives escaped too (plotly shows it as plain text)
+    charts = chart_text(html)
+    assert "&lt;img src=x onerror=\\\"window.__pwned=1\\\"&gt;Bad &amp; &lt;b&gt;bold&lt;/b&gt;" \
+        in charts
+    assert "<img" not in charts and "<b>" not in charts and "\\u003cimg" not in charts
 
 
 def test_a_subset_of_genres_keeps_its_own_labels() -> None:
@@ -217,7 +283,8 @@ def test_a_subset_of_genres_keeps_its_own_labels() -> None:
         rep["confusion"] = np.asarray(rep["confusion"])[np.ix_([0, 6, 7], [0, 6, 7])].tolist()
         rep["recall"] = [rep["recall"][i] for i in (0, 6, 7)]
     html = report.render_report([persistence.RunInfo(run, three, None, False)])
-    assert html.count('"x":["blues","metal","pop"]') == 4   # two matrices, two recall charts
+    # two matrices, two recall charts
+    assert chart_text(html).count('"x":["blues","metal","pop"]') == 4
     assert report.card_genres({"genres": ["a", "b"]}, 3) == ["class 0", "class 1", "class 2"]
     assert report.card_genres({}, 10) == list(GENRES)
 
@@ -318,11 +385,94 @@ def test_a_trained_demo_run_is_reported(tmp_path: Path) -> None:
 
 # --- in a browser, offline -------------------------------------------------------------------
 
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} not found: install Debian's "
-                    "chromium (apt-get install chromium) to run the browser test")
-def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
+@dataclass
+class Visit:
+    """A page opened offline, with the requests it tried off file: and the problems it logged."""
+
+    page: object
+    requests: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium through Playwright, one for the module's browser tests."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
+                    "to run the browser tests")
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="Playwright for Python is not installed")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                      headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@contextmanager
+def offline_page(browser: object, path: Path, init_script: str | None = None,
+                 **options: object) -> Iterator[Visit]:
+    """The file at path in a fresh offline context; any request off file: is refused and noted."""
+    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900},
+                                  **options)
+    try:
+        if init_script:
+            context.add_init_script(init_script)
+        visit = Visit(context.new_page())
+        local = ("file:", "data:", "blob:")
+
+        def guard(route) -> None:
+            if not route.request.url.startswith(local):
+                visit.requests.append(route.request.url)
+                route.abort()
+            else:
+                route.continue_()
+
+        context.route("**/*", guard)
+        page = visit.page
+        page.on("request", lambda r: None if r.url.startswith(local)
+                else visit.requests.append(r.url))
+        page.on("console", lambda m: visit.problems.append(f"{m.type}: {m.text}")
+                if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: visit.problems.append(f"page error: {e}"))
+        page.goto(path.as_uri(), wait_until="load")
+        yield visit
+    finally:
+        context.close()
+
+
+def check_drawn(page: object, n_charts: int) -> None:
+    """Wait until plotly has drawn each of the page's n_charts charts: svg and marks in each."""
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
+        f"{2 * n_charts}", timeout=60_000)
+    drawn = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.plotly-graph-div')).map(d => [d.id, d.querySelectorAll('svg.main-svg').length,
+        d.querySelectorAll('.barlayer .trace path, .heatmaplayer image, '
+        + '.scatterlayer .trace path, .scatterlayer .point').length])""")
+    assert len(drawn) == n_charts
+    assert all(svgs >= 1 and marks >= 1 for _, svgs, marks in drawn), drawn
+
+
+def check_table_shown(page: object, cards: list[dict]) -> int:
+    """The comparison table as the browser shows it holds the cards' numbers; returns its rows."""
+    shown = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '#comparison tr.run')).map(tr => [tr.dataset.run, tr.dataset.head,
+        Array.from(tr.cells).map(td => td.innerText.trim())])""")
+    for run_id, head, cells in shown:
+        card = next(c for c in cards if c["run_id"] == run_id)
+        test = card["metrics"][head]["test"]
+        assert cells[COLUMNS["track"]] == f"{100 * test['track_accuracy']:.1f} %"
+        assert cells[COLUMNS["segment"]] == f"{100 * test['segment_accuracy']:.1f} %"
+        assert cells[COLUMNS["f1"]] == f"{100 * test['macro_f1']:.1f} %"
+        assert cells[COLUMNS["n_tracks"]] == str(test["n_tracks"])
+        assert cells[COLUMNS["protocol"]] == card["protocol"]["label"]
+    return len(shown)
+
+
+def test_report_renders_offline_in_chromium(browser: object, tmp_path: Path) -> None:
     runs = [write_run(name=HOSTILE, history=True),
             write_run("LSTM on MFCC", "lstm", "mfcc", ("svm", "knn", "softmax"),
                       synthetic=False, history=True, seed=11)]
@@ -334,90 +484,86 @@ def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
     cards = [r.card for r in result.runs]
     rows = report.comparison_rows(result.runs)
 
-    requests: list[str] = []
-    problems: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                     headless=True)
-        try:
-            context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+    with offline_page(browser, out) as visit:
+        page = visit.page
+        check_drawn(page, expected_charts(cards))
+        # the page's own unpacking gives plotly.js exactly, and every length of a last group
+        assert page.evaluate("() => GenreLabReport.blobText('plotly-js')") == report.plotly_js()
+        for data in (b"", b"a", b"ab", b"abc", b"abcd", np.random.default_rng(1).bytes(4099)):
+            assert bytes(page.evaluate("([text, n]) => Array.from(GenreLabReport.unpack(text, n))",
+                                       [report.pack(data), len(data)])) == data
 
-            def guard(route) -> None:
-                if not route.request.url.startswith(("file:", "data:", "blob:")):
-                    requests.append(route.request.url)
-                    route.abort()
-                else:
-                    route.continue_()
+        # the comparison chart's bars and whiskers are the cards' numbers
+        bars = page.evaluate("""() => document.getElementById('fig-1').data.map(t => ({
+            type: t.type, name: t.name, x: Array.from(t.x), y: Array.from(t.y),
+            plus: t.error_y ? Array.from(t.error_y.array) : null,
+            minus: t.error_y ? Array.from(t.error_y.arrayminus) : null}))""")
+        measured = {x: (y, p, m) for t in bars if t["type"] == "bar"
+                    for x, y, p, m in zip(t["x"], t["y"], t["plus"], t["minus"])}
+        assert len(measured) == len(rows) == 4
+        for row in rows:
+            y, plus, minus = measured[report.plot_text(row.label)]
+            low, high = row.interval
+            assert y == pytest.approx(row.test["track_accuracy"])
+            assert y + plus == pytest.approx(high) and y - minus == pytest.approx(low)
+        dashes = next(t for t in bars if t["name"].startswith("segment accuracy"))
+        assert dict(zip(dashes["x"], dashes["y"])) == pytest.approx(
+            {report.plot_text(r.label): r.test["segment_accuracy"] for r in rows})
+        diamonds = next(t for t in bars if t["name"] == "published in the study")
+        assert sorted(diamonds["y"]) == sorted(
+            PAPER_RESULTS[k] for k in ("svm_mfcc", "lstm_svm_mfcc", "lstm_knn_mfcc"))
 
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.on("request", lambda r: None if r.url.startswith(("file:", "data:", "blob:"))
-                    else requests.append(r.url))
-            page.on("console", lambda m: problems.append(f"{m.type}: {m.text}")
-                    if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.goto(out.as_uri(), wait_until="load")
-            n_charts = expected_charts(cards)
-            page.wait_for_function(
-                f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-                f"{2 * n_charts}", timeout=30_000)
-            drawn = page.evaluate("""() => Array.from(document.querySelectorAll(
-                '.plotly-graph-div')).map(d => [d.id, d.querySelectorAll('svg.main-svg').length,
-                d.querySelectorAll('.barlayer .trace path, .heatmaplayer image, '
-                + '.scatterlayer .trace path, .scatterlayer .point').length])""")
-            assert len(drawn) == n_charts
-            assert all(svgs >= 1 and marks >= 1 for _, svgs, marks in drawn), drawn
+        # the table as shown matches the cards
+        assert check_table_shown(page, cards) == 4
+        # hostile text shows as text, runs nothing; the damaged run is named
+        assert page.evaluate("() => window.__pwned") is None
+        assert HOSTILE in page.locator("h3").first.inner_text()
+        assert broken.name in page.locator("#left-out").inner_text()
+        ticks = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '#fig-1 .xtick text')).map(t => t.textContent)""")
+        assert any(t.startswith(HOSTILE) for t in ticks), ticks
+    assert visit.requests == [], f"the report tried to reach the network: {visit.requests}"
+    assert visit.problems == [], visit.problems
 
-            # the comparison chart's bars and whiskers are the cards' numbers
-            bars = page.evaluate("""() => document.getElementById('fig-1').data.map(t => ({
-                type: t.type, name: t.name, x: Array.from(t.x), y: Array.from(t.y),
-                plus: t.error_y ? Array.from(t.error_y.array) : null,
-                minus: t.error_y ? Array.from(t.error_y.arrayminus) : null}))""")
-            measured = {x: (y, p, m) for t in bars if t["type"] == "bar"
-                        for x, y, p, m in zip(t["x"], t["y"], t["plus"], t["minus"])}
-            assert len(measured) == len(rows) == 4
-            for row in rows:
-                y, plus, minus = measured[report.plot_text(row.label)]
-                low, high = row.interval
-                assert y == pytest.approx(row.test["track_accuracy"])
-                assert y + plus == pytest.approx(high) and y - minus == pytest.approx(low)
-            dashes = next(t for t in bars if t["name"].startswith("segment accuracy"))
-            assert dict(zip(dashes["x"], dashes["y"])) == pytest.approx(
-                {report.plot_text(r.label): r.test["segment_accuracy"] for r in rows})
-            diamonds = next(t for t in bars if t["name"] == "published in the study")
-            assert sorted(diamonds["y"]) == sorted(
-                PAPER_RESULTS[k] for k in ("svm_mfcc", "lstm_svm_mfcc", "lstm_knn_mfcc"))
 
-            # the table as shown matches the cards
-            shown = page.evaluate("""() => Array.from(document.querySelectorAll(
-                '#comparison tr.run')).map(tr => [tr.dataset.run, tr.dataset.head,
-                Array.from(tr.cells).map(td => td.innerText.trim())])""")
-            assert len(shown) == 4
-            for run_id, head, cells in shown:
-                card = next(c for c in cards if c["run_id"] == run_id)
-                test = card["metrics"][head]["test"]
-                assert cells[COLUMNS["track"]] == f"{100 * test['track_accuracy']:.1f} %"
-                assert cells[COLUMNS["segment"]] == f"{100 * test['segment_accuracy']:.1f} %"
-                assert cells[COLUMNS["f1"]] == f"{100 * test['macro_f1']:.1f} %"
-                assert cells[COLUMNS["n_tracks"]] == str(test["n_tracks"])
-                assert cells[COLUMNS["protocol"]] == card["protocol"]["label"]
-            # hostile text shows as text, runs nothing; the damaged run is named
-            assert page.evaluate("() => window.__pwned") is None
-            assert HOSTILE in page.locator("h3").first.inner_text()
-            assert broken.name in page.locator("#left-out").inner_text()
-            ticks = page.evaluate("""() => Array.from(document.querySelectorAll(
-                '#fig-1 .xtick text')).map(t => t.textContent)""")
-            assert any(t.startswith(HOSTILE) for t in ticks), ticks
-        finally:
-            browser.close()
-    assert requests == [], f"the report tried to reach the network: {requests}"
-    assert problems == [], problems
+def test_the_loader_says_why_when_charts_cannot_be_drawn(browser: object, tmp_path: Path) -> None:
+    run = write_run(history=True)
+    n_charts = expected_charts([persistence.load_card(run)])
+    html = report.render_report(report.collect_runs([str(run)])[0])
+    body = dict((m.group(1), m.group(2)) for m in BLOB.finditer(html))[report.PLOTLY_BLOB_ID]
+    at = len(body) // 2
+    damaged = tmp_path / "damaged.html"
+    damaged.write_text(html.replace(body, body[:at] + ("0" if body[at] != "0" else "1")
+                                    + body[at + 1:]), encoding="utf-8")
+    plain = tmp_path / "report.html"
+    plain.write_text(html, encoding="utf-8")
+    # a damaged blob, then a browser without TextDecoder: each chart's place says why
+    for path, init, reason in ((damaged, None, ""),
+                               (plain, "delete window.TextDecoder;", "TextDecoder")):
+        with offline_page(browser, path, init) as visit:
+            page = visit.page
+            page.wait_for_function("n => document.querySelectorAll("
+                                   "'.plotly-graph-div > p.chart-failed').length === n",
+                                   arg=n_charts, timeout=60_000)
+            notes = page.evaluate("() => Array.from(document.querySelectorAll("
+                                  "'.plotly-graph-div')).map(d => d.innerText)")
+            assert len(notes) == n_charts
+            assert all("could not be drawn" in t and "in the tables" in t and reason in t
+                       for t in notes), notes
+            assert page.evaluate("() => document.querySelectorAll('svg.main-svg').length") == 0
+        assert visit.requests == []
+        assert visit.problems and all(p.startswith("error: GenreLab report: ")
+                                      for p in visit.problems), visit.problems
+    # with JavaScript off, the note at the top says the charts are not drawn
+    with offline_page(browser, plain, java_script_enabled=False) as visit:
+        assert "JavaScript is off" in visit.page.locator("body").inner_text()
 
 
 def test_report_bytes_explain_when_nothing_is_usable() -> None:
     run = write_run()
     good = report.report_bytes([str(run)]).decode("utf-8")
-    assert f"data-run='{run.name}'" in good and len(PLOTLY_BANNER.findall(good)) == 1
+    assert f"data-run='{run.name}'" in good
+    assert report.embedded(good, report.PLOTLY_BLOB_ID) == report.plotly_js().encode("utf-8")
     (run / "model.bin").write_bytes(b"changed")
     bad = report.report_bytes([str(run)]).decode("utf-8")
     assert "No report" in bad and "checksum" in bad and run.name in bad
