@@ -1,5 +1,5 @@
 """Report: one self-contained HTML file of chosen runs; damaged runs named and left out; escaping;
-plotly.js and the charts packed; and the file opened in headless
+plotly.js and the charts packed; the example report in docs/; and the files opened in headless
 Chromium with the network off (drawn, or each chart's place saying why not)."""
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLOTLY_BANNER = re.compile(r"plotly\.js v\d+\.\d+\.\d+")
 HOSTILE = '<img src=x onerror="window.__pwned=1">Bad & <b>bold</b>'
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-report.html"
 #: the project's limit for a tracked file outside models/, in bytes
 SIZE_LIMIT = 2_000_000
+MAKE_EXAMPLE = ".venv/bin/python -m core report --all-shipped --out docs/example-report.html"
 BLOB = re.compile(r'<script type="text/plain" id="([\w-]+)" data-size="\d+" data-crc32="\d+">'
                   r'([^<]*)</script>')
 
@@ -383,6 +385,42 @@ def test_a_trained_demo_run_is_reported(tmp_path: Path) -> None:
     assert html.count("class=\"plotly-graph-div\"") == expected_charts([card])
 
 
+# --- the example report in docs/ ------------------------------------------------------------
+
+def shipped_cards() -> list[dict]:
+    """The card of each shipped run in the repository's models/, in folder order (as the CLI)."""
+    if not MODELS_DIR.is_dir():
+        return []
+    return [json.loads((d / persistence.CARD_NAME).read_text(encoding="utf-8"))
+            for d in sorted(MODELS_DIR.iterdir())
+            if d.is_dir() and not d.name.startswith(".") and (d / persistence.CARD_NAME).exists()]
+
+
+def test_example_report_holds_every_shipped_run() -> None:
+    cards = shipped_cards()
+    if not cards:
+        pytest.skip("no shipped models in models/")
+    assert EXAMPLE.is_file(), f"{EXAMPLE} is missing: make it with {MAKE_EXAMPLE}"
+    size = EXAMPLE.stat().st_size
+    assert size < SIZE_LIMIT, f"{EXAMPLE.name} is {size} bytes, over the {SIZE_LIMIT}-byte limit"
+    html = EXAMPLE.read_text(encoding="utf-8")
+    stale = f"{EXAMPLE.name} does not match the shipped models: make it again with {MAKE_EXAMPLE}"
+    sections = re.findall(r"<section class='run' id='run-\d+' data-run='([^']+)'>", html)
+    assert sections == [report.esc(c["run_id"]) for c in cards], stale
+    rows = {(r["run"], r["head"]): r["cells"] for r in table_rows(html)}
+    assert set(rows) == {(c["run_id"], h) for c in cards for h in c["metrics"]}, stale
+    for card in cards:
+        for head, sides in card["metrics"].items():
+            test, cells = sides["test"], rows[(card["run_id"], head)]
+            assert float(cells[COLUMNS["track"]]["value"]) == test["track_accuracy"], stale
+            assert float(cells[COLUMNS["segment"]]["value"]) == test["segment_accuracy"], stale
+            assert float(cells[COLUMNS["f1"]]["value"]) == test["macro_f1"], stale
+            assert int(cells[COLUMNS["n_tracks"]]["value"]) == test["n_tracks"], stale
+    assert report.embedded(html, report.PLOTLY_BLOB_ID) == report.plotly_js().encode("utf-8"), \
+        f"{stale} (its plotly.js is another version)"
+    check_self_contained(html, expected_charts(cards))
+
+
 # --- in a browser, offline -------------------------------------------------------------------
 
 @dataclass
@@ -523,6 +561,18 @@ def test_report_renders_offline_in_chromium(browser: object, tmp_path: Path) -> 
             '#fig-1 .xtick text')).map(t => t.textContent)""")
         assert any(t.startswith(HOSTILE) for t in ticks), ticks
     assert visit.requests == [], f"the report tried to reach the network: {visit.requests}"
+    assert visit.problems == [], visit.problems
+
+
+def test_example_report_renders_offline_in_chromium(browser: object) -> None:
+    cards = shipped_cards()
+    if not cards or not EXAMPLE.is_file():
+        pytest.skip("no shipped models or no docs/example-report.html "
+                    "(test_example_report_holds_every_shipped_run says which)")
+    with offline_page(browser, EXAMPLE) as visit:
+        check_drawn(visit.page, expected_charts(cards))
+        assert check_table_shown(visit.page, cards) == sum(len(c["metrics"]) for c in cards)
+    assert visit.requests == [], f"the example tried to reach the network: {visit.requests}"
     assert visit.problems == [], visit.problems
 
 
