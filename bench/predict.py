@@ -17,6 +17,11 @@ With --batch DIR (default: ../shared/data/gtzan when it is there; --batch none s
 times `python -m core predict DIR --all --jobs 2` in a fresh process (imports, TensorFlow, model
 loading, decoding and featurising every clip in 2 worker processes included) and prints
 `batch_clips: N`, `batch_cpu_s:` (CPU seconds of all its processes) and `batch_s: S`.
+
+Absolute times depend on the machine (the same code measured 30-40 % apart on two 2-core
+machines of this workplace): `machine_ref_ms:` (a fixed scipy workload: a 31-cell running median
+and an FFT over 1.3 M float32 values, best of 5) is printed before and after, so figures from two
+machines or two moments can be put side by side.
 """
 
 from __future__ import annotations
@@ -123,6 +128,23 @@ def train_lstm_svm(epochs: int) -> None:
     print(f"trained {run.name} in {time.perf_counter() - began:.0f} s", flush=True)
 
 
+def machine_reference_ms() -> float:
+    """Best of 5 timings (ms) of a fixed workload: scipy's running median (31 cells) and an
+    rfft over 1.3 M float32 values; the descriptor path's two hottest operations."""
+    import numpy as np
+    import scipy.fft
+    from scipy.ndimage import median_filter
+
+    x = np.random.default_rng(0).random(1_300_000).astype(np.float32)
+    best = float("inf")
+    for _ in range(5):
+        began = time.perf_counter()
+        median_filter(x, size=31)
+        scipy.fft.rfft(x.reshape(650, 2000), axis=1)
+        best = min(best, time.perf_counter() - began)
+    return best * 1e3
+
+
 def main() -> None:
     """Measure every available model in its own process and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -163,6 +185,7 @@ def main() -> None:
     jobs = [(str(e.path), e.head) for e in entries]
     jobs += [(str(e.path), "svm") for e in entries if is_lstm_svm(e) and e.head != "svm"]
     print(f"clip: {clip}")
+    print(f"machine_ref_ms: {machine_reference_ms():.1f} (before)")
     print(f"{'model':72s} {'cold ms':>9s} {'warm ms':>9s}  genre")
     lstm_svm_warm = descriptor_warm = descriptor_cpu = musicnn_warm = None
     for run_dir, head in jobs:
@@ -193,6 +216,7 @@ def main() -> None:
         print(f"batch_clips: {clips}")
         print(f"batch_cpu_s: {cpu:.1f}")
         print(f"batch_s: {seconds:.1f}")
+    print(f"machine_ref_ms: {machine_reference_ms():.1f} (after)")
     if musicnn_warm is not None:
         print(f"musicnn_warm_ms: {musicnn_warm:.0f}  (target <= 300)")
     if lstm_svm_warm is None and args.only and "lstm" not in args.only.split(","):
