@@ -13,11 +13,11 @@ Each session then runs this same file as its script (`__main__`), which draws th
 import streamlit as st
 from starlette.routing import Route
 
-from pages import common
-
 
 def frame() -> None:
     """Page setup, navigation between the pages and the sidebar; runs the chosen page."""
+    from pages import common
+
     st.set_page_config(page_title="GenreLab", page_icon=":material/graphic_eq:", layout="wide")
     pages = {
         "Explore": [
@@ -41,5 +41,7 @@ def frame() -> None:
 if __name__ == "__main__":  # a session's run of the script
     frame()
 else:  # imported by `streamlit run app.py`, which serves this App
-    app = st.App(__file__, lifespan=common.server_lifespan,
-                 routes=[Route(common.WARM_UP_ROUTE, common.warm_up_status)])
+    from pages import server
+
+    app = st.App(__file__, lifespan=server.lifespan,
+                 routes=[Route(server.WARM_UP_ROUTE, server.warm_up_status)])

@@ -6,19 +6,13 @@ the home page and the sidebar stay fast to serve.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import re
-import webbrowser
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import streamlit as st
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from core import config
 from core.constants import GENRES, PROJECT_ROOT
@@ -468,37 +462,6 @@ def start_warm_up():
     job = warmup.WarmUp(warmup.plan)
     job.start()
     return job
-
-
-@contextlib.asynccontextmanager
-async def server_lifespan(_app) -> AsyncIterator[None]:
-    """The server's start-up and shut-down (st.App lifespan): start the warm-up at once, then
-    open a browser on the app unless the server is headless, as `streamlit run` does."""
-    start_warm_up()
-    asyncio.get_running_loop().call_soon(open_browser)
-    yield
-
-
-#: URL path of the warm-up's state, as JSON (served by app.py's st.App beside the pages)
-WARM_UP_ROUTE = "/genrelab/warm-up"
-
-
-async def warm_up_status(_request: Request) -> JSONResponse:
-    """The warm-up's state as JSON (core.warmup.WarmUp.status; {"enabled": false} when off)."""
-    job = start_warm_up()
-    if job is None:
-        return JSONResponse({"enabled": False, "done": True, "steps": []})
-    return JSONResponse({"enabled": True, **job.status()})
-
-
-def open_browser() -> None:
-    """Open the app in the default browser, unless server.headless is set (no display)."""
-    if st.get_option("server.headless"):
-        return
-    base = st.get_option("server.baseUrlPath").strip("/")
-    address = st.get_option("browser.serverAddress") or "localhost"
-    url = f"http://{address}:{st.get_option('server.port')}/{base}"
-    webbrowser.open(url)
 
 
 def warm_up_note() -> str | None:

@@ -10,7 +10,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core import config
-from pages import common
+from pages import common, server
 from tests.app_support import APP, _metric, _texts
 from tests.conftest import tone, write_gtzan
 
@@ -176,12 +176,12 @@ def test_server_start_warms_up_and_opens_a_browser_unless_headless(monkeypatch: 
     options = {"server.headless": False, "server.baseUrlPath": "", "browser.serverAddress": "",
                "server.port": 8599}
     monkeypatch.setattr(common, "start_warm_up", lambda: started.append(1))
-    monkeypatch.setattr(common.st, "get_option", options.__getitem__)
-    monkeypatch.setattr(common.webbrowser, "open", opened.append)
+    monkeypatch.setattr(server.st, "get_option", options.__getitem__)
+    monkeypatch.setattr(server.webbrowser, "open", opened.append)
 
     async def serve_briefly() -> None:
         before = len(started)
-        async with common.server_lifespan(None):
+        async with server.lifespan(None):
             assert len(started) == before + 1   # at start-up, before any session
             await asyncio.sleep(0)              # the browser opens once the loop runs
     asyncio.run(serve_briefly())
@@ -200,11 +200,11 @@ def test_warm_up_route_answers_with_its_state(monkeypatch: pytest.MonkeyPatch):
     job = core.warmup.WarmUp(lambda: [core.warmup.WarmUpStep("step", int)])
     job.run()
     monkeypatch.setattr(common, "start_warm_up", lambda: job)
-    answer = json.loads(asyncio.run(common.warm_up_status(None)).body)
+    answer = json.loads(asyncio.run(server.warm_up_status(None)).body)
     assert answer["enabled"] is True and answer["done"] is True
     assert [(s["name"], s["state"]) for s in answer["steps"]] == [("step", "done")]
     monkeypatch.setattr(common, "start_warm_up", lambda: None)
-    assert json.loads(asyncio.run(common.warm_up_status(None)).body) == {
+    assert json.loads(asyncio.run(server.warm_up_status(None)).body) == {
         "enabled": False, "done": True, "steps": []}
 
 

@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from pages import common
+from pages import common, server
 from tests import live_server
 
 WARM_UP_WAIT_S = 180.0   #: longest wait for the first warm-up step to finish, s
@@ -27,7 +27,7 @@ def test_warm_up_starts_with_the_server(isolated_dirs: Path) -> None:
         # no page has been opened: only the server's own start-up can have begun the warm-up
         deadline, status = time.monotonic() + WARM_UP_WAIT_S, {}
         while time.monotonic() < deadline:
-            status = json.loads(get(url + common.WARM_UP_ROUTE)[1])
+            status = json.loads(get(url + server.WARM_UP_ROUTE)[1])
             steps = status["steps"]
             if steps and steps[0]["name"] != "the list of models" and steps[0]["state"] != "running":
                 break
@@ -43,5 +43,5 @@ def test_warm_up_starts_with_the_server(isolated_dirs: Path) -> None:
 def test_warm_up_can_be_switched_off(isolated_dirs: Path) -> None:
     env = {**os.environ, common.NO_WARMUP_ENV: "1"}
     with live_server.serve(isolated_dirs / "streamlit.log", env) as url:
-        assert json.loads(get(url + common.WARM_UP_ROUTE)[1]) == {
+        assert json.loads(get(url + server.WARM_UP_ROUTE)[1]) == {
             "enabled": False, "done": True, "steps": []}
