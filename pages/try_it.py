@@ -344,6 +344,15 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
     show_why(prediction, models)
 
 
+def show_warming(box) -> None:
+    """Say in box (an st.empty) what is still warming up; clear it when nothing is."""
+    note = common.warm_up_note()
+    if note:
+        box.caption(note)
+    else:
+        box.empty()
+
+
 def main() -> None:
     """Draw the Try it page."""
     common.require_app()
@@ -361,15 +370,15 @@ def main() -> None:
         return
     st.caption(f"{len(models)} model{'s' if len(models) != 1 else ''} ready: "
                + ", ".join(m.label for m in models))
-    note = common.warm_up_note()
-    if note:
-        st.caption(note)
+    warming = st.empty()   # what is still warming, said again once a clip has been analysed
+    show_warming(warming)
     source, name = clip_input()
     if source is None:
         st.info("Choose or record a clip to start.")
         return
     if name == "batch":
         show_batch(analyse_batch(batch_inputs(source), list(models)), list(models))
+        show_warming(warming)
         return
     if isinstance(source, bytes):
         st.audio(source)
@@ -383,6 +392,7 @@ def main() -> None:
     except ModelFileError as exc:
         st.error(f"A model file could not be used: {exc}")
         return
+    show_warming(warming)
     show_prediction(prediction, list(models), source)
 
 

@@ -267,6 +267,40 @@ def test_page_says_what_is_still_warming(with_models: Path,
         common.start_warm_up.clear()
 
 
+def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    import threading
+
+    import core.prediction
+    import core.warmup
+    from pages import common
+
+    release = threading.Event()
+    monkeypatch.setattr(core.warmup, "plan", lambda: [
+        core.warmup.WarmUpStep("TensorFlow", lambda: release.wait(30))])
+    monkeypatch.delenv("GENRELAB_NO_WARMUP")
+    common.start_warm_up.clear()
+
+    class WarmedMeanwhile(core.prediction.ClipStream):
+        """The warm-up ends while the clip is analysed."""
+
+        def __init__(self, *args, **kwargs):
+            release.set()
+            common.start_warm_up().thread.join(10)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(core.prediction, "ClipStream", WarmedMeanwhile)
+    try:
+        at = page()
+        assert any("Still warming up" in c.value for c in at.caption)
+        at = upload(at, "clip.wav", wav_bytes(music(4.0), 44100))
+        assert metric(at, "Most models say") in GENRES
+        assert not any("Still warming up" in c.value for c in at.caption)
+    finally:
+        release.set()
+        common.start_warm_up.clear()
+
+
 @pytest.fixture
 def musicnn_and_svm(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A runs folder (no shipped models) with a musicnn+SVM and an SVM on MFCC, 3 genres."""
