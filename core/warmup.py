@@ -102,7 +102,7 @@ class WarmUp:
 
     def status(self) -> dict:
         """Where the warm-up stands, JSON-ready: done, and each step's name, state, error and
-        elapsed seconds (planning shown as its own waiting or failed step)."""
+        elapsed seconds (planning shown as its own running or failed step)."""
         steps = [{"name": s.name, "state": s.state, "error": s.error,
                   "elapsed_s": round(s.elapsed_s, 3)} for s in self.steps]
         if not self.planned or self.plan_error:
