@@ -41,6 +41,7 @@ CHROMA_TUNING: float = 0.0        #: fraction of a chroma bin; fixed tuning (not
 
 # --- Kaggle's whole-clip descriptors (features_30_sec.csv / features_3_sec.csv) -------
 KAGGLE_N_MFCC: int = 20           #: MFCCs in Kaggle's feature tables (librosa's default)
+KAGGLE_N_MELS: int = 128          #: mel bands behind those MFCCs and the tempo (librosa's default)
 KAGGLE_PAD_MODE: str = "reflect"  #: frame edge padding of the librosa (< 0.10) that made the tables
 ORACLE_REL_TOL: float = 0.02      #: fraction of 1, accepted relative error against Kaggle's table
 ORACLE_ABS_TOL: float = 1e-4      #: accepted absolute error for the near-zero HPSS signal means

@@ -22,7 +22,6 @@ about 17 CPU-seconds of numba compilation on a fresh install before a first clip
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ import scipy.fft
 from . import librosa_np
 from .audio import AudioError, decode
 from .constants import (
-    HOP_LENGTH, KAGGLE_N_MFCC, KAGGLE_PAD_MODE, N_FFT, SAMPLE_RATE, SILENCE_PEAK,
+    KAGGLE_N_MELS, KAGGLE_N_MFCC, KAGGLE_PAD_MODE, N_FFT, SAMPLE_RATE, SILENCE_PEAK,
 )
 
 #: Descriptors summarised by their mean and variance over frames (or samples), in table order.
@@ -155,12 +154,9 @@ def _spectral_shape(magnitude: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndar
     return centroid, bandwidth, rolloff
 
 
-@functools.lru_cache(maxsize=4)
 def _mel_basis(sr: int) -> np.ndarray:
     """librosa's default mel filter bank (128 bands, Slaney) for N_FFT at sr Hz, float32."""
-    from librosa.filters import mel
-
-    return mel(sr=sr, n_fft=N_FFT)
+    return librosa_np.mel_filters(sr, N_FFT, KAGGLE_N_MELS)
 
 
 def clip_descriptors(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:

@@ -89,12 +89,11 @@ def _window() -> np.ndarray:
     return scipy.signal.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=1)
 def mel_basis() -> np.ndarray:
     """Mel filter bank (N_MELS, 1 + N_FFT//2) float32, librosa defaults (Slaney, area-norm)."""
-    import librosa
+    from . import librosa_np
 
-    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
+    return librosa_np.mel_filters(SAMPLE_RATE, N_FFT, N_MELS)
 
 
 @functools.lru_cache(maxsize=1)
