@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,13 +22,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live_server import free_port, stop  # noqa: E402
 
 
 def http_ok(url: str) -> bool:
@@ -84,7 +79,7 @@ def measure(timeout: float) -> dict[str, float]:
            "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=os.environ.copy())
+                            env=os.environ.copy(), start_new_session=True)
     out: dict[str, float] = {}
     try:
         base = f"http://127.0.0.1:{port}"
@@ -103,11 +98,7 @@ def measure(timeout: float) -> dict[str, float]:
         out["elements"] = run_home_script(port, timeout)
         out["script_s"] = time.monotonic() - start
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)   # the whole process group: the warm-up's helper process too
     return out
 
 
