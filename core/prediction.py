@@ -513,11 +513,16 @@ class ClipFeatures:
             raise value
         return value
 
-    def prefetch(self, keys: Sequence[FeatureKey]) -> None:
+    def prefetch(self, keys: Sequence[FeatureKey], networks: bool = True) -> None:
         """Compute several features at once: the per-segment kinds of one filter setting share
-        one extract_clip call (one STFT of the clip's segments)."""
+        one extract_clip call (one STFT of the clip's segments). With networks False, a family
+        feature computed from another (a network's embedding of its input patches) stops at
+        that numpy-only source, so that no network (nor TensorFlow) runs here."""
         from .features import extract_clip
 
+        if not networks:
+            keys = [(families.clip_feature_source(kind) or kind, filter_noise)
+                    for kind, filter_noise in keys]
         segment_kinds: dict[bool, list[str]] = {}
         for kind, filter_noise in keys:
             if (kind, filter_noise) in self._features:
@@ -541,7 +546,10 @@ class ClipFeatures:
         """Compute one kind of feature for this clip."""
         computer = families.clip_feature(kind)
         if computer is not None:   # a family's own clip feature (e.g. network embeddings)
-            arrays = computer(self.raw)
+            source = families.clip_feature_source(kind)
+            if source is None and self.raw is None:
+                raise RuntimeError("this clip's samples were not kept; only its features were")
+            arrays = computer(self.raw if source is None else self.get(source, filter_noise))
             self._features.update({(k, filter_noise): a for k, a in arrays.items() if k != kind})
             return arrays[kind]
         if kind == "descriptors":

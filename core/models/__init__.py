@@ -79,10 +79,20 @@ def model_title(kind: str, feature: str, head: str) -> str:
 
 
 def clip_feature(kind: str):  # -> Callable[[np.ndarray], dict] | None
-    """The function a family registered to compute one clip feature kind from the raw clip."""
+    """The function a family registered to compute one clip feature kind (from the raw clip, or
+    from the array of its clip_feature_source)."""
     for fam in FAMILIES:
         if kind in fam.clip_features:
             return fam.clip_features[kind]
+    return None
+
+
+def clip_feature_source(kind: str) -> str | None:
+    """The clip feature kind a family's clip feature is computed from (its numpy-only inputs,
+    e.g. a network's log-mel patches), or None when it is computed from the raw clip."""
+    for fam in FAMILIES:
+        if kind in fam.clip_feature_sources:
+            return fam.clip_feature_sources[kind]
     return None
 
 
@@ -91,5 +101,6 @@ __all__ = [
     "FEATURE_LABELS", "KERAS_FILE", "MODEL_DESCRIPTIONS", "MODEL_FEATURES", "MODEL_HELP",
     "MODEL_KINDS", "MODEL_LABELS", "PREDICTS_KERAS", "SKLEARN_HEADS", "SOFTMAX_HEAD",
     "TABLE_KINDS", "TRAINS_KERAS", "Family", "FitContext", "FitOutcome", "clip_feature",
+    "clip_feature_source",
     "family", "model_title", "paper_key",
 ]

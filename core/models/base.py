@@ -81,6 +81,9 @@ class Family:
     title: Callable[[str, str, str], str] | None = None   #: (kind, feature, head) -> name
     extract: Callable[..., Any] | None = None   #: (tracks, config, progress) -> FeatureSet
     clip_features: dict[str, Callable[[Any], dict]] = field(default_factory=dict)
+    #: clip feature kind -> the clip feature kind it is computed from instead of the raw clip;
+    #: the source is numpy-only (batch workers compute it), the feature may run a Keras network
+    clip_feature_sources: dict[str, str] = field(default_factory=dict)
     tags: Callable[[Any, Any], tuple] | None = None      #: (entry, feats) -> ((tag, p), ...)
     beyond_study: bool = False                  #: shown in Results' "Beyond the study"
     filters_noise: bool = True                  #: may high-pass clips (TrainConfig.filter_noise)

@@ -21,6 +21,7 @@ KINDS: tuple[str, ...] = ("musicnn",)
 FEATURE = "embeddings"                       #: the card's feature name
 FEATURE_KIND = "musicnn_embedding"           #: one row per clip: clip means concatenated
 TAGGRAM_KIND = "musicnn_taggram"             #: (1, 50) clip mean of the MSD tag probabilities
+PATCHES_KIND = "musicnn_patches"             #: (n, 187, 96) the network's log-mel input patches
 OUTPUTS: tuple[str, ...] = ("max_pool", "mean_pool", "penultimate")
 C_GRID: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 KNN_K: int = 5
@@ -164,14 +165,28 @@ def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def clip_embedding(raw: np.ndarray) -> dict[str, np.ndarray]:
-    """FEATURE_KIND (1, 1706) and TAGGRAM_KIND (1, 50) of a raw clip at 22050 Hz (own level);
-    ModelFileError (a WeightsError) when the weights file is missing or damaged."""
+def clip_patches(raw: np.ndarray) -> dict[str, np.ndarray]:
+    """PATCHES_KIND: the network's log-mel input patches (n, 187, 96) float32 of a raw clip at
+    22050 Hz (own level); numpy only. AudioError when the clip is under 3 s or silent."""
     from .. import musicnn
 
-    out = musicnn.embed(raw)
-    row = np.concatenate([out[f"clip_{k}"] for k in OUTPUTS])[None].astype(np.float32)
-    return {FEATURE_KIND: row, TAGGRAM_KIND: out["clip_taggram"][None].astype(np.float32)}
+    return {PATCHES_KIND: musicnn.clip_patches(raw)}
+
+
+def patches_embedding(patches: np.ndarray) -> dict[str, np.ndarray]:
+    """FEATURE_KIND (1, 1706) and TAGGRAM_KIND (1, 50) of a clip's log-mel patches (the network
+    runs here); ModelFileError (a WeightsError) when the weights file is missing or damaged."""
+    from .. import musicnn
+
+    out = musicnn.embed_patches(patches)
+    row = np.concatenate([out[k].mean(axis=0) for k in OUTPUTS])[None].astype(np.float32)
+    return {FEATURE_KIND: row, TAGGRAM_KIND: out["taggram"].mean(axis=0)[None].astype(np.float32)}
+
+
+def clip_embedding(raw: np.ndarray) -> dict[str, np.ndarray]:
+    """FEATURE_KIND (1, 1706) and TAGGRAM_KIND (1, 50) of a raw clip at 22050 Hz (own level):
+    patches_embedding of clip_patches."""
+    return patches_embedding(clip_patches(raw)[PATCHES_KIND])
 
 
 def score(entry: Any, feats: Any) -> tuple:
@@ -201,7 +216,8 @@ FAMILY = Family(
     head_files=head_files, default_head=lambda kind: "svm",
     clip_kind=lambda entry: FEATURE_KIND, score=score, fit=fit, predicts_keras=True,
     sklearn_heads=True, head_choices={"musicnn": SKLEARN_HEADS}, title=title, extract=extract,
-    clip_features={FEATURE_KIND: clip_embedding}, tags=tags, beyond_study=True,
+    clip_features={PATCHES_KIND: clip_patches, FEATURE_KIND: patches_embedding},
+    clip_feature_sources={FEATURE_KIND: PATCHES_KIND}, tags=tags, beyond_study=True,
     filters_noise=False,
     form_note="The pretrained network is not trained: only the head is. The SVM's C is chosen "
               "on the validation tracks (grouped cross-validation on the training tracks when "
