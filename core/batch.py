@@ -3,8 +3,10 @@
 Inputs are gathered member by member: a zip member whose path escapes the archive's folder, a
 nested archive, a file that is not audio, an empty file or one past the file limit is kept as a
 refused ClipInput with the reason, and the other clips are still answered. Clips are decoded
-and featurised in parallel worker processes (joblib); the models are loaded once, in the calling
-process, and score each clip as its features arrive (clips in the given order).
+and featurised in parallel worker processes (joblib), which stop at the numpy inputs of any
+network (musicnn's log-mel patches) and so never import TensorFlow; the models are loaded once,
+in the calling process (the one TensorFlow import), which runs the networks and scores each clip
+as its features arrive (clips in the given order).
 """
 
 from __future__ import annotations
@@ -200,16 +202,28 @@ class _Features:
 
 
 def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
-    """Decode one clip and compute the features the models need (runs in a worker process)."""
+    """Decode one clip and compute the features the models need, up to the inputs of any
+    network (runs in a worker process, which never imports TensorFlow)."""
     try:
         raw = prediction.decode_source(item.data if item.data is not None else item.path,
                                         SAMPLE_RATE, name=PurePosixPath(item.name).name)
         prediction.check_usable(raw)
         feats = prediction.ClipFeatures(raw)
-        feats.prefetch(keys)
+        feats.prefetch(keys, networks=False)
         return _Features(feats.duration_s, feats.n_segments, feats.computed())
     except AudioError as exc:
         return _Features(error=str(exc))
+
+
+def _load_models(models: Sequence) -> None:
+    """Load every model in this process (TensorFlow too, for the Keras ones) by scoring a short
+    synthetic clip. A model that cannot answer is left to fail again on each clip, where its
+    row says why."""
+    from .warmup import warm_clip
+
+    features = prediction.ClipFeatures(warm_clip())
+    for entry in models:
+        prediction.score_model(entry, features)
 
 
 def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
@@ -228,6 +242,8 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
     usable = [item for item in inputs if item.usable]
     runner = Parallel(n_jobs=max(1, int(jobs)), return_as="generator")
     computed = iter(runner(delayed(_featurise)(item, keys) for item in usable))
+    if usable and jobs > 1:
+        _load_models(models)   # while the workers start and featurise the first clips
     total = len(inputs)
     for done, item in enumerate(inputs, start=1):
         if not item.usable:

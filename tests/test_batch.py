@@ -141,3 +141,45 @@ def test_table_csv_and_counts():
     counts = batch.genre_counts(rows)
     assert list(counts) == list(GENRES) and sum(counts.values()) == 1
     assert counts[records[0]["consensus"]] == 1
+
+
+def _shipped_musicnn() -> prediction.ModelEntry:
+    """The shipped musicnn+SVM model (models/)."""
+    return next(e for e in prediction.available_models() if e.model == "musicnn" and e.shipped)
+
+
+def test_batch_workers_stop_at_the_network_inputs_and_never_import_tensorflow(tmp_path: Path):
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(wav_bytes(music(7.0, seed=3)))
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from core import batch, prediction\n"
+        "entry = next(e for e in prediction.available_models() if e.model == 'musicnn')\n"
+        f"item = batch.ClipInput('clip.wav', path=Path({str(clip)!r}))\n"
+        "got = batch._featurise(item, [prediction.feature_key(entry)])\n"
+        "assert got.error is None, got.error\n"
+        "print(sorted(k for k, _ in got.computed))\n"
+        "print([tuple(v.shape) for v in got.computed.values()])\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    kinds, shapes, imported = done.stdout.strip().splitlines()
+    assert kinds == "['musicnn_patches']"        # the embedding itself is left to the caller
+    assert shapes == "[(2, 187, 96)]"           # 7 s at 16 kHz: two 3-s patches
+    assert imported == "False False"
+
+
+def test_batch_musicnn_answer_equals_the_single_clip_answer():
+    entry = _shipped_musicnn()
+    data = wav_bytes(music(7.0, seed=4))
+    (row,) = batch.predict_many(batch.from_upload("a.wav", data), [entry], jobs=2)
+    single = prediction.predict_clip(data, [entry])
+    assert row.error is None and not row.prediction.failed
+    np.testing.assert_array_equal(row.prediction.results[0].clip_proba,
+                                  single.results[0].clip_proba)
+    assert row.prediction.results[0].tags == single.results[0].tags
