@@ -86,7 +86,7 @@ def decode(source: str | Path | bytes, name: str | None = None,
         except Exception as ar_error:  # noqa: BLE001
             fallback = ("no other decoder is installed (ffmpeg reads more formats)"
                         if type(ar_error).__name__ == "NoBackendError"
-                        else f"audioread: {ar_error or type(ar_error).__name__}")
+                        else f"audioread: {str(ar_error) or type(ar_error).__name__}")
             raise AudioError(f"{label}: cannot be decoded: {reason}; {fallback}") from ar_error
     if y.size == 0:
         raise AudioError(f"{label}: the file holds no audio samples")

@@ -56,6 +56,16 @@ def test_a_damaged_file_is_named_without_a_misleading_reason(tmp_path) -> None:
         audio.decode(broken.read_bytes())
 
 
+def test_a_truncated_file_says_what_each_decoder_found(tmp_path) -> None:
+    stub = tmp_path / "x.wav"
+    stub.write_bytes(b"junk")  # audioread's own reader raises a bare EOFError on it
+    with pytest.raises(audio.AudioError) as caught:
+        audio.decode(stub, name="x.wav")
+    fallback = str(caught.value).rsplit("; ", 1)[1]
+    assert fallback.startswith(("audioread: ", "no other decoder"))
+    assert fallback.rstrip() not in ("audioread:", "")
+
+
 def test_preprocess_normalises_trims_and_cleans() -> None:
     y = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), tone(440, 4.0, amp=0.2),
                         np.zeros(SAMPLE_RATE, np.float32)])
