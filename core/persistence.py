@@ -154,6 +154,20 @@ def load_card(run_dir: Path, verify: bool = True) -> dict:
     return card
 
 
+def protocol_text(card: dict) -> str:
+    """The run's protocol label (split, seed, track counts) as the card states it."""
+    protocol = card.get("protocol") or {}
+    return str(protocol.get("label") or protocol.get("protocol") or "unknown protocol")
+
+
+def seed_of(card: dict) -> str:
+    """The run's split seed as text (the protocol's, else the training config's)."""
+    seed = (card.get("protocol") or {}).get("seed")
+    if seed is None:
+        seed = (card.get("config") or {}).get("seed")
+    return "–" if seed is None else str(seed)
+
+
 def load_sklearn(run_dir: Path, name: str) -> Any:
     """Load a scikit-learn object saved by RunWriter, refusing types outside scikit-learn/numpy."""
     import skops.io as sio

@@ -37,7 +37,7 @@ import numpy as np
 
 from . import comparison, evaluation, models, persistence
 from .constants import GENRES, PAPER_RESULTS
-from .persistence import ModelFileError, RunInfo
+from .persistence import ModelFileError, RunInfo, protocol_text, seed_of
 
 REPORT_TITLE = "GenreLab report: music-genre classifiers beside the study of Yi et al. (2021)"
 #: plotly config of every chart in the report: no logo, PNG download at twice the size
@@ -205,20 +205,6 @@ def split_sizes(card: dict) -> dict[str, dict[str, int]]:
                 counts[genre] = counts.get(genre, 0) + 1
             out[side] = counts
     return out
-
-
-def protocol_text(card: dict) -> str:
-    """The run's protocol label (split, seed, track counts) as the card states it."""
-    protocol = card.get("protocol") or {}
-    return str(protocol.get("label") or protocol.get("protocol") or "unknown protocol")
-
-
-def seed_of(card: dict) -> str:
-    """The run's split seed as text (the protocol's, else the training config's)."""
-    seed = (card.get("protocol") or {}).get("seed")
-    if seed is None:
-        seed = (card.get("config") or {}).get("seed")
-    return "–" if seed is None else str(seed)
 
 
 def is_synthetic(card: dict) -> bool:
