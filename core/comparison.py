@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .constants import PAPER_RESULTS
-from .persistence import RunInfo
+from .persistence import RunInfo, protocol_text, seed_of
 from .models import paper_key as family_paper_key
 
 #: Protocol label of the study's numbers (they are quoted, not recomputed here).
@@ -55,6 +55,22 @@ def data_label(card: dict) -> str:
     if data.get("synthetic"):
         return f"synthetic demo set ({data.get('n_tracks', '?')} tracks)"
     return f"{source} ({data.get('n_tracks', '?')} tracks)"
+
+
+def measured_text(card: dict, head: str) -> str:
+    """A head's test track accuracy (%) with its 95 % interval, n, split protocol and seed, as
+    the card states them, in one short line (Try it shows it beside each model's verdict)."""
+    from .evaluation import wilson_interval
+
+    test = ((card.get("metrics") or {}).get(head) or {}).get("test") or {}
+    n = int(test.get("n_tracks") or 0)
+    if n <= 0 or test.get("track_accuracy") is None:
+        return "not measured (its card holds no test result)"
+    accuracy = float(test["track_accuracy"])
+    low, high = wilson_interval(accuracy, n)
+    split = (card.get("protocol") or {}).get("protocol")
+    where = f"{split} split, seed {seed_of(card)}" if split else protocol_text(card)
+    return f"{accuracy:.1%} ({low:.0%}–{high:.0%}) of {n} test tracks · {where}"
 
 
 def method_label(card: dict, head: str) -> str:

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import batch, constants
 from core.audio import AudioError
+from core.comparison import data_label, measured_text
 from core.constants import GENRE_INDEX, GENRES, SEGMENT_SECONDS
 from core.figures import (
     clips_per_genre, genre_color, occlusion_overlay, probability_bars, segment_timeline,
@@ -218,17 +219,22 @@ def clip_input() -> tuple[bytes | np.ndarray | list | None, str]:
     return synth_clip(genre, index, seconds=15.0), f"synthetic {genre} #{index}"
 
 
-def summary_table(prediction: ClipPrediction) -> pd.DataFrame:
-    """One row per model: its genre, that genre's probability and what it scored."""
+def summary_table(prediction: ClipPrediction, models: list[ModelEntry]) -> pd.DataFrame:
+    """One row per model: its genre, that genre's probability, what it scored and how well it
+    was measured (test track accuracy with protocol, seed, n and data)."""
+    cards = {m.label: (m.card, m.head) for m in models}
     return pd.DataFrame([{
         "Model": r.label,
         "Genre": r.genre,
         "Probability": float(r.clip_proba.max()),
+        "Measured (test track accuracy, 95 % CI)": (measured_text(*cards[r.label])
+                                                    if r.label in cards else "not measured"),
         "Genres it knows": (f"{len(r.genres)}: cannot answer {', '.join(r.cannot_answer)}"
                             if r.cannot_answer else "all 10"),
         "Scored on": (f"{len(r.segment_proba)} × 3-s segments" if r.segment_proba is not None
                       else f"{r.windows} whole-clip window{'s' if r.windows > 1 else ''}"),
         "Time (ms)": round(r.elapsed_ms),
+        "Trained and tested on": data_label(cards[r.label][0]) if r.label in cards else "",
     } for r in prediction.results])
 
 
@@ -308,9 +314,12 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
                 f"to {agree} of the {len(prediction.results)} models.", unsafe_allow_html=True)
 
     st.subheader("Every model's verdict")
-    st.dataframe(summary_table(prediction), hide_index=True, column_config={
+    st.dataframe(summary_table(prediction, models), hide_index=True, column_config={
         "Probability": st.column_config.ProgressColumn(format="percent", min_value=0,
                                                        max_value=1)})
+    st.caption("Models are listed best first by the lower end of their measured interval. Their "
+               "test sets differ (split protocol, data, number of tracks): compare the numbers "
+               "with care; Results sets every run beside the study's figures.")
     show_tags(prediction.results)
     cols = st.columns(2)
     for i, r in enumerate(prediction.results):

@@ -52,3 +52,16 @@ def test_rows_label_heads_and_synthetic_data() -> None:
     assert np.isnan(table.iloc[0]["Track accuracy"]) and table.iloc[1]["Track accuracy"] == 0.6
     full = comparison.comparison_table(runs)
     assert len(full) == len(PAPER_RESULTS) + 3
+
+
+def test_measured_text_gives_accuracy_interval_n_protocol_and_seed() -> None:
+    text = comparison.measured_text(_card("svm", "mfcc", ("svm",)), "svm")
+    assert text == ("60.0% (42%–75%) of 30 test tracks · random-track, seed 1; tracks "
+                    "train/valid/test 60/0/30")   # a card with the protocol's label only
+    fixed = _card("svm", "mfcc", ("svm",))
+    fixed["protocol"] = {"protocol": "artist-filtered", "seed": None,
+                         "label": "artist-filtered; tracks train/valid/test 443/197/290"}
+    fixed["config"] = {"seed": 7}
+    assert comparison.measured_text(fixed, "svm").endswith(
+        "of 30 test tracks · artist-filtered split, seed 7")
+    assert comparison.measured_text(fixed, "knn").startswith("not measured")

@@ -88,6 +88,10 @@ def test_upload_stereo_44k_predicts_with_every_model(with_models: Path) -> None:
     assert all(0.0 < p <= 1.0 for p in table["Probability"])
     # 7 s of sound give two 3-s segments
     assert "2 × 3-s segments" in set(table["Scored on"])
+    # beside every verdict: how well that model was measured, with n, protocol and seed
+    measured = list(table["Measured (test track accuracy, 95 % CI)"])
+    assert all(" test tracks · " in m and " split, seed " in m for m in measured), measured
+    assert all(t for t in table["Trained and tested on"])
     assert metric(at, "Clip length") == "7.0 s"
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("What the 2D-CNN" in s or "where the 2D-CNN hears" in s for s in titles)
