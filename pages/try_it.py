@@ -362,6 +362,18 @@ def show_warming(box) -> None:
         box.empty()
 
 
+#: seconds between redraws of the warming line while the warm-up runs
+WARMING_REFRESH_S = 1.0
+
+
+def keep_warming_fresh(box) -> None:
+    """While the warm-up runs, redraw the warming line in box every WARMING_REFRESH_S seconds
+    (a fragment), so an idle page drops it when the warm-up ends instead of keeping it stale."""
+    if common.warm_up_note() is None:
+        return
+    st.fragment(lambda: show_warming(box), run_every=WARMING_REFRESH_S)()
+
+
 def main() -> None:
     """Draw the Try it page."""
     common.require_app()
@@ -381,6 +393,7 @@ def main() -> None:
                + ", ".join(m.label for m in models))
     warming = st.empty()   # what is still warming, said again once a clip has been analysed
     show_warming(warming)
+    keep_warming_fresh(warming)
     source, name = clip_input()
     if source is None:
         st.info("Choose or record a clip to start.")

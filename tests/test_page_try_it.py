@@ -305,6 +305,41 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
         common.start_warm_up.clear()
 
 
+def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages import common, try_it
+
+    class Box:
+        """Stands in for the st.empty holding the line."""
+
+        def __init__(self) -> None:
+            self.shown: list[str | None] = []
+
+        def caption(self, text: str) -> None:
+            self.shown.append(text)
+
+        def empty(self) -> None:
+            self.shown.append(None)
+
+    fragments: list[float | None] = []
+
+    def fragment(func, run_every=None):
+        fragments.append(run_every)
+        return func
+
+    monkeypatch.setattr(try_it.st, "fragment", fragment)
+    note = {"now": "Still warming up in the background: TensorFlow."}
+    monkeypatch.setattr(common, "warm_up_note", lambda: note["now"])
+    box = Box()
+    try_it.keep_warming_fresh(box)          # warming: one redraw scheduled every second
+    assert fragments == [try_it.WARMING_REFRESH_S] and box.shown == [note["now"]]
+    note["now"] = None
+    try_it.show_warming(box)                # a tick after the warm-up ended clears the line
+    assert box.shown[-1] is None
+    try_it.keep_warming_fresh(box)          # nothing warming: no redraws scheduled
+    assert fragments == [try_it.WARMING_REFRESH_S]
+
+
 @pytest.fixture
 def musicnn_and_svm(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A runs folder (no shipped models) with a musicnn+SVM and an SVM on MFCC, 3 genres."""
