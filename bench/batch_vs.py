@@ -15,13 +15,10 @@ Default DATA: ../shared/data/gtzan (the 38 real WAV clips).
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -29,19 +26,8 @@ sys.path.insert(0, str(PROJECT))
 
 from core.constants import SHARED_DATA  # noqa: E402
 
-
-def run_batch(cwd: Path, data: Path, jobs: int, table: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of one `python -m core predict` run in cwd writing table."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "core", "predict", str(data), "--all",
-                           "--jobs", str(jobs), "--quiet", "--csv", str(table)],
-                          cwd=cwd, capture_output=True, text=True, env=dict(os.environ))
-    wall = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"the batch in {cwd} failed:\n{done.stderr[-2000:]}")
-    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+sys.path.insert(0, str(PROJECT / "bench"))
+from predict import run_batch  # noqa: E402
 
 
 def main() -> None:

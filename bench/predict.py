@@ -49,22 +49,28 @@ DEFAULT_BATCH = SHARED_DATA / "gtzan"
 BATCH_JOBS = 2
 
 
-def measure_batch(folder: Path, work: Path) -> tuple[int, float, float]:
-    """Clips answered, wall seconds and CPU seconds (all its processes) of
-    `python -m core predict folder --all --jobs 2`."""
+def run_batch(cwd: Path, folder: Path, jobs: int, table: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (all its processes) of `python -m core predict folder --all
+    --jobs N` run in cwd, writing its CSV to table; SystemExit when it fails."""
     import resource
 
-    table = work / "batch.csv"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "core", "predict", str(folder), "--all",
-                           "--jobs", str(BATCH_JOBS), "--quiet", "--csv", str(table)],
-                          cwd=PROJECT, capture_output=True, text=True, env=dict(os.environ))
-    seconds = time.perf_counter() - began
+                           "--jobs", str(jobs), "--quiet", "--csv", str(table)],
+                          cwd=cwd, capture_output=True, text=True, env=dict(os.environ))
+    wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
-        raise SystemExit(f"batch prediction failed:\n{done.stderr[-2000:]}")
+        raise SystemExit(f"batch prediction in {cwd} failed:\n{done.stderr[-2000:]}")
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def measure_batch(folder: Path, work: Path) -> tuple[int, float, float]:
+    """Clips answered, wall seconds and CPU seconds (all its processes) of
+    `python -m core predict folder --all --jobs 2`."""
+    table = work / "batch.csv"
+    seconds, cpu = run_batch(PROJECT, folder, BATCH_JOBS, table)
     import csv
 
     rows = list(csv.DictReader(table.open()))
