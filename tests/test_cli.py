@@ -186,7 +186,7 @@ def test_predict_many_clips_one_line_each_with_csv(tmp_path: Path,
     for good in (folder / "a.wav", folder / "deep" / "b.flac", f"{tmp_path / 'more.zip'}/c.wav"):
         assert " %, " in by_clip[str(good)] and "your run" in by_clip[str(good)]
     assert "error: the file is empty" in by_clip[str(folder / "empty.wav")]
-    assert "error: broken.mp3" in by_clip[str(folder / "broken.mp3")]
+    assert "broken.mp3: error: cannot be decoded" in by_clip[str(folder / "broken.mp3")]  # named once
     assert "out of the archive" in by_clip[f"{tmp_path / 'more.zip'}/../up.wav"]
     rows = list(csv.DictReader(table.open()))
     assert len(rows) == 6 and sum(bool(r["consensus"]) for r in rows) == 3
