@@ -106,6 +106,13 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
                 key="train_filter")
         else:
             m1.caption("The pretrained network hears each clip as it is (no high-pass).")
+        kwargs["class_weight"] = m1.toggle(
+            "Weight genres by how rare they are", value=True, key="train_class_weight",
+            help="On unbalanced data (a partial copy of GTZAN), each genre's examples count in "
+                 "inverse proportion to its size; balanced data are not weighted. On the 473 "
+                 "real Vorbis clips (six genres with 11-15 clips) these weights made the 2D-CNN "
+                 "call most tracks disco: 36 % valid track accuracy against 72 % without "
+                 "(bench/cnn2d_valid.py).")
         name = m2.text_input("Run name (optional)", key="train_name").strip()
         kwargs["name"] = name or None
     try:

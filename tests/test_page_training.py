@@ -153,6 +153,16 @@ def test_svm_job_finishes_and_appears_in_the_run_list_and_results() -> None:
     assert ours["Track accuracy"].iloc[0] == pytest.approx(runs["Track accuracy"][0])
 
 
+def test_class_weights_can_be_switched_off() -> None:
+    at = splittable(page())
+    assert at.toggle(key="train_class_weight").value is True
+    at.toggle(key="train_class_weight").set_value(False).run()
+    job_id = start_from_page(at)
+    job = wait_for(job_id)
+    assert job.state == "done", job.message
+    assert job.config["class_weight"] is False
+
+
 def test_lstm_one_epoch_draws_its_curves() -> None:
     at = splittable(page())
     at.selectbox(key="train_model").set_value("lstm").run()
