@@ -64,7 +64,11 @@ def _with_probabilities(kind: str, params: dict, X: np.ndarray, y: np.ndarray,
     """Refit the chosen pipeline; for the SVM, Platt-calibrate its scores on grouped folds."""
     pipeline = make_pipeline(kind, seed, class_weight).set_params(**params)
     if kind == "svm":
-        pipeline.set_params(clf=calibrated(pipeline.named_steps["clf"], folds))
+        if folds is None and np.unique(y, return_counts=True)[1].min() < 2:
+            # a genre with a single example: no folds to calibrate on; libsvm's own Platt scaling
+            pipeline.set_params(clf__probability=True)
+        else:
+            pipeline.set_params(clf=calibrated(pipeline.named_steps["clf"], folds))
     return pipeline.fit(X, y)
 
 

@@ -36,3 +36,13 @@ def test_grouped_folds_keep_tracks_together() -> None:
 def test_unknown_classifier() -> None:
     with pytest.raises(ValueError, match="unknown classifier"):
         baselines.make_pipeline("forest")
+
+
+def test_an_svm_with_a_single_example_of_a_genre_still_gives_probabilities() -> None:
+    rng = np.random.default_rng(3)
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2])          # one example of genre 2: no folds
+    X = rng.normal(size=(len(y), 4)) + y[:, None] * 2.0
+    res = baselines.fit_classifier("svm", X, y, [f"t{i}" for i in range(len(y))])
+    proba = res.model.predict_proba(X)
+    assert proba.shape == (len(y), 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
