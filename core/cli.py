@@ -117,6 +117,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         head=args.head,
         protocol="artist-filtered" if args.splits else "random-track",
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
+        split_seed=args.split_seed,
         data_path=str(args.data) if args.data else None, scheduler=args.scheduler,
         augment={"pitch_shift": not args.no_augment, "white_noise": not args.no_augment,
                  "slicing": not args.no_augment})
@@ -353,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--split-seed", type=int,
+                   help="seed of the random track split, to vary the model's seed on one split "
+                        "(default: --seed)")
     p.add_argument("--no-augment", action="store_true", help="2D-CNN without augmentation")
     p.add_argument("--head", choices=("svm", "knn"),
                    help="musicnn: the head fitted on the embeddings (default svm)")

@@ -221,5 +221,8 @@ def test_train_on_chosen_genres_of_a_mixed_format_copy(tmp_path: Path, monkeypat
     assert "genres: blues, rock (2 of 10; cannot answer classical, country" in out
     assert "genre note: metal: chosen, but no clip of it is on the split; left out" in out
     assert "2 genres present" in out
+    assert cli.main(["train", "--model", "svm", "--feature", "zcr", "--data", str(root),
+                     "--seed", "7", "--split-seed", "3", "--quiet"]) == 0
+    assert "[random-track, seed 3," in capsys.readouterr().out   # the split's seed, not the model's
     assert cli.main(["train", "--model", "svm", "--data", str(root), "--genres", "polka,rock"]) == 1
     assert "unknown genre(s) ['polka']" in capsys.readouterr().err
