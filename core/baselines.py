@@ -59,16 +59,23 @@ def calibrated(svc: SVC, folds: list | None) -> CalibratedClassifierCV:
     return CalibratedClassifierCV(svc, method="sigmoid", ensemble=False, cv=folds if folds else 2)
 
 
+def calibrate_svm(pipeline: Pipeline, y: np.ndarray, folds: list | None) -> bool:
+    """Give the pipeline's SVC ("clf") Platt-calibrated probabilities: sigmoid on the grouped
+    folds (see calibrated), or, when there are no folds and a class has a single example,
+    libsvm's own Platt scaling. True when it fell back to libsvm's."""
+    if folds is None and np.unique(y, return_counts=True)[1].min() < 2:
+        pipeline.set_params(clf__probability=True)
+        return True
+    pipeline.set_params(clf=calibrated(pipeline.named_steps["clf"], folds))
+    return False
+
+
 def _with_probabilities(kind: str, params: dict, X: np.ndarray, y: np.ndarray,
                         folds: list | None, seed: int, class_weight: str | None = None) -> Pipeline:
     """Refit the chosen pipeline; for the SVM, Platt-calibrate its scores on grouped folds."""
     pipeline = make_pipeline(kind, seed, class_weight).set_params(**params)
     if kind == "svm":
-        if folds is None and np.unique(y, return_counts=True)[1].min() < 2:
-            # a genre with a single example: no folds to calibrate on; libsvm's own Platt scaling
-            pipeline.set_params(clf__probability=True)
-        else:
-            pipeline.set_params(clf=calibrated(pipeline.named_steps["clf"], folds))
+        calibrate_svm(pipeline, y, folds)
     return pipeline.fit(X, y)
 
 

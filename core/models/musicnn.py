@@ -73,7 +73,7 @@ def fit_svm(context: FitContext, x: np.ndarray, y: np.ndarray, groups: np.ndarra
     probabilities: (final model, the train-only model of that C or None, info)."""
     from sklearn.model_selection import GridSearchCV
 
-    from ..baselines import _grouped_folds, calibrated
+    from ..baselines import _grouped_folds, calibrate_svm
 
     seed, balance = context.config.seed, context.balance
     if len(valid_y):
@@ -95,14 +95,9 @@ def fit_svm(context: FitContext, x: np.ndarray, y: np.ndarray, groups: np.ndarra
     all_groups = np.concatenate([groups, context.valid.groups]) if len(valid_y) else groups
     model = _svm(best, seed, balance)
     folds = _grouped_folds(all_y, all_groups, seed)
-    if folds is None and np.bincount(all_y).max(initial=0) and min(
-            np.sum(all_y == k) for k in np.unique(all_y)) < 2:
-        # a genre with a single clip: no folds to calibrate on; libsvm's own Platt scaling
-        model.set_params(clf__probability=True)
-        info["calibration"] = "libsvm's internal Platt scaling (a genre has a single clip)"
-    else:
-        model.set_params(clf=calibrated(model.named_steps["clf"], folds))
-        info["calibration"] = "sigmoid on grouped folds of train+valid"
+    info["calibration"] = ("libsvm's internal Platt scaling (a genre has a single clip)"
+                           if calibrate_svm(model, all_y, folds)
+                           else "sigmoid on grouped folds of train+valid")
     model.fit(all_x, all_y)
     return model, train_only, {"best_params": {"C": best}, "chosen_on": chosen_on, **info}
 
