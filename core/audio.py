@@ -16,7 +16,12 @@ from .constants import (
 
 
 class AudioError(ValueError):
-    """Audio that cannot be used: undecodable, silent or too short. The message says why."""
+    """Audio that cannot be used: undecodable, silent or too short. The message says why:
+    "<name>: <reason>" when the file's name is given, else the reason alone (`.reason`)."""
+
+    def __init__(self, reason: str, name: str | None = None) -> None:
+        super().__init__(f"{name}: {reason}" if name else reason)
+        self.reason, self.name = reason, name
 
 
 def _to_mono_float32(data: np.ndarray) -> np.ndarray:
@@ -72,7 +77,7 @@ def decode(source: str | Path | bytes, name: str | None = None,
     """
     label = name or (str(source) if not isinstance(source, bytes) else "upload")
     if not isinstance(source, bytes) and not Path(source).is_file():
-        raise AudioError(f"{label}: no such file")
+        raise AudioError("no such file", label)
     try:
         handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
         data, file_sr = sf.read(handle, dtype="float32", always_2d=False)
@@ -80,16 +85,16 @@ def decode(source: str | Path | bytes, name: str | None = None,
     except Exception as sf_error:  # noqa: BLE001 - fall back, then report both reasons
         reason = _soundfile_reason(sf_error)
         if isinstance(source, bytes):
-            raise AudioError(f"{label}: not a readable audio file ({reason})") from sf_error
+            raise AudioError(f"not a readable audio file ({reason})", label) from sf_error
         try:
             y = _decode_audioread(str(source), sr)
         except Exception as ar_error:  # noqa: BLE001
             fallback = ("no other decoder is installed (ffmpeg reads more formats)"
                         if type(ar_error).__name__ == "NoBackendError"
                         else f"audioread: {str(ar_error) or type(ar_error).__name__}")
-            raise AudioError(f"{label}: cannot be decoded: {reason}; {fallback}") from ar_error
+            raise AudioError(f"cannot be decoded: {reason}; {fallback}", label) from ar_error
     if y.size == 0:
-        raise AudioError(f"{label}: the file holds no audio samples")
+        raise AudioError("the file holds no audio samples", label)
     return y
 
 

@@ -212,13 +212,7 @@ def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
         feats.prefetch(keys, networks=False)
         return _Features(feats.duration_s, feats.n_segments, feats.computed())
     except AudioError as exc:
-        return _Features(error=_without_name(str(exc), PurePosixPath(item.name).name))
-
-
-def _without_name(message: str, name: str) -> str:
-    """The decoder's message without its leading "<file name>: " (the row already names it)."""
-    prefix = f"{name}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
+        return _Features(error=exc.reason)   # the row already names the clip
 
 
 def _load_models(models: Sequence) -> None:
