@@ -9,7 +9,7 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from .constants import (
+from core.constants import (
     HIGHPASS_HZ, HIGHPASS_ORDER, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK,
     TRIM_TOP_DB,
 )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .constants import DB_AMIN, DB_TOP_DB
+from core.constants import DB_AMIN, DB_TOP_DB
 
 PITCH_MAX_BINS: int = 4            #: largest pitch shift, mel bands (about 1.5 semitones up high)
 NOISE_SNR_DB: tuple[float, float] = (10.0, 30.0)  #: dB, range of the added noise's SNR

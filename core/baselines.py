@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from .constants import DEFAULT_SEED
+from core.constants import DEFAULT_SEED
 
 #: hyper-parameter grids of the small search (training side only)
 SVM_GRID: dict[str, list] = {"clf__C": [1.0, 10.0, 100.0], "clf__gamma": ["scale", 0.01]}

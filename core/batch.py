@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Sequence
 
-from . import prediction
-from .audio import AudioError
-from .constants import AUDIO_EXTENSIONS, GENRES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, SAMPLE_RATE
+from core import prediction
+from core.audio import AudioError
+from core.constants import AUDIO_EXTENSIONS, GENRES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, SAMPLE_RATE
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
 #: Archive formats refused inside a zip (nested archives are not opened).
@@ -219,7 +219,7 @@ def _load_models(models: Sequence) -> None:
     """Load every model in this process (TensorFlow too, for the Keras ones) by scoring a short
     synthetic clip. A model that cannot answer is left to fail again on each clip, where its
     row says why."""
-    from .warmup import warm_clip
+    from core.warmup import warm_clip
 
     features = prediction.ClipFeatures(warm_clip())
     for entry in models:

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import config, models as families
-from .constants import DEFAULT_SEED, GENRES
+from core import config, models as families
+from core.constants import DEFAULT_SEED, GENRES
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MODEL_CHOICES: tuple[str, ...] = families.MODEL_KINDS   #: every registered model kind
@@ -18,15 +18,15 @@ FEATURE_CHOICES: tuple[str, ...] = tuple(families.FEATURE_KIND)
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
-    from .audio import AudioError
-    from .cluster import ClusterError
-    from .data import DatasetError
-    from .download import DownloadError
-    from .kaggle_table import TableError
-    from .persistence import ModelFileError
-    from .report import ReportError
-    from .splits import SplitError
-    from .training import TrainingError, TrainingStopped
+    from core.audio import AudioError
+    from core.cluster import ClusterError
+    from core.data import DatasetError
+    from core.download import DownloadError
+    from core.kaggle_table import TableError
+    from core.persistence import ModelFileError
+    from core.report import ReportError
+    from core.splits import SplitError
+    from core.training import TrainingError, TrainingStopped
 
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
             DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError)
@@ -40,7 +40,7 @@ def _print_source(source) -> None:
 def _print_coverage(source, splits: Path | None, features=None) -> None:
     """The source's coverage: clips per genre, split sides, ignored files (the skipped clips are
     in the feature summary printed before it)."""
-    from .coverage import coverage
+    from core.coverage import coverage
 
     folder = splits or config.splits_path()
     for line in coverage(source, folder, features).lines(with_skipped=features is None):
@@ -49,8 +49,8 @@ def _print_coverage(source, splits: Path | None, features=None) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print the data source and its coverage, folders, models and library versions."""
-    from . import persistence
-    from .dataset import active_source
+    from core import persistence
+    from core.dataset import active_source
 
     source = active_source(args.data)
     _print_source(source)
@@ -70,8 +70,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Extract (and cache) the study's features for every track of the data source."""
-    from . import features
-    from .dataset import active_source
+    from core import features
+    from core.dataset import active_source
 
     source = active_source(args.data)
     _print_source(source)
@@ -86,7 +86,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def _train_table(args: argparse.Namespace) -> int:
     """Train a whole-clip descriptor model from a Kaggle feature table."""
-    from . import persistence, table_models
+    from core import persistence, table_models
 
     if not args.table:
         print("error: descriptor models train from Kaggle's table: give --table "
@@ -107,7 +107,7 @@ def cmd_train(args: argparse.Namespace) -> int:
               "(--data). For the study's SVM/KNN baselines on Kaggle's table run "
               "`python bench/table_baselines.py --table CSV`", file=sys.stderr)
         return EXIT_USAGE
-    from . import persistence, training
+    from core import persistence, training
 
     cfg = training.TrainConfig(
         model=args.model, feature=args.feature,   # None: the model's default feature
@@ -160,7 +160,7 @@ def _print_card(card: dict) -> None:
 
 def _resolve_run(name: str) -> Path:
     """A run folder by path or by name inside the runs folder or models/."""
-    from .constants import MODELS_DIR
+    from core.constants import MODELS_DIR
 
     for candidate in (Path(name), config.runs_dir() / name, MODELS_DIR / name):
         if candidate.is_dir():
@@ -170,7 +170,7 @@ def _resolve_run(name: str) -> Path:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Check a saved run (files and checksums) and print its test metrics."""
-    from . import persistence
+    from core import persistence
 
     card = persistence.load_card(_resolve_run(args.run))
     if args.json:
@@ -221,7 +221,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    from . import batch, prediction
+    from core import batch, prediction
 
     models = prediction.available_models()
     if args.model:
@@ -262,7 +262,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_download(args: argparse.Namespace) -> int:
     """Download GTZAN (and the split lists), verify checksums and unpack safely."""
-    from . import download
+    from core import download
 
     target = Path(args.target).expanduser()
     if not args.splits_only:
@@ -278,7 +278,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write one self-contained HTML report of the chosen runs; damaged ones are named and left out."""
-    from . import persistence, report
+    from core import persistence, report
 
     names = list(args.runs)
     if args.all:
@@ -417,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         if getattr(args, "on_cluster", False):   # joblib work inside runs on the cluster, if set
-            from . import cluster
+            from core import cluster
 
             with cluster.joblib_backend(cluster.resolve(args.scheduler)):
                 return handler(args)

@@ -10,9 +10,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .constants import PAPER_RESULTS
-from .persistence import RunInfo, protocol_text, seed_of
-from .models import paper_key as family_paper_key
+from core.constants import PAPER_RESULTS
+from core.persistence import RunInfo, protocol_text, seed_of
+from core.models import paper_key as family_paper_key
 
 #: Protocol label of the study's numbers (they are quoted, not recomputed here).
 PAPER_PROTOCOL = "the study's own GTZAN split (Yi et al., 2021)"
@@ -60,7 +60,7 @@ def data_label(card: dict) -> str:
 def measured_text(card: dict, head: str) -> str:
     """A head's test track accuracy (%) with its 95 % interval, n, split protocol and seed, as
     the card states them, in one short line (Try it shows it beside each model's verdict)."""
-    from .evaluation import wilson_interval
+    from core.evaluation import wilson_interval
 
     test = ((card.get("metrics") or {}).get(head) or {}).get("test") or {}
     n = int(test.get("n_tracks") or 0)
@@ -138,7 +138,7 @@ def table_for(entries: tuple[tuple[str, str], ...], runs_df: pd.DataFrame) -> pd
 
 def beyond_table(runs_df: pd.DataFrame) -> pd.DataFrame:
     """Runs of the families beyond the study (core.models.BEYOND_STUDY: no published figure)."""
-    from .models import BEYOND_STUDY
+    from core.models import BEYOND_STUDY
 
     if runs_df.empty or "_model" not in runs_df:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))

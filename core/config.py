@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from .constants import PROJECT_ROOT
+from core.constants import PROJECT_ROOT
 
 ENV_DATA = "GENRELAB_DATA"      #: path of a GTZAN folder (either layout)
 ENV_HOME = "GENRELAB_HOME"      #: folder for settings.json (default ~/.genrelab)

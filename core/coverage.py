@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .constants import GENRES
-from .splits import SIDES, Split, SplitError, artist_filtered_split, genre_of
+from core.constants import GENRES
+from core.splits import SIDES, Split, SplitError, artist_filtered_split, genre_of
 
 MAX_LISTED: int = 10   #: files named one by one in the lines; the rest are counted
 
@@ -82,7 +82,7 @@ class Coverage:
     def lines(self, with_skipped: bool = True) -> list[str]:
         """The coverage in plain lines: formats, clips per genre, split sides, what was left out
         (with_skipped False: without the skipped clips, for a summary that lists them already)."""
-        from .data import format_text
+        from core.data import format_text
 
         total = sum(self.clips.values())
         out = [f"format: {format_text(self.formats)} ({total} clips)",

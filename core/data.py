@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .constants import AUDIO_EXTENSIONS, GENRES
+from core.constants import AUDIO_EXTENSIONS, GENRES
 
 #: A GTZAN file name: <genre>.<5 digits>.<ext>
 TRACK_PATTERN = re.compile(r"^(?P<genre>[a-z]+)\.(?P<num>\d{5})\.(?P<ext>wav|au|mp3|ogg|flac)$")

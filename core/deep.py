@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from .constants import (
+from core.constants import (
     CNN1D_FRAMES, GENRES, LSTM_UNITS, N_MELS, N_MFCC, SEGMENT_FRAMES, ZCR_STEPS,
 )
-from .persistence import ModelFileError, check_allowed
+from core.persistence import ModelFileError, check_allowed
 
 DEEP_LAYER = "deep_feature"         #: name of the layer whose output is the 128-d deep feature
 NORM_LAYER = "normalise"            #: name of the input Normalization layer

@@ -18,8 +18,8 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from .config import cache_dir
-from .constants import CLIP_SECONDS, GENRE_INDEX, GENRES, SAMPLE_RATE
+from core.config import cache_dir
+from core.constants import CLIP_SECONDS, GENRE_INDEX, GENRES, SAMPLE_RATE
 
 DEMO_LABEL = "Built-in demo set (synthetic audio, not GTZAN)"
 MARKER_NAME = "SYNTHETIC.txt"       #: file whose presence marks a folder as the synthetic demo set

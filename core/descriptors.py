@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import scipy.fft
 
-from . import librosa_np
-from .audio import AudioError, decode
-from .constants import (
+from core import librosa_np
+from core.audio import AudioError, decode
+from core.constants import (
     KAGGLE_N_MELS, KAGGLE_N_MFCC, KAGGLE_PAD_MODE, N_FFT, SAMPLE_RATE, SILENCE_PEAK,
 )
 

@@ -25,10 +25,10 @@ import pooch
 import requests
 from tqdm import tqdm
 
-from . import splits
-from .config import ENV_DATA, download_sources
-from .constants import GENRES
-from .data import DatasetError, find_root
+from core import splits
+from core.config import ENV_DATA, download_sources
+from core.constants import GENRES
+from core.data import DatasetError, find_root
 
 logger = logging.getLogger(__name__)
 

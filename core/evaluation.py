@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .constants import GENRES
+from core.constants import GENRES
 
 
 def vote(segment_track: Sequence[str], proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import HOP_LENGTH, N_CHROMA, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE, ZCR_FRAME
+from core.constants import HOP_LENGTH, N_CHROMA, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE, ZCR_FRAME
 
 MAP_METHODS: tuple[str, ...] = ("PCA", "t-SNE")
 
@@ -63,6 +63,6 @@ def warm_up(seconds: float = 3.0) -> None:
     librosa.feature.mfcc(y=y, sr=SAMPLE_RATE, n_mfcc=N_MFCC)
     librosa.feature.spectral_centroid(y=y, sr=SAMPLE_RATE)
     librosa.feature.chroma_stft(y=y, sr=SAMPLE_RATE, tuning=0.0)
-    from .descriptors import clip_descriptors
+    from core.descriptors import clip_descriptors
 
     clip_descriptors(y)  # tuning estimation (piptrack), HPSS, tempo: the descriptor models' path

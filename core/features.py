@@ -38,15 +38,15 @@ import scipy.fft
 import scipy.sparse
 import scipy.signal
 
-from . import config
-from .audio import AudioError, load_clip, segment
-from .cluster import run_tasks, worker_address
-from .constants import (
+from core import config
+from core.audio import AudioError, load_clip, segment
+from core.cluster import run_tasks, worker_address
+from core.constants import (
     CHROMA_TUNING, CNN1D_FRAMES, CNN1D_SAMPLES, DB_AMIN, DB_TOP_DB, GENRE_INDEX, HIGHPASS_HZ,
     HIGHPASS_ORDER, HOP_LENGTH, N_CHROMA, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE, SEGMENT_FRAMES,
     SEGMENT_SAMPLES, SILENCE_PEAK, TRIM_TOP_DB, ZCR_FRAME, ZCR_STEPS, ZCR_THRESHOLD,
 )
-from .data import Track
+from core.data import Track
 
 #: Bump when the numbers a kind produces change, so cached results are recomputed.
 FEATURE_VERSION: int = 2  #: 2: causal one-pass high-pass
@@ -91,7 +91,7 @@ def _window() -> np.ndarray:
 
 def mel_basis() -> np.ndarray:
     """Mel filter bank (N_MELS, 1 + N_FFT//2) float32, librosa defaults (Slaney, area-norm)."""
-    from . import librosa_np
+    from core import librosa_np
 
     return librosa_np.mel_filters(SAMPLE_RATE, N_FFT, N_MELS)
 

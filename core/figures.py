@@ -11,7 +11,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .constants import GENRES, HOP_LENGTH, SAMPLE_RATE, SEGMENT_SECONDS
+from core.constants import GENRES, HOP_LENGTH, SAMPLE_RATE, SEGMENT_SECONDS
 
 #: One fixed colour per genre (Tableau 10), so a genre looks the same in every chart.
 GENRE_COLORS: dict[str, str] = dict(zip(GENRES, (

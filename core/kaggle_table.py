@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .constants import GENRE_INDEX, GENRES
-from .descriptors import DESCRIPTOR_COLUMNS
+from core.constants import GENRE_INDEX, GENRES
+from core.descriptors import DESCRIPTOR_COLUMNS
 
 #: The 40 MFCC columns (mfcc1_mean, mfcc1_var, ..., mfcc20_var), in table order.
 MFCC_COLUMNS: tuple[str, ...] = tuple(c for c in DESCRIPTOR_COLUMNS if c.startswith("mfcc"))

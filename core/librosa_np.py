@@ -17,7 +17,7 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
-from .constants import HOP_LENGTH, N_FFT
+from core.constants import HOP_LENGTH, N_FFT
 
 _TINY32 = np.finfo(np.float32).tiny
 

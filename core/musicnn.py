@@ -39,12 +39,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import librosa_np
-from .audio import AudioError, clean, decode, resample
-from .constants import GENRE_INDEX, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK
-from .data import Track
-from .persistence import ModelFileError
-from .musicnn_weights import CHECKSUM_NAME, WEIGHTS_DIR, WEIGHTS_NAME
+from core import librosa_np
+from core.audio import AudioError, clean, decode, resample
+from core.constants import GENRE_INDEX, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK
+from core.data import Track
+from core.persistence import ModelFileError
+from core.musicnn_weights import CHECKSUM_NAME, WEIGHTS_DIR, WEIGHTS_NAME
 
 # --- the network's constants (musicnn/configuration.py and the MSD_musicnn checkpoint) -------
 MUSICNN_SR: int = 16000           #: Hz, the network's sample rate
@@ -397,7 +397,7 @@ def params_digest() -> str:
 
 def cache_dir() -> Path:
     """Folder of the embedding cache: <cache_dir>/musicnn."""
-    from . import config
+    from core import config
 
     return config.cache_dir() / "musicnn"
 
@@ -432,7 +432,7 @@ def _set_threads(threads: int | None) -> None:
 def _embed_track(track: Track, cache_root: Path | None,
                  threads: int | None) -> "_TrackResult":
     """Per-patch outputs of one track: from the cache when present, else computed and cached."""
-    from .features import _save_cached, _TrackResult, _unreadable, file_digest
+    from core.features import _save_cached, _TrackResult, _unreadable, file_digest
 
     label = GENRE_INDEX[track.genre]
     path: Path | None = None
@@ -456,7 +456,7 @@ def _embed_track(track: Track, cache_root: Path | None,
 
 def _lost_track(track: Track, reason: str) -> "_TrackResult":
     """Result of a track whose worker process died while embedding it (reported, not raised)."""
-    from .features import _TrackResult
+    from core.features import _TrackResult
 
     return _TrackResult(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
 
@@ -479,8 +479,8 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
     """
     from tqdm.auto import tqdm
 
-    from .cluster import active_address, run_tasks
-    from .features import _assemble
+    from core.cluster import active_address, run_tasks
+    from core.features import _assemble
 
     tracks = list(tracks)
     bad = [t for t in tracks if not isinstance(t, Track)]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .constants import MODELS_DIR
+from core.constants import MODELS_DIR
 
 #: Folder of the converted weights, their checksum, licence and provenance.
 WEIGHTS_DIR: Path = MODELS_DIR / "pretrained" / "musicnn"

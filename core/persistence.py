@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import config
-from .constants import MODELS_DIR
+from core import config
+from core.constants import MODELS_DIR
 
 CARD_NAME = "card.json"
 CARD_SCHEMA = 1

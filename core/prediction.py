@@ -20,15 +20,15 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import persistence
-from .audio import AudioError, clean, decode, preprocess, resample
-from .constants import (
+from core import persistence
+from core.audio import AudioError, clean, decode, preprocess, resample
+from core.constants import (
     CLIP_SECONDS, GENRE_INDEX, GENRES, MAX_UPLOAD_BYTES, SAMPLE_RATE, SEGMENT_SAMPLES,
     SEGMENT_SECONDS, SILENCE_PEAK,
 )
-from . import models as families
-from .deep import DEEP_LAYER
-from .persistence import ModelFileError
+from core import models as families
+from core.deep import DEEP_LAYER
+from core.persistence import ModelFileError
 
 #: Name of the Keras layer whose output is the deep feature fed to the SVM/KNN heads.
 DEEP_FEATURE_LAYER = DEEP_LAYER
@@ -179,7 +179,7 @@ def _entry(info: persistence.RunInfo) -> ModelEntry:
 
 def wilson_lower_bound(accuracy: float, n: int, z: float = 1.96) -> float:
     """Lower end of the 95 % Wilson interval of an accuracy measured on n tracks (fraction of 1)."""
-    from .evaluation import wilson_interval
+    from core.evaluation import wilson_interval
 
     return wilson_interval(accuracy, n, z)[0] if n > 0 else 0.0
 
@@ -365,7 +365,7 @@ def _load_keras(entry: ModelEntry) -> _KerasRunner:
     """The run's model.keras, loaded in safe mode (no arbitrary code), cached."""
 
     def load() -> _KerasRunner:
-        from .deep import load_model
+        from core.deep import load_model
 
         return _KerasRunner(load_model(entry.path / KERAS_FILE))
 
@@ -518,7 +518,7 @@ class ClipFeatures:
         one extract_clip call (one STFT of the clip's segments). With networks False, a family
         feature computed from another (a network's embedding of its input patches) stops at
         that numpy-only source, so that no network (nor TensorFlow) runs here."""
-        from .features import extract_clip
+        from core.features import extract_clip
 
         if not networks:
             keys = [(families.clip_feature_source(kind) or kind, filter_noise)
@@ -553,13 +553,13 @@ class ClipFeatures:
             self._features.update({(k, filter_noise): a for k, a in arrays.items() if k != kind})
             return arrays[kind]
         if kind == "descriptors":
-            from .descriptors import clip_descriptors
+            from core.descriptors import clip_descriptors
 
             if self.raw is None:
                 raise RuntimeError("this clip's samples were not kept; only its features were")
             return np.stack([clip_descriptors(self.raw[a:b])
                              for a, b in descriptor_windows(self.raw.size)])
-        from .features import extract_clip
+        from core.features import extract_clip
 
         y = self.clip(filter_noise)
         if kind == "mfcc_seq_windows":

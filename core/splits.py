@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .constants import DEFAULT_SEED, GENRES
+from core.constants import DEFAULT_SEED, GENRES
 
 RANDOM_PROTOCOL = "random-track"
 FILTERED_PROTOCOL = "artist-filtered"

@@ -13,11 +13,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PowerTransformer
 from sklearn.svm import SVC
 
-from . import config, evaluation, splits
-from .baselines import calibrated
-from .constants import DEFAULT_SEED, GENRES
-from .kaggle_table import KaggleTable, load_table
-from .persistence import RunWriter, new_run_id
+from core import config, evaluation, splits
+from core.baselines import calibrated
+from core.constants import DEFAULT_SEED, GENRES
+from core.kaggle_table import KaggleTable, load_table
+from core.persistence import RunWriter, new_run_id
 
 #: The recipe: Yeo-Johnson power transform, shrinkage-LDA projection (9-d), then SVM or KNN.
 TABLE_GRIDS: dict[str, dict[str, list]] = {

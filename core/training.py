@@ -29,8 +29,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import augment, config as gconfig, evaluation, models, persistence
-from .constants import DEFAULT_SEED, GENRES, PROJECT_ROOT
+from core import augment, config as gconfig, evaluation, models, persistence
+from core.constants import DEFAULT_SEED, GENRES, PROJECT_ROOT
 
 # --- model kinds (derived from the registry of model families, core.models) ------------------
 
@@ -292,7 +292,7 @@ class SideData:
 
 def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
     """The examples of some tracks: segments, or one example per track for track-level kinds."""
-    from .features import TRACK_KINDS
+    from core.features import TRACK_KINDS
 
     if kind in TRACK_KINDS:
         position = {str(t): i for i, t in enumerate(fs.track_ids)}
@@ -305,7 +305,7 @@ def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
 
 def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
     """The config's split of the given (extracted) tracks, of the config's genres only."""
-    from . import splits
+    from core import splits
 
     if config.genres:
         track_ids = [t for t in track_ids if splits.genre_of(str(t)) in config.genres]
@@ -330,7 +330,7 @@ def carve_validation(train_ids: Sequence[str], seed: int,
     """Split training track ids into (train, validation) by track, stratified when possible."""
     from sklearn.model_selection import train_test_split
 
-    from .splits import genre_of
+    from core.splits import genre_of
 
     ids = sorted(train_ids)
     if len(ids) < 4:
@@ -358,7 +358,7 @@ def plan_genres(split: Any, model: str, asked: Sequence[str] = ()) -> GenrePlan:
     asked: genres the user chose; those without any clip are noted too. TrainingError when
     fewer than two genres can be learned.
     """
-    from .splits import SIDES
+    from core.splits import SIDES
 
     sizes = split.sizes()
     present = split.genres()
@@ -394,7 +394,7 @@ def plan_genres(split: Any, model: str, asked: Sequence[str] = ()) -> GenrePlan:
 
 def expand_proba(proba: np.ndarray, genres: Sequence[str]) -> np.ndarray:
     """Probabilities over a label set (n, len(genres)) placed in the GENRES columns (n, 10)."""
-    from .constants import GENRE_INDEX
+    from core.constants import GENRE_INDEX
 
     out = np.zeros((len(proba), len(GENRES)))
     out[:, [GENRE_INDEX[g] for g in genres]] = proba
@@ -535,8 +535,8 @@ def train_keras(config: TrainConfig, train: SideData, valid: SideData, emit: Emi
                 stop: StopFlag, genres: Sequence[str] = GENRES) -> KerasOutcome:
     """Build and fit the config's Keras model with one output per genre of `genres` (labels
     mapped to 0..k-1 in that order); early stopping on valid (or loss), best weights kept."""
-    from . import deep
-    from .constants import GENRE_INDEX
+    from core import deep
+    from core.constants import GENRE_INDEX
 
     deep.set_seed(config.seed)
     kind = config.feature_kind
@@ -604,7 +604,7 @@ def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
     and still saving the run (card["stopped_early"] True). A stop before any training raises
     TrainingStopped; any failure emits an "error" event and is re-raised.
     """
-    from . import cluster
+    from core import cluster
 
     emit = Emitter(callbacks)
     stop = stop_event if isinstance(stop_event, StopFlag) else StopFlag(stop_event)
@@ -629,8 +629,8 @@ def _check_stop(stop: StopFlag, where: str) -> None:
 def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path | None,
          progress: bool) -> Path:
     """The body of run_training."""
-    from . import dataset, features
-    from .splits import genre_of
+    from core import dataset, features
+    from core.splits import genre_of
 
     emit("start", epochs=int(config.epochs) if config.model in KERAS_MODELS else 0,
          model=config.model, feature=config.feature, message=f"training {config.label()}")

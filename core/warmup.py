@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .constants import PROJECT_ROOT, SAMPLE_RATE
+from core.constants import PROJECT_ROOT, SAMPLE_RATE
 
 #: Length of the synthetic warm-up clip, s (one 3-s segment with room for trimming).
 WARM_CLIP_SECONDS: float = 4.0
@@ -127,7 +127,7 @@ def warm_clip(seconds: float = WARM_CLIP_SECONDS) -> np.ndarray:
 
 def _scoring(entry, features) -> Callable[[], None]:
     """A step that scores the warm-up clip with one model (raising when it cannot)."""
-    from . import prediction
+    from core import prediction
 
     def run() -> None:
         outcome = prediction.score_model(entry, features)
@@ -141,7 +141,7 @@ def _import_keras() -> None:
     """Import Keras and TensorFlow (several seconds the first time in a process)."""
     import keras  # noqa: F401
 
-    from .deep import load_model  # noqa: F401
+    from core.deep import load_model  # noqa: F401
 
 
 def compile_librosa_elsewhere(timeout_s: float = 900.0) -> None:
@@ -164,7 +164,7 @@ def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]
 
     views adds compile_librosa_elsewhere (the Features page's librosa code) at the end.
     """
-    from . import prediction
+    from core import prediction
 
     entries = prediction.fastest_first(
         list(prediction.available_models()) if models is None else list(models))

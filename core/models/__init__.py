@@ -12,8 +12,8 @@ Note: the top-level ``models/`` folder holds trained model files; this package i
 
 from __future__ import annotations
 
-from . import cnn1d, cnn2d, descriptor, lstm, musicnn, segment_sklearn
-from .base import KERAS_FILE, SKLEARN_HEADS, SOFTMAX_HEAD, Family, FitContext, FitOutcome
+from core.models import cnn1d, cnn2d, descriptor, lstm, musicnn, segment_sklearn
+from core.models.base import KERAS_FILE, SKLEARN_HEADS, SOFTMAX_HEAD, Family, FitContext, FitOutcome
 
 #: Every registered family, in the order models are offered (Training console, CLI).
 FAMILIES: tuple[Family, ...] = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Family, sklearn_head_files
+from core.models.base import Family, sklearn_head_files
 
 KINDS: tuple[str, ...] = ("descriptor_svm", "descriptor_knn")
 
@@ -15,8 +15,8 @@ def columns(entry: Any) -> list[int]:
 
     The card's "columns" (names, in the model's order) when given, else all 57 in table order.
     """
-    from ..descriptors import DESCRIPTOR_COLUMNS
-    from ..persistence import ModelFileError
+    from core.descriptors import DESCRIPTOR_COLUMNS
+    from core.persistence import ModelFileError
 
     names = entry.card.get("columns") or list(DESCRIPTOR_COLUMNS)
     unknown = [n for n in names if n not in DESCRIPTOR_COLUMNS]
@@ -27,7 +27,7 @@ def columns(entry: Any) -> list[int]:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Probabilities of each ~30-s window's descriptors (whole-clip model)."""
-    from .. import prediction
+    from core import prediction
 
     x = feats.get("descriptors", True)[:, columns(entry)]
     return prediction._sklearn_proba(prediction._load_head(entry, entry.head), x), False

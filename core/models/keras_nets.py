@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import KERAS_FILE, SOFTMAX_HEAD, FitContext, FitOutcome
+from core.models.base import KERAS_FILE, SOFTMAX_HEAD, FitContext, FitOutcome
 
 
 def softmax_head_files(kind: str, head: str) -> tuple[str, ...]:
@@ -18,7 +18,7 @@ def softmax_head_files(kind: str, head: str) -> tuple[str, ...]:
 def fit_network(context: FitContext) -> tuple[FitOutcome, Any]:
     """Train the config's Keras model (early stopping on the validation side) and score its
     softmax: the outcome (files: model.keras) and the trained Keras model."""
-    from .. import deep, training
+    from core import deep, training
 
     c, config = context, context.config
     training._check_stop(c.stop, "before training")
@@ -52,7 +52,7 @@ def fit(context: FitContext) -> FitOutcome:
 
 def score_softmax(entry: Any, x: Any) -> Any:
     """The network's softmax on model inputs x, placed in the 10 GENRES columns: (n, 10)."""
-    from .. import prediction
+    from core import prediction
 
     runner = prediction._load_keras(entry)
     return prediction._normalised(prediction._keras_proba(entry, runner(x)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import keras_nets, segment_sklearn
-from .base import KERAS_FILE, SKLEARN_HEADS, SOFTMAX_HEAD, Family, FitContext, FitOutcome
+from core.models import keras_nets, segment_sklearn
+from core.models.base import KERAS_FILE, SKLEARN_HEADS, SOFTMAX_HEAD, Family, FitContext, FitOutcome
 
 KINDS: tuple[str, ...] = ("lstm", "bilstm")
 HEAD_ORDER: tuple[str, ...] = ("svm", "knn", "softmax")   #: ties of validation accuracy
@@ -21,7 +21,7 @@ def head_files(kind: str, head: str) -> tuple[str, ...]:
 
 def paper_key(kind: str, feature: str, head: str) -> str | None:
     """The study's LSTM+SVM / LSTM+KNN figures (the BiLSTM and the softmax were not published)."""
-    from ..constants import PAPER_RESULTS
+    from core.constants import PAPER_RESULTS
 
     if kind != "lstm" or head not in SKLEARN_HEADS:
         return None
@@ -50,7 +50,7 @@ def choose_primary(metrics: dict) -> str:
 
 def fit(context: FitContext) -> FitOutcome:
     """Train the network, then fit SVM and KNN heads on its deep features of the training side."""
-    from .. import deep
+    from core import deep
 
     c, model_kind = context, context.config.model
     outcome, model = keras_nets.fit_network(c)
@@ -72,7 +72,7 @@ def fit(context: FitContext) -> FitOutcome:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Per-segment probabilities: the softmax, or the SVM/KNN head on the deep feature."""
-    from .. import prediction
+    from core import prediction
 
     x = feats.get(segment_sklearn.segment_kind(entry), entry.filter_noise)
     if entry.head == SOFTMAX_HEAD:

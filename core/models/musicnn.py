@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import SKLEARN_HEADS, Family, FitContext, FitOutcome
+from core.models.base import SKLEARN_HEADS, Family, FitContext, FitOutcome
 
 KINDS: tuple[str, ...] = ("musicnn",)
 FEATURE = "embeddings"                       #: the card's feature name
@@ -41,8 +41,8 @@ def title(kind: str, feature: str, head: str) -> str:
 def extract(tracks: Any, config: Any, progress: bool) -> Any:
     """A FeatureSet of one example per clip (FEATURE_KIND: clip means of OUTPUTS), from the
     cached musicnn embeddings (core.musicnn.embed_tracks)."""
-    from .. import musicnn
-    from ..features import FeatureSet
+    from core import musicnn
+    from core.features import FeatureSet
 
     patches = musicnn.embed_tracks(list(tracks), n_jobs=int(config.n_jobs), progress=progress,
                                    cache=True)
@@ -57,7 +57,7 @@ def extract(tracks: Any, config: Any, progress: bool) -> Any:
 
 def _svm(c: float, seed: int, balance: str | None) -> Any:
     """StandardScaler -> RBF SVC (scores only)."""
-    from ..baselines import make_pipeline
+    from core.baselines import make_pipeline
 
     return make_pipeline("svm", seed, balance).set_params(clf__C=float(c))
 
@@ -73,7 +73,7 @@ def fit_svm(context: FitContext, x: np.ndarray, y: np.ndarray, groups: np.ndarra
     probabilities: (final model, the train-only model of that C or None, info)."""
     from sklearn.model_selection import GridSearchCV
 
-    from ..baselines import _grouped_folds, calibrate_svm
+    from core.baselines import _grouped_folds, calibrate_svm
 
     seed, balance = context.config.seed, context.balance
     if len(valid_y):
@@ -106,7 +106,7 @@ def fit_knn(x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
             valid_y: np.ndarray) -> tuple[Any, Any, dict]:
     """KNN (k = 5, or fewer when train+valid is smaller) on train+valid: (model, train-only
     model or None, info)."""
-    from ..baselines import make_pipeline
+    from core.baselines import make_pipeline
 
     k = max(1, min(KNN_K, len(y)))
     train_only = make_pipeline("knn").set_params(clf__n_neighbors=k).fit(x, y) \
@@ -119,7 +119,7 @@ def fit_knn(x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
 
 def fit(context: FitContext) -> FitOutcome:
     """Fit the chosen head (config.head, default svm) on the clips' embeddings."""
-    from .. import musicnn, training
+    from core import musicnn, training
 
     c = context
     head = c.config.head or "svm"
@@ -152,7 +152,7 @@ def fit(context: FitContext) -> FitOutcome:
 
 def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
     """One-hot (n, 10) of the predictions of a model without probabilities (the train-only SVM)."""
-    from ..constants import GENRES
+    from core.constants import GENRES
 
     out = np.zeros((len(x), len(GENRES)))
     if len(x):
@@ -163,7 +163,7 @@ def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
 def clip_patches(raw: np.ndarray) -> dict[str, np.ndarray]:
     """PATCHES_KIND: the network's log-mel input patches (n, 187, 96) float32 of a raw clip at
     22050 Hz (own level); numpy only. AudioError when the clip is under 3 s or silent."""
-    from .. import musicnn
+    from core import musicnn
 
     return {PATCHES_KIND: musicnn.clip_patches(raw)}
 
@@ -171,7 +171,7 @@ def clip_patches(raw: np.ndarray) -> dict[str, np.ndarray]:
 def patches_embedding(patches: np.ndarray) -> dict[str, np.ndarray]:
     """FEATURE_KIND (1, 1706) and TAGGRAM_KIND (1, 50) of a clip's log-mel patches (the network
     runs here); ModelFileError (a WeightsError) when the weights file is missing or damaged."""
-    from .. import musicnn
+    from core import musicnn
 
     out = musicnn.embed_patches(patches)
     row = np.concatenate([out[k].mean(axis=0) for k in OUTPUTS])[None].astype(np.float32)
@@ -186,7 +186,7 @@ def clip_embedding(raw: np.ndarray) -> dict[str, np.ndarray]:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Probabilities (1, 10) of the run's head on the clip's embedding (whole-clip model)."""
-    from .. import prediction
+    from core import prediction
 
     x = feats.get(FEATURE_KIND, entry.filter_noise)
     return prediction._sklearn_proba(prediction._load_head(entry, entry.head), x), False
@@ -194,7 +194,7 @@ def score(entry: Any, feats: Any) -> tuple:
 
 def tags(entry: Any, feats: Any) -> tuple[tuple[str, float], ...]:
     """The network's own TOP_TAGS MSD tags for the clip: ((tag, probability), ...)."""
-    from .. import musicnn
+    from core import musicnn
 
     return tuple(musicnn.top_tags(feats.get(TAGGRAM_KIND, entry.filter_noise)[0], TOP_TAGS))
 

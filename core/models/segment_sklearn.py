@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Family, FitContext, FitOutcome, sklearn_head_files
+from core.models.base import Family, FitContext, FitOutcome, sklearn_head_files
 
 KINDS: tuple[str, ...] = ("svm", "knn")
 #: study feature names -> core.features kind (shared with the LSTM family)
@@ -19,7 +19,7 @@ PAPER_FEATURE: dict[str, str] = {"mfcc": "mfcc", "zcr": "zcr", "mfcc_seq": "mfcc
 
 def paper_key(kind: str, feature: str, head: str) -> str | None:
     """Key of core.constants.PAPER_RESULTS for an SVM/KNN on a feature, or None."""
-    from ..constants import PAPER_RESULTS
+    from core.constants import PAPER_RESULTS
 
     key = f"{kind}_{PAPER_FEATURE.get(feature)}"
     return key if key in PAPER_RESULTS else None
@@ -27,7 +27,7 @@ def paper_key(kind: str, feature: str, head: str) -> str | None:
 
 def segment_kind(entry: Any) -> str:
     """The core.features kind of a segment model's card feature (zcr or mfcc_stats)."""
-    from ..persistence import ModelFileError
+    from core.persistence import ModelFileError
 
     feature = entry.feature
     if feature in ("mfcc", "mfcc_stats"):
@@ -39,7 +39,7 @@ def segment_kind(entry: Any) -> str:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Per-segment probabilities (n_seg, 10) of the run's scikit-learn head."""
-    from .. import prediction
+    from core import prediction
 
     x = feats.get(segment_kind(entry), entry.filter_noise)
     return prediction._sklearn_proba(prediction._load_head(entry, entry.head), x), True
@@ -48,8 +48,8 @@ def score(entry: Any, feats: Any) -> tuple:
 def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid: Any,
              extra: dict | None = None) -> tuple[dict, dict, Any]:
     """Fit one SVM/KNN head by grouped CV on the training side: (metrics, info, estimator)."""
-    from .. import training
-    from ..baselines import fit_classifier
+    from core import training
+    from core.baselines import fit_classifier
 
     c = context
     fit = fit_classifier(head, x_train, c.train.y, c.train.groups, seed=c.config.seed,
@@ -64,7 +64,7 @@ def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid:
 
 def fit(context: FitContext) -> FitOutcome:
     """Grouped-CV search and fit of the SVM or KNN on the segments of the training side."""
-    from .. import training
+    from core import training
 
     model = context.config.model
     training._check_stop(context.stop, "before fitting")
