@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from core import deep, training  # noqa: E402
+from core.models import networks
+from core.training import runner
 from core.constants import SHARED_DATA  # noqa: E402
 
 SHARED = SHARED_DATA
@@ -42,24 +43,25 @@ def _second_windows(data: Path) -> dict[str, np.ndarray]:
     """MFCC matrix (646, 30) of each GTZAN-4 clip's second 15 s (zero-padded), by track id."""
     from joblib import Parallel, delayed
 
-    from core import dataset, features
-    from core.audio import load_clip
+    from core.data import datasource
+    from core.features import study
+    from core.data.audio import load_clip
     from core.constants import CNN1D_SAMPLES
 
     def second(path: Path) -> np.ndarray:
         y = load_clip(path)[CNN1D_SAMPLES: 2 * CNN1D_SAMPLES]
         y = np.pad(y, (0, CNN1D_SAMPLES - y.size))
-        power = features.stft_power(y)
-        return features.mfcc_from_logmel(features.power_to_db(features.mel_power(power)))
+        power = study.stft_power(y)
+        return study.mfcc_from_logmel(study.power_to_db(study.mel_power(power)))
 
-    tracks = [t for t in dataset.real_source(data).tracks if t.genre in GTZAN4]
+    tracks = [t for t in datasource.real_source(data).tracks if t.genre in GTZAN4]
     mats = Parallel(n_jobs=-1)(delayed(second)(t.path) for t in tracks)
     return {t.track_id: m for t, m in zip(tracks, mats)}
 
 
 def _patched(variant: str, data: Path):
     """Install the variant's change into core (returns a function undoing it)."""
-    saved = (deep.build_cnn1d, training._side)
+    saved = (networks.build_cnn1d, runner._side)
     if variant == "gap":
         def build(frames=646, n_coeffs=30, n_classes=10, mean=None, variance=None,
                   learning_rate=1e-3):
@@ -67,18 +69,18 @@ def _patched(variant: str, data: Path):
             from keras import layers
 
             inputs = keras.Input((int(frames), int(n_coeffs)), name="mfcc_matrix")
-            x = deep._normaliser("cnn1d", mean, variance)(inputs)
-            for filters in deep.CNN1D_FILTERS:
-                x = layers.Conv1D(filters, deep.CNN1D_KERNEL, padding="same", activation="relu")(x)
+            x = networks._normaliser("cnn1d", mean, variance)(inputs)
+            for filters in networks.CNN1D_FILTERS:
+                x = layers.Conv1D(filters, networks.CNN1D_KERNEL, padding="same", activation="relu")(x)
                 x = layers.BatchNormalization()(x)
-                x = layers.AveragePooling1D(deep.CNN1D_POOL)(x)
-                x = layers.Dropout(deep.DROPOUT / 2)(x)
+                x = layers.AveragePooling1D(networks.CNN1D_POOL)(x)
+                x = layers.Dropout(networks.DROPOUT / 2)(x)
             x = layers.GlobalAveragePooling1D()(x)
-            x = layers.Dense(deep.DENSE_UNITS, activation="relu")(x)
-            x = layers.Dropout(deep.DROPOUT)(x)
+            x = layers.Dense(networks.DENSE_UNITS, activation="relu")(x)
+            x = layers.Dropout(networks.DROPOUT)(x)
             outputs = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
-            return deep._compile(keras.Model(inputs, outputs, name="cnn1d"), learning_rate)
-        deep.build_cnn1d = build
+            return networks._compile(keras.Model(inputs, outputs, name="cnn1d"), learning_rate)
+        networks.build_cnn1d = build
     elif variant == "bn0.9":
         original = saved[0]
 
@@ -90,7 +92,7 @@ def _patched(variant: str, data: Path):
                 if isinstance(layer, keras.layers.BatchNormalization):
                     layer.momentum = 0.9
             return model
-        deep.build_cnn1d = build
+        networks.build_cnn1d = build
     elif variant == "two_windows":
         second = _second_windows(data)
         original_side = saved[1]
@@ -98,13 +100,13 @@ def _patched(variant: str, data: Path):
         def side(fs, track_ids, kind):
             part = original_side(fs, track_ids, kind)
             extra = np.stack([second[str(t)] for t in part.groups]) if len(part) else part.x
-            return training.SideData(np.concatenate([part.x, extra]),
+            return runner.SideData(np.concatenate([part.x, extra]),
                                      np.concatenate([part.y, part.y]),
                                      np.concatenate([part.groups, part.groups]))
-        training._side = side
+        runner._side = side
 
     def undo() -> None:
-        deep.build_cnn1d, training._side = saved
+        networks.build_cnn1d, runner._side = saved
     return undo
 
 
@@ -129,11 +131,11 @@ def main(argv: list[str] | None = None) -> int:
             for seed in range(42, 42 + args.seeds):
                 extra = {"learning_rate": 3e-4} if variant == "lr3e-4" else (
                     {"batch_size": 8} if variant == "batch8" else {})
-                conf = training.TrainConfig(model="cnn1d", protocol="artist-filtered",
+                conf = runner.TrainConfig(model="cnn1d", protocol="artist-filtered",
                                             splits_path=str(args.splits),
                                             data_path=str(args.data), genres=GTZAN4, seed=seed,
                                             **extra)
-                card = json.loads((training.run_training(conf, output_root=out)
+                card = json.loads((runner.run_training(conf, output_root=out)
                                    / "card.json").read_text())
                 scores.append(card["metrics"]["softmax"]["valid"]["track_accuracy"])
                 stops.append(card["best_epoch"])

@@ -1,6 +1,6 @@
-"""Benchmark: naive per-segment librosa extraction vs core.features.extract_tracks (cold and warm).
+"""Benchmark: naive per-segment librosa extraction vs core.features.study.extract_tracks (cold and warm).
 
-What is compared, on the same clips and the same pre-processed signal (core.audio.load_clip for
+What is compared, on the same clips and the same pre-processed signal (core.data.audio.load_clip for
 both, so decoding, high-pass, trimming and normalisation cost the same on both sides):
 
 - naive: one process, a loop over clips and, per 3-s segment, librosa.feature.mfcc(n_mfcc=30,
@@ -39,10 +39,10 @@ from threadpoolctl import threadpool_limits
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from core import features  # noqa: E402
-from core.audio import load_clip, segment  # noqa: E402
+from core.features import study
+from core.data.audio import load_clip, segment
 from core.constants import N_MELS, N_MFCC, SAMPLE_RATE, SHARED_DATA, ZCR_FRAME  # noqa: E402
-from core.data import Track, list_tracks  # noqa: E402
+from core.data.gtzan import Track, list_tracks
 
 LIKE_FOR_LIKE: tuple[str, ...] = ("zcr", "mfcc_stats", "logmel")
 
@@ -73,11 +73,11 @@ def naive_extract(tracks: list[Track]) -> dict[str, np.ndarray]:
 
 
 def timed_extract(tracks: list[Track], kinds: tuple[str, ...], n_jobs: int,
-                  cache: Path) -> tuple[float, features.FeatureSet]:
+                  cache: Path) -> tuple[float, study.FeatureSet]:
     """Seconds taken by extract_tracks with the feature cache under the folder cache."""
     os.environ["GENRELAB_CACHE"] = str(cache)
     start = time.perf_counter()
-    result = features.extract_tracks(tracks, kinds=kinds, n_jobs=n_jobs, progress=False)
+    result = study.extract_tracks(tracks, kinds=kinds, n_jobs=n_jobs, progress=False)
     return time.perf_counter() - start, result
 
 
@@ -85,7 +85,7 @@ def cpu_extract(tracks: list[Track], kinds: tuple[str, ...], cache: Path) -> flo
     """CPU seconds of extract_tracks in this process (n_jobs=1), cold cache under cache."""
     os.environ["GENRELAB_CACHE"] = str(cache)
     start = time.process_time()
-    features.extract_tracks(tracks, kinds=kinds, n_jobs=1, progress=False)
+    study.extract_tracks(tracks, kinds=kinds, n_jobs=1, progress=False)
     return time.process_time() - start
 
 
@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         # warm-up: librosa filters/numba for the naive side, bases + worker pool for core
         warm_seg = load_clip(tracks[0].path)[: 3 * SAMPLE_RATE]
         naive_segment(warm_seg)
-        features.extract_clip(load_clip(tracks[0].path))
-        timed_extract(tracks[: max(2, os.cpu_count() or 2)], features.FEATURE_KINDS,
+        study.extract_clip(load_clip(tracks[0].path))
+        timed_extract(tracks[: max(2, os.cpu_count() or 2)], study.FEATURE_KINDS,
                       args.n_jobs, tmp_dir / "warmup")
 
         limit = args.naive_threads if args.naive_threads > 0 else None
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             t_cold = min(t_cold, elapsed)
             elapsed, warm = timed_extract(tracks, LIKE_FOR_LIKE, args.n_jobs, cache)
             t_warm = min(t_warm, elapsed)
-            elapsed, _ = timed_extract(tracks, features.FEATURE_KINDS, args.n_jobs,
+            elapsed, _ = timed_extract(tracks, study.FEATURE_KINDS, args.n_jobs,
                                        tmp_dir / f"all{r}")
             t_all = min(t_all, elapsed)
 

@@ -4,7 +4,7 @@ Usage (from the project root; set GENRELAB_CACHE to reuse the embedding cache):
     python bench/musicnn_gtzan4.py [--data PATH] [--splits DIR] [--jobs N]
 
 Embeds every clip under --data (default ../shared/data/gtzan-ogg, the 473 real Vorbis copies) with
-core.musicnn.embed_tracks (printing the wall time and how many clips came from the cache), then,
+core.models.musicnn_net.embed_tracks (printing the wall time and how many clips came from the cache), then,
 on the artist-filtered split restricted to the four complete genres and to the clips present
 (train/valid/test 181/84/121 tracks), for each embedding (clip mean of the 3-s patches):
 StandardScaler -> RBF SVM with C chosen by validation accuracy and refitted on train+valid, and
@@ -41,14 +41,14 @@ C_GRID: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 KNN_K: int = 5
 
 
-def embed_all(data: Path, n_jobs: int):  # -> core.features.FeatureSet
+def embed_all(data: Path, n_jobs: int):  # -> core.features.study.FeatureSet
     """Embeddings of every clip under data (cache used); prints the wall time."""
-    from core import musicnn
-    from core.data import list_tracks
+    from core.models import musicnn_net
+    from core.data.gtzan import list_tracks
 
     tracks = list_tracks(data)
     start = time.perf_counter()
-    features = musicnn.embed_tracks(tracks, n_jobs=n_jobs, progress=True)
+    features = musicnn_net.embed_tracks(tracks, n_jobs=n_jobs, progress=True)
     seconds = time.perf_counter() - start
     print(f"embeddings: {features.track_ids.size} clips ({features.cache_hits} from the cache, "
           f"{len(features.skipped)} skipped) in {seconds:.1f} s with {n_jobs} job(s) on "
@@ -63,7 +63,7 @@ def gtzan4_rows(features, splits_dir: Path, seed: int = DEFAULT_SEED) -> tuple[l
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    from core import musicnn
+    from core.models import musicnn_net
     from core.evaluation import wilson_interval
 
     split, ids = _sides(features, splits_dir)
@@ -73,7 +73,7 @@ def gtzan4_rows(features, splits_dir: Path, seed: int = DEFAULT_SEED) -> tuple[l
     fit_idx = np.concatenate([sides["train"], sides["valid"]])
     rows = []
     for name, kinds in EMBEDDINGS.items():
-        X = musicnn.clip_means(features, kinds).astype(np.float64)
+        X = musicnn_net.clip_means(features, kinds).astype(np.float64)
         valid_acc = []
         for c in C_GRID:
             model = make_pipeline(StandardScaler(), SVC(C=c, random_state=seed))
@@ -100,7 +100,7 @@ def gtzan4_rows(features, splits_dir: Path, seed: int = DEFAULT_SEED) -> tuple[l
 
 def _sides(features, splits_dir: Path):
     """The GTZAN-4 artist-filtered split of the tracks held: (split, {side: track ids})."""
-    from core import splits
+    from core.data import splits
 
     split = splits.artist_filtered_split(list(features.track_ids), splits_dir).restrict(GENRES4)
     return split, {name: split.side(name) for name in ("train", "valid", "test")}

@@ -1,4 +1,4 @@
-"""Time core.musicnn.embed on one 30-s clip: first call (build + weights) and warm calls.
+"""Time core.models.musicnn_net.embed on one 30-s clip: first call (build + weights) and warm calls.
 
 Usage (from the project root):
     python bench/musicnn_latency.py [--clip PATH] [--repeats N]
@@ -32,7 +32,7 @@ DEFAULT_CLIP = (SHARED_DATA / "gtzan" / "genres_original" / "blues"
 
 def _clip(path: Path) -> tuple[np.ndarray, str]:
     """The clip's samples at 22050 Hz and a label; a synthesised chord when the file is absent."""
-    from core.audio import decode
+    from core.data.audio import decode
 
     if path.is_file():
         return decode(path, name=path.name), path.name
@@ -47,19 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
-    from core import musicnn
+    from core.models import musicnn_net
 
     y, label = _clip(args.clip)
     start = time.perf_counter()
-    musicnn.embed(y)
+    musicnn_net.embed(y)
     first = time.perf_counter() - start
     total, front, cpu = [], [], []
     for _ in range(args.repeats):
         cpu_start = time.process_time()
         start = time.perf_counter()
-        batch = musicnn.clip_patches(y)
+        batch = musicnn_net.clip_patches(y)
         middle = time.perf_counter()
-        musicnn.embed_patches(batch)
+        musicnn_net.embed_patches(batch)
         end = time.perf_counter()
         front.append(middle - start)
         total.append(end - start)

@@ -1,4 +1,4 @@
-"""Check the Keras 3 port core.musicnn against the musicnn package's own TF1 graph on real clips.
+"""Check the Keras 3 port core.models.musicnn_net against the musicnn package's own TF1 graph on real clips.
 
 Dev-only: the original package cannot be a line of requirements.txt (its metadata pins
 numpy<1.17 and its graph needs tf_keras with TF_USE_LEGACY_KERAS=1). Install it in a separate
@@ -17,8 +17,8 @@ package's checkpoint) runs in a subprocess with TF_USE_LEGACY_KERAS=1 and eager 
 port runs in this process on Keras 3. Both take each WAV at its own level: the original through
 librosa.load(sr=16000) and the package's melspectrogram, log-compressed in float32 (the package
 casts to float16 first, which overflows on loud clips under numpy 2: the report counts the clips
-its own float16 front end turns non-finite); the port through core.audio.decode and
-core.musicnn.embed. Prints the worst absolute difference, over every 3-s patch of every clip, of
+its own float16 front end turns non-finite); the port through core.data.audio.decode and
+core.models.musicnn_net.embed. Prints the worst absolute difference, over every 3-s patch of every clip, of
 the log-mel input, max_pool, mean_pool, penultimate and the 50 tag probabilities, checks the
 converted weights equal the checkpoint, and ends with `musicnn_port_max_abs_diff: X` (the worst
 of the four network outputs). Exit status 0 when X <= 1e-3, 1 otherwise.
@@ -118,9 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         _original(args.files, args.original)
         return 0
     os.environ.pop("TF_USE_LEGACY_KERAS", None)  # the port runs on Keras 3
-    from core import musicnn, musicnn_weights
-    from core.audio import decode
-    from core.data import DatasetError, list_tracks
+    from core.models import musicnn_net, musicnn_weights
+    from core.data.audio import decode
+    from core.data.gtzan import DatasetError, list_tracks
 
     try:
         tracks = [t for t in list_tracks(args.data) if t.path.suffix.lower() == ".wav"]
@@ -137,12 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the musicnn package is not installed here; see the docstring",
               file=sys.stderr)
         return 1
-    converted = musicnn.load_weights()
+    converted = musicnn_net.load_weights()
     original_weights = musicnn_weights.from_package(Path(package.__file__).parent)
     same = (converted.keys() == original_weights.keys()
             and all(np.array_equal(converted[k], original_weights[k]) for k in converted))
     print(f"converted weights equal the package's checkpoint: {same} "
-          f"({len(converted)} variables, sha256 {musicnn.weights_sha256()[:12]}...)")
+          f"({len(converted)} variables, sha256 {musicnn_net.weights_sha256()[:12]}...)")
 
     reference = run_original([t.path for t in tracks])
     worst = {name: (0.0, "") for name in ("logmel",) + COMPARED}
@@ -152,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     for i, track in enumerate(tracks):
         y = decode(track.path, name=track.path.name)
         start = time.perf_counter()
-        ours = musicnn.embed(y)
+        ours = musicnn_net.embed(y)
         port_seconds += time.perf_counter() - start
-        ours["logmel"] = musicnn.clip_patches(y)
+        ours["logmel"] = musicnn_net.clip_patches(y)
         for name in worst:
             ref = reference[f"{i}/{name}"]
             if ref.shape != ours[name].shape:

@@ -1,4 +1,4 @@
-"""Check core.descriptors against Kaggle's features_30_sec.csv on every real clip found.
+"""Check core.features.descriptors against Kaggle's features_30_sec.csv on every real clip found.
 
 Usage (from the project root):
     python -m bench.oracle [--data PATH] [--table CSV] [--jobs N]
@@ -21,9 +21,9 @@ if __package__ in (None, ""):  # run as a script: make `core` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, SHARED_DATA  # noqa: E402
-from core.data import DatasetError, list_tracks  # noqa: E402
-from core.descriptors import DESCRIPTOR_COLUMNS, NEAR_ZERO_COLUMNS, file_descriptors  # noqa: E402
-from core.kaggle_table import TableError, load_table  # noqa: E402
+from core.data.gtzan import DatasetError, list_tracks
+from core.features.descriptors import DESCRIPTOR_COLUMNS, NEAR_ZERO_COLUMNS, file_descriptors
+from core.features.kaggle_table import TableError, load_table
 
 DEFAULT_DATA: Path = SHARED_DATA / "gtzan"
 DEFAULT_TABLE: Path = SHARED_DATA / "features" / "features_30_sec.csv"

@@ -7,7 +7,7 @@ of whatever the model needs (TensorFlow for Keras models), the model load and th
 Warm = the median of the 5 following calls in that process. The clip is given as upload bytes
 (decoding is part of every call). Without --clip a 30-s synthetic demo clip is used. When no
 LSTM+SVM model is available, a small one is trained on the demo set into a temporary runs folder
-(or --runs) with core.training.run_training. It prints `descriptor_warm_ms: N` for the descriptor
+(or --runs) with core.training.runner.run_training. It prints `descriptor_warm_ms: N` for the descriptor
 SVM (when one is available; `descriptor_warm_cpu_ms:` is the calling thread's CPU time, which a
 busy machine does not inflate) and `musicnn_warm_ms: N` for the musicnn model (the pretrained
 network's embedding of the clip plus its head; target <= 300 ms for a 30-s clip), when
@@ -82,21 +82,21 @@ def measure_batch(folder: Path, work: Path) -> tuple[int, float, float]:
 
 def measure_one(run_dir: str, head: str, clip: Path) -> dict:
     """Cold and warm latency (ms) of one model in this (fresh) process."""
-    from core import prediction
+    from core.prediction import pipeline
 
     data = clip.read_bytes()
-    entries = [e for e in prediction.available_models() if str(e.path) == run_dir]
+    entries = [e for e in pipeline.available_models() if str(e.path) == run_dir]
     if not entries:
         raise SystemExit(f"{run_dir} is not an available model")
     entry = entries[0] if entries[0].head == head else entries[0].with_head(head)
-    out = prediction.predict_clip(data, [entry])
+    out = pipeline.predict_clip(data, [entry])
     cold = (time.perf_counter() - _T0) * 1e3
     if out.failed:
         raise SystemExit(f"{entry.label} failed: {out.failed[0][1]}")
     warm, cpu = [], []
     for _ in range(WARM_CALLS):
         began, began_cpu = time.perf_counter(), time.thread_time()
-        prediction.predict_clip(data, [entry])
+        pipeline.predict_clip(data, [entry])
         warm.append((time.perf_counter() - began) * 1e3)
         cpu.append((time.thread_time() - began_cpu) * 1e3)
     return {"label": entry.label, "model": entry.model, "head": entry.head, "cold_ms": cold,
@@ -110,7 +110,7 @@ def demo_clip(folder: Path) -> Path:
     import soundfile as sf
 
     from core.constants import SAMPLE_RATE
-    from core.demo import synth_clip
+    from core.data.demo import synth_clip
 
     path = folder / "demo-rock-30s.wav"
     sf.write(path, synth_clip("rock", 0, seconds=30.0), SAMPLE_RATE, subtype="PCM_16")
@@ -124,7 +124,7 @@ def is_lstm_svm(entry) -> bool:
 
 def train_lstm_svm(epochs: int) -> None:
     """Train a small LSTM(+SVM/KNN heads) run on MFCC statistics of the active data source."""
-    from core.training import TrainConfig, run_training
+    from core.training.runner import TrainConfig, run_training
 
     # valid_size 0.15: 12 of the demo set's 80 tracks, at least one per genre for stratifying
     config = TrainConfig(model="lstm", feature="mfcc", epochs=epochs, valid_size=0.15,
@@ -169,20 +169,20 @@ def main() -> None:
         print("RESULT " + json.dumps(measure_one(args.one, args.head, args.clip)))
         return
 
-    from core import prediction
+    from core.prediction import pipeline
 
     work = Path(tempfile.mkdtemp(prefix="genrelab-bench-"))
     if args.runs:
         os.environ["GENRELAB_RUNS"] = str(args.runs.resolve())
     clip = args.clip.resolve() if args.clip else demo_clip(work)
-    entries = prediction.available_models()
+    entries = pipeline.available_models()
     if not any(is_lstm_svm(e) for e in entries):
         if not args.runs:
             os.environ["GENRELAB_RUNS"] = str(work / "runs")
         print(f"no LSTM+SVM model available: training one into {os.environ['GENRELAB_RUNS']}",
               flush=True)
         train_lstm_svm(args.epochs)
-        entries = prediction.available_models()
+        entries = pipeline.available_models()
     for path, reason in entries.damaged:
         print(f"skipped damaged run {path}: {reason}")
     if args.only:

@@ -41,7 +41,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import evaluation, training  # noqa: E402
+from core import evaluation
+from core.training import runner
 from core.constants import DEFAULT_SEED, GENRES, PAPER_RESULTS, SHARED_DATA  # noqa: E402
 
 SHARED = SHARED_DATA
@@ -89,12 +90,12 @@ def _test_summary(test: dict) -> dict:
 def run_audio(row: str, protocol: str, args: argparse.Namespace, seed: int, out: Path) -> list[dict]:
     """Train one row's model on the audio for one seed; one raw record per head."""
     table, model, feature, aug = ROWS[row]
-    conf = training.TrainConfig(model=model, feature=feature, augment=aug, seed=seed,
+    conf = runner.TrainConfig(model=model, feature=feature, augment=aug, seed=seed,
                                 head=ROW_HEADS.get(row),
                                 epochs=args.epochs, patience=args.patience, note=args.note,
                                 data_path=str(args.data), **protocol_config(protocol, args.splits))
     t0 = time.perf_counter()
-    run_dir = training.run_training(conf, output_root=out)
+    run_dir = runner.run_training(conf, output_root=out)
     wall = time.perf_counter() - t0
     card = json.loads((run_dir / "card.json").read_text())
     epoch_times = [h["epoch_s"] for h in card.get("history") or [] if h.get("epoch_s")]
@@ -118,28 +119,28 @@ def run_audio(row: str, protocol: str, args: argparse.Namespace, seed: int, out:
 
 def run_descriptor(protocol: str, args: argparse.Namespace) -> list[dict]:
     """The reference row: Kaggle's descriptor SVM on the tracks of the same split (fit on
-    train+valid, scored on test), as core.table_models fits it."""
+    train+valid, scored on test), as core.training.table_models fits it."""
     import numpy as np
 
-    from core import dataset
-    from core.kaggle_table import load_table
-    from core.table_models import fit_table_model
+    from core.data import datasource
+    from core.features.kaggle_table import load_table
+    from core.training.table_models import fit_table_model
 
     if not args.table.is_file():
         print(f"  descriptor_svm skipped: {args.table} not found (give --table)", flush=True)
         return []
     t0 = time.perf_counter()
-    source = dataset.real_source(args.data)
-    conf = training.TrainConfig(model="svm", data_path=str(args.data),
+    source = datasource.real_source(args.data)
+    conf = runner.TrainConfig(model="svm", data_path=str(args.data),
                                 **protocol_config(protocol, args.splits))
     table = load_table(args.table)
-    split = training.make_split(conf, [t for t in source.track_ids if t in set(table.track_ids)])
+    split = runner.make_split(conf, [t for t in source.track_ids if t in set(table.track_ids)])
     fit_ids = split.train + split.valid
     rows = np.isin(table.track_ids, fit_ids)
     model, _ = fit_table_model("svm", table.X[rows], table.labels[rows], table.track_ids[rows],
                                split, DEFAULT_SEED)
     test_rows = np.isin(table.track_ids, split.test)
-    proba = training.full_proba(model, table.X[test_rows])   # classes_ may be a subset
+    proba = runner.full_proba(model, table.X[test_rows])   # classes_ may be a subset
     test = evaluation.evaluate(table.labels[test_rows], proba, table.track_ids[test_rows])
     return [{"protocol": protocol, "row": "descriptor_svm", "table": "ref",
              "model": "descriptor_svm", "feature": "descriptors", "head": "svm",
@@ -165,8 +166,8 @@ def _name(rec: dict) -> str:
     """Row name such as "LSTM+SVM" or "descriptor SVM (Kaggle table)"."""
     if rec["model"] == "descriptor_svm":
         return "descriptor SVM (Kaggle table)"
-    name = training.MODEL_LABELS[rec["model"]]
-    if rec["model"] in training.LSTM_MODELS or rec["model"] == "musicnn":
+    name = runner.MODEL_LABELS[rec["model"]]
+    if rec["model"] in runner.LSTM_MODELS or rec["model"] == "musicnn":
         name += "+" + ("softmax" if rec["head"] == "softmax" else rec["head"].upper())
     return name
 
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                 if row == "descriptor_svm":
                     records += run_descriptor(protocol, args)
                     continue
-                keras = ROWS[row][1] in training.KERAS_MODELS
+                keras = ROWS[row][1] in runner.KERAS_MODELS
                 seeds = range(args.first_seed, args.first_seed + (args.seeds if keras else 1))
                 for seed in seeds:
                     new = run_audio(row, protocol, args, seed, out)

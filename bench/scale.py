@@ -1,7 +1,7 @@
 """Benchmark: feature extraction on a real Dask cluster (1 then 2 workers) beside local joblib.
 
 On this machine it starts `dask scheduler` and `dask worker` processes (subprocesses listening on
-127.0.0.1; each worker one process with one thread), and times core.features.extract_tracks of
+127.0.0.1; each worker one process with one thread), and times core.features.study.extract_tracks of
 every clip of --data:
 
 - local: joblib's loky processes (n_jobs=-1, one per core), as `python -m core extract` runs;
@@ -38,17 +38,18 @@ import numpy as np
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from core import cluster, features  # noqa: E402
+from core import cluster
+from core.features import study
 from core.constants import SHARED_DATA  # noqa: E402
-from core.data import Track, list_tracks  # noqa: E402
+from core.data.gtzan import Track, list_tracks
 
 FMA_TRACKS = 106_574   #: tracks of FMA (fma_large: 30-s clips, the size of a GTZAN clip)
 
 
-def _extract(tracks: list[Track], kinds: tuple[str, ...], cache: Path) -> features.FeatureSet:
+def _extract(tracks: list[Track], kinds: tuple[str, ...], cache: Path) -> study.FeatureSet:
     """extract_tracks of the tracks with the feature cache in the folder cache (quiet)."""
     os.environ["GENRELAB_CACHE"] = str(cache)
-    return features.extract_tracks(tracks, kinds=kinds, n_jobs=-1, progress=False)
+    return study.extract_tracks(tracks, kinds=kinds, n_jobs=-1, progress=False)
 
 
 def _worker_cpu(client) -> float:
@@ -57,7 +58,7 @@ def _worker_cpu(client) -> float:
 
 
 def timed(tracks: list[Track], kinds: tuple[str, ...], tmp: Path, name: str, client=None
-          ) -> tuple[float, float, features.FeatureSet]:
+          ) -> tuple[float, float, study.FeatureSet]:
     """Wall s and workers' CPU s of one warmed-up extraction into a fresh cache, and its result."""
     _extract(tracks[:2], kinds, tmp / f"{name}-warmup")
     cpu = _worker_cpu(client)
@@ -97,7 +98,7 @@ def wait_workers(address: str, n: int, timeout: float = 120.0) -> None:
     raise SystemExit(f"error: {address} did not get {n} worker(s) within {timeout:.0f} s")
 
 
-def same(a: features.FeatureSet, b: features.FeatureSet) -> str:
+def same(a: study.FeatureSet, b: study.FeatureSet) -> str:
     """'bit for bit', or the largest difference between two extractions of the same clips."""
     if list(a.track_ids) != list(b.track_ids) or a.skipped != b.skipped:
         return "DIFFERENT clips or skipped lists"
@@ -120,15 +121,15 @@ def main(argv: list[str] | None = None) -> int:
                         default=SHARED_DATA / "gtzan-ogg",
                         help="GTZAN folder (either layout)")
     parser.add_argument("--n", type=int, default=None, help="use the first N clips only")
-    parser.add_argument("--kinds", nargs="+", default=list(features.FEATURE_KINDS),
-                        choices=features.FEATURE_KINDS, help="feature kinds (default all)")
+    parser.add_argument("--kinds", nargs="+", default=list(study.FEATURE_KINDS),
+                        choices=study.FEATURE_KINDS, help="feature kinds (default all)")
     parser.add_argument("--port", type=int, default=8799, help="scheduler port on 127.0.0.1")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"error: no data folder at {args.data}", file=sys.stderr)
         return 1
     tracks = list_tracks(args.data)[: args.n]
-    kinds = features.check_kinds(args.kinds)
+    kinds = study.check_kinds(args.kinds)
     for track in tracks:
         track.path.read_bytes()   # warm the OS file cache for every run
     address = f"tcp://127.0.0.1:{args.port}"

@@ -15,10 +15,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import baselines, evaluation, splits  # noqa: E402
+from core import evaluation
+from core.data import splits
+from core.models import baselines
 from core.constants import DEFAULT_SEED, PAPER_RESULTS, SHARED_DATA  # noqa: E402
-from core.kaggle_table import MFCC_COLUMNS, load_table  # noqa: E402
-from core.table_models import fit_table_model  # noqa: E402
+from core.features.kaggle_table import MFCC_COLUMNS, load_table
+from core.training.table_models import fit_table_model
 
 SHARED = SHARED_DATA
 FEATURE_SETS = {"zcr": ("zero_crossing_rate_mean", "zero_crossing_rate_var"),

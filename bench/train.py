@@ -23,7 +23,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import dataset, demo, features, training  # noqa: E402
+from core.data import datasource, demo
+from core.features import study
+from core.training import runner
 from core.constants import PAPER_RESULTS  # noqa: E402
 
 #: (table, model, feature, augmentation) of every run, in the study's table order
@@ -55,12 +57,12 @@ def _rows(card: dict, table: str, seconds: float) -> list[dict]:
     for head in sorted(card["metrics"], key=HEAD_ORDER.index):
         test = card["metrics"][head]["test"]
         key = card.get("paper", {}).get(head)
-        model = training.MODEL_LABELS[card["model"]]
-        if card["model"] in training.LSTM_MODELS:
+        model = runner.MODEL_LABELS[card["model"]]
+        if card["model"] in runner.LSTM_MODELS:
             model += "+" + ("softmax" if head == "softmax" else head.upper())
         rows.append({
             "table": table, "model": model,
-            "feature": training.FEATURE_LABELS[card["feature"]], "head": head,
+            "feature": runner.FEATURE_LABELS[card["feature"]], "head": head,
             "segment_acc": test["segment_accuracy"], "track_acc": test["track_accuracy"],
             "paper": PAPER_RESULTS.get(key) if key else None,
             "protocol": card["protocol"]["label"], "seconds": seconds,
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-genre", type=int, default=8, help="demo clips per genre (default 8)")
     parser.add_argument("--epochs", type=int, default=40, help="most epochs per Keras model")
     parser.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
-    parser.add_argument("--protocol", default="random-track", choices=training.PROTOCOLS)
+    parser.add_argument("--protocol", default="random-track", choices=runner.PROTOCOLS)
     parser.add_argument("--splits", type=Path, help="folder of *_filtered.txt (artist-filtered)")
     parser.add_argument("--no-bilstm", action="store_true", help="skip the BiLSTM variant")
     parser.add_argument("--models", help="comma-separated subset, e.g. svm,lstm,cnn2d")
@@ -103,15 +105,15 @@ def main(argv: list[str] | None = None) -> int:
 
     t_start = time.perf_counter()
     if args.data:
-        source = dataset.real_source(args.data)
+        source = datasource.real_source(args.data)
     else:
-        source = dataset.real_source(demo.demo_root(per_genre=args.per_genre))
+        source = datasource.real_source(demo.demo_root(per_genre=args.per_genre))
     chosen = set(args.models.split(",")) if args.models else None
     runs = [r for r in STUDY_RUNS if (chosen is None or r[1] in chosen)
             and not (args.no_bilstm and r[1] == "bilstm")]
-    kinds = sorted({training.TrainConfig(model=m, feature=f).feature_kind for _, m, f, _ in runs})
+    kinds = sorted({runner.TrainConfig(model=m, feature=f).feature_kind for _, m, f, _ in runs})
     t0 = time.perf_counter()
-    fs = features.extract_tracks(source.tracks, kinds, progress=False)
+    fs = study.extract_tracks(source.tracks, kinds, progress=False)
     t_features = time.perf_counter() - t0
     test_size, valid_size = _sizes(int(fs.track_ids.size))
     print(f"data: {source.label} ({'SYNTHETIC' if source.synthetic else 'real audio'}); "
@@ -124,13 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     try:
         for table, model, feature, aug in runs:
-            conf = training.TrainConfig(
+            conf = runner.TrainConfig(
                 model=model, feature=feature, epochs=args.epochs, patience=args.patience,
                 augment=aug, protocol=args.protocol,
                 splits_path=str(args.splits) if args.splits else None, seed=args.seed,
                 data_path=str(source.root), test_size=test_size, valid_size=valid_size)
             t0 = time.perf_counter()
-            run_dir = training.run_training(conf, output_root=out)
+            run_dir = runner.run_training(conf, output_root=out)
             seconds = time.perf_counter() - t0
             card = json.loads((run_dir / "card.json").read_text())
             rows.extend(_rows(card, table, seconds))

@@ -18,15 +18,15 @@ FEATURE_CHOICES: tuple[str, ...] = tuple(families.FEATURE_KIND)
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
-    from core.audio import AudioError
+    from core.data.audio import AudioError
     from core.cluster import ClusterError
-    from core.data import DatasetError
-    from core.download import DownloadError
-    from core.kaggle_table import TableError
-    from core.persistence import ModelFileError
-    from core.report import ReportError
-    from core.splits import SplitError
-    from core.training import TrainingError, TrainingStopped
+    from core.data.gtzan import DatasetError
+    from core.data.download import DownloadError
+    from core.features.kaggle_table import TableError
+    from core.models.persistence import ModelFileError
+    from core.report.document import ReportError
+    from core.data.splits import SplitError
+    from core.training.runner import TrainingError, TrainingStopped
 
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
             DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError)
@@ -40,7 +40,7 @@ def _print_source(source) -> None:
 def _print_coverage(source, splits: Path | None, features=None) -> None:
     """The source's coverage: clips per genre, split sides, ignored files (the skipped clips are
     in the feature summary printed before it)."""
-    from core.coverage import coverage
+    from core.data.coverage import coverage
 
     folder = splits or config.splits_path()
     for line in coverage(source, folder, features).lines(with_skipped=features is None):
@@ -49,8 +49,8 @@ def _print_coverage(source, splits: Path | None, features=None) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print the data source and its coverage, folders, models and library versions."""
-    from core import persistence
-    from core.dataset import active_source
+    from core.models import persistence
+    from core.data.datasource import active_source
 
     source = active_source(args.data)
     _print_source(source)
@@ -70,13 +70,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Extract (and cache) the study's features for every track of the data source."""
-    from core import features
-    from core.dataset import active_source
+    from core.features import study
+    from core.data.datasource import active_source
 
     source = active_source(args.data)
     _print_source(source)
-    kinds = args.kinds or list(features.FEATURE_KINDS)
-    feature_set = features.extract_tracks(list(source.tracks), kinds=kinds, n_jobs=args.jobs,
+    kinds = args.kinds or list(study.FEATURE_KINDS)
+    feature_set = study.extract_tracks(list(source.tracks), kinds=kinds, n_jobs=args.jobs,
                                           progress=not args.quiet,
                                           filter_noise=not args.no_filter)
     print(feature_set.summary())
@@ -86,7 +86,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def _train_table(args: argparse.Namespace) -> int:
     """Train a whole-clip descriptor model from a Kaggle feature table."""
-    from core import persistence, table_models
+    from core.models import persistence
+    from core.training import table_models
 
     if not args.table:
         print("error: descriptor models train from Kaggle's table: give --table "
@@ -107,9 +108,10 @@ def cmd_train(args: argparse.Namespace) -> int:
               "(--data). For the study's SVM/KNN baselines on Kaggle's table run "
               "`python bench/table_baselines.py --table CSV`", file=sys.stderr)
         return EXIT_USAGE
-    from core import persistence, training
+    from core.models import persistence
+    from core.training import runner
 
-    cfg = training.TrainConfig(
+    cfg = runner.TrainConfig(
         model=args.model, feature=args.feature,   # None: the model's default feature
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         patience=args.patience, note=args.note, genres=args.genres,
@@ -121,7 +123,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         data_path=str(args.data) if args.data else None, scheduler=args.scheduler,
         augment={"pitch_shift": not args.no_augment, "white_noise": not args.no_augment,
                  "slicing": not args.no_augment})
-    run = training.run_training(cfg, callbacks=[training.ProgressBar()] if not args.quiet else [],
+    run = runner.run_training(cfg, callbacks=[runner.ProgressBar()] if not args.quiet else [],
                                 output_root=args.out)
     _print_card(persistence.load_card(run))
     return EXIT_OK
@@ -170,7 +172,7 @@ def _resolve_run(name: str) -> Path:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Check a saved run (files and checksums) and print its test metrics."""
-    from core import persistence
+    from core.models import persistence
 
     card = persistence.load_card(_resolve_run(args.run))
     if args.json:
@@ -221,9 +223,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    from core import batch, prediction
+    from core.prediction import batch, pipeline
 
-    models = prediction.available_models()
+    models = pipeline.available_models()
     if args.model:
         models = [m for m in models if args.model in (m.path.name, str(m.path))]
         if not models:
@@ -262,7 +264,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_download(args: argparse.Namespace) -> int:
     """Download GTZAN (and the split lists), verify checksums and unpack safely."""
-    from core import download
+    from core.data import download
 
     target = Path(args.target).expanduser()
     if not args.splits_only:
@@ -278,18 +280,19 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write one self-contained HTML report of the chosen runs; damaged ones are named and left out."""
-    from core import persistence, report
+    from core.models import persistence
+    from core.report import document
 
     names = list(args.runs)
     if args.all:
         names += [str(run.path) for run in persistence.iter_runs()]
     elif args.all_shipped:
-        names += report.shipped_run_names()
+        names += document.shipped_run_names()
     if not names:
         print("error: name at least one run (its folder or run id), or give --all-shipped or "
               "--all", file=sys.stderr)
         return EXIT_USAGE
-    result = report.make_report(names, args.out, title=args.title or report.REPORT_TITLE)
+    result = document.make_report(names, args.out, title=args.title or document.REPORT_TITLE)
     size = result.path.stat().st_size
     print(f"report: {result.path} ({len(result.runs)} run(s), {size / 1e6:.1f} MB"
           + (f"; {len(result.left_out)} left out" if result.left_out else "") + ")")

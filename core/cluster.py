@@ -8,7 +8,7 @@ isolating an item whose worker process dies. ``cluster_info`` says what a schedu
 
 Data reach the workers as PATHS: every worker must see the audio files (and the feature cache
 folder) at the same path as the machine that submits the work, i.e. on a shared file system.
-A worker that cannot read a file reports it for that clip (see core.features).
+A worker that cannot read a file reports it for that clip (see core.features.study).
 """
 
 from __future__ import annotations

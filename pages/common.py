@@ -16,7 +16,7 @@ import streamlit as st
 
 from core import config
 from core.constants import GENRES, PROJECT_ROOT
-from core.data import DatasetError, find_root
+from core.data.gtzan import DatasetError, find_root
 
 DEMO_SIZE_ENV = "GENRELAB_DEMO_SIZE"     #: "<clips per genre>x<seconds>", e.g. "3x6" for tests
 NO_WARMUP_ENV = "GENRELAB_NO_WARMUP"     #: set to 1 to skip the warm-up thread (tests)
@@ -25,7 +25,7 @@ SEGMENT_KINDS: tuple[str, ...] = ("zcr", "mfcc_stats", "extras")  #: what the pa
 AUTO_EXTRACT_TRACKS = 120               #: extract features without asking up to this many tracks
 DEFAULT_DOWNLOAD_DIR = PROJECT_ROOT / "data" / "gtzan"
 UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]  #: audio files the uploaders take
-#: core.demo.DEMO_LABEL, repeated so the home page need not import core.demo (scipy.signal, ~1 s);
+#: core.data.demo.DEMO_LABEL, repeated so the home page need not import core.data.demo (scipy.signal, ~1 s);
 #: tests/test_app_home.py checks that both stay equal.
 DEMO_LABEL = "Built-in demo set (synthetic audio, not GTZAN)"
 
@@ -61,7 +61,7 @@ def plot(fig, key: str | None = None, where=None) -> None:
 
     where: the container (a column, say) to draw in; the page itself when None.
     """
-    from core.figures import PLOT_CONFIG
+    from core.report.figures import PLOT_CONFIG
 
     (st if where is None else where).plotly_chart(fig, config=PLOT_CONFIG, key=key)
 
@@ -130,11 +130,11 @@ def _folder_stamp(root: Path) -> float:
 def _load_source(path: str | None, per_genre: int, seconds: float, stamp: float,
                  cache: str = ""):
     """The DataSource for a folder, or the demo set (in cache) when path is None (cached per server)."""
-    from core import dataset
+    from core.data import datasource
 
     if path is None:
-        return dataset.demo_source(per_genre=per_genre, seconds=seconds)
-    return dataset.real_source(path)
+        return datasource.demo_source(per_genre=per_genre, seconds=seconds)
+    return datasource.real_source(path)
 
 
 def source_origin() -> str:
@@ -183,7 +183,7 @@ def splits_folder() -> Path | None:
     path = config.splits_path()
     if path is None:
         return None
-    from core.splits import SplitError, read_split_lists
+    from core.data.splits import SplitError, read_split_lists
 
     try:
         read_split_lists(path)
@@ -215,7 +215,7 @@ def set_data_folder(text: str) -> str | None:
 
 def set_splits_folder(text: str) -> str | None:
     """Validate and remember the artist-filtered split lists folder; an error message or None."""
-    from core.splits import SplitError, read_split_lists
+    from core.data.splits import SplitError, read_split_lists
 
     text = (text or "").strip()
     if not text:
@@ -248,7 +248,7 @@ def _download_gtzan(target: str) -> None:
             bar.progress(fraction, text=f"{stage.split()[0].capitalize()}: {size}")
 
         try:
-            from core.download import download_gtzan
+            from core.data.download import download_gtzan
 
             root = download_gtzan(Path(target), progress=report)
         except Exception as exc:  # noqa: BLE001 - every failure is shown to the user
@@ -263,7 +263,7 @@ def _download_gtzan(target: str) -> None:
 def _download_splits(target: str) -> None:
     """Fetch the artist-filtered split lists into target and remember the folder."""
     try:
-        from core.download import download_splits
+        from core.data.download import download_splits
 
         folder = download_splits(Path(target), progress=False)
     except Exception as exc:  # noqa: BLE001 - shown to the user
@@ -412,9 +412,9 @@ def tracks_df(source):
                max_entries=4)
 def feature_set(root: str, stamp: float, track_ids: tuple[str, ...],
                 kinds: tuple[str, ...] = SEGMENT_KINDS):
-    """FeatureSet of the given tracks of a folder (core.features, disk-cached, 2 processes)."""
-    from core.data import list_tracks
-    from core.features import extract_tracks
+    """FeatureSet of the given tracks of a folder (core.features.study, disk-cached, 2 processes)."""
+    from core.data.gtzan import list_tracks
+    from core.features.study import extract_tracks
 
     wanted = set(track_ids)
     tracks = [t for t in list_tracks(root) if t.track_id in wanted]
@@ -436,8 +436,8 @@ def source_features(source, kinds: tuple[str, ...] = SEGMENT_KINDS):
 
 @st.cache_data(show_spinner="Loading audio…", max_entries=32)
 def load_audio(path: str, mtime: float, preprocess: bool = True) -> np.ndarray:
-    """A clip as mono float32 at 22050 Hz; preprocess = the study's cleaning (core.audio)."""
-    from core.audio import decode, load_clip
+    """A clip as mono float32 at 22050 Hz; preprocess = the study's cleaning (core.data.audio)."""
+    from core.data.audio import decode, load_clip
 
     return load_clip(path) if preprocess else decode(path)
 
@@ -451,13 +451,13 @@ def audio_of(track, preprocess: bool = True) -> np.ndarray:
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up():
-    """Start core.warmup (models, librosa, TensorFlow) in a daemon thread, once per server.
+    """Start core.prediction.warmup (models, librosa, TensorFlow) in a daemon thread, once per server.
 
-    Returns the running core.warmup.WarmUp, or None when GENRELAB_NO_WARMUP is set.
+    Returns the running core.prediction.warmup.WarmUp, or None when GENRELAB_NO_WARMUP is set.
     """
     if os.environ.get(NO_WARMUP_ENV, "") not in ("", "0"):
         return None
-    from core import warmup
+    from core.prediction import warmup
 
     job = warmup.WarmUp(warmup.plan)
     job.start()

@@ -4,7 +4,7 @@ skipped files and the train/validation/test split."""
 import pandas as pd
 import streamlit as st
 
-from core import figures
+from core.report import figures
 from core.constants import DEFAULT_SEED, GENRES
 from pages import common
 
@@ -40,7 +40,7 @@ st.caption("How many clips each genre has and how long they last together (from 
 
 # --- coverage -------------------------------------------------------------------------------
 st.header("Coverage")
-from core.coverage import coverage  # noqa: E402
+from core.data.coverage import coverage
 
 cover = coverage(source, common.splits_folder())
 st.dataframe(pd.DataFrame(cover.rows()), hide_index=True, column_config={
@@ -138,7 +138,7 @@ protocols = ["random-track", "artist-filtered"]
 protocol = st.radio("Protocol", protocols, horizontal=True, key="split_protocol",
                     help="random-track: a seeded random split by clip, stratified by genre. "
                     "artist-filtered: Kereliuk & Sturm's lists, each artist on one side.")
-from core.splits import SplitError, artist_filtered_split, random_track_split  # noqa: E402
+from core.data.splits import SplitError, artist_filtered_split, random_track_split
 
 split = None
 try:

@@ -5,7 +5,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from core import figures
+from core.report import figures
 from core.constants import (
     GENRES, HOP_LENGTH, MAX_UPLOAD_BYTES, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE,
     SEGMENT_SECONDS, ZCR_FRAME,
@@ -20,8 +20,8 @@ MAX_TSNE_POINTS = 2000
 
 @st.cache_data(show_spinner="Computing spectrograms…", max_entries=8)
 def clip_views(key: str, _y: np.ndarray) -> dict[str, np.ndarray]:
-    """core.explore.clip_views of a clip, cached under key."""
-    from core.explore import clip_views as views
+    """core.features.explore.clip_views of a clip, cached under key."""
+    from core.features.explore import clip_views as views
 
     return views(_y)
 
@@ -29,15 +29,15 @@ def clip_views(key: str, _y: np.ndarray) -> dict[str, np.ndarray]:
 @st.cache_data(show_spinner="Decoding the upload…", max_entries=4)
 def upload_clip(digest: str, _data: bytes, name: str) -> np.ndarray:
     """A pre-processed uploaded clip (keyed by its SHA-1 digest)."""
-    from core.audio import load_clip
+    from core.data.audio import load_clip
 
     return load_clip(_data, name=name)
 
 
 @st.cache_data(show_spinner="Projecting segments to 2-D…", max_entries=8)
 def embed(key: str, method: str, _X: np.ndarray) -> np.ndarray:
-    """core.explore.segment_map of X, cached under key and method."""
-    from core.explore import segment_map
+    """core.features.explore.segment_map of X, cached under key and method."""
+    from core.features.explore import segment_map
 
     return segment_map(_X, method)
 
@@ -147,7 +147,7 @@ if y is not None:
 st.header("Segment features across the data set")
 features = common.source_features(source)
 if features is not None and features.n_segments:
-    from core.features import EXTRA_NAMES
+    from core.features.study import EXTRA_NAMES
 
     seg_genres = np.asarray(GENRES)[features.segment_label]
     options = {"ZCR (mean over the segment)": features["zcr"].mean(axis=1)}

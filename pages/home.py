@@ -64,7 +64,7 @@ for col, (path, label, icon, text) in zip(cols, steps):
         st.caption(text)
 
 st.subheader("Models shipped with GenreLab")
-from core.persistence import iter_runs  # noqa: E402 - light (no TensorFlow), only for this list
+from core.models.persistence import iter_runs
 
 shipped = [r for r in iter_runs(include_shipped=True) if r.shipped]
 if not shipped:

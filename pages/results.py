@@ -9,13 +9,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import report
-from core.comparison import (FLOAT_COLUMNS, HEAD_NAMES, PAPER_TABLES, RESULT_COLUMNS,
-                             beyond_table, comparison_table, data_label, run_rows,
-                             table_for)
+from core.report import document
+from core.report.comparison import FLOAT_COLUMNS, HEAD_NAMES, PAPER_TABLES, RESULT_COLUMNS, beyond_table, comparison_table, data_label, run_rows, table_for
 from core.constants import GENRES
-from core.figures import confusion_matrix, recall_bars
-from core.persistence import RunInfo, iter_runs
+from core.report.figures import confusion_matrix, recall_bars
+from core.models.persistence import RunInfo, iter_runs
 from pages import common
 
 
@@ -78,8 +76,8 @@ def report_button(runs: list[RunInfo]) -> None:
         "Runs in the report", list(paths), default=list(paths), key="report_runs",
         format_func=lambda p: f"{paths[p].card.get('name', Path(p).name)} – "
         f"{'shipped' if paths[p].shipped else 'yours'} – {Path(p).name}")
-    st.download_button("Download report", data=partial(report.report_bytes, tuple(chosen)),
-                       file_name="genrelab-report.html", mime="text/html", key="report_download",
+    st.download_button("Download report", data=partial(document.report_bytes, tuple(chosen)),
+                       file_name="genrelab-document.html", mime="text/html", key="report_download",
                        disabled=not chosen, on_click="ignore", icon=":material/description:")
 
 

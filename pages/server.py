@@ -32,7 +32,7 @@ async def lifespan(_app) -> AsyncIterator[None]:
 
 
 async def warm_up_status(_request: Request) -> JSONResponse:
-    """The warm-up's state as JSON (core.warmup.WarmUp.status; {"enabled": false} when off)."""
+    """The warm-up's state as JSON (core.prediction.warmup.WarmUp.status; {"enabled": false} when off)."""
     from pages import common
 
     job = common.start_warm_up()

@@ -9,19 +9,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import batch, constants
-from core.audio import AudioError
-from core.comparison import data_label, measured_text
+from core import constants
+from core.prediction import batch
+from core.data.audio import AudioError
+from core.report.comparison import data_label, measured_text
 from core.constants import GENRE_INDEX, GENRES, SEGMENT_SECONDS
-from core.figures import (
-    clips_per_genre, genre_color, occlusion_overlay, probability_bars, segment_timeline,
-    spectrogram,
-)
-from core.persistence import ModelFileError
-from core.prediction import (
-    ClipPrediction, ClipStream, ModelEntry, ModelFailure, ModelResult, available_models,
-    consensus, occlusion_map,
-)
+from core.report.figures import clips_per_genre, genre_color, occlusion_overlay, probability_bars, segment_timeline, spectrogram
+from core.models.persistence import ModelFileError
+from core.prediction.pipeline import ClipPrediction, ClipStream, ModelEntry, ModelFailure, ModelResult, available_models, consensus, occlusion_map
 from pages import common
 
 RECORD_RATE: int = 22050  #: Hz, asked of st.audio_input (GTZAN's rate)
@@ -209,7 +204,7 @@ def clip_input() -> tuple[bytes | np.ndarray | list | None, str]:
         data = audio_recorder(text="Click to record", pause_threshold=BUTTON_PAUSE_S,
                               key="tryit_button")
         return (data, "recording.wav") if data else (None, "")
-    from core.demo import synth_clip
+    from core.data.demo import synth_clip
 
     c1, c2 = st.columns(2)
     genre = c1.selectbox("Style", GENRES, key="tryit_example_genre")
@@ -244,8 +239,8 @@ def clip_logmel(prediction: ClipPrediction, source: bytes | np.ndarray) -> np.nd
         return prediction.logmel
     key = ("tryit_logmel", st.session_state.get("tryit_current"))
     if st.session_state.get("tryit_logmel_key") != key:
-        from core.audio import decode, preprocess
-        from core.features import extract_clip
+        from core.data.audio import decode, preprocess
+        from core.features.study import extract_clip
 
         y = preprocess(decode(source) if isinstance(source, bytes) else source)
         st.session_state["tryit_logmel"] = extract_clip(y, ["logmel"])["logmel"]

@@ -28,7 +28,7 @@ def compiled_librosa() -> None:
     them later in the session, once Streamlit's and TensorFlow's threads and libraries are up,
     crashed the interpreter (segfault in piptrack) and left a broken cache behind.
     """
-    from core.explore import warm_up
+    from core.features.explore import warm_up
 
     warm_up()
 

@@ -35,7 +35,7 @@ def test_home_renders_on_demo_set(app_env):
 
 
 def test_home_lists_shipped_models_or_says_none(app_env):
-    from core.persistence import iter_runs
+    from core.models.persistence import iter_runs
 
     at = _app()
     shipped = [r for r in iter_runs() if r.shipped]
@@ -103,7 +103,7 @@ def test_broken_saved_folder_falls_back_to_demo(app_env, tmp_path: Path):
 
 
 def test_demo_label_matches_core():
-    from core import demo
+    from core.data import demo
 
     assert common.DEMO_LABEL == demo.DEMO_LABEL
 
@@ -144,10 +144,10 @@ def test_fmt_duration():
 
 def test_warm_up_thread_started_once_and_switchable(monkeypatch: pytest.MonkeyPatch):
     calls = []
-    import core.warmup
+    import core.prediction.warmup
 
-    monkeypatch.setattr(core.warmup, "plan", lambda: [
-        core.warmup.WarmUpStep("step", lambda: calls.append(1))])
+    monkeypatch.setattr(core.prediction.warmup, "plan", lambda: [
+        core.prediction.warmup.WarmUpStep("step", lambda: calls.append(1))])
     common.start_warm_up.clear()
     monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
     assert common.start_warm_up() is None
@@ -195,9 +195,9 @@ def test_warm_up_route_answers_with_its_state(monkeypatch: pytest.MonkeyPatch):
     import asyncio
     import json
 
-    import core.warmup
+    import core.prediction.warmup
 
-    job = core.warmup.WarmUp(lambda: [core.warmup.WarmUpStep("step", int)])
+    job = core.prediction.warmup.WarmUp(lambda: [core.prediction.warmup.WarmUpStep("step", int)])
     job.run()
     monkeypatch.setattr(common, "start_warm_up", lambda: job)
     answer = json.loads(asyncio.run(server.warm_up_status(None)).body)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core import audio
+from core.data import audio
 from core.constants import SAMPLE_RATE, SEGMENT_SAMPLES
 from tests.conftest import tone
 
@@ -132,7 +132,7 @@ def test_preprocess_does_not_import_librosa_core() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, numpy as np; from core.audio import preprocess; "
+    code = ("import sys, numpy as np; from core.data.audio import preprocess; "
             "preprocess(np.sin(np.arange(80000) / 5.0).astype(np.float32)); "
             "print('librosa.core.pitch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import augment
+from core.features import augment
 from core.constants import DB_TOP_DB, N_MELS, SEGMENT_FRAMES
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import cli, cluster, config, features, training
+from core import cli, cluster, config
+from core.features import study
+from core.training import runner
 from core.constants import SAMPLE_RATE
-from core.data import Track, list_tracks
+from core.data.gtzan import Track, list_tracks
 from tests.cache_writer import VALUES, hammer
 from tests.conftest import write_gtzan
 
@@ -68,6 +70,7 @@ def scheduler() -> str:
         local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                          dashboard_address=None, silence_logs=40)
     try:
+        local.wait_for_workers(2, timeout=120)  # a loaded machine starts them slowly
         yield local.scheduler_address
     finally:
         local.close()
@@ -82,12 +85,12 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Track]:
     return list_tracks(root)
 
 
-def _extract(tracks: list[Track], **kwargs: object) -> features.FeatureSet:
+def _extract(tracks: list[Track], **kwargs: object) -> study.FeatureSet:
     """extract_tracks quietly."""
-    return features.extract_tracks(tracks, progress=False, **kwargs)  # type: ignore[arg-type]
+    return study.extract_tracks(tracks, progress=False, **kwargs)  # type: ignore[arg-type]
 
 
-def _assert_same(a: features.FeatureSet, b: features.FeatureSet, exact: bool = True) -> None:
+def _assert_same(a: study.FeatureSet, b: study.FeatureSet, exact: bool = True) -> None:
     """Same tracks, segments and features (bit for bit when exact)."""
     assert list(a.track_ids) == list(b.track_ids) and a.skipped == b.skipped
     assert list(a.segment_track) == list(b.segment_track)
@@ -156,7 +159,7 @@ def test_local_process_dying_is_reported_by_clip(clips: list[Track]) -> None:
 
 
 def test_grid_search_on_the_cluster_chooses_the_same(scheduler: str) -> None:
-    from core.baselines import fit_classifier
+    from core.models.baselines import fit_classifier
 
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(3), 24)
@@ -198,16 +201,16 @@ def test_unreachable_scheduler_is_a_clear_error_in_time(
     assert outcome == [1]
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no Dask scheduler answers at " + address)
-    assert not features.features_cache_dir().exists()   # nothing was extracted or written
+    assert not study.features_cache_dir().exists()   # nothing was extracted or written
 
 
 def test_training_against_an_unreachable_scheduler_writes_no_run(
         clips: list[Track], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
-    conf = training.TrainConfig(model="svm", feature="zcr", scheduler=_closed_port(),
+    conf = runner.TrainConfig(model="svm", feature="zcr", scheduler=_closed_port(),
                                 data_path=str(clips[0].path.parents[1]))
     with pytest.raises(cluster.ClusterError, match="no Dask scheduler answers"):
-        training.run_training(conf)
+        runner.run_training(conf)
     assert not config.runs_dir().exists() or not any(config.runs_dir().iterdir())
 
 
@@ -237,14 +240,14 @@ def test_job_started_from_the_app_records_the_scheduler(
         def __init__(self, args: list[str], **kwargs: object) -> None:
             started.append(args)
 
-    monkeypatch.setattr(training.subprocess, "Popen", FakeChild)
+    monkeypatch.setattr(runner.subprocess, "Popen", FakeChild)
     monkeypatch.setenv(config.ENV_SCHEDULER, "tcp://10.1.2.3:8786")
-    job = training.start_job(training.TrainConfig(model="svm", feature="zcr"))
-    saved = training._read_json(training.job_dir(job) / "config.json")["config"]
+    job = runner.start_job(runner.TrainConfig(model="svm", feature="zcr"))
+    saved = runner._read_json(runner.job_dir(job) / "config.json")["config"]
     assert saved["scheduler"] == "tcp://10.1.2.3:8786" and started
     monkeypatch.delenv(config.ENV_SCHEDULER)
-    job = training.start_job(training.TrainConfig(model="svm", feature="zcr"))
-    assert training._read_json(training.job_dir(job) / "config.json")["config"]["scheduler"] \
+    job = runner.start_job(runner.TrainConfig(model="svm", feature="zcr"))
+    assert runner._read_json(runner.job_dir(job) / "config.json")["config"]["scheduler"] \
         == "local"
 
 
@@ -261,15 +264,15 @@ def test_cache_stays_whole_under_concurrent_writers(tmp_path: Path) -> None:
     seen: set[str] = set()
     while any(w.is_alive() for w in writers):
         existed = path.exists()               # once written, the file is never missing or torn
-        held = features._load_cached(path)
+        held = study._load_cached(path)
         if existed:
             assert held, "a reader found a torn cache file"
         for kind, array in held.items():    # every kind holds exactly what its writer wrote
-            assert array.shape == (2,) + features.FEATURE_SHAPES[kind]
+            assert array.shape == (2,) + study.FEATURE_SHAPES[kind]
             assert np.all(array == VALUES[kind])
             seen.add(kind)
     assert all(w.exitcode == 0 for w in writers)
-    assert features._load_cached(path) and not list(path.parent.glob("*.tmp"))
+    assert study._load_cached(path) and not list(path.parent.glob("*.tmp"))
     assert len(seen) >= 2                     # writers of different kinds did share the file
 
 
@@ -309,11 +312,11 @@ def test_sidebar_says_when_the_cluster_cannot_be_reached(
 
 def test_musicnn_embeddings_on_the_cluster_equal_local(
         scheduler: str, clips: list[Track]) -> None:
-    from core import musicnn
+    from core.models import musicnn_net
 
-    local = musicnn.embed_tracks(clips[:1], n_jobs=1, progress=False, cache=False)
+    local = musicnn_net.embed_tracks(clips[:1], n_jobs=1, progress=False, cache=False)
     with cluster.joblib_backend(scheduler):
-        remote = musicnn.embed_tracks(clips[:1], n_jobs=1, progress=False, cache=False)
+        remote = musicnn_net.embed_tracks(clips[:1], n_jobs=1, progress=False, cache=False)
     assert list(remote.track_ids) == list(local.track_ids) and not remote.skipped
     for kind in ("max_pool", "penultimate", "taggram"):   # TF thread counts may differ
         np.testing.assert_allclose(remote[kind], local[kind], atol=1e-5, err_msg=kind)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core import comparison
+from core.report import comparison
 from core.constants import PAPER_RESULTS
-from core.persistence import RunInfo
+from core.models.persistence import RunInfo
 
 
 def _card(model: str, feature: str, heads: tuple[str, ...], synthetic: bool = False,

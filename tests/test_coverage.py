@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core import coverage, dataset, features
+from core.data import coverage, datasource
+from core.features import study
 from tests.conftest import tone, write_gtzan
 
 
@@ -31,7 +32,7 @@ def partial(tmp_path: Path) -> Path:
 
 
 def test_partial_source_coverage_lines(partial: Path) -> None:
-    source = dataset.real_source(partial)
+    source = datasource.real_source(partial)
     cov = coverage.coverage(source)
     assert cov.genres == ("blues", "jazz", "rock") and len(cov.absent) == 7
     lines = cov.lines()
@@ -43,8 +44,8 @@ def test_partial_source_coverage_lines(partial: Path) -> None:
 
 
 def test_split_sides_skipped_clips_and_absent_tracks(partial: Path, tmp_path: Path) -> None:
-    source = dataset.real_source(partial)
-    fs = features.extract_tracks(source.tracks, ["zcr"], n_jobs=1, progress=False)
+    source = datasource.real_source(partial)
+    fs = study.extract_tracks(source.tracks, ["zcr"], n_jobs=1, progress=False)
     assert [t for t, _ in fs.skipped] == ["rock.00009"]
     folder = _lists(tmp_path / "lists", ["blues.00000", "blues.00001", "jazz.00000",
                                          "rock.00000", "pop.00001"],
@@ -65,14 +66,14 @@ def test_split_sides_skipped_clips_and_absent_tracks(partial: Path, tmp_path: Pa
 
 
 def test_missing_split_lists_give_a_line_not_an_exception(partial: Path, tmp_path: Path) -> None:
-    cov = coverage.coverage(dataset.real_source(partial), tmp_path / "no-lists")
+    cov = coverage.coverage(datasource.real_source(partial), tmp_path / "no-lists")
     assert cov.split is None
     assert any(line.startswith("split lists not usable:") and "train_filtered.txt is missing"
                in line for line in cov.lines())
 
 
 def test_real_gtzan4_coverage_per_side(real_ogg: Path, real_splits: Path) -> None:
-    source = dataset.real_source(real_ogg)
+    source = datasource.real_source(real_ogg)
     cov = coverage.coverage(source, real_splits)
     assert cov.clips["blues"] == 100 and cov.clips["disco"] == 11
     four = cov.split.restrict(("blues", "classical", "jazz", "rock"))

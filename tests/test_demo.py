@@ -1,4 +1,4 @@
-"""Tests of core.demo: the deterministic synthetic demo set in ten styles."""
+"""Tests of core.data.demo: the deterministic synthetic demo set in ten styles."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core import demo
+from core.data import demo
 from core.constants import GENRES, SAMPLE_RATE
-from core.data import list_tracks
-from core.demo import DEMO_LABEL, demo_root, is_demo, synth_clip, write_demo_set
+from core.data.gtzan import list_tracks
+from core.data.demo import DEMO_LABEL, demo_root, is_demo, synth_clip, write_demo_set
 
 
 def _files_under(folder: Path) -> list[str]:

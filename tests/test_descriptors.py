@@ -1,4 +1,4 @@
-"""Tests of core.descriptors: Kaggle's 57 whole-clip descriptors."""
+"""Tests of core.features.descriptors: Kaggle's 57 whole-clip descriptors."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import AudioError
+from core.data.audio import AudioError
 from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, SAMPLE_RATE, SHARED_DATA
-from core.descriptors import (
-    DESCRIPTOR_COLUMNS, NEAR_ZERO_COLUMNS, _hpss_signals, _median_along_last, _spectral_shape,
-    clip_descriptors, file_descriptors,
-)
+from core.features.descriptors import DESCRIPTOR_COLUMNS, NEAR_ZERO_COLUMNS, _hpss_signals, _median_along_last, _spectral_shape, clip_descriptors, file_descriptors
 
 SR = SAMPLE_RATE
 REAL_CLIPS = ("blues/blues.00001.wav", "country/country.00000.wav")  # both need the median onset

@@ -1,4 +1,4 @@
-"""Tests of core.download against a local HTTP server on 127.0.0.1 (no outside network)."""
+"""Tests of core.data.download against a local HTTP server on 127.0.0.1 (no outside network)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ import soundfile as sf
 
 from core.config import DEFAULT_DOWNLOADS
 from core.constants import SHARED_DATA
-from core.data import list_tracks
-from core.download import (SPLIT_FILES, DownloadError, download_gtzan, download_splits,
-                           safe_extract, validate_split_files)
+from core.data.gtzan import list_tracks
+from core.data.download import SPLIT_FILES, DownloadError, download_gtzan, download_splits, safe_extract, validate_split_files
 
 SHARED_SPLITS = SHARED_DATA / "splits"
 
@@ -119,7 +118,7 @@ def test_good_download_unpacks_and_returns_root(server, tmp_path):
 def test_own_url_without_hash_downloads_unchecked_and_logs_hash(server, tmp_path, caplog):
     folder, base = server
     archive = _make_tar(folder / "mirror.tar.gz")
-    with caplog.at_level("WARNING", logger="core.download"):
+    with caplog.at_level("WARNING", logger="core.data.download"):
         root = download_gtzan(tmp_path / "gtzan", url=f"{base}/mirror.tar.gz", progress=False)
     assert root == tmp_path / "gtzan" / "genres"
     assert _sha256(archive) in caplog.text
@@ -358,7 +357,7 @@ def test_split_lists_without_known_hash_log_the_computed_one(server, tmp_path, c
     folder, base = server
     hashes = _serve_lists(folder, _LISTS)
     _set_split_hashes(tmp_path, {key: "" for key in hashes})
-    with caplog.at_level("WARNING", logger="core.download"):
+    with caplog.at_level("WARNING", logger="core.data.download"):
         download_splits(tmp_path / "lists", base_url=f"{base}/splits/", progress=False)
     assert hashes["test_sha256"] in caplog.text
 

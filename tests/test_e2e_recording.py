@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import resample
+from core.data.audio import resample
 from core.constants import GENRES, SAMPLE_RATE
 from tests.test_e2e_browser import (   # skips this module too without Chromium or Playwright
     ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PAGE_IDLE_MS, VIEWPORT, demo_with_svm, shoot, streamlit_server,
@@ -38,7 +38,7 @@ FAKE_MIC_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-
 @pytest.fixture
 def fake_mic(tmp_path: Path) -> tuple[Path, np.ndarray]:
     """The fake microphone's wav (synthetic rock, then silence) and its music at 22050 Hz."""
-    from core.demo import synth_clip
+    from core.data.demo import synth_clip
 
     music = 0.8 * synth_clip("rock", 7, seconds=MUSIC_S, sr=FAKE_RATE)
     path = tmp_path / "fake_mic.wav"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import explore
+from core.features import explore
 from core.constants import N_MELS, N_MFCC, SAMPLE_RATE
 from tests.conftest import tone
 

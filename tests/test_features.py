@@ -8,13 +8,13 @@ import librosa
 import numpy as np
 import pytest
 
-from core import features
-from core.audio import AudioError, load_clip
+from core.features import study
+from core.data.audio import AudioError, load_clip
 from core.constants import (
     CNN1D_FRAMES, GENRE_INDEX, N_MELS, N_MFCC, SAMPLE_RATE, SEGMENT_FRAMES, SEGMENT_SAMPLES,
     ZCR_FRAME, ZCR_STEPS,
 )
-from core.data import list_tracks
+from core.data.gtzan import list_tracks
 from tests.conftest import tone, write_gtzan
 
 SR = SAMPLE_RATE
@@ -40,39 +40,39 @@ def _segments(y: np.ndarray) -> np.ndarray:
 
 def test_extract_clip_shapes_and_dtypes() -> None:
     y = _music(7.5, seed=0)  # two whole segments and a dropped 1.5-s tail
-    out = features.extract_clip(y)
-    assert tuple(out) == features.FEATURE_KINDS
+    out = study.extract_clip(y)
+    assert tuple(out) == study.FEATURE_KINDS
     assert out["zcr"].shape == (2, ZCR_STEPS)
     assert out["mfcc_stats"].shape == (2, 2 * N_MFCC)
     assert out["logmel"].shape == (2, N_MELS, SEGMENT_FRAMES)
     assert out["mfcc_seq"].shape == (CNN1D_FRAMES, N_MFCC)
-    assert out["extras"].shape == (2, len(features.EXTRA_NAMES)) == (2, 16)
+    assert out["extras"].shape == (2, len(study.EXTRA_NAMES)) == (2, 16)
     for kind, array in out.items():
         assert array.dtype == np.float32, kind
         assert np.all(np.isfinite(array)), kind
-        assert array.shape[1:] == features.FEATURE_SHAPES[kind][-(array.ndim - 1):]
+        assert array.shape[1:] == study.FEATURE_SHAPES[kind][-(array.ndim - 1):]
 
 
 def test_extract_clip_selected_kinds_in_canonical_order() -> None:
-    out = features.extract_clip(_music(3.2, seed=1), ["extras", "zcr"])
+    out = study.extract_clip(_music(3.2, seed=1), ["extras", "zcr"])
     assert list(out) == ["zcr", "extras"]
 
 
 @pytest.mark.parametrize("kinds", [["mfcc"], [], "melspec"])
 def test_extract_clip_rejects_unknown_kinds(kinds: object) -> None:
     with pytest.raises(ValueError, match="kind"):
-        features.extract_clip(_music(3.2, seed=1), kinds)  # type: ignore[arg-type]
+        study.extract_clip(_music(3.2, seed=1), kinds)  # type: ignore[arg-type]
 
 
 def test_extract_clip_rejects_short_or_bad_input() -> None:
     with pytest.raises(AudioError, match="at least 3 s"):
-        features.extract_clip(tone(440, 2.0))
+        study.extract_clip(tone(440, 2.0))
     with pytest.raises(ValueError, match="1-D"):
-        features.extract_clip(np.zeros((2, SEGMENT_SAMPLES), dtype=np.float32))
+        study.extract_clip(np.zeros((2, SEGMENT_SAMPLES), dtype=np.float32))
     bad = _music(3.5, seed=2)
     bad[100] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        features.extract_clip(bad)
+        study.extract_clip(bad)
 
 
 # --- ZCR against analytic values -------------------------------------------------------------
@@ -82,7 +82,7 @@ def test_extract_clip_rejects_short_or_bad_input() -> None:
 def test_zcr_of_sine_is_twice_its_frequency(freq: float) -> None:
     t = np.arange(SEGMENT_SAMPLES) / SR
     y = (0.8 * np.sin(2 * np.pi * freq * t + 0.3)).astype(np.float32)
-    zcr = features.extract_clip(y, ["zcr"])["zcr"]
+    zcr = study.extract_clip(y, ["zcr"])["zcr"]
     # Each window holds 2205 samples (2204 pairs): crossings = 2 f * 0.1 s, within one.
     np.testing.assert_allclose(zcr, 2 * freq / SR, atol=1.0 / ZCR_FRAME + 1e-7)
 
@@ -90,7 +90,7 @@ def test_zcr_of_sine_is_twice_its_frequency(freq: float) -> None:
 def test_zcr_of_square_wave_counts_every_edge() -> None:
     half = 49  # samples per half period: 98-sample period, f = 225 Hz
     y = np.where((np.arange(SEGMENT_SAMPLES) // half) % 2 == 0, 0.5, -0.5).astype(np.float32)
-    zcr = features.extract_clip(y, ["zcr"])["zcr"][0]
+    zcr = study.extract_clip(y, ["zcr"])["zcr"][0]
     expected = []
     for k in range(ZCR_STEPS):
         idx = np.arange(k * ZCR_FRAME, (k + 1) * ZCR_FRAME)
@@ -105,17 +105,17 @@ def test_zcr_of_click_trains() -> None:
     positive = np.zeros(SEGMENT_SAMPLES, dtype=np.float32)
     positive[100::period] = 1.0
     # zero counts as positive: clicks that never go negative never cross
-    np.testing.assert_array_equal(features.extract_clip(positive, ["zcr"])["zcr"], 0.0)
+    np.testing.assert_array_equal(study.extract_clip(positive, ["zcr"])["zcr"], 0.0)
     bipolar = positive.copy()
     bipolar[101::period] = -1.0  # 0 -> +1 -> -1 -> 0: two crossings per click
-    np.testing.assert_allclose(features.extract_clip(bipolar, ["zcr"])["zcr"], 10 / ZCR_FRAME,
+    np.testing.assert_allclose(study.extract_clip(bipolar, ["zcr"])["zcr"], 10 / ZCR_FRAME,
                                atol=1e-7)
 
 
 def test_zcr_equals_librosa_on_noise() -> None:
     y = np.random.default_rng(3).standard_normal(2 * SEGMENT_SAMPLES).astype(np.float32)
     y[::7] = 0.0  # exact zeros exercise the threshold rule
-    ours = features.extract_clip(y, ["zcr"])["zcr"]
+    ours = study.extract_clip(y, ["zcr"])["zcr"]
     ref = np.stack([librosa.feature.zero_crossing_rate(s, frame_length=ZCR_FRAME,
                                                        hop_length=ZCR_FRAME, center=False)[0]
                     for s in _segments(y)])
@@ -127,7 +127,7 @@ def test_zcr_equals_librosa_on_noise() -> None:
 
 def test_mfcc_stats_logmel_and_extras_equal_librosa_per_segment() -> None:
     y = _music(9.2, seed=4, base=180.0)
-    out = features.extract_clip(y, ["mfcc_stats", "logmel", "extras"])
+    out = study.extract_clip(y, ["mfcc_stats", "logmel", "extras"])
     for i, seg in enumerate(_segments(y)):
         mfcc = librosa.feature.mfcc(y=seg, sr=SR, n_mfcc=N_MFCC, n_mels=N_MELS)
         np.testing.assert_allclose(out["mfcc_stats"][i, :N_MFCC], mfcc.mean(axis=1),
@@ -147,8 +147,8 @@ def test_mfcc_stats_logmel_and_extras_equal_librosa_per_segment() -> None:
 
 def test_segments_are_independent_like_separate_calls() -> None:
     y = _music(6.1, seed=5)
-    both = features.extract_clip(y, ["mfcc_stats", "logmel"])
-    second = features.extract_clip(y[SEGMENT_SAMPLES: 2 * SEGMENT_SAMPLES],
+    both = study.extract_clip(y, ["mfcc_stats", "logmel"])
+    second = study.extract_clip(y[SEGMENT_SAMPLES: 2 * SEGMENT_SAMPLES],
                                    ["mfcc_stats", "logmel"])
     np.testing.assert_allclose(both["mfcc_stats"][1], second["mfcc_stats"][0], rtol=1e-5,
                                atol=1e-4)
@@ -157,9 +157,9 @@ def test_segments_are_independent_like_separate_calls() -> None:
 
 def test_chunked_stft_equals_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     y = _music(9.5, seed=7)
-    whole = features.extract_clip(y, ["mfcc_stats", "logmel", "extras"])
-    monkeypatch.setattr(features, "STFT_CHUNK_SEGMENTS", 2)  # 3 segments -> chunks of 2 and 1
-    chunked = features.extract_clip(y, ["mfcc_stats", "logmel", "extras"])
+    whole = study.extract_clip(y, ["mfcc_stats", "logmel", "extras"])
+    monkeypatch.setattr(study, "STFT_CHUNK_SEGMENTS", 2)  # 3 segments -> chunks of 2 and 1
+    chunked = study.extract_clip(y, ["mfcc_stats", "logmel", "extras"])
     for kind, array in whole.items():
         assert chunked[kind].shape == array.shape
         np.testing.assert_allclose(chunked[kind], array, rtol=1e-5, atol=1e-4)
@@ -168,7 +168,7 @@ def test_chunked_stft_equals_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("seconds", [17.0, 7.0])
 def test_mfcc_seq_is_librosa_mfcc_of_first_15_s(seconds: float) -> None:
     y = _music(seconds, seed=6)
-    seq = features.extract_clip(y, ["mfcc_seq"])["mfcc_seq"]
+    seq = study.extract_clip(y, ["mfcc_seq"])["mfcc_seq"]
     head = np.zeros(15 * SR, dtype=np.float32)
     head[: min(y.size, head.size)] = y[: head.size]
     ref = librosa.feature.mfcc(y=head, sr=SR, n_mfcc=N_MFCC, n_mels=N_MELS).T
@@ -177,8 +177,8 @@ def test_mfcc_seq_is_librosa_mfcc_of_first_15_s(seconds: float) -> None:
 
 
 def test_louder_band_shows_in_logmel_and_centroid() -> None:
-    low = features.extract_clip(tone(200, 3.0), ["logmel", "extras"])
-    high = features.extract_clip(tone(4000, 3.0), ["logmel", "extras"])
+    low = study.extract_clip(tone(200, 3.0), ["logmel", "extras"])
+    high = study.extract_clip(tone(4000, 3.0), ["logmel", "extras"])
     mel_freqs = librosa.mel_frequencies(n_mels=N_MELS, fmax=SR / 2)
     assert abs(mel_freqs[low["logmel"][0].mean(axis=1).argmax()] - 200) < 40
     assert abs(mel_freqs[high["logmel"][0].mean(axis=1).argmax()] - 4000) < 300
@@ -204,10 +204,10 @@ def gtzan_dir(tmp_path: Path) -> Path:
     return root
 
 
-def _fresh(tracks: list, **kwargs: object) -> features.FeatureSet:
+def _fresh(tracks: list, **kwargs: object) -> study.FeatureSet:
     """extract_tracks quietly, one process unless told."""
     kwargs.setdefault("n_jobs", 1)
-    return features.extract_tracks(tracks, progress=False, **kwargs)  # type: ignore[arg-type]
+    return study.extract_tracks(tracks, progress=False, **kwargs)  # type: ignore[arg-type]
 
 
 def test_extract_tracks_stacks_segments_and_reports_skipped(gtzan_dir: Path) -> None:
@@ -234,7 +234,7 @@ def test_extract_tracks_stacks_segments_and_reports_skipped(gtzan_dir: Path) -> 
 def test_extract_tracks_matches_extract_clip(gtzan_dir: Path) -> None:
     track = next(t for t in list_tracks(gtzan_dir) if t.track_id == "rock.00000")
     fs = _fresh([track], cache=False)
-    direct = features.extract_clip(load_clip(track.path))
+    direct = study.extract_clip(load_clip(track.path))
     for kind in ("zcr", "mfcc_stats", "extras", "mfcc_seq"):
         np.testing.assert_array_equal(fs[kind].reshape(direct[kind].shape), direct[kind])
     # log-mel goes through float16, as the cache stores it: within 0.04 dB
@@ -246,7 +246,7 @@ def test_parallel_equals_sequential(gtzan_dir: Path) -> None:
     one = _fresh(tracks, n_jobs=1, cache=False)
     two = _fresh(tracks, n_jobs=2, cache=False)
     assert list(two.track_ids) == list(one.track_ids) and two.skipped == one.skipped
-    for kind in features.FEATURE_KINDS:  # BLAS threading may change the last float32 bits
+    for kind in study.FEATURE_KINDS:  # BLAS threading may change the last float32 bits
         np.testing.assert_allclose(two[kind], one[kind], rtol=1e-5, atol=1e-3)
 
 
@@ -264,30 +264,30 @@ def test_cache_hit_on_second_run_and_miss_on_changed_parameter(
     tracks = [t for t in list_tracks(gtzan_dir) if t.genre != "jazz" and t.genre != "metal"]
     first = _fresh(tracks)
     assert first.cache_hits == 0
-    assert len(list(features.features_cache_dir().glob("*.npz"))) == len(tracks)
+    assert len(list(study.features_cache_dir().glob("*.npz"))) == len(tracks)
     calls: list[int] = []
-    real = features.extract_clip
+    real = study.extract_clip
 
     def refusing(*args: object, **kwargs: object) -> dict:
         raise AssertionError("extract_clip must not run when the cache holds the features")
 
-    monkeypatch.setattr(features, "extract_clip", refusing)
+    monkeypatch.setattr(study, "extract_clip", refusing)
     second = _fresh(tracks)
     assert second.cache_hits == len(tracks)
-    for kind in features.FEATURE_KINDS:
+    for kind in study.FEATURE_KINDS:
         np.testing.assert_array_equal(second[kind], first[kind])
 
     def counting(*args: object, **kwargs: object) -> dict:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(features, "extract_clip", counting)
+    monkeypatch.setattr(study, "extract_clip", counting)
     _fresh(tracks, filter_noise=False)
     assert len(calls) == len(tracks)            # a pre-processing parameter changed
-    monkeypatch.setattr(features, "FEATURE_VERSION", features.FEATURE_VERSION + 1)
+    monkeypatch.setattr(study, "FEATURE_VERSION", study.FEATURE_VERSION + 1)
     _fresh(tracks[:1], kinds=["zcr"])
     assert len(calls) == len(tracks) + 1       # the feature version changed
-    monkeypatch.setattr(features, "FEATURE_VERSION", features.FEATURE_VERSION - 1)
+    monkeypatch.setattr(study, "FEATURE_VERSION", study.FEATURE_VERSION - 1)
     _fresh(tracks, cache=False)
     assert len(calls) == 2 * len(tracks) + 1   # cache=False always computes
 
@@ -297,19 +297,19 @@ def test_cache_computes_only_missing_kinds_and_survives_damage(
     track = list_tracks(gtzan_dir)[0]
     zcr_only = _fresh([track], kinds=["zcr"])
     asked: list[tuple[str, ...]] = []
-    real = features.extract_clip
+    real = study.extract_clip
 
     def recording(y: np.ndarray, kinds: tuple[str, ...]) -> dict:
         asked.append(tuple(kinds))
         return real(y, kinds)
 
-    monkeypatch.setattr(features, "extract_clip", recording)
+    monkeypatch.setattr(study, "extract_clip", recording)
     both = _fresh([track], kinds=["zcr", "extras"])
     assert asked == [("extras",)]
     np.testing.assert_array_equal(both["zcr"], zcr_only["zcr"])
     assert _fresh([track], kinds=["extras", "zcr"]).cache_hits == 1 and len(asked) == 1
-    files = list(features.features_cache_dir().glob("*.npz"))
-    assert len(files) == 1 and not list(features.features_cache_dir().glob("*.tmp"))
+    files = list(study.features_cache_dir().glob("*.npz"))
+    assert len(files) == 1 and not list(study.features_cache_dir().glob("*.tmp"))
     files[0].write_bytes(b"truncated")
     fs = _fresh([track], kinds=["zcr", "extras"])
     assert asked[-1] == ("zcr", "extras") and fs["extras"].shape == (2, 16)

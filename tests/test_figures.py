@@ -1,4 +1,4 @@
-"""Tests of core.figures: each figure has the expected traces on synthetic input, payloads stay small."""
+"""Tests of core.report.figures: each figure has the expected traces on synthetic input, payloads stay small."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from core import figures
+from core.report import figures
 from core.constants import GENRES, SAMPLE_RATE
 
 RNG = np.random.default_rng(0)
@@ -205,7 +205,7 @@ def test_occlusion_overlay_covers_the_segment():
 
 
 def test_colour_scales_use_rgb_stops_not_theme_placeholders() -> None:
-    from core import figures
+    from core.report import figures
 
     fig = figures.spectrogram(np.random.default_rng(0).normal(size=(128, 50)), kind="mel")
     stops = [c for _, c in fig.data[0].colorscale]
@@ -213,7 +213,7 @@ def test_colour_scales_use_rgb_stops_not_theme_placeholders() -> None:
 
 
 def test_occlusion_overlay_shows_only_drops() -> None:
-    from core import figures
+    from core.report import figures
 
     occ = np.array([[-0.5, 0.2], [0.1, 0.0]])
     fig = figures.occlusion_overlay(np.zeros((128, 130)), occ)
@@ -221,7 +221,7 @@ def test_occlusion_overlay_shows_only_drops() -> None:
 
 
 def test_recall_bars() -> None:
-    from core import figures
+    from core.report import figures
 
     fig = figures.recall_bars([0.5] * 10)
     assert len(fig.data[0].x) == 10 and fig.layout.yaxis.range[1] > 1

@@ -1,4 +1,4 @@
-"""Tests of core.kaggle_table: loading and validating Kaggle's GTZAN feature tables."""
+"""Tests of core.features.kaggle_table: loading and validating Kaggle's GTZAN feature tables."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from core.constants import GENRES, SHARED_DATA
-from core.descriptors import DESCRIPTOR_COLUMNS
-from core.kaggle_table import MFCC_COLUMNS, KaggleTable, TableError, load_table
+from core.features.descriptors import DESCRIPTOR_COLUMNS
+from core.features.kaggle_table import MFCC_COLUMNS, KaggleTable, TableError, load_table
 
 SHARED_TABLE = (SHARED_DATA / "features"
                 / "features_30_sec.csv")

@@ -1,4 +1,4 @@
-"""core.librosa_np against librosa itself, function by function, on synthetic clips."""
+"""core.features.librosa_np against librosa itself, function by function, on synthetic clips."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import librosa
 import numpy as np
 import pytest
 
-from core import librosa_np
+from core.features import librosa_np
 from core.constants import PROJECT_ROOT, SAMPLE_RATE
 
 SR = SAMPLE_RATE
@@ -91,8 +91,8 @@ COMPILING_MODULES = ("librosa.core.audio", "librosa.core.pitch", "librosa.util.u
                      "librosa.feature")
 
 
-@pytest.mark.parametrize("module, function", [("core.descriptors", "clip_descriptors"),
-                                              ("core.musicnn", "clip_patches")])
+@pytest.mark.parametrize("module, function", [("core.features.descriptors", "clip_descriptors"),
+                                              ("core.models.musicnn_net", "clip_patches")])
 def test_first_clip_paths_compile_no_numba_code(module: str, function: str) -> None:
     code = (f"import sys, numpy as np; from {module} import {function}; "
             "t = np.arange(4 * 22050) / 22050; "

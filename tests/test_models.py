@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from core import models, prediction, training
+from core import models
+from core.prediction import pipeline
+from core.training import runner
 from core.constants import PROJECT_ROOT
 from core.models.base import Family, no_fit
 
@@ -67,16 +69,16 @@ def test_kinds_are_unique_and_looked_up() -> None:
 
 
 def test_other_modules_tables_come_from_the_registry() -> None:
-    assert training.MODELS == models.AUDIO_KINDS
-    assert set(training.KERAS_MODELS) == set(models.TRAINS_KERAS)
-    assert prediction.MODEL_KINDS == frozenset(models.MODEL_KINDS)
-    assert prediction.KERAS_MODELS == frozenset(models.PREDICTS_KERAS)
-    assert {k: training.MODEL_LABELS[k] for k in training.MODELS} == {
+    assert runner.MODELS == models.AUDIO_KINDS
+    assert set(runner.KERAS_MODELS) == set(models.TRAINS_KERAS)
+    assert pipeline.MODEL_KINDS == frozenset(models.MODEL_KINDS)
+    assert pipeline.KERAS_MODELS == frozenset(models.PREDICTS_KERAS)
+    assert {k: runner.MODEL_LABELS[k] for k in runner.MODELS} == {
         k: models.MODEL_LABELS[k] for k in models.AUDIO_KINDS}
-    for kind in training.MODELS:
-        for feature in training.MODEL_FEATURES[kind]:
-            assert training.FEATURE_KIND[feature] == models.FEATURE_KIND[feature]
-    assert set(models.TABLE_KINDS) == set(prediction.DESCRIPTOR_MODELS)
+    for kind in runner.MODELS:
+        for feature in runner.MODEL_FEATURES[kind]:
+            assert runner.FEATURE_KIND[feature] == models.FEATURE_KIND[feature]
+    assert set(models.TABLE_KINDS) == set(pipeline.DESCRIPTOR_MODELS)
     from core import cli
 
     assert set(cli.MODEL_CHOICES) == set(models.MODEL_KINDS)
@@ -93,7 +95,7 @@ def test_titles_and_paper_keys() -> None:
 
 
 def test_importing_the_registry_does_not_import_tensorflow() -> None:
-    code = ("import sys, core.models, core.training, core.prediction; "
+    code = ("import sys, core.models, core.training.runner, core.prediction.pipeline; "
             "print(any(m in sys.modules for m in ('tensorflow', 'keras')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
                          text=True, timeout=120, check=True)

@@ -9,10 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import cli, musicnn, musicnn_weights, persistence, prediction, training
+from core import cli
+from core.models import musicnn_net, musicnn_weights, persistence
+from core.prediction import pipeline
+from core.training import runner
 from core.constants import GENRES
 from core.models import musicnn as family
-from core.persistence import ModelFileError
+from core.models.persistence import ModelFileError
 
 GENRES3 = ["blues", "classical", "rock"]
 
@@ -20,7 +23,7 @@ GENRES3 = ["blues", "classical", "rock"]
 @pytest.fixture(scope="module")
 def tiny_set(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """3 demo clips of 4 s per genre (one 3-s patch each) and a module-wide embedding cache."""
-    from core import demo
+    from core.data import demo
 
     base = tmp_path_factory.mktemp("mnn")
     root = demo.write_demo_set(base / "demo", per_genre=3, seconds=4)
@@ -36,48 +39,48 @@ def tiny(tiny_set: dict[str, Path], isolated_dirs: Path, monkeypatch: pytest.Mon
 
 def _train(root: Path, **kw: object) -> Path:
     """A musicnn run on the three genres of the tiny set (random-track split, seed 42)."""
-    conf = training.TrainConfig(model="musicnn", data_path=str(root), genres=GENRES3,
+    conf = runner.TrainConfig(model="musicnn", data_path=str(root), genres=GENRES3,
                                 test_size=0.34, valid_size=0.0, n_jobs=1, **kw)
-    return training.run_training(conf)
+    return runner.run_training(conf)
 
 
 def _damage_weights(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point core.musicnn at a copy of the weights with one byte flipped (and drop the cached net)."""
+    """Point core.models.musicnn_net at a copy of the weights with one byte flipped (and drop the cached net)."""
     folder = tmp / "weights"
     shutil.copytree(musicnn_weights.WEIGHTS_DIR, folder)
     path = folder / musicnn_weights.WEIGHTS_NAME
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    monkeypatch.setattr(musicnn, "weights_path", lambda: path)
-    musicnn._forward.cache_clear()
+    monkeypatch.setattr(musicnn_net, "weights_path", lambda: path)
+    musicnn_net._forward.cache_clear()
     return path
 
 
 def test_config_defaults_and_bad_heads() -> None:
-    conf = training.TrainConfig(model="musicnn")
+    conf = runner.TrainConfig(model="musicnn")
     assert conf.feature == "embeddings" and conf.feature_kind == family.FEATURE_KIND
     assert conf.filter_noise is False            # the network hears the clip at its own level
-    assert training.TrainConfig(model="musicnn", head="knn").head == "knn"
-    with pytest.raises(training.TrainingError, match="takes head svm or knn, not 'softmax'"):
-        training.TrainConfig(model="musicnn", head="softmax")
-    with pytest.raises(training.TrainingError, match="model 'svm' has no choice of head"):
-        training.TrainConfig(model="svm", head="knn")
+    assert runner.TrainConfig(model="musicnn", head="knn").head == "knn"
+    with pytest.raises(runner.TrainingError, match="takes head svm or knn, not 'softmax'"):
+        runner.TrainConfig(model="musicnn", head="softmax")
+    with pytest.raises(runner.TrainingError, match="model 'svm' has no choice of head"):
+        runner.TrainConfig(model="svm", head="knn")
 
 
 def test_svm_and_knn_heads_train_on_real_embeddings_and_predict_with_tags(
         tiny: Path, tmp_path: Path) -> None:
     events: list[dict] = []
-    conf = training.TrainConfig(model="musicnn", data_path=str(tiny), genres=GENRES3,
+    conf = runner.TrainConfig(model="musicnn", data_path=str(tiny), genres=GENRES3,
                                 test_size=0.34, valid_size=0.0, n_jobs=1)
-    run = training.run_training(conf, [events.append])
+    run = runner.run_training(conf, [events.append])
     card = persistence.load_card(run)
     assert card["model"] == "musicnn" and card["primary"] == "svm"
     assert card["name"] == "musicnn+SVM on MSD embeddings (3 genres)"
     assert set(card["files"]) == {"svm.skops"}          # the network's weights are not copied
     assert card["genres"] == GENRES3
     assert card["embedding"]["outputs"] == list(family.OUTPUTS)
-    assert card["embedding"]["weights_sha256"] == musicnn.weights_sha256()
+    assert card["embedding"]["weights_sha256"] == musicnn_net.weights_sha256()
     assert card["input_shape"] == [1706]
     assert card["heads"]["svm"]["chosen_on"] in ("grouped CV on train",
                                                  "default (too few tracks to search)")
@@ -92,20 +95,20 @@ def test_svm_and_knn_heads_train_on_real_embeddings_and_predict_with_tags(
     assert knn["primary"] == "knn" and set(knn["files"]) == {"knn.skops"}
     assert knn["heads"]["knn"]["best_params"] == {"n_neighbors": 5}
 
-    from core.data import list_tracks
+    from core.data.gtzan import list_tracks
 
     clip = next(t for t in list_tracks(tiny) if t.genre == "rock").path
-    entry = prediction.ModelEntry(run, card, "musicnn+SVM", "svm", False)
-    result = prediction.predict_clip(clip, [entry])
+    entry = pipeline.ModelEntry(run, card, "musicnn+SVM", "svm", False)
+    result = pipeline.predict_clip(clip, [entry])
     assert not result.failed
     (res,) = result.results
     assert res.genre in GENRES3 and res.segment_proba is None and res.windows == 1
     assert res.clip_proba.shape == (len(GENRES),)
     assert np.isclose(res.clip_proba.sum(), 1.0)
     assert len(res.tags) == family.TOP_TAGS
-    assert all(tag in musicnn.MSD_TAGS and 0.0 <= p <= 1.0 for tag, p in res.tags)
+    assert all(tag in musicnn_net.MSD_TAGS and 0.0 <= p <= 1.0 for tag, p in res.tags)
     assert [p for _, p in res.tags] == sorted((p for _, p in res.tags), reverse=True)
-    expected = musicnn.top_tags(musicnn.embed(musicnn.prepare(clip))["clip_taggram"], 5)
+    expected = musicnn_net.top_tags(musicnn_net.embed(musicnn_net.prepare(clip))["clip_taggram"], 5)
     assert [t for t, _ in res.tags] == [t for t, _ in expected]
 
 
@@ -113,21 +116,21 @@ def test_damaged_weights_leave_the_other_models_answering(
         tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture) -> None:
     run = _train(tiny)
-    svm = training.run_training(training.TrainConfig(
+    svm = runner.run_training(runner.TrainConfig(
         model="svm", data_path=str(tiny), genres=GENRES3, test_size=0.34, valid_size=0.0,
         n_jobs=1, search=False))
-    from core.data import list_tracks
+    from core.data.gtzan import list_tracks
 
     clip = next(t for t in list_tracks(tiny) if t.genre == "blues").path
     _damage_weights(tmp_path, monkeypatch)
-    entries = [prediction.ModelEntry(p, persistence.load_card(p), p.name, c["primary"], False)
+    entries = [pipeline.ModelEntry(p, persistence.load_card(p), p.name, c["primary"], False)
                for p, c in ((p, persistence.load_card(p)) for p in (run, svm))]
-    result = prediction.predict_clip(clip, entries)
+    result = pipeline.predict_clip(clip, entries)
     assert [r.model for r in result.results] == ["svm"]
     ((label, reason),) = result.failed
     assert label == run.name
     assert "musicnn weights file" in reason and "damaged" in reason
-    assert "core.musicnn_weights" in reason                 # says how to regenerate it
+    assert "core.models.musicnn_weights" in reason                 # says how to regenerate it
 
     assert cli.main(["predict", str(clip), "--all"]) == 0
     out = capsys.readouterr()
@@ -145,8 +148,8 @@ def test_damaged_weights_leave_the_other_models_answering(
 
 def test_missing_weights_are_a_model_file_error(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(musicnn, "weights_path", lambda: tmp_path / "none.npz")
-    musicnn._forward.cache_clear()
+    monkeypatch.setattr(musicnn_net, "weights_path", lambda: tmp_path / "none.npz")
+    musicnn_net._forward.cache_clear()
     with pytest.raises(ModelFileError, match="is missing"):
         family.clip_embedding(np.zeros(3 * 22050, np.float32) + 0.1)
-    musicnn._forward.cache_clear()
+    musicnn_net._forward.cache_clear()

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import config, evaluation, persistence
+from core import config, evaluation
+from core.models import persistence
 from core.constants import GENRES, PAPER_RESULTS
-from core.splits import random_track_split
+from core.data.splits import random_track_split
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "results.py")
 

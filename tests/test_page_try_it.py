@@ -20,8 +20,8 @@ TIMEOUT = 180
 @pytest.fixture(scope="module")
 def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs folder with a 1-epoch 2D-CNN and an SVM on MFCC trained on a tiny demo set."""
-    from core import training
-    from core.dataset import demo_source
+    from core.training import runner
+    from core.data.datasource import demo_source
 
     base = tmp_path_factory.mktemp("tryit_runs")
     with pytest.MonkeyPatch.context() as mp:
@@ -30,7 +30,7 @@ def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("GENRELAB_HOME", str(base / "home"))
         root = demo_source(per_genre=3, seconds=6.0).root
         for model in ("svm", "cnn2d"):
-            training.run_training(training.TrainConfig(
+            runner.run_training(runner.TrainConfig(
                 model=model, epochs=1, test_size=0.4, valid_size=0.0, data_path=str(root),
                 n_jobs=1, search=False))
     return base / "runs"
@@ -150,9 +150,9 @@ def test_button_recorder_and_example_render(with_models: Path) -> None:
 
 
 def test_no_model_gives_a_warning(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import prediction
+    from core.prediction import pipeline
 
-    monkeypatch.setattr(prediction.persistence, "iter_runs", lambda *a, **k: iter(()))
+    monkeypatch.setattr(pipeline.persistence, "iter_runs", lambda *a, **k: iter(()))
     at = page()
     assert not at.exception
     assert any("No trained model" in w.value for w in at.warning)
@@ -161,14 +161,15 @@ def test_no_model_gives_a_warning(isolated_dirs: Path, monkeypatch: pytest.Monke
 
 def test_a_genre_subset_model_shows_only_its_genres(isolated_dirs: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import persistence, training
-    from core.dataset import demo_source
+    from core.models import persistence
+    from core.training import runner
+    from core.data.datasource import demo_source
 
     monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
     (isolated_dirs / "no-shipped").mkdir()
     monkeypatch.setattr(persistence, "MODELS_DIR", isolated_dirs / "no-shipped")
     root = demo_source(per_genre=3, seconds=6.0).root
-    training.run_training(training.TrainConfig(
+    runner.run_training(runner.TrainConfig(
         model="svm", test_size=0.4, valid_size=0.0, data_path=str(root), n_jobs=1, search=False,
         genres=["blues", "jazz", "rock"]))
     at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
@@ -222,7 +223,7 @@ def test_several_files_and_a_zip_give_one_row_per_clip(with_models: Path) -> Non
 
 def test_more_files_than_the_limit_are_refused(with_models: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import batch
+    from core.prediction import batch
 
     monkeypatch.setattr(batch, "MAX_BATCH_FILES", 1)
     clip = wav_bytes(music(4.0, 22050, stereo=False), 22050)
@@ -233,7 +234,7 @@ def test_more_files_than_the_limit_are_refused(with_models: Path,
 
 
 def test_verdict_and_consensus_lines() -> None:
-    from core.prediction import ModelFailure, ModelResult
+    from core.prediction.pipeline import ModelFailure, ModelResult
     from pages.try_it import consensus_text, verdict_text
 
     proba = np.full(10, 0.05)
@@ -251,12 +252,12 @@ def test_page_says_what_is_still_warming(with_models: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    import core.warmup
+    import core.prediction.warmup
     from pages import common
 
     release = threading.Event()
-    monkeypatch.setattr(core.warmup, "plan", lambda: [
-        core.warmup.WarmUpStep("TensorFlow", lambda: release.wait(30))])
+    monkeypatch.setattr(core.prediction.warmup, "plan", lambda: [
+        core.prediction.warmup.WarmUpStep("TensorFlow", lambda: release.wait(30))])
     monkeypatch.delenv("GENRELAB_NO_WARMUP")
     common.start_warm_up.clear()
     try:
@@ -275,17 +276,17 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
                                                                  monkeypatch: pytest.MonkeyPatch):
     import threading
 
-    import core.prediction
-    import core.warmup
+    import core.prediction.pipeline
+    import core.prediction.warmup
     from pages import common
 
     release = threading.Event()
-    monkeypatch.setattr(core.warmup, "plan", lambda: [
-        core.warmup.WarmUpStep("TensorFlow", lambda: release.wait(30))])
+    monkeypatch.setattr(core.prediction.warmup, "plan", lambda: [
+        core.prediction.warmup.WarmUpStep("TensorFlow", lambda: release.wait(30))])
     monkeypatch.delenv("GENRELAB_NO_WARMUP")
     common.start_warm_up.clear()
 
-    class WarmedMeanwhile(core.prediction.ClipStream):
+    class WarmedMeanwhile(core.prediction.pipeline.ClipStream):
         """The warm-up ends while the clip is analysed."""
 
         def __init__(self, *args, **kwargs):
@@ -293,7 +294,7 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
             common.start_warm_up().thread.join(10)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(core.prediction, "ClipStream", WarmedMeanwhile)
+    monkeypatch.setattr(core.prediction.pipeline, "ClipStream", WarmedMeanwhile)
     try:
         at = page()
         assert any("Still warming up" in c.value for c in at.caption)
@@ -343,22 +344,23 @@ def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
 @pytest.fixture
 def musicnn_and_svm(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A runs folder (no shipped models) with a musicnn+SVM and an SVM on MFCC, 3 genres."""
-    from core import persistence, training
-    from core.dataset import demo_source
+    from core.models import persistence
+    from core.training import runner
+    from core.data.datasource import demo_source
 
     monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
     (isolated_dirs / "no-shipped").mkdir()
     monkeypatch.setattr(persistence, "MODELS_DIR", isolated_dirs / "no-shipped")
     root = demo_source(per_genre=3, seconds=6.0).root
     for model in ("musicnn", "svm"):
-        training.run_training(training.TrainConfig(
+        runner.run_training(runner.TrainConfig(
             model=model, test_size=0.4, valid_size=0.0, data_path=str(root), n_jobs=1,
             search=False, genres=["blues", "classical", "rock"]))
     return isolated_dirs / "runs"
 
 
 def test_musicnn_shows_the_networks_own_tags_beside_the_genre(musicnn_and_svm: Path) -> None:
-    from core import musicnn
+    from core.models import musicnn_net
 
     at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -367,19 +369,19 @@ def test_musicnn_shows_the_networks_own_tags_beside_the_genre(musicnn_and_svm: P
     assert any(s.value == "What the pretrained network hears" for s in at.subheader)
     line = next(m.value for m in at.markdown if "the network itself hears" in m.value)
     shown = [part.rsplit(" ", 2)[0] for part in line.split("hears: ")[1].split(", ")]
-    assert len(shown) == 5 and all(tag in musicnn.MSD_TAGS for tag in shown)
+    assert len(shown) == 5 and all(tag in musicnn_net.MSD_TAGS for tag in shown)
 
 
 def test_damaged_musicnn_weights_give_a_message_and_the_others_answer(
         musicnn_and_svm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import musicnn, musicnn_weights
+    from core.models import musicnn_net, musicnn_weights
 
     folder = tmp_path / "weights"
     shutil.copytree(musicnn_weights.WEIGHTS_DIR, folder)
     path = folder / musicnn_weights.WEIGHTS_NAME
     path.write_bytes(path.read_bytes()[:-100])
-    monkeypatch.setattr(musicnn, "weights_path", lambda: path)
-    musicnn._forward.cache_clear()
+    monkeypatch.setattr(musicnn_net, "weights_path", lambda: path)
+    musicnn_net._forward.cache_clear()
     at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
     assert not at.exception and not at.error, [e.value for e in at.error]
     warning = next(w.value for w in at.warning if "could not score" in w.value)

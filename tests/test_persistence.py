@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from core import config, persistence
+from core import config
+from core.models import persistence
 
 
 def _card() -> dict:

@@ -18,19 +18,23 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from core import config, demo, evaluation, persistence, report, training
+from core import config, evaluation
+from core.data import demo
+from core.models import persistence
+from core.report import document
+from core.training import runner
 from core.constants import GENRES, MODELS_DIR, PAPER_RESULTS
-from core.splits import random_track_split
+from core.data.splits import random_track_split
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLOTLY_BANNER = re.compile(r"plotly\.js v\d+\.\d+\.\d+")
 HOSTILE = '<img src=x onerror="window.__pwned=1">Bad & <b>bold</b>'
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-report.html"
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-document.html"
 #: the project's limit for a tracked file outside models/, in bytes
 SIZE_LIMIT = 2_000_000
-MAKE_EXAMPLE = ".venv/bin/python -m core report --all-shipped --out docs/example-report.html"
+MAKE_EXAMPLE = ".venv/bin/python -m core report --all-shipped --out docs/example-document.html"
 BLOB = re.compile(r'<script type="text/plain" id="([\w-]+)" data-size="\d+" data-crc32="\d+">'
                   r'([^<]*)</script>')
 
@@ -130,12 +134,12 @@ def expected_charts(cards: list[dict]) -> int:
 
 def charts_of(html: str) -> list[dict]:
     """The charts' JSON packed in a report ([{id, data, layout, config}])."""
-    return json.loads(report.embedded(html, report.CHARTS_BLOB_ID).decode("utf-8"))
+    return json.loads(document.embedded(html, document.CHARTS_BLOB_ID).decode("utf-8"))
 
 
 def chart_text(html: str) -> str:
     """The charts' JSON packed in a report, as the text the browser parses."""
-    return report.embedded(html, report.CHARTS_BLOB_ID).decode("utf-8")
+    return document.embedded(html, document.CHARTS_BLOB_ID).decode("utf-8")
 
 
 def own_part(html: str) -> str:
@@ -145,16 +149,16 @@ def own_part(html: str) -> str:
 
 def check_self_contained(html: str, n_charts: int) -> None:
     """plotly.js packed once and exact, nothing fetched, one chart per place, ids in order."""
-    assert [m.group(1) for m in BLOB.finditer(html)] == [report.PLOTLY_BLOB_ID,
-                                                        report.CHARTS_BLOB_ID]
-    assert report.embedded(html, report.PLOTLY_BLOB_ID) == report.plotly_js().encode("utf-8")
+    assert [m.group(1) for m in BLOB.finditer(html)] == [document.PLOTLY_BLOB_ID,
+                                                        document.CHARTS_BLOB_ID]
+    assert document.embedded(html, document.PLOTLY_BLOB_ID) == document.plotly_js().encode("utf-8")
     assert not PLOTLY_BANNER.search(html)   # not also inline in plain text
     own = own_part(html)
     scripts = re.findall(r"<script\b[^>]*>", own)   # the two blobs, then the loader
     assert len(scripts) == 3 and scripts[2] == "<script>"
     assert scripts[0].startswith('<script type="text/plain" id="plotly-js" ')
     assert scripts[1].startswith('<script type="text/plain" id="report-charts" ')
-    assert own.count(f"<script>{report.loader_js()}</script>") == 1
+    assert own.count(f"<script>{document.loader_js()}</script>") == 1
     assert not re.search(r"<script[^>]*\bsrc=", own)
     assert not re.search(r"<link\b|<img\b|<iframe\b|@import|url\(|https?://", own)
     assert not re.search(r"https?://", chart_text(html))
@@ -170,7 +174,7 @@ def check_self_contained(html: str, n_charts: int) -> None:
 def test_numbers_in_the_table_are_the_cards(tmp_path: Path) -> None:
     runs = [write_run(), write_run("LSTM on MFCC", "lstm", "mfcc", ("svm", "knn", "softmax"),
                                    synthetic=False, history=True, seed=11)]
-    result = report.make_report([str(p) for p in runs], tmp_path / "r.html")
+    result = document.make_report([str(p) for p in runs], tmp_path / "r.html")
     assert result.path.read_text(encoding="utf-8") == result.html
     assert not result.left_out and len(result.runs) == 2
     rows = table_rows(result.html)
@@ -199,10 +203,10 @@ def test_numbers_in_the_table_are_the_cards(tmp_path: Path) -> None:
 
 def test_one_self_contained_file(tmp_path: Path) -> None:
     runs = [write_run(history=True), write_run("KNN on ZCR", "knn", "zcr", ("knn",), seed=3)]
-    html = report.make_report([str(p) for p in runs]).html
+    html = document.make_report([str(p) for p in runs]).html
     cards = [persistence.load_card(p) for p in runs]
     check_self_contained(html, expected_charts(cards))
-    assert all(c["config"] == report.REPORT_PLOT_CONFIG for c in charts_of(html))
+    assert all(c["config"] == document.REPORT_PLOT_CONFIG for c in charts_of(html))
     # explained for a newcomer
     for phrase in ("Segment accuracy", "Track accuracy", "Macro-F1", "95 % interval",
                    "artist-filtered split <b>scores lower</b>", "Wilson"):
@@ -213,31 +217,31 @@ def test_blobs_round_trip_and_refuse_damage() -> None:
     rng = np.random.default_rng(0)
     for data in [b"", b"<", b"</script>" * 3, bytes(range(256)) * 3,
                  *(rng.bytes(n) for n in (1, 2, 3, 4, 5, 1001))]:
-        text = report.pack(data)
-        assert "<" not in text and "/" not in text and report.unpack(text) == data
-    html = report.render_report(report.collect_runs([str(write_run())])[0])
-    body = dict((m.group(1), m.group(2)) for m in BLOB.finditer(html))[report.CHARTS_BLOB_ID]
+        text = document.pack(data)
+        assert "<" not in text and "/" not in text and document.unpack(text) == data
+    html = document.render_report(document.collect_runs([str(write_run())])[0])
+    body = dict((m.group(1), m.group(2)) for m in BLOB.finditer(html))[document.CHARTS_BLOB_ID]
     at = len(body) // 2
     damaged = html.replace(body, body[:at] + ("0" if body[at] != "0" else "1") + body[at + 1:])
     with pytest.raises((ValueError, lzma.LZMAError)):
-        report.embedded(damaged, report.CHARTS_BLOB_ID)
+        document.embedded(damaged, document.CHARTS_BLOB_ID)
     with pytest.raises(ValueError, match="holds 0 blobs"):
-        report.embedded(html, "no-such-blob")
+        document.embedded(html, "no-such-blob")
 
 
 def test_the_report_is_small(tmp_path: Path) -> None:
-    html = report.make_report([str(write_run(history=True))]).html
+    html = document.make_report([str(write_run(history=True))]).html
     size = len(html.encode("utf-8"))
     # plotly.js packed is about 1.39 MB of text (4.8 MB raw); the rest of a one-run report is
     # a few tens of kB
-    assert size < SIZE_LIMIT and size < len(report.plotly_js()) / 3, size
+    assert size < SIZE_LIMIT and size < len(document.plotly_js()) / 3, size
 
 
 def test_each_run_has_its_card(tmp_path: Path) -> None:
     synthetic = write_run(history=True)
     real = write_run("SVM on ZCR", "svm", "zcr", synthetic=False, seed=5,
                      note="38 real clips: a smoke test")
-    html = report.make_report([str(synthetic), str(real)]).html
+    html = document.make_report([str(synthetic), str(real)]).html
     sections = dict(re.findall(r"<section class='run' id='run-\d+' data-run='([^']+)'>(.*?)"
                                r"</section>", html, flags=re.S))
     syn, rea = sections[synthetic.name], sections[real.name]
@@ -262,7 +266,7 @@ def test_each_run_has_its_card(tmp_path: Path) -> None:
 
 def test_text_from_cards_is_escaped(tmp_path: Path) -> None:
     run = write_run(name=HOSTILE, note=HOSTILE)
-    html = report.make_report([str(run)]).html
+    html = document.make_report([str(run)]).html
     own = own_part(html)
     assert HOSTILE not in own and "<img" not in own and "<b>bold</b>" not in own
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;Bad &amp; &lt;b&gt;bold&lt;/b&gt;" \
@@ -284,11 +288,11 @@ def test_a_subset_of_genres_keeps_its_own_labels() -> None:
         rep = three["metrics"]["svm"]["test"][level]
         rep["confusion"] = np.asarray(rep["confusion"])[np.ix_([0, 6, 7], [0, 6, 7])].tolist()
         rep["recall"] = [rep["recall"][i] for i in (0, 6, 7)]
-    html = report.render_report([persistence.RunInfo(run, three, None, False)])
+    html = document.render_report([persistence.RunInfo(run, three, None, False)])
     # two matrices, two recall charts
     assert chart_text(html).count('"x":["blues","metal","pop"]') == 4
-    assert report.card_genres({"genres": ["a", "b"]}, 3) == ["class 0", "class 1", "class 2"]
-    assert report.card_genres({}, 10) == list(GENRES)
+    assert document.card_genres({"genres": ["a", "b"]}, 3) == ["class 0", "class 1", "class 2"]
+    assert document.card_genres({}, 10) == list(GENRES)
 
 
 def test_damaged_runs_are_named_and_left_out(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -306,7 +310,7 @@ def test_damaged_runs_are_named_and_left_out(tmp_path: Path, capsys: pytest.Capt
     (no_metrics / "card.json").write_text(json.dumps(card))
     names = [good.name, corrupt.name, str(missing), tampered.name, no_metrics.name, "no-such-run"]
     out = tmp_path / "r.html"
-    result = report.make_report(names, out)
+    result = document.make_report(names, out)
     assert [r.path.name for r in result.runs] == [good.name]
     reasons = {o.name: o.reason for o in result.left_out}
     assert set(reasons) == set(names[1:])
@@ -319,7 +323,7 @@ def test_damaged_runs_are_named_and_left_out(tmp_path: Path, capsys: pytest.Capt
     html = out.read_text(encoding="utf-8")
     box = html.split("id='left-out'")[1].split("</div>")[0]
     for name in names[1:]:
-        assert Path(name).name in err and report.esc(name) in box
+        assert Path(name).name in err and document.esc(name) in box
     assert len(table_rows(html)) == 1 and f"data-run='{good.name}'" in html
     assert "id='run-2'" not in html
     for bad in (missing, tampered, no_metrics):
@@ -328,11 +332,11 @@ def test_damaged_runs_are_named_and_left_out(tmp_path: Path, capsys: pytest.Capt
 
 def test_no_usable_run_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    with pytest.raises(report.ReportError, match="no usable run.*no-such-run"):
-        report.make_report(["no-such-run"], out, warn=False)
+    with pytest.raises(document.ReportError, match="no usable run.*no-such-run"):
+        document.make_report(["no-such-run"], out, warn=False)
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(report.ReportError, match="does not exist"):
-        report.make_report([str(write_run())], tmp_path / "nowhere" / "r.html")
+    with pytest.raises(document.ReportError, match="does not exist"):
+        document.make_report([str(write_run())], tmp_path / "nowhere" / "r.html")
 
 
 def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -344,27 +348,27 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
-        report.write_report("<html>new</html>", out)
+        document.write_report("<html>new</html>", out)
     assert out.read_text() == "the old report"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]   # no temp file left behind
 
 
 def test_runs_are_found_by_id_name_or_path() -> None:
     run = write_run()
-    assert report.find_run(run.name) == run
-    assert report.find_run(str(run)) == run
-    runs, left = report.collect_runs([run.name, str(run)])
+    assert document.find_run(run.name) == run
+    assert document.find_run(str(run)) == run
+    runs, left = document.collect_runs([run.name, str(run)])
     assert len(runs) == 1 and not left   # asked twice, shown once
     with pytest.raises(persistence.ModelFileError, match="no run folder"):
-        report.find_run("20990101-nothing")
+        document.find_run("20990101-nothing")
 
 
 def test_shipped_models_make_a_report(shipped_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(persistence, "MODELS_DIR", MODELS_DIR)
-    names = report.shipped_run_names()
+    names = document.shipped_run_names()
     if not names:
         pytest.skip("no shipped models in models/")
-    result = report.make_report(names)
+    result = document.make_report(names)
     assert not result.left_out and len(result.runs) == len(names)
     assert all(r.shipped for r in result.runs)
     assert len(table_rows(result.html)) == sum(len(r.card["metrics"]) for r in result.runs)
@@ -372,11 +376,11 @@ def test_shipped_models_make_a_report(shipped_dir: Path, monkeypatch: pytest.Mon
 
 def test_a_trained_demo_run_is_reported(tmp_path: Path) -> None:
     root = demo.write_demo_set(tmp_path / "demo", per_genre=3, seconds=6)
-    run = training.run_training(training.TrainConfig(
+    run = runner.run_training(runner.TrainConfig(
         model="svm", feature="zcr", data_path=str(root), test_size=0.34, valid_size=0.0,
         n_jobs=1, search=False))
     card = persistence.load_card(run)
-    html = report.make_report([run.name]).html
+    html = document.make_report([run.name]).html
     [row] = table_rows(html)
     assert float(row["cells"][COLUMNS["track"]]["value"]) == card["metrics"]["svm"]["test"][
         "track_accuracy"]
@@ -406,7 +410,7 @@ def test_example_report_holds_every_shipped_run() -> None:
     html = EXAMPLE.read_text(encoding="utf-8")
     stale = f"{EXAMPLE.name} does not match the shipped models: make it again with {MAKE_EXAMPLE}"
     sections = re.findall(r"<section class='run' id='run-\d+' data-run='([^']+)'>", html)
-    assert sections == [report.esc(c["run_id"]) for c in cards], stale
+    assert sections == [document.esc(c["run_id"]) for c in cards], stale
     rows = {(r["run"], r["head"]): r["cells"] for r in table_rows(html)}
     assert set(rows) == {(c["run_id"], h) for c in cards for h in c["metrics"]}, stale
     for card in cards:
@@ -416,7 +420,7 @@ def test_example_report_holds_every_shipped_run() -> None:
             assert float(cells[COLUMNS["segment"]]["value"]) == test["segment_accuracy"], stale
             assert float(cells[COLUMNS["f1"]]["value"]) == test["macro_f1"], stale
             assert int(cells[COLUMNS["n_tracks"]]["value"]) == test["n_tracks"], stale
-    assert report.embedded(html, report.PLOTLY_BLOB_ID) == report.plotly_js().encode("utf-8"), \
+    assert document.embedded(html, document.PLOTLY_BLOB_ID) == document.plotly_js().encode("utf-8"), \
         f"{stale} (its plotly.js is another version)"
     check_self_contained(html, expected_charts(cards))
 
@@ -517,19 +521,19 @@ def test_report_renders_offline_in_chromium(browser: object, tmp_path: Path) -> 
     broken = config.runs_dir() / "20990101-000000-broken-abc123"
     broken.mkdir()
     (broken / "card.json").write_text("[]")
-    out = tmp_path / "report.html"
-    result = report.make_report([str(p) for p in runs] + [broken.name], out, warn=False)
+    out = tmp_path / "document.html"
+    result = document.make_report([str(p) for p in runs] + [broken.name], out, warn=False)
     cards = [r.card for r in result.runs]
-    rows = report.comparison_rows(result.runs)
+    rows = document.comparison_rows(result.runs)
 
     with offline_page(browser, out) as visit:
         page = visit.page
         check_drawn(page, expected_charts(cards))
         # the page's own unpacking gives plotly.js exactly, and every length of a last group
-        assert page.evaluate("() => GenreLabReport.blobText('plotly-js')") == report.plotly_js()
+        assert page.evaluate("() => GenreLabReport.blobText('plotly-js')") == document.plotly_js()
         for data in (b"", b"a", b"ab", b"abc", b"abcd", np.random.default_rng(1).bytes(4099)):
             assert bytes(page.evaluate("([text, n]) => Array.from(GenreLabReport.unpack(text, n))",
-                                       [report.pack(data), len(data)])) == data
+                                       [document.pack(data), len(data)])) == data
 
         # the comparison chart's bars and whiskers are the cards' numbers
         bars = page.evaluate("""() => document.getElementById('fig-1').data.map(t => ({
@@ -540,13 +544,13 @@ def test_report_renders_offline_in_chromium(browser: object, tmp_path: Path) -> 
                     for x, y, p, m in zip(t["x"], t["y"], t["plus"], t["minus"])}
         assert len(measured) == len(rows) == 4
         for row in rows:
-            y, plus, minus = measured[report.plot_text(row.label)]
+            y, plus, minus = measured[document.plot_text(row.label)]
             low, high = row.interval
             assert y == pytest.approx(row.test["track_accuracy"])
             assert y + plus == pytest.approx(high) and y - minus == pytest.approx(low)
         dashes = next(t for t in bars if t["name"].startswith("segment accuracy"))
         assert dict(zip(dashes["x"], dashes["y"])) == pytest.approx(
-            {report.plot_text(r.label): r.test["segment_accuracy"] for r in rows})
+            {document.plot_text(r.label): r.test["segment_accuracy"] for r in rows})
         diamonds = next(t for t in bars if t["name"] == "published in the study")
         assert sorted(diamonds["y"]) == sorted(
             PAPER_RESULTS[k] for k in ("svm_mfcc", "lstm_svm_mfcc", "lstm_knn_mfcc"))
@@ -567,7 +571,7 @@ def test_report_renders_offline_in_chromium(browser: object, tmp_path: Path) -> 
 def test_example_report_renders_offline_in_chromium(browser: object) -> None:
     cards = shipped_cards()
     if not cards or not EXAMPLE.is_file():
-        pytest.skip("no shipped models or no docs/example-report.html "
+        pytest.skip("no shipped models or no docs/example-document.html "
                     "(test_example_report_holds_every_shipped_run says which)")
     with offline_page(browser, EXAMPLE) as visit:
         check_drawn(visit.page, expected_charts(cards))
@@ -579,13 +583,13 @@ def test_example_report_renders_offline_in_chromium(browser: object) -> None:
 def test_the_loader_says_why_when_charts_cannot_be_drawn(browser: object, tmp_path: Path) -> None:
     run = write_run(history=True)
     n_charts = expected_charts([persistence.load_card(run)])
-    html = report.render_report(report.collect_runs([str(run)])[0])
-    body = dict((m.group(1), m.group(2)) for m in BLOB.finditer(html))[report.PLOTLY_BLOB_ID]
+    html = document.render_report(document.collect_runs([str(run)])[0])
+    body = dict((m.group(1), m.group(2)) for m in BLOB.finditer(html))[document.PLOTLY_BLOB_ID]
     at = len(body) // 2
     damaged = tmp_path / "damaged.html"
     damaged.write_text(html.replace(body, body[:at] + ("0" if body[at] != "0" else "1")
                                     + body[at + 1:]), encoding="utf-8")
-    plain = tmp_path / "report.html"
+    plain = tmp_path / "document.html"
     plain.write_text(html, encoding="utf-8")
     # a damaged blob, then a browser without TextDecoder: each chart's place says why
     for path, init, reason in ((damaged, None, ""),
@@ -611,9 +615,9 @@ def test_the_loader_says_why_when_charts_cannot_be_drawn(browser: object, tmp_pa
 
 def test_report_bytes_explain_when_nothing_is_usable() -> None:
     run = write_run()
-    good = report.report_bytes([str(run)]).decode("utf-8")
+    good = document.report_bytes([str(run)]).decode("utf-8")
     assert f"data-run='{run.name}'" in good
-    assert report.embedded(good, report.PLOTLY_BLOB_ID) == report.plotly_js().encode("utf-8")
+    assert document.embedded(good, document.PLOTLY_BLOB_ID) == document.plotly_js().encode("utf-8")
     (run / "model.bin").write_bytes(b"changed")
-    bad = report.report_bytes([str(run)]).decode("utf-8")
+    bad = document.report_bytes([str(run)]).decode("utf-8")
     assert "No report" in bad and "checksum" in bad and run.name in bad

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core import splits
+from core.data import splits
 from core.constants import GENRES
 
 IDS = [f"{g}.{i:05d}" for g in GENRES for i in range(20)]

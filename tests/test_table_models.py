@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import config, persistence, table_models
+from core import config
+from core.models import persistence
+from core.training import table_models
 from core.constants import GENRES
-from core.descriptors import DESCRIPTOR_COLUMNS
+from core.features.descriptors import DESCRIPTOR_COLUMNS
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import augment, demo, features, persistence, training
-from core.data import DatasetError, list_tracks
-from core.persistence import ModelFileError
+from core.data import demo
+from core.features import augment, study
+from core.models import persistence
+from core.training import runner
+from core.data.gtzan import DatasetError, list_tracks
+from core.models.persistence import ModelFileError
 
 #: tiny runs: 30 six-second demo clips, 10 test tracks, validation carved from the training side
 TINY = {"test_size": 0.34, "valid_size": 0.0, "n_jobs": 1, "batch_size": 16}
@@ -36,16 +39,16 @@ def tiny(tiny_set: dict[str, Path], isolated_dirs: Path, monkeypatch: pytest.Mon
     return tiny_set["root"]
 
 
-def _config(root: Path, **kw: object) -> training.TrainConfig:
-    return training.TrainConfig(data_path=str(root), **{**TINY, **kw})
+def _config(root: Path, **kw: object) -> runner.TrainConfig:
+    return runner.TrainConfig(data_path=str(root), **{**TINY, **kw})
 
 
-def _wait(job_id: str, until: callable, timeout: float = JOB_TIMEOUT_S) -> training.JobInfo:
+def _wait(job_id: str, until: callable, timeout: float = JOB_TIMEOUT_S) -> runner.JobInfo:
     """Poll a job until until(info, events) is true; fail with its log after timeout s."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        info = training.job_status(job_id)
-        if until(info, training.read_events(job_id)):
+        info = runner.job_status(job_id)
+        if until(info, runner.read_events(job_id)):
             return info
         time.sleep(0.1)
     log = (info.path / "log.txt").read_text(errors="replace")[-2000:]
@@ -56,51 +59,51 @@ def _wait(job_id: str, until: callable, timeout: float = JOB_TIMEOUT_S) -> train
 
 
 def test_config_defaults_and_validation() -> None:
-    assert training.TrainConfig(model="cnn2d").feature == "logmel"
-    assert training.TrainConfig(model="lstm", feature="mfcc_stats").feature == "mfcc"
-    assert training.TrainConfig(model="svm", feature="zcr").feature_kind == "zcr"
-    with pytest.raises(training.TrainingError, match="unknown model"):
-        training.TrainConfig(model="gru")
-    with pytest.raises(training.TrainingError, match="takes feature"):
-        training.TrainConfig(model="cnn1d", feature="zcr")
-    assert not any(training.TrainConfig(model="lstm", augment={"pitch_shift": True}).augment.values())
+    assert runner.TrainConfig(model="cnn2d").feature == "logmel"
+    assert runner.TrainConfig(model="lstm", feature="mfcc_stats").feature == "mfcc"
+    assert runner.TrainConfig(model="svm", feature="zcr").feature_kind == "zcr"
+    with pytest.raises(runner.TrainingError, match="unknown model"):
+        runner.TrainConfig(model="gru")
+    with pytest.raises(runner.TrainingError, match="takes feature"):
+        runner.TrainConfig(model="cnn1d", feature="zcr")
+    assert not any(runner.TrainConfig(model="lstm", augment={"pitch_shift": True}).augment.values())
     with pytest.raises(ValueError, match="unknown augmentation"):
-        training.TrainConfig(model="cnn2d", augment={"reverb": True})
-    with pytest.raises(training.TrainingError, match="epochs"):
-        training.TrainConfig(epochs=0)
-    with pytest.raises(training.TrainingError, match="unknown training setting"):
-        training.TrainConfig.from_dict({"model": "svm", "colour": "red"})
-    conf = training.TrainConfig(model="cnn2d", augment={"slicing": True}, data_path=Path("/x"))
-    again = training.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict())))
+        runner.TrainConfig(model="cnn2d", augment={"reverb": True})
+    with pytest.raises(runner.TrainingError, match="epochs"):
+        runner.TrainConfig(epochs=0)
+    with pytest.raises(runner.TrainingError, match="unknown training setting"):
+        runner.TrainConfig.from_dict({"model": "svm", "colour": "red"})
+    conf = runner.TrainConfig(model="cnn2d", augment={"slicing": True}, data_path=Path("/x"))
+    again = runner.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict())))
     assert again == conf and again.augment["slicing"] and not again.augment["white_noise"]
 
 
 def test_class_weights_only_when_unbalanced() -> None:
-    assert training.class_weights(np.repeat(np.arange(10), 3)) is None
-    weights = training.class_weights(np.array([0, 0, 0, 1]))
+    assert runner.class_weights(np.repeat(np.arange(10), 3)) is None
+    weights = runner.class_weights(np.array([0, 0, 0, 1]))
     assert weights[0] == pytest.approx(4 / 6) and weights[1] == pytest.approx(2.0)
     assert weights[5] == 1.0
 
 
 def test_genres_are_parsed_checked_and_ordered() -> None:
-    assert training.TrainConfig(genres="rock, blues,JAZZ").genres == ["blues", "jazz", "rock"]
-    assert training.TrainConfig(genres=[]).genres is None
-    with pytest.raises(training.TrainingError, match="unknown genre"):
-        training.TrainConfig(genres="blues,polka")
-    with pytest.raises(training.TrainingError, match="at least two genres"):
-        training.TrainConfig(genres=["blues"])
-    conf = training.TrainConfig(genres=["jazz", "blues"])
-    assert training.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict()))) == conf
+    assert runner.TrainConfig(genres="rock, blues,JAZZ").genres == ["blues", "jazz", "rock"]
+    assert runner.TrainConfig(genres=[]).genres is None
+    with pytest.raises(runner.TrainingError, match="unknown genre"):
+        runner.TrainConfig(genres="blues,polka")
+    with pytest.raises(runner.TrainingError, match="at least two genres"):
+        runner.TrainConfig(genres=["blues"])
+    conf = runner.TrainConfig(genres=["jazz", "blues"])
+    assert runner.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict()))) == conf
 
 
 def test_genre_plan_names_every_genre_short_of_tracks() -> None:
-    from core.splits import Split
+    from core.data.splits import Split
 
     split = Split("artist-filtered", None,
                   train=("blues.00000", "blues.00001", "jazz.00000", "jazz.00001", "pop.00000"),
                   valid=("blues.00002", "jazz.00002", "metal.00000"),
                   test=("blues.00003", "jazz.00003", "metal.00001"))
-    plan = training.plan_genres(split, "svm", asked=("blues", "jazz", "metal", "pop", "rock"))
+    plan = runner.plan_genres(split, "svm", asked=("blues", "jazz", "metal", "pop", "rock"))
     assert plan.genres == ("blues", "jazz", "pop")
     assert plan.split.test == ("blues.00003", "jazz.00003") and "metal.00000" not in plan.split.valid
     assert plan.split.notes["left_out"] == 2
@@ -110,28 +113,28 @@ def test_genre_plan_names_every_genre_short_of_tracks() -> None:
     assert "pop: no test track; learned from 1 training track(s)" in text
     assert "pop: no validation track" in text
     assert "pop: a single training track" in text
-    with pytest.raises(training.TrainingError, match="only 1 genre"):
-        training.plan_genres(Split("random-track", 1, ("rock.00000",), (), ("pop.00001",)), "svm")
+    with pytest.raises(runner.TrainingError, match="only 1 genre"):
+        runner.plan_genres(Split("random-track", 1, ("rock.00000",), (), ("pop.00001",)), "svm")
 
 
 def test_expand_proba_places_the_label_set_columns() -> None:
-    out = training.expand_proba(np.array([[0.25, 0.75]]), ("classical", "rock"))
+    out = runner.expand_proba(np.array([[0.25, 0.75]]), ("classical", "rock"))
     assert out.shape == (1, 10) and out[0, 1] == 0.25 and out[0, 9] == 0.75 and out.sum() == 1
 
 
 def test_epoch_seconds_leaves_out_the_first_epoch() -> None:
-    assert training.epoch_seconds([]) == 0.0
-    assert training.epoch_seconds([9.0]) == 9.0
-    assert training.epoch_seconds([9.0, 2.0, 3.0, 2.5]) == 2.5
+    assert runner.epoch_seconds([]) == 0.0
+    assert runner.epoch_seconds([9.0]) == 9.0
+    assert runner.epoch_seconds([9.0, 2.0, 3.0, 2.5]) == 2.5
 
 
 def test_paper_keys() -> None:
-    assert training.paper_key("svm", "zcr", "svm") == "svm_zcr"
-    assert training.paper_key("lstm", "mfcc", "knn") == "lstm_knn_mfcc"
-    assert training.paper_key("lstm", "mfcc", "softmax") is None
-    assert training.paper_key("cnn2d", "logmel", "softmax") == "cnn2d_mel"
-    assert training.paper_key("cnn1d", "mfcc_seq", "softmax") == "cnn1d_mfcc"
-    assert training.paper_key("bilstm", "mfcc", "svm") is None
+    assert runner.paper_key("svm", "zcr", "svm") == "svm_zcr"
+    assert runner.paper_key("lstm", "mfcc", "knn") == "lstm_knn_mfcc"
+    assert runner.paper_key("lstm", "mfcc", "softmax") is None
+    assert runner.paper_key("cnn2d", "logmel", "softmax") == "cnn2d_mel"
+    assert runner.paper_key("cnn1d", "mfcc_seq", "softmax") == "cnn1d_mfcc"
+    assert runner.paper_key("bilstm", "mfcc", "svm") is None
 
 
 class _FakeModel:
@@ -152,7 +155,7 @@ class _FakeModel:
 @pytest.mark.parametrize("start_from,stop_after", [(0, 4), (4, 6)])
 def test_monitor_early_stopping_restores_best(start_from: int, stop_after: int) -> None:
     events: list[dict] = []
-    monitor = training._make_monitor(training.Emitter([events.append]), training.StopFlag(),
+    monitor = runner._make_monitor(runner.Emitter([events.append]), runner.StopFlag(),
                                      epochs=10, patience=2, monitor="val_loss",
                                      start_from_epoch=start_from)
     model = _FakeModel()
@@ -176,7 +179,7 @@ def test_monitor_early_stopping_restores_best(start_from: int, stop_after: int) 
 
 def test_svm_run_card(tiny: Path) -> None:
     events: list[dict] = []
-    run_dir = training.run_training(_config(tiny, model="svm", feature="zcr"), [events.append])
+    run_dir = runner.run_training(_config(tiny, model="svm", feature="zcr"), [events.append])
     assert run_dir.parent == Path(os.environ["GENRELAB_RUNS"])
     card = persistence.load_card(run_dir)
     assert card["model"] == "svm" and card["feature"] == "zcr" and card["primary"] == "svm"
@@ -199,7 +202,7 @@ def test_svm_run_card(tiny: Path) -> None:
 def test_lstm_run_has_three_heads_on_128_d_feature(tiny: Path) -> None:
     events: list[dict] = []
     conf = _config(tiny, model="lstm", feature="mfcc", epochs=2, search=False)
-    run_dir = training.run_training(conf, [events.append])
+    run_dir = runner.run_training(conf, [events.append])
     card = persistence.load_card(run_dir)
     assert set(card["metrics"]) == {"softmax", "svm", "knn"}
     assert set(card["files"]) == {"model.keras", "svm.skops", "knn.skops"}
@@ -213,23 +216,23 @@ def test_lstm_run_has_three_heads_on_128_d_feature(tiny: Path) -> None:
     epochs = [e for e in events if e["type"] == "epoch"]
     assert epochs and all(e["epochs"] == 2 and e["eta_s"] >= 0 and e["val_loss"] is not None
                           for e in epochs)
-    from core import deep
+    from core.models import networks
 
-    model = deep.load_model(run_dir / "model.keras")
+    model = networks.load_model(run_dir / "model.keras")
     x = np.random.default_rng(0).normal(size=(3, 60, 1)).astype(np.float32)
-    assert deep.deep_features(model, x).shape == (3, 128)
+    assert networks.deep_features(model, x).shape == (3, 128)
     head = persistence.load_sklearn(run_dir, "svm.skops")
-    assert head.predict_proba(deep.deep_features(model, x)).shape[0] == 3
+    assert head.predict_proba(networks.deep_features(model, x)).shape[0] == 3
 
 
 def test_genre_subset_run_knows_its_label_set(tiny: Path) -> None:
-    from core import prediction
+    from core.prediction import pipeline
     from tests.conftest import tone
 
     events: list[dict] = []
     conf = _config(tiny, model="lstm", feature="zcr", epochs=2, search=False,
                    genres=["blues", "jazz", "rock"])
-    run_dir = training.run_training(conf, [events.append])
+    run_dir = runner.run_training(conf, [events.append])
     card = persistence.load_card(run_dir)
     assert card["genres"] == ["blues", "jazz", "rock"] and card["name"].endswith("(3 genres)")
     assert card["data"]["n_tracks"] == 9 and "3 genres present" in card["protocol"]["label"]
@@ -238,14 +241,14 @@ def test_genre_subset_run_knows_its_label_set(tiny: Path) -> None:
     test = card["metrics"]["softmax"]["test"]
     rows = np.array(test["track"]["confusion"]).sum(axis=1)
     assert rows.sum() == test["n_tracks"] and set(np.flatnonzero(rows)) <= {0, 5, 9}
-    from core import deep
+    from core.models import networks
 
-    assert deep.load_model(run_dir / "model.keras").output_shape[-1] == 3
-    entry = next(m for m in prediction.available_models() if m.path == run_dir)
+    assert networks.load_model(run_dir / "model.keras").output_shape[-1] == 3
+    entry = next(m for m in pipeline.available_models() if m.path == run_dir)
     assert entry.cannot_answer == ("classical", "country", "disco", "hiphop", "metal", "pop",
                                    "reggae")
     for head in entry.heads:
-        result = prediction.predict_clip(tone(440, 4.0), models=[entry.with_head(head)]).results[0]
+        result = pipeline.predict_clip(tone(440, 4.0), models=[entry.with_head(head)]).results[0]
         assert result.genres == ("blues", "jazz", "rock") and result.genre in result.genres
         assert list(result.proba_by_genre()) != [] and set(result.proba_by_genre()) == {
             "blues", "jazz", "rock"}
@@ -256,16 +259,16 @@ def test_genre_subset_run_knows_its_label_set(tiny: Path) -> None:
 def test_unbalanced_svm_run_weights_its_classes(tiny: Path) -> None:
     conf = _config(tiny, model="svm", feature="zcr", search=False,
                    genres=["blues", "classical"], test_size=0.5)
-    card = persistence.load_card(training.run_training(conf))
+    card = persistence.load_card(runner.run_training(conf))
     assert card["genres"] == ["blues", "classical"]
     counts = np.bincount([0 if t.startswith("blues") else 1 for t in card["protocol"]["train"]])
     assert counts.min() != counts.max() and card["svm_class_weight"] == "balanced"
     conf.class_weight = False
-    assert persistence.load_card(training.run_training(conf))["svm_class_weight"] is None
+    assert persistence.load_card(runner.run_training(conf))["svm_class_weight"] is None
 
 
 def test_cnn1d_uses_one_example_per_track(tiny: Path) -> None:
-    run_dir = training.run_training(_config(tiny, model="cnn1d", epochs=1))
+    run_dir = runner.run_training(_config(tiny, model="cnn1d", epochs=1))
     card = persistence.load_card(run_dir)
     test = card["metrics"]["softmax"]["test"]
     assert test["n_segments"] == test["n_tracks"] == 10
@@ -283,13 +286,13 @@ def test_cnn2d_augments_training_batches_only(tiny: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(augment, "augment_batch", spy)
     conf = _config(tiny, model="cnn2d", epochs=1,
                    augment={"pitch_shift": True, "white_noise": True, "slicing": True})
-    fs = features.extract_tracks(list_tracks(tiny), ["logmel"], n_jobs=1, progress=False)
-    split = training.make_split(conf, list(fs.track_ids))
-    train_ids, valid_ids = training.carve_validation(split.train, conf.seed)
+    fs = study.extract_tracks(list_tracks(tiny), ["logmel"], n_jobs=1, progress=False)
+    split = runner.make_split(conf, list(fs.track_ids))
+    train_ids, valid_ids = runner.carve_validation(split.train, conf.seed)
     rows = {name: {r.tobytes() for r in fs.subset(ids)["logmel"].astype(np.float32)}
             for name, ids in (("train", train_ids), ("valid", valid_ids), ("test", split.test))}
     test_before = fs.subset(split.test)["logmel"].copy()
-    run_dir = training.run_training(conf)
+    run_dir = runner.run_training(conf)
     assert seen, "augmentation was never called"
     fed = {r[..., 0].astype(np.float32).tobytes() for batch in seen for r in batch}
     assert len(fed) == len(rows["train"]) and fed <= rows["train"]
@@ -309,22 +312,22 @@ def test_stop_event_keeps_best_weights_and_saves(tiny: Path) -> None:
             stop.set()
 
     conf = _config(tiny, model="lstm", feature="mfcc", epochs=50, patience=50, search=False)
-    run_dir = training.run_training(conf, [on_event], stop)
+    run_dir = runner.run_training(conf, [on_event], stop)
     card = persistence.load_card(run_dir)
     assert card["stopped_early"] and card["stop_reason"] == "stop requested"
     assert card["epochs_run"] == 1 and card["best_epoch"] == 1
     assert events[-1]["type"] == "stopped" and events[-1]["run_dir"] == str(run_dir)
-    from core import deep
+    from core.models import networks
 
-    assert deep.load_model(run_dir / "model.keras").output_shape == (None, 10)
+    assert networks.load_model(run_dir / "model.keras").output_shape == (None, 10)
 
 
 def test_stop_before_training_saves_nothing(tiny: Path) -> None:
     stop = threading.Event()
     stop.set()
     events: list[dict] = []
-    with pytest.raises(training.TrainingStopped, match="nothing was trained"):
-        training.run_training(_config(tiny, model="svm"), [events.append], stop)
+    with pytest.raises(runner.TrainingStopped, match="nothing was trained"):
+        runner.run_training(_config(tiny, model="svm"), [events.append], stop)
     assert events[-1]["type"] == "stopped"
     runs = Path(os.environ["GENRELAB_RUNS"])
     assert not runs.exists() or not any(runs.iterdir())
@@ -333,10 +336,10 @@ def test_stop_before_training_saves_nothing(tiny: Path) -> None:
 def test_errors_are_reported_as_events(tmp_path: Path, tiny: Path) -> None:
     events: list[dict] = []
     with pytest.raises(DatasetError, match="does not exist"):
-        training.run_training(_config(tmp_path / "nowhere", model="svm"), [events.append])
+        runner.run_training(_config(tmp_path / "nowhere", model="svm"), [events.append])
     assert events[-1]["type"] == "error" and "does not exist" in events[-1]["message"]
-    with pytest.raises(training.TrainingError, match="splits_path"):
-        training.run_training(_config(tiny, model="svm", protocol="artist-filtered"))
+    with pytest.raises(runner.TrainingError, match="splits_path"):
+        runner.run_training(_config(tiny, model="svm", protocol="artist-filtered"))
 
 
 def test_artist_filtered_protocol_uses_list_files(tiny: Path, tmp_path: Path) -> None:
@@ -348,7 +351,7 @@ def test_artist_filtered_protocol_uses_list_files(tiny: Path, tmp_path: Path) ->
     for name, items in sides.items():
         (tmp_path / f"{name}_filtered.txt").write_text(
             "".join(f"{i.split('.')[0]}/{i}.wav\n" for i in items))
-    run_dir = training.run_training(_config(tiny, model="knn", feature="mfcc",
+    run_dir = runner.run_training(_config(tiny, model="knn", feature="mfcc",
                                             protocol="artist-filtered", splits_path=tmp_path))
     card = persistence.load_card(run_dir)
     assert card["protocol"]["protocol"] == "artist-filtered"
@@ -357,15 +360,15 @@ def test_artist_filtered_protocol_uses_list_files(tiny: Path, tmp_path: Path) ->
 
 
 def test_damaged_run_files_give_clear_errors(tiny: Path) -> None:
-    run_dir = training.run_training(_config(tiny, model="cnn1d", epochs=1))
+    run_dir = runner.run_training(_config(tiny, model="cnn1d", epochs=1))
     model_file = run_dir / "model.keras"
     model_file.write_bytes(model_file.read_bytes()[:200])
     with pytest.raises(ModelFileError, match="model.keras is damaged"):
         persistence.load_card(run_dir)
-    from core import deep
+    from core.models import networks
 
     with pytest.raises(ModelFileError, match="cannot be loaded"):
-        deep.load_model(model_file)
+        networks.load_model(model_file)
     (run_dir / "card.json").write_text("{ not json")
     with pytest.raises(ModelFileError, match="card.json is damaged"):
         persistence.load_card(run_dir)
@@ -377,26 +380,26 @@ def test_damaged_run_files_give_clear_errors(tiny: Path) -> None:
 def test_stopped_job_leaves_loadable_best_model(tiny: Path) -> None:
     conf = _config(tiny, model="lstm", feature="zcr", epochs=300, patience=300, batch_size=8,
                    search=False)
-    job = training.start_job(conf)
+    job = runner.start_job(conf)
     _wait(job, lambda info, ev: any(e["type"] == "epoch" for e in ev) or not info.active)
-    training.request_stop(job)
+    runner.request_stop(job)
     info = _wait(job, lambda info, ev: not info.active)
     assert info.state == "stopped", info.message
-    events = training.read_events(job)
+    events = runner.read_events(job)
     assert events[0]["type"] == "start" and events[-1]["type"] == "stopped"
     card = persistence.load_card(Path(info.run_dir))
     assert card["stopped_early"] and card["epochs_run"] < 300
     assert card["best_epoch"] is not None and card["best_epoch"] <= card["epochs_run"]
-    from core import deep
+    from core.models import networks
 
-    model = deep.load_model(Path(info.run_dir) / "model.keras")
-    assert deep.deep_features(model, np.zeros((2, 30, 1), np.float32)).shape == (2, 128)
-    assert [j.job_id for j in training.list_jobs()] == [job]
+    model = networks.load_model(Path(info.run_dir) / "model.keras")
+    assert networks.deep_features(model, np.zeros((2, 30, 1), np.float32)).shape == (2, 128)
+    assert [j.job_id for j in runner.list_jobs()] == [job]
 
 
 def test_two_concurrent_jobs_keep_separate_results(tiny: Path) -> None:
-    first = training.start_job(_config(tiny, model="svm", feature="zcr", search=False))
-    second = training.start_job(_config(tiny, model="knn", feature="zcr", search=False))
+    first = runner.start_job(_config(tiny, model="svm", feature="zcr", search=False))
+    second = runner.start_job(_config(tiny, model="knn", feature="zcr", search=False))
     assert first != second
     infos = [_wait(j, lambda info, ev: not info.active) for j in (first, second)]
     assert [i.state for i in infos] == ["done", "done"], [i.message for i in infos]
@@ -404,28 +407,28 @@ def test_two_concurrent_jobs_keep_separate_results(tiny: Path) -> None:
     cards = [persistence.load_card(Path(i.run_dir)) for i in infos]
     assert [c["model"] for c in cards] == ["svm", "knn"]
     assert cards[0]["run_id"] != cards[1]["run_id"]
-    assert {j.job_id for j in training.list_jobs()} == {first, second}
+    assert {j.job_id for j in runner.list_jobs()} == {first, second}
 
 
 def test_job_errors_and_dead_processes_are_reported(tiny: Path, tmp_path: Path) -> None:
-    broken = training.start_job(_config(tmp_path / "nowhere", model="svm"))
+    broken = runner.start_job(_config(tmp_path / "nowhere", model="svm"))
     info = _wait(broken, lambda info, ev: not info.active)
     assert info.state == "failed" and "does not exist" in info.message
-    assert training.read_events(broken)[-1]["type"] == "error"
-    doomed = training.start_job(_config(tiny, model="lstm", epochs=300, patience=300))
+    assert runner.read_events(broken)[-1]["type"] == "error"
+    doomed = runner.start_job(_config(tiny, model="lstm", epochs=300, patience=300))
     info = _wait(doomed, lambda info, ev: info.state == "running" and info.pid is not None)
     os.kill(info.pid, signal.SIGKILL)    # the process this test started
     info = _wait(doomed, lambda info, ev: not info.active)
     assert info.state == "failed" and "without reporting" in info.message
     with pytest.raises(KeyError, match="no training job"):
-        training.job_status("20990101-000000-none")
+        runner.job_status("20990101-000000-none")
     with pytest.raises(ValueError, match="not a job id"):
-        training.read_events("../etc")
+        runner.read_events("../etc")
 
 
 def test_progress_bar_follows_epochs(capsys: pytest.CaptureFixture) -> None:
-    bar = training.TqdmProgress()
-    emit = training.Emitter([bar])
+    bar = runner.TqdmProgress()
+    emit = runner.Emitter([bar])
     emit("stage", message="extracting features")
     for epoch in (1, 2):
         emit("epoch", epoch=epoch, epochs=3, loss=1.0 / epoch, accuracy=0.5, val_loss=1.2,
@@ -440,10 +443,10 @@ def test_progress_bar_follows_epochs(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_real_gtzan4_svm_on_mfcc(real_ogg: Path, real_splits: Path) -> None:
-    conf = training.TrainConfig(model="svm", feature="mfcc", protocol="artist-filtered",
+    conf = runner.TrainConfig(model="svm", feature="mfcc", protocol="artist-filtered",
                                 splits_path=str(real_splits), data_path=str(real_ogg),
                                 genres=["blues", "classical", "jazz", "rock"])
-    card = persistence.load_card(training.run_training(conf))
+    card = persistence.load_card(runner.run_training(conf))
     assert card["data"]["n_tracks"] == 400 and card["data"]["skipped"] == []
     assert card["data"]["format"] == "ogg" and card["data"]["clips_per_genre"]["jazz"] == 100
     assert card["protocol"]["label"] == ("artist-filtered, 4 genres present; tracks "

@@ -1,8 +1,8 @@
 """What a model family declares: its kinds, labels, features, heads, how it is fitted and scored.
 
 A family is one module of core.models holding a ``FAMILY = Family(...)``. The training runner
-(core.training) calls ``fit`` with a FitContext and saves what it returns; prediction
-(core.prediction) calls ``clip_kind`` and ``score`` for one clip. Nothing here imports
+(core.training.runner) calls ``fit`` with a FitContext and saves what it returns; prediction
+(core.prediction.pipeline) calls ``clip_kind`` and ``score`` for one clip. Nothing here imports
 TensorFlow; the callables import what they need when called.
 """
 
@@ -20,16 +20,16 @@ KERAS_FILE = "model.keras"
 class FitContext:
     """Everything a family's fit needs from the runner: the config, the sides, events, stop."""
 
-    config: Any                   #: core.training.TrainConfig
+    config: Any                   #: core.training.runner.TrainConfig
     kind: str                     #: the feature kind of the sides' arrays
-    train: Any                    #: core.training.SideData
+    train: Any                    #: core.training.runner.SideData
     valid: Any
     test: Any
     genres: tuple[str, ...]       #: the run's label set (GENRES order)
     balance: str | None           #: "balanced" when the SVM heads weight classes, else None
     valid_source: str             #: words saying where the validation tracks come from
-    emit: Callable[..., dict]     #: core.training.Emitter
-    stop: Any                     #: core.training.StopFlag
+    emit: Callable[..., dict]     #: core.training.runner.Emitter
+    stop: Any                     #: core.training.runner.StopFlag
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Family:
     kinds: tuple[str, ...]                      #: model kinds (card["model"]) of this family
     labels: dict[str, str]                      #: kind -> short display name ("LSTM")
     features: dict[str, tuple[str, ...]]        #: kind -> feature names accepted (first = default)
-    feature_kinds: dict[str, str]               #: feature name -> core.features kind it reads
+    feature_kinds: dict[str, str]               #: feature name -> core.features.study kind it reads
     feature_labels: dict[str, str]              #: feature name -> display name ("MFCC")
     help: dict[str, str]                        #: kind -> plain words for the Training console
     descriptions: dict[str, str]                #: kind -> long name for reports
@@ -75,7 +75,7 @@ class Family:
     trains_keras: bool = False                  #: training runs epochs of a Keras model
     predicts_keras: bool = False                #: prediction needs TensorFlow/Keras
     sklearn_heads: bool = False                 #: SVM/KNN heads searched/fitted at training
-    trained_from: str = "audio"                 #: "audio" (core.training) or "table"
+    trained_from: str = "audio"                 #: "audio" (core.training.runner) or "table"
     head_choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  #: kind -> --head
     paper_key: Callable[[str, str, str], str | None] = lambda kind, feature, head: None
     title: Callable[[str, str, str], str] | None = None   #: (kind, feature, head) -> name

@@ -1,4 +1,4 @@
-"""SVM and KNN on Kaggle's 57 whole-clip descriptors (core.table_models trains them from the
+"""SVM and KNN on Kaggle's 57 whole-clip descriptors (core.training.table_models trains them from the
 table; prediction computes the descriptors of each ~30-s window of the raw clip)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ def columns(entry: Any) -> list[int]:
 
     The card's "columns" (names, in the model's order) when given, else all 57 in table order.
     """
-    from core.descriptors import DESCRIPTOR_COLUMNS
-    from core.persistence import ModelFileError
+    from core.features.descriptors import DESCRIPTOR_COLUMNS
+    from core.models.persistence import ModelFileError
 
     names = entry.card.get("columns") or list(DESCRIPTOR_COLUMNS)
     unknown = [n for n in names if n not in DESCRIPTOR_COLUMNS]
@@ -27,10 +27,10 @@ def columns(entry: Any) -> list[int]:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Probabilities of each ~30-s window's descriptors (whole-clip model)."""
-    from core import prediction
+    from core.prediction import pipeline
 
     x = feats.get("descriptors", True)[:, columns(entry)]
-    return prediction._sklearn_proba(prediction._load_head(entry, entry.head), x), False
+    return pipeline._sklearn_proba(pipeline._load_head(entry, entry.head), x), False
 
 
 FAMILY = Family(

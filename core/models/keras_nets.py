@@ -18,27 +18,28 @@ def softmax_head_files(kind: str, head: str) -> tuple[str, ...]:
 def fit_network(context: FitContext) -> tuple[FitOutcome, Any]:
     """Train the config's Keras model (early stopping on the validation side) and score its
     softmax: the outcome (files: model.keras) and the trained Keras model."""
-    from core import deep, training
+    from core.models import networks
+    from core.training import runner
 
     c, config = context, context.config
-    training._check_stop(c.stop, "before training")
+    runner._check_stop(c.stop, "before training")
     c.emit("stage", message=f"training {config.label()} for up to {config.epochs} epochs on "
                             f"{len(c.train)} examples; early stopping on {c.valid_source}")
-    outcome = training.train_keras(config, c.train, c.valid, c.emit, c.stop, c.genres)
+    outcome = runner.train_keras(config, c.train, c.valid, c.emit, c.stop, c.genres)
     model = outcome.model
     stop_reason = ("stop requested" if outcome.stopped_by_user
                    else "no validation gain (early stopping)" if outcome.stopped_by_patience
                    else None)
-    x_test = deep.as_model_input(config.model, c.kind, c.test.x)
-    x_valid = deep.as_model_input(config.model, c.kind, c.valid.x)
+    x_test = networks.as_model_input(config.model, c.kind, c.test.x)
+    x_valid = networks.as_model_input(config.model, c.kind, c.valid.x)
     c.emit("stage", message="evaluating on the test side")
-    metrics = {SOFTMAX_HEAD: training._head_metrics(
-        training._metrics(c.test.y, training.expand_proba(deep.predict_proba(model, x_test),
+    metrics = {SOFTMAX_HEAD: runner._head_metrics(
+        runner._metrics(c.test.y, runner.expand_proba(networks.predict_proba(model, x_test),
                                                           c.genres), c.test.groups),
-        training._metrics(c.valid.y, training.expand_proba(deep.predict_proba(model, x_valid),
+        runner._metrics(c.valid.y, runner.expand_proba(networks.predict_proba(model, x_valid),
                                                            c.genres), c.valid.groups))}
     result = FitOutcome(
-        metrics, {}, {KERAS_FILE: model}, list(deep.input_shape(config.model, c.kind)),
+        metrics, {}, {KERAS_FILE: model}, list(networks.input_shape(config.model, c.kind)),
         primary=SOFTMAX_HEAD, history=outcome.history, best_epoch=outcome.best_epoch,
         stopped_early=outcome.stopped_by_user or outcome.stopped_by_patience,
         stop_reason=stop_reason, class_weight=outcome.class_weight)
@@ -52,7 +53,7 @@ def fit(context: FitContext) -> FitOutcome:
 
 def score_softmax(entry: Any, x: Any) -> Any:
     """The network's softmax on model inputs x, placed in the 10 GENRES columns: (n, 10)."""
-    from core import prediction
+    from core.prediction import pipeline
 
-    runner = prediction._load_keras(entry)
-    return prediction._normalised(prediction._keras_proba(entry, runner(x)))
+    runner = pipeline._load_keras(entry)
+    return pipeline._normalised(pipeline._keras_proba(entry, runner(x)))

@@ -50,14 +50,14 @@ def choose_primary(metrics: dict) -> str:
 
 def fit(context: FitContext) -> FitOutcome:
     """Train the network, then fit SVM and KNN heads on its deep features of the training side."""
-    from core import deep
+    from core.models import networks
 
     c, model_kind = context, context.config.model
     outcome, model = keras_nets.fit_network(c)
-    extractor = deep.deep_feature_model(model)
-    x_train, x_test, x_valid = (deep.as_model_input(model_kind, c.kind, side.x)
+    extractor = networks.deep_feature_model(model)
+    x_train, x_test, x_valid = (networks.as_model_input(model_kind, c.kind, side.x)
                                 for side in (c.train, c.test, c.valid))
-    f_train, f_test, f_valid = (deep.deep_features(extractor, x)
+    f_train, f_test, f_valid = (networks.deep_features(extractor, x)
                                 for x in (x_train, x_test, x_valid))
     for head in SKLEARN_HEADS:
         c.emit("stage", message=f"fitting {head.upper()} on the {f_train.shape[1]}-d deep "
@@ -72,14 +72,14 @@ def fit(context: FitContext) -> FitOutcome:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Per-segment probabilities: the softmax, or the SVM/KNN head on the deep feature."""
-    from core import prediction
+    from core.prediction import pipeline
 
     x = feats.get(segment_sklearn.segment_kind(entry), entry.filter_noise)
     if entry.head == SOFTMAX_HEAD:
         return keras_nets.score_softmax(entry, x), True
-    deep = prediction._load_keras(entry)(x, prediction.DEEP_FEATURE_LAYER)
-    head = prediction._load_head(entry, entry.head)
-    return prediction._sklearn_proba(head, deep.reshape(len(deep), -1)), True
+    deep = pipeline._load_keras(entry)(x, pipeline.DEEP_FEATURE_LAYER)
+    head = pipeline._load_head(entry, entry.head)
+    return pipeline._sklearn_proba(head, deep.reshape(len(deep), -1)), True
 
 
 FAMILY = Family(

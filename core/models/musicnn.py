@@ -1,6 +1,6 @@
 """Transfer learning: SVM or KNN heads on musicnn embeddings (a tagger pretrained on the MSD).
 
-The network (core.musicnn, weights shared in models/pretrained/musicnn) is not trained here;
+The network (core.models.musicnn_net, weights shared in models/pretrained/musicnn) is not trained here;
 a run saves only its head. One example per clip: the mean over the clip's 3-s patches of the
 ``max_pool``, ``mean_pool`` and ``penultimate`` outputs, concatenated (1706 numbers; the best
 embedding of bench/musicnn_gtzan4.py). Heads: StandardScaler -> RBF SVM with C chosen by
@@ -40,14 +40,14 @@ def title(kind: str, feature: str, head: str) -> str:
 
 def extract(tracks: Any, config: Any, progress: bool) -> Any:
     """A FeatureSet of one example per clip (FEATURE_KIND: clip means of OUTPUTS), from the
-    cached musicnn embeddings (core.musicnn.embed_tracks)."""
-    from core import musicnn
-    from core.features import FeatureSet
+    cached musicnn embeddings (core.models.musicnn_net.embed_tracks)."""
+    from core.models import musicnn_net
+    from core.features.study import FeatureSet
 
-    patches = musicnn.embed_tracks(list(tracks), n_jobs=int(config.n_jobs), progress=progress,
+    patches = musicnn_net.embed_tracks(list(tracks), n_jobs=int(config.n_jobs), progress=progress,
                                    cache=True)
-    rows = musicnn.clip_means(patches, OUTPUTS) if patches.track_ids.size else np.zeros(
-        (0, sum(musicnn.EMBEDDING_DIMS[k] for k in OUTPUTS)), np.float32)
+    rows = musicnn_net.clip_means(patches, OUTPUTS) if patches.track_ids.size else np.zeros(
+        (0, sum(musicnn_net.EMBEDDING_DIMS[k] for k in OUTPUTS)), np.float32)
     return FeatureSet(kinds=(FEATURE_KIND,), features={FEATURE_KIND: rows},
                       segment_track=patches.track_ids.copy(),
                       segment_label=patches.track_labels.copy(), track_ids=patches.track_ids,
@@ -57,7 +57,7 @@ def extract(tracks: Any, config: Any, progress: bool) -> Any:
 
 def _svm(c: float, seed: int, balance: str | None) -> Any:
     """StandardScaler -> RBF SVC (scores only)."""
-    from core.baselines import make_pipeline
+    from core.models.baselines import make_pipeline
 
     return make_pipeline("svm", seed, balance).set_params(clf__C=float(c))
 
@@ -73,7 +73,7 @@ def fit_svm(context: FitContext, x: np.ndarray, y: np.ndarray, groups: np.ndarra
     probabilities: (final model, the train-only model of that C or None, info)."""
     from sklearn.model_selection import GridSearchCV
 
-    from core.baselines import _grouped_folds, calibrate_svm
+    from core.models.baselines import _grouped_folds, calibrate_svm
 
     seed, balance = context.config.seed, context.balance
     if len(valid_y):
@@ -106,7 +106,7 @@ def fit_knn(x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
             valid_y: np.ndarray) -> tuple[Any, Any, dict]:
     """KNN (k = 5, or fewer when train+valid is smaller) on train+valid: (model, train-only
     model or None, info)."""
-    from core.baselines import make_pipeline
+    from core.models.baselines import make_pipeline
 
     k = max(1, min(KNN_K, len(y)))
     train_only = make_pipeline("knn").set_params(clf__n_neighbors=k).fit(x, y) \
@@ -119,11 +119,12 @@ def fit_knn(x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
 
 def fit(context: FitContext) -> FitOutcome:
     """Fit the chosen head (config.head, default svm) on the clips' embeddings."""
-    from core import musicnn, training
+    from core.models import musicnn_net
+    from core.training import runner
 
     c = context
     head = c.config.head or "svm"
-    training._check_stop(c.stop, "before fitting")
+    runner._check_stop(c.stop, "before fitting")
     x, y, groups = (np.asarray(c.train.x, np.float64), c.train.y, c.train.groups)
     valid_x = np.asarray(c.valid.x, np.float64).reshape(len(c.valid), x.shape[1])
     valid_y = c.valid.y
@@ -135,15 +136,15 @@ def fit(context: FitContext) -> FitOutcome:
     else:
         model, train_only, info = fit_knn(x, y, valid_x, valid_y)
     # validation metrics come from the train-only model (the final one has seen those clips)
-    valid_metrics = (training._metrics(valid_y, _one_hot(train_only, valid_x), c.valid.groups)
+    valid_metrics = (runner._metrics(valid_y, _one_hot(train_only, valid_x), c.valid.groups)
                      if train_only is not None else None)
-    metrics = {head: training._head_metrics(
-        training._metrics(c.test.y, training.full_proba(model, c.test.x), c.test.groups),
+    metrics = {head: runner._head_metrics(
+        runner._metrics(c.test.y, runner.full_proba(model, c.test.x), c.test.groups),
         valid_metrics)}
     info.update({"classes": [int(k) for k in model.classes_],
                  "fitted_on": "train+valid" if len(valid_y) else "train"})
     card = {"embedding": {"network": "MSD_musicnn (musicnn 0.1.0, ISC licence)",
-                          "weights_sha256": musicnn.weights_sha256(), "outputs": list(OUTPUTS),
+                          "weights_sha256": musicnn_net.weights_sha256(), "outputs": list(OUTPUTS),
                           "example": "one per clip: the mean of its 3-s patches' outputs, "
                                      "concatenated"}}
     return FitOutcome(metrics, {head: info}, {f"{head}.skops": model}, [int(x.shape[1])],
@@ -163,17 +164,17 @@ def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
 def clip_patches(raw: np.ndarray) -> dict[str, np.ndarray]:
     """PATCHES_KIND: the network's log-mel input patches (n, 187, 96) float32 of a raw clip at
     22050 Hz (own level); numpy only. AudioError when the clip is under 3 s or silent."""
-    from core import musicnn
+    from core.models import musicnn_net
 
-    return {PATCHES_KIND: musicnn.clip_patches(raw)}
+    return {PATCHES_KIND: musicnn_net.clip_patches(raw)}
 
 
 def patches_embedding(patches: np.ndarray) -> dict[str, np.ndarray]:
     """FEATURE_KIND (1, 1706) and TAGGRAM_KIND (1, 50) of a clip's log-mel patches (the network
     runs here); ModelFileError (a WeightsError) when the weights file is missing or damaged."""
-    from core import musicnn
+    from core.models import musicnn_net
 
-    out = musicnn.embed_patches(patches)
+    out = musicnn_net.embed_patches(patches)
     row = np.concatenate([out[k].mean(axis=0) for k in OUTPUTS])[None].astype(np.float32)
     return {FEATURE_KIND: row, TAGGRAM_KIND: out["taggram"].mean(axis=0)[None].astype(np.float32)}
 
@@ -186,17 +187,17 @@ def clip_embedding(raw: np.ndarray) -> dict[str, np.ndarray]:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Probabilities (1, 10) of the run's head on the clip's embedding (whole-clip model)."""
-    from core import prediction
+    from core.prediction import pipeline
 
     x = feats.get(FEATURE_KIND, entry.filter_noise)
-    return prediction._sklearn_proba(prediction._load_head(entry, entry.head), x), False
+    return pipeline._sklearn_proba(pipeline._load_head(entry, entry.head), x), False
 
 
 def tags(entry: Any, feats: Any) -> tuple[tuple[str, float], ...]:
     """The network's own TOP_TAGS MSD tags for the clip: ((tag, probability), ...)."""
-    from core import musicnn
+    from core.models import musicnn_net
 
-    return tuple(musicnn.top_tags(feats.get(TAGGRAM_KIND, entry.filter_noise)[0], TOP_TAGS))
+    return tuple(musicnn_net.top_tags(feats.get(TAGGRAM_KIND, entry.filter_noise)[0], TOP_TAGS))
 
 
 FAMILY = Family(

@@ -7,7 +7,7 @@ from typing import Any
 from core.models.base import Family, FitContext, FitOutcome, sklearn_head_files
 
 KINDS: tuple[str, ...] = ("svm", "knn")
-#: study feature names -> core.features kind (shared with the LSTM family)
+#: study feature names -> core.features.study kind (shared with the LSTM family)
 FEATURE_KINDS: dict[str, str] = {"zcr": "zcr", "mfcc": "mfcc_stats"}
 FEATURE_LABELS: dict[str, str] = {"zcr": "ZCR", "mfcc": "MFCC", "mfcc_stats": "MFCC"}
 FEATURE_DESCRIPTIONS: dict[str, str] = {
@@ -26,8 +26,8 @@ def paper_key(kind: str, feature: str, head: str) -> str | None:
 
 
 def segment_kind(entry: Any) -> str:
-    """The core.features kind of a segment model's card feature (zcr or mfcc_stats)."""
-    from core.persistence import ModelFileError
+    """The core.features.study kind of a segment model's card feature (zcr or mfcc_stats)."""
+    from core.models.persistence import ModelFileError
 
     feature = entry.feature
     if feature in ("mfcc", "mfcc_stats"):
@@ -39,24 +39,24 @@ def segment_kind(entry: Any) -> str:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Per-segment probabilities (n_seg, 10) of the run's scikit-learn head."""
-    from core import prediction
+    from core.prediction import pipeline
 
     x = feats.get(segment_kind(entry), entry.filter_noise)
-    return prediction._sklearn_proba(prediction._load_head(entry, entry.head), x), True
+    return pipeline._sklearn_proba(pipeline._load_head(entry, entry.head), x), True
 
 
 def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid: Any,
              extra: dict | None = None) -> tuple[dict, dict, Any]:
     """Fit one SVM/KNN head by grouped CV on the training side: (metrics, info, estimator)."""
-    from core import training
-    from core.baselines import fit_classifier
+    from core.training import runner
+    from core.models.baselines import fit_classifier
 
     c = context
     fit = fit_classifier(head, x_train, c.train.y, c.train.groups, seed=c.config.seed,
                          search=c.config.search, class_weight=c.balance)
-    metrics = training._head_metrics(
-        training._metrics(c.test.y, training.full_proba(fit.model, x_test), c.test.groups),
-        training._metrics(c.valid.y, training.full_proba(fit.model, x_valid), c.valid.groups))
+    metrics = runner._head_metrics(
+        runner._metrics(c.test.y, runner.full_proba(fit.model, x_test), c.test.groups),
+        runner._metrics(c.valid.y, runner.full_proba(fit.model, x_valid), c.valid.groups))
     info = {"best_params": fit.best_params, "cv_accuracy": fit.cv_accuracy,
             "classes": [int(k) for k in fit.model.classes_], **(extra or {})}
     return metrics, info, fit.model
@@ -64,10 +64,10 @@ def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid:
 
 def fit(context: FitContext) -> FitOutcome:
     """Grouped-CV search and fit of the SVM or KNN on the segments of the training side."""
-    from core import training
+    from core.training import runner
 
     model = context.config.model
-    training._check_stop(context.stop, "before fitting")
+    runner._check_stop(context.stop, "before fitting")
     context.emit("stage", message=f"fitting {FAMILY.labels[model]} (grouped CV on the training "
                                   "side)")
     metrics, info, estimator = fit_head(context, model, context.train.x, context.test.x,

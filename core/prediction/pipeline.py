@@ -20,15 +20,15 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from core import persistence
-from core.audio import AudioError, clean, decode, preprocess, resample
+from core.models import persistence
+from core.data.audio import AudioError, clean, decode, preprocess, resample
 from core.constants import (
     CLIP_SECONDS, GENRE_INDEX, GENRES, MAX_UPLOAD_BYTES, SAMPLE_RATE, SEGMENT_SAMPLES,
     SEGMENT_SECONDS, SILENCE_PEAK,
 )
 from core import models as families
-from core.deep import DEEP_LAYER
-from core.persistence import ModelFileError
+from core.models.networks import DEEP_LAYER
+from core.models.persistence import ModelFileError
 
 #: Name of the Keras layer whose output is the deep feature fed to the SVM/KNN heads.
 DEEP_FEATURE_LAYER = DEEP_LAYER
@@ -45,7 +45,7 @@ FEATURE_NAMES: dict[str, str] = dict(families.FEATURE_LABELS)
 #: Length of one descriptor window and of one 1D-CNN window, in samples at 22050 Hz.
 DESCRIPTOR_WINDOW: int = int(CLIP_SECONDS * SAMPLE_RATE)
 CNN1D_WINDOW: int = int(15.0 * SAMPLE_RATE)
-#: Feature kinds this module computes itself (not by core.features.extract_clip), and those
+#: Feature kinds this module computes itself (not by core.features.study.extract_clip), and those
 #: the families compute (core.models: Family.clip_features); none is per 3-s segment.
 WHOLE_CLIP_KINDS: frozenset[str] = frozenset({"descriptors", "mfcc_seq_windows"}) | frozenset(
     k for fam in families.FAMILIES for k in fam.clip_features)
@@ -365,7 +365,7 @@ def _load_keras(entry: ModelEntry) -> _KerasRunner:
     """The run's model.keras, loaded in safe mode (no arbitrary code), cached."""
 
     def load() -> _KerasRunner:
-        from core.deep import load_model
+        from core.models.networks import load_model
 
         return _KerasRunner(load_model(entry.path / KERAS_FILE))
 
@@ -424,7 +424,7 @@ def _normalised(proba: np.ndarray) -> np.ndarray:
 
 
 def _segment_kind(entry: ModelEntry) -> str:
-    """The core.features kind (or this module's whole-clip kind) a model consumes."""
+    """The core.features.study kind (or this module's whole-clip kind) a model consumes."""
     return families.family(entry.model).clip_kind(entry)
 
 
@@ -518,7 +518,7 @@ class ClipFeatures:
         one extract_clip call (one STFT of the clip's segments). With networks False, a family
         feature computed from another (a network's embedding of its input patches) stops at
         that numpy-only source, so that no network (nor TensorFlow) runs here."""
-        from core.features import extract_clip
+        from core.features.study import extract_clip
 
         if not networks:
             keys = [(families.clip_feature_source(kind) or kind, filter_noise)
@@ -553,13 +553,13 @@ class ClipFeatures:
             self._features.update({(k, filter_noise): a for k, a in arrays.items() if k != kind})
             return arrays[kind]
         if kind == "descriptors":
-            from core.descriptors import clip_descriptors
+            from core.features.descriptors import clip_descriptors
 
             if self.raw is None:
                 raise RuntimeError("this clip's samples were not kept; only its features were")
             return np.stack([clip_descriptors(self.raw[a:b])
                              for a, b in descriptor_windows(self.raw.size)])
-        from core.features import extract_clip
+        from core.features.study import extract_clip
 
         y = self.clip(filter_noise)
         if kind == "mfcc_seq_windows":

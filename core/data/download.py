@@ -25,10 +25,10 @@ import pooch
 import requests
 from tqdm import tqdm
 
-from core import splits
+from core.data import splits
 from core.config import ENV_DATA, download_sources
 from core.constants import GENRES
-from core.data import DatasetError, find_root
+from core.data.gtzan import DatasetError, find_root
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Runs beside the study's published figures: the rows of the Results tables and of the report.
 
-No Streamlit here: the Results page and core.report both build their tables from these functions.
+No Streamlit here: the Results page and core.report.document both build their tables from these functions.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.constants import PAPER_RESULTS
-from core.persistence import RunInfo, protocol_text, seed_of
+from core.models.persistence import RunInfo, protocol_text, seed_of
 from core.models import paper_key as family_paper_key
 
 #: Protocol label of the study's numbers (they are quoted, not recomputed here).

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Sequence
 
-from core import prediction
-from core.audio import AudioError
+from core.prediction import pipeline
+from core.data.audio import AudioError
 from core.constants import AUDIO_EXTENSIONS, GENRES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, SAMPLE_RATE
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
@@ -181,13 +181,13 @@ class ClipRow:
     """One clip's outcome: its prediction, or why it could not be used."""
 
     name: str
-    prediction: prediction.ClipPrediction | None = None
+    prediction: pipeline.ClipPrediction | None = None
     error: str | None = None
 
     @property
     def consensus(self) -> tuple[str, int] | None:
         """(genre most models chose, how many chose it), None without results."""
-        return (prediction.consensus(self.prediction.results) if self.prediction is not None
+        return (pipeline.consensus(self.prediction.results) if self.prediction is not None
                 else None)
 
 
@@ -205,10 +205,10 @@ def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
     """Decode one clip and compute the features the models need, up to the inputs of any
     network (runs in a worker process, which never imports TensorFlow)."""
     try:
-        raw = prediction.decode_source(item.data if item.data is not None else item.path,
+        raw = pipeline.decode_source(item.data if item.data is not None else item.path,
                                         SAMPLE_RATE, name=PurePosixPath(item.name).name)
-        prediction.check_usable(raw)
-        feats = prediction.ClipFeatures(raw)
+        pipeline.check_usable(raw)
+        feats = pipeline.ClipFeatures(raw)
         feats.prefetch(keys, networks=False)
         return _Features(feats.duration_s, feats.n_segments, feats.computed())
     except AudioError as exc:
@@ -219,11 +219,11 @@ def _load_models(models: Sequence) -> None:
     """Load every model in this process (TensorFlow too, for the Keras ones) by scoring a short
     synthetic clip. A model that cannot answer is left to fail again on each clip, where its
     row says why."""
-    from core.warmup import warm_clip
+    from core.prediction.warmup import warm_clip
 
-    features = prediction.ClipFeatures(warm_clip())
+    features = pipeline.ClipFeatures(warm_clip())
     for entry in models:
-        prediction.score_model(entry, features)
+        pipeline.score_model(entry, features)
 
 
 def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
@@ -231,14 +231,14 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
     """Every model's verdict on every clip, one ClipRow per input, in the given order.
 
     Usable clips are decoded and featurised by `jobs` worker processes (1: in this process);
-    the models (core.prediction.ModelEntry) are loaded once here and score each clip as its
+    the models (core.prediction.pipeline.ModelEntry) are loaded once here and score each clip as its
     features arrive. A refused or undecodable clip gets a row with the reason.
     progress(done, total, name) is called after each row.
     """
     from joblib import Parallel, delayed
 
     models = list(models)
-    keys = sorted({prediction.feature_key(m) for m in models})
+    keys = sorted({pipeline.feature_key(m) for m in models})
     usable = [item for item in inputs if item.usable]
     runner = Parallel(n_jobs=max(1, int(jobs)), return_as="generator")
     computed = iter(runner(delayed(_featurise)(item, keys) for item in usable))
@@ -253,7 +253,7 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
             if got.error is not None:
                 row = ClipRow(item.name, error=got.error)
             else:
-                stream = prediction.ClipStream(None, models, features=prediction.ClipFeatures(
+                stream = pipeline.ClipStream(None, models, features=pipeline.ClipFeatures(
                     None, got.computed, got.duration_s, got.n_segments))
                 for _ in stream:
                     pass

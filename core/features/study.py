@@ -1,6 +1,6 @@
 """Per-clip feature extraction for the study: one batched STFT per clip, joblib, disk cache.
 
-Features of a pre-processed clip (``core.audio.load_clip`` output), per 3-s segment unless noted:
+Features of a pre-processed clip (``core.data.audio.load_clip`` output), per 3-s segment unless noted:
 
 - ``zcr``        (n_seg, 30): zero-crossing rate over 30 non-overlapping 100-ms windows (fraction of
   samples at which the sign changes), i.e. ``librosa.feature.zero_crossing_rate(seg,
@@ -39,14 +39,14 @@ import scipy.sparse
 import scipy.signal
 
 from core import config
-from core.audio import AudioError, load_clip, segment
+from core.data.audio import AudioError, load_clip, segment
 from core.cluster import run_tasks, worker_address
 from core.constants import (
     CHROMA_TUNING, CNN1D_FRAMES, CNN1D_SAMPLES, DB_AMIN, DB_TOP_DB, GENRE_INDEX, HIGHPASS_HZ,
     HIGHPASS_ORDER, HOP_LENGTH, N_CHROMA, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE, SEGMENT_FRAMES,
     SEGMENT_SAMPLES, SILENCE_PEAK, TRIM_TOP_DB, ZCR_FRAME, ZCR_STEPS, ZCR_THRESHOLD,
 )
-from core.data import Track
+from core.data.gtzan import Track
 
 #: Bump when the numbers a kind produces change, so cached results are recomputed.
 FEATURE_VERSION: int = 2  #: 2: causal one-pass high-pass
@@ -91,7 +91,7 @@ def _window() -> np.ndarray:
 
 def mel_basis() -> np.ndarray:
     """Mel filter bank (N_MELS, 1 + N_FFT//2) float32, librosa defaults (Slaney, area-norm)."""
-    from core import librosa_np
+    from core.features import librosa_np
 
     return librosa_np.mel_filters(SAMPLE_RATE, N_FFT, N_MELS)
 
@@ -496,7 +496,7 @@ def _empty(kind: str, shapes: dict[str, tuple[int, ...]] = FEATURE_SHAPES) -> np
 def _assemble(results: list[_TrackResult], kinds: tuple[str, ...],
               shapes: dict[str, tuple[int, ...]] = FEATURE_SHAPES) -> FeatureSet:
     """Stack per-track results into one FeatureSet (in the order given); shapes gives each
-    kind's item shape for an empty set (core.musicnn passes its embedding widths)."""
+    kind's item shape for an empty set (core.models.musicnn_net passes its embedding widths)."""
     done = [r for r in results if r.features is not None]
     features: dict[str, np.ndarray] = {}
     for kind in kinds:
@@ -536,7 +536,7 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
     tracks = list(tracks)
     bad = [t for t in tracks if not isinstance(t, Track)]
     if bad:
-        raise TypeError("extract_tracks expects core.data.Track items, "
+        raise TypeError("extract_tracks expects core.data.gtzan.Track items, "
                         f"got {type(bad[0]).__name__}")
     ids = [t.track_id for t in tracks]
     if len(set(ids)) != len(ids):

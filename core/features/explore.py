@@ -63,6 +63,6 @@ def warm_up(seconds: float = 3.0) -> None:
     librosa.feature.mfcc(y=y, sr=SAMPLE_RATE, n_mfcc=N_MFCC)
     librosa.feature.spectral_centroid(y=y, sr=SAMPLE_RATE)
     librosa.feature.chroma_stft(y=y, sr=SAMPLE_RATE, tuning=0.0)
-    from core.descriptors import clip_descriptors
+    from core.features.descriptors import clip_descriptors
 
     clip_descriptors(y)  # tuning estimation (piptrack), HPSS, tempo: the descriptor models' path

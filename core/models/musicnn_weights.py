@@ -1,12 +1,12 @@
-"""Convert musicnn's MSD_musicnn TensorFlow checkpoint into the float32 .npz core.musicnn loads.
+"""Convert musicnn's MSD_musicnn TensorFlow checkpoint into the float32 .npz core.models.musicnn_net loads.
 
 The shipped file ``models/pretrained/musicnn/msd_musicnn.npz`` was made with this module from the
 ``musicnn`` 0.1.0 wheel (ISC licence, Music Technology Group, Universitat Pompeu Fabra). Regenerate
 it with either of::
 
     pip download --no-deps musicnn==0.1.0 -d /tmp/wheel
-    python -m core.musicnn_weights --from-wheel /tmp/wheel/musicnn-0.1.0-py3-none-any.whl
-    python -m core.musicnn_weights --from-package /path/to/site-packages/musicnn
+    python -m core.models.musicnn_weights --from-wheel /tmp/wheel/musicnn-0.1.0-py3-none-any.whl
+    python -m core.models.musicnn_weights --from-package /path/to/site-packages/musicnn
 
 It keeps the model's variables (kernels, biases, batch-norm gamma/beta/moving statistics) under the
 checkpoint's own names, drops the optimiser's slots (Adam moments and powers), and writes the .npz
@@ -102,7 +102,7 @@ def write_weights(arrays: dict[str, np.ndarray], out_dir: str | Path = WEIGHTS_D
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: convert the checkpoint of a wheel or package folder; print the sha256."""
-    parser = argparse.ArgumentParser(prog="python -m core.musicnn_weights",
+    parser = argparse.ArgumentParser(prog="python -m core.models.musicnn_weights",
                                      description="Convert musicnn's MSD checkpoint to .npz")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-wheel", type=Path, help="musicnn-0.1.0-py3-none-any.whl")

@@ -2,7 +2,7 @@
 
 Kaggle's tables were made with librosa defaults (sr 22050, n_fft 2048, hop 512, 20 MFCCs) on the
 raw clip as librosa.load returns it: no filtering, trimming or normalisation, so this module works
-on `core.audio.decode` output and never on `core.audio.preprocess` output. The table predates
+on `core.data.audio.decode` output and never on `core.data.audio.preprocess` output. The table predates
 librosa 0.10, and three of that version's defaults differ from librosa 0.11's; they are reproduced
 here (checked against the table by `bench/oracle.py`):
 
@@ -16,7 +16,7 @@ One complex STFT feeds the chroma, spectral shape, HPSS, mel (MFCC and onset env
 The HPSS columns are computed as librosa.decompose.hpss does, but each median filters along one
 axis with scipy's fast 1-D rank filter and one inverse STFT serves both signals (about 0.15 s
 instead of 1.3 s per 30-s clip; `bench/oracle.py` checks the result against the table).
-librosa's functions are used through core.librosa_np, their numpy versions: librosa's own need
+librosa's functions are used through core.features.librosa_np, their numpy versions: librosa's own need
 about 17 CPU-seconds of numba compilation on a fresh install before a first clip can be done.
 """
 
@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import scipy.fft
 
-from core import librosa_np
-from core.audio import AudioError, decode
+from core.features import librosa_np
+from core.data.audio import AudioError, decode
 from core.constants import (
     KAGGLE_N_MELS, KAGGLE_N_MFCC, KAGGLE_PAD_MODE, N_FFT, SAMPLE_RATE, SILENCE_PEAK,
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from core.constants import GENRES
-from core.splits import SIDES, Split, SplitError, artist_filtered_split, genre_of
+from core.data.splits import SIDES, Split, SplitError, artist_filtered_split, genre_of
 
 MAX_LISTED: int = 10   #: files named one by one in the lines; the rest are counted
 
@@ -82,7 +82,7 @@ class Coverage:
     def lines(self, with_skipped: bool = True) -> list[str]:
         """The coverage in plain lines: formats, clips per genre, split sides, what was left out
         (with_skipped False: without the skipped clips, for a summary that lists them already)."""
-        from core.data import format_text
+        from core.data.gtzan import format_text
 
         total = sum(self.clips.values())
         out = [f"format: {format_text(self.formats)} ({total} clips)",
@@ -115,9 +115,9 @@ def _listed(what: str, items: Sequence[tuple[str, str]]) -> list[str]:
 
 def coverage(source: Any, splits_folder: str | Path | None = None,
              features: Any = None) -> Coverage:
-    """Coverage of a core.dataset.DataSource; the split restricted to usable tracks.
+    """Coverage of a core.data.datasource.DataSource; the split restricted to usable tracks.
 
-    features: a core.features.FeatureSet of the source, whose skipped tracks (undecodable,
+    features: a core.features.study.FeatureSet of the source, whose skipped tracks (undecodable,
     too short, silent) are counted out of the split. A split folder without the three lists
     gives a `split_error`, not an exception.
     """

@@ -3,7 +3,7 @@
 `run_training(config)` loads the active data source, extracts (cached) features, splits by
 track, trains one model kind, evaluates it on the test side and saves a run folder with its card
 (see docs/INTERFACES.md). `start_job(config)` runs the same in a detached process
-(`python -m core.training --job-dir DIR`) that writes events.jsonl / status.json in
+(`python -m core.training.runner --job-dir DIR`) that writes events.jsonl / status.json in
 `runs_dir()/.jobs/<job_id>/` and stops cleanly when a STOP file appears there.
 
 Importing this module never imports TensorFlow; Keras is imported only when a Keras model is
@@ -29,7 +29,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from core import augment, config as gconfig, evaluation, models, persistence
+from core import config as gconfig, evaluation, models
+from core.features import augment
+from core.models import persistence
 from core.constants import DEFAULT_SEED, GENRES, PROJECT_ROOT
 
 # --- model kinds (derived from the registry of model families, core.models) ------------------
@@ -41,7 +43,7 @@ KERAS_MODELS: tuple[str, ...] = models.TRAINS_KERAS
 MODELS: tuple[str, ...] = models.AUDIO_KINDS
 #: study feature names each model accepts (first = default)
 MODEL_FEATURES: dict[str, tuple[str, ...]] = {k: models.MODEL_FEATURES[k] for k in MODELS}
-#: core.features kind behind each study feature name
+#: core.features.study kind behind each study feature name
 FEATURE_KIND: dict[str, str] = {n: k for n, k in models.FEATURE_KIND.items()
                                 if any(n in MODEL_FEATURES[m] for m in MODELS)}
 MODEL_LABELS: dict[str, str] = {k: models.MODEL_LABELS[k] for k in MODELS}
@@ -151,7 +153,7 @@ class TrainConfig:
 
     @property
     def feature_kind(self) -> str:
-        """The core.features kind this run reads."""
+        """The core.features.study kind this run reads."""
         return FEATURE_KIND[str(self.feature)]
 
     def label(self) -> str:
@@ -292,7 +294,7 @@ class SideData:
 
 def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
     """The examples of some tracks: segments, or one example per track for track-level kinds."""
-    from core.features import TRACK_KINDS
+    from core.features.study import TRACK_KINDS
 
     if kind in TRACK_KINDS:
         position = {str(t): i for i, t in enumerate(fs.track_ids)}
@@ -305,7 +307,7 @@ def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
 
 def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
     """The config's split of the given (extracted) tracks, of the config's genres only."""
-    from core import splits
+    from core.data import splits
 
     if config.genres:
         track_ids = [t for t in track_ids if splits.genre_of(str(t)) in config.genres]
@@ -330,7 +332,7 @@ def carve_validation(train_ids: Sequence[str], seed: int,
     """Split training track ids into (train, validation) by track, stratified when possible."""
     from sklearn.model_selection import train_test_split
 
-    from core.splits import genre_of
+    from core.data.splits import genre_of
 
     ids = sorted(train_ids)
     if len(ids) < 4:
@@ -349,7 +351,7 @@ class GenrePlan:
 
     genres: tuple[str, ...]   #: the label set, GENRES order; Keras output k is genres[k]
     notes: list[str]          #: one sentence per genre that was left out or is not fully scored
-    split: Any                #: the split restricted to the label set (core.splits.Split)
+    split: Any                #: the split restricted to the label set (core.data.splits.Split)
 
 
 def plan_genres(split: Any, model: str, asked: Sequence[str] = ()) -> GenrePlan:
@@ -358,7 +360,7 @@ def plan_genres(split: Any, model: str, asked: Sequence[str] = ()) -> GenrePlan:
     asked: genres the user chose; those without any clip are noted too. TrainingError when
     fewer than two genres can be learned.
     """
-    from core.splits import SIDES
+    from core.data.splits import SIDES
 
     sizes = split.sizes()
     present = split.genres()
@@ -535,20 +537,20 @@ def train_keras(config: TrainConfig, train: SideData, valid: SideData, emit: Emi
                 stop: StopFlag, genres: Sequence[str] = GENRES) -> KerasOutcome:
     """Build and fit the config's Keras model with one output per genre of `genres` (labels
     mapped to 0..k-1 in that order); early stopping on valid (or loss), best weights kept."""
-    from core import deep
+    from core.models import networks
     from core.constants import GENRE_INDEX
 
-    deep.set_seed(config.seed)
+    networks.set_seed(config.seed)
     kind = config.feature_kind
     local = np.full(len(GENRES), -1, dtype=np.int64)
     local[[GENRE_INDEX[g] for g in genres]] = np.arange(len(genres))
     y_train, y_valid = local[train.y], local[valid.y]
     if (y_train < 0).any() or (y_valid < 0).any():
         raise TrainingError("a training or validation example has a genre outside the label set")
-    x_train = deep.as_model_input(config.model, kind, train.x)
-    x_valid = deep.as_model_input(config.model, kind, valid.x) if len(valid) else None
-    mean, variance = deep.normaliser_stats(config.model, x_train)
-    model = deep.build_model(config.model, kind, mean, variance, config.learning_rate,
+    x_train = networks.as_model_input(config.model, kind, train.x)
+    x_valid = networks.as_model_input(config.model, kind, valid.x) if len(valid) else None
+    mean, variance = networks.normaliser_stats(config.model, x_train)
+    model = networks.build_model(config.model, kind, mean, variance, config.learning_rate,
                              n_classes=len(genres))
     weights = class_weights(y_train, len(genres)) if config.class_weight else None
     monitor = _make_monitor(emit, stop, int(config.epochs), int(config.patience),
@@ -629,13 +631,14 @@ def _check_stop(stop: StopFlag, where: str) -> None:
 def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path | None,
          progress: bool) -> Path:
     """The body of run_training."""
-    from core import dataset, features
-    from core.splits import genre_of
+    from core.data import datasource
+    from core.features import study
+    from core.data.splits import genre_of
 
     emit("start", epochs=int(config.epochs) if config.model in KERAS_MODELS else 0,
          model=config.model, feature=config.feature, message=f"training {config.label()}")
     _check_stop(stop, "before loading the data")
-    source = dataset.active_source(config.data_path)
+    source = datasource.active_source(config.data_path)
     kind = config.feature_kind
     tracks = [t for t in source.tracks if not config.genres or t.genre in config.genres]
     emit("stage", message=f"extracting {kind} features of {len(tracks)} tracks "
@@ -644,7 +647,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     if family.extract is not None:   # a family with its own features (e.g. network embeddings)
         fs = family.extract(tracks, config, progress)
     else:
-        fs = features.extract_tracks(tracks, [kind], n_jobs=config.n_jobs, progress=progress,
+        fs = study.extract_tracks(tracks, [kind], n_jobs=config.n_jobs, progress=progress,
                                      filter_noise=config.filter_noise, cache=True)
     if fs.track_ids.size == 0:
         reasons = "; ".join(f"{t}: {r}" for t, r in fs.skipped[:5])
@@ -896,7 +899,7 @@ def start_job(config: TrainConfig) -> str:
         [str(PROJECT_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     with open(folder / "log.txt", "ab") as log:
         child = subprocess.Popen(
-            [sys.executable, "-m", "core.training", "--job-dir", str(folder)],
+            [sys.executable, "-m", "core.training.runner", "--job-dir", str(folder)],
             cwd=str(PROJECT_ROOT), env=env, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
     _CHILDREN[child.pid] = child
@@ -939,11 +942,11 @@ def run_job(folder: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line of a background job: python -m core.training --job-dir DIR."""
-    parser = argparse.ArgumentParser(prog="python -m core.training",
+    """Command line of a background job: python -m core.training.runner --job-dir DIR."""
+    parser = argparse.ArgumentParser(prog="python -m core.training.runner",
                                      description="Run one GenreLab training job folder.")
     parser.add_argument("--job-dir", required=True, type=Path,
-                        help="job folder holding config.json (made by core.training.start_job)")
+                        help="job folder holding config.json (made by core.training.runner.start_job)")
     args = parser.parse_args(argv)
     if not (args.job_dir / "config.json").is_file():
         parser.error(f"{args.job_dir} holds no config.json")

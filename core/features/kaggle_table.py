@@ -1,6 +1,6 @@
 """Loading and validating Kaggle's GTZAN feature tables (features_30_sec.csv, features_3_sec.csv).
 
-Both tables hold `filename`, `length`, the 57 descriptor columns (`core.descriptors`) and `label`;
+Both tables hold `filename`, `length`, the 57 descriptor columns (`core.features.descriptors`) and `label`;
 the 30-s table has one row per track (blues.00000.wav), the 3-s table one row per 3-s segment
 (blues.00000.0.wav ... blues.00000.9.wav).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from core.constants import GENRE_INDEX, GENRES
-from core.descriptors import DESCRIPTOR_COLUMNS
+from core.features.descriptors import DESCRIPTOR_COLUMNS
 
 #: The 40 MFCC columns (mfcc1_mean, mfcc1_var, ..., mfcc20_var), in table order.
 MFCC_COLUMNS: tuple[str, ...] = tuple(c for c in DESCRIPTOR_COLUMNS if c.startswith("mfcc"))

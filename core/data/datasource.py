@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import config
-from core.data import Track, count_formats, find_root, format_text, list_tracks, scan
+from core.data.gtzan import Track, count_formats, find_root, format_text, list_tracks, scan
 
 REAL_LABEL = "GTZAN folder"
 
@@ -39,7 +39,7 @@ class DataSource:
 
 def demo_source(per_genre: int = 8, seconds: float = 30.0) -> DataSource:
     """The built-in synthetic demo set (written to the cache on first use)."""
-    from core import demo
+    from core.data import demo
 
     root = demo.demo_root(per_genre=per_genre, seconds=seconds)
     return DataSource(find_root(root), demo.DEMO_LABEL, True, tuple(list_tracks(root)))
@@ -47,7 +47,7 @@ def demo_source(per_genre: int = 8, seconds: float = 30.0) -> DataSource:
 
 def real_source(path: str | Path) -> DataSource:
     """A GTZAN folder on disk (either layout); DatasetError when it is not one."""
-    from core import demo
+    from core.data import demo
 
     found = scan(path)
     synthetic = demo.is_demo(found.root)

@@ -20,7 +20,7 @@ Million Song Dataset's 50 most frequent tags. Its forward pass, layer by layer a
 Batch norm is in inference mode (moving statistics, epsilon 0.001, TF1's default); dropout is
 inactive. The log compression is computed in float32: the package casts the mel power to float16
 first, which overflows to inf on loud clips under numpy 2. Weights come from the converted file
-``models/pretrained/musicnn/msd_musicnn.npz`` (see core.musicnn_weights), checked against its
+``models/pretrained/musicnn/msd_musicnn.npz`` (see core.models.musicnn_weights), checked against its
 recorded sha256; nothing is fetched at run time. TensorFlow/Keras are imported only inside the
 functions that build or run the network; the model is built once per process and cached.
 
@@ -39,12 +39,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core import librosa_np
-from core.audio import AudioError, clean, decode, resample
+from core.features import librosa_np
+from core.data.audio import AudioError, clean, decode, resample
 from core.constants import GENRE_INDEX, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK
-from core.data import Track
-from core.persistence import ModelFileError
-from core.musicnn_weights import CHECKSUM_NAME, WEIGHTS_DIR, WEIGHTS_NAME
+from core.data.gtzan import Track
+from core.models.persistence import ModelFileError
+from core.models.musicnn_weights import CHECKSUM_NAME, WEIGHTS_DIR, WEIGHTS_NAME
 
 # --- the network's constants (musicnn/configuration.py and the MSD_musicnn checkpoint) -------
 MUSICNN_SR: int = 16000           #: Hz, the network's sample rate
@@ -112,7 +112,7 @@ def logmel(y16: np.ndarray) -> np.ndarray:
 
     librosa.feature.melspectrogram(y, sr=16000, n_fft=512, hop_length=256, n_mels=96) (power 2,
     centred frames with zero padding, Hann window), transposed, then log10(10000 * mel + 1) in
-    float32; frames = 1 + len(y16) // 256. Computed by core.librosa_np, so a first clip on a
+    float32; frames = 1 + len(y16) // 256. Computed by core.features.librosa_np, so a first clip on a
     fresh install compiles none of librosa's numba code (about 20 CPU-seconds).
     """
     mel = librosa_np.melspectrogram(np.asarray(y16, dtype=np.float32), MUSICNN_SR,
@@ -170,7 +170,7 @@ def _regenerate_hint() -> str:
     """How to rebuild the weights file, for error messages."""
     return ("restore it from the repository (git checkout -- models/pretrained/musicnn) or "
             "regenerate it: pip download --no-deps musicnn==0.1.0 -d /tmp/w && "
-            "python -m core.musicnn_weights --from-wheel /tmp/w/musicnn-0.1.0-py3-none-any.whl")
+            "python -m core.models.musicnn_weights --from-wheel /tmp/w/musicnn-0.1.0-py3-none-any.whl")
 
 
 def expected_shapes() -> dict[str, tuple[int, ...]]:
@@ -432,7 +432,7 @@ def _set_threads(threads: int | None) -> None:
 def _embed_track(track: Track, cache_root: Path | None,
                  threads: int | None) -> "_TrackResult":
     """Per-patch outputs of one track: from the cache when present, else computed and cached."""
-    from core.features import _save_cached, _TrackResult, _unreadable, file_digest
+    from core.features.study import _save_cached, _TrackResult, _unreadable, file_digest
 
     label = GENRE_INDEX[track.genre]
     path: Path | None = None
@@ -456,16 +456,16 @@ def _embed_track(track: Track, cache_root: Path | None,
 
 def _lost_track(track: Track, reason: str) -> "_TrackResult":
     """Result of a track whose worker process died while embedding it (reported, not raised)."""
-    from core.features import _TrackResult
+    from core.features.study import _TrackResult
 
     return _TrackResult(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
 
 
 def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True,
-                 cache: bool = True):  # -> core.features.FeatureSet
+                 cache: bool = True):  # -> core.features.study.FeatureSet
     """musicnn outputs of many tracks, each 3-s patch as one segment, with the disk cache.
 
-    Returns a core.features.FeatureSet whose kinds are OUTPUT_KINDS (features[kind]: (n_patches,
+    Returns a core.features.study.FeatureSet whose kinds are OUTPUT_KINDS (features[kind]: (n_patches,
     width) float32; segment_track / segment_label per patch), so ``subset`` and track-level
     evaluation work as for the study's features; ``clip_means`` gives one row per track.
     Tracks run as joblib tasks (core.cluster.run_tasks: loky processes when n_jobs != 1, each
@@ -480,12 +480,12 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
     from tqdm.auto import tqdm
 
     from core.cluster import active_address, run_tasks
-    from core.features import _assemble
+    from core.features.study import _assemble
 
     tracks = list(tracks)
     bad = [t for t in tracks if not isinstance(t, Track)]
     if bad:
-        raise TypeError(f"embed_tracks expects core.data.Track items, got {type(bad[0]).__name__}")
+        raise TypeError(f"embed_tracks expects core.data.gtzan.Track items, got {type(bad[0]).__name__}")
     ids = [t.track_id for t in tracks]
     if len(set(ids)) != len(ids):
         raise ValueError("embed_tracks got the same track id more than once")

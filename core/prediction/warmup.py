@@ -45,7 +45,7 @@ class WarmUpStep:
     elapsed_s: float = 0.0
 
 
-#: Name shown while the steps are being planned (core.prediction imported, models listed).
+#: Name shown while the steps are being planned (core.prediction.pipeline imported, models listed).
 PLANNING = "the list of models"
 
 
@@ -127,11 +127,11 @@ def warm_clip(seconds: float = WARM_CLIP_SECONDS) -> np.ndarray:
 
 def _scoring(entry, features) -> Callable[[], None]:
     """A step that scores the warm-up clip with one model (raising when it cannot)."""
-    from core import prediction
+    from core.prediction import pipeline
 
     def run() -> None:
-        outcome = prediction.score_model(entry, features)
-        if isinstance(outcome, prediction.ModelFailure):
+        outcome = pipeline.score_model(entry, features)
+        if isinstance(outcome, pipeline.ModelFailure):
             raise RuntimeError(outcome.reason)
 
     return run
@@ -141,13 +141,13 @@ def _import_keras() -> None:
     """Import Keras and TensorFlow (several seconds the first time in a process)."""
     import keras  # noqa: F401
 
-    from core.deep import load_model  # noqa: F401
+    from core.models.networks import load_model
 
 
 def compile_librosa_elsewhere(timeout_s: float = 900.0) -> None:
-    """Compile librosa's numba code (core.explore.warm_up) in a helper process, which leaves it
+    """Compile librosa's numba code (core.features.explore.warm_up) in a helper process, which leaves it
     in numba's cache (NUMBA_CACHE_DIR is passed on); RuntimeError with its output if it fails."""
-    done = subprocess.run([sys.executable, "-c", "from core.explore import warm_up; warm_up()"],
+    done = subprocess.run([sys.executable, "-c", "from core.features.explore import warm_up; warm_up()"],
                           cwd=PROJECT_ROOT, env=dict(os.environ), capture_output=True, text=True,
                           timeout=timeout_s)
     if done.returncode != 0:
@@ -164,11 +164,11 @@ def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]
 
     views adds compile_librosa_elsewhere (the Features page's librosa code) at the end.
     """
-    from core import prediction
+    from core.prediction import pipeline
 
-    entries = prediction.fastest_first(
-        list(prediction.available_models()) if models is None else list(models))
-    features = prediction.ClipFeatures(warm_clip())
+    entries = pipeline.fastest_first(
+        list(pipeline.available_models()) if models is None else list(models))
+    features = pipeline.ClipFeatures(warm_clip())
     keras_models = [e for e in entries if e.uses_keras]
     others = [e for e in entries if not e.uses_keras]
     # the model that answers first, then the longest chain (TensorFlow, the Keras models), then

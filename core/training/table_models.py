@@ -13,11 +13,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PowerTransformer
 from sklearn.svm import SVC
 
-from core import config, evaluation, splits
-from core.baselines import calibrated
+from core import config, evaluation
+from core.data import splits
+from core.models.baselines import calibrated
 from core.constants import DEFAULT_SEED, GENRES
-from core.kaggle_table import KaggleTable, load_table
-from core.persistence import RunWriter, new_run_id
+from core.features.kaggle_table import KaggleTable, load_table
+from core.models.persistence import RunWriter, new_run_id
 
 #: The recipe: Yeo-Johnson power transform, shrinkage-LDA projection (9-d), then SVM or KNN.
 TABLE_GRIDS: dict[str, dict[str, list]] = {

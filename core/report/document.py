@@ -35,9 +35,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from core import comparison, evaluation, models, persistence
+from core import evaluation, models
+from core.models import persistence
+from core.report import comparison
 from core.constants import GENRES, PAPER_RESULTS
-from core.persistence import ModelFileError, RunInfo, protocol_text, seed_of
+from core.models.persistence import ModelFileError, RunInfo, protocol_text, seed_of
 
 REPORT_TITLE = "GenreLab report: music-genre classifiers beside the study of Yi et al. (2021)"
 #: plotly config of every chart in the report: no logo, PNG download at twice the size
@@ -251,7 +253,7 @@ def comparison_rows(runs: Sequence[RunInfo]) -> list[Row]:
 
 def comparison_figure(rows: Sequence[Row]):
     """Bars of each row's test track accuracy with its 95 % interval; the study's figure as a diamond."""
-    from core.figures import accuracy_intervals
+    from core.report.figures import accuracy_intervals
 
     intervals = [r.interval for r in rows]
     return accuracy_intervals(
@@ -558,7 +560,7 @@ def _settings(card: dict) -> str:
 
 def run_section(run: RunInfo, charts: _Charts, index: int) -> str:
     """One run: what it is, its data card, protocol, metrics and charts."""
-    from core.figures import confusion_matrix, recall_bars, training_curves
+    from core.report.figures import confusion_matrix, recall_bars, training_curves
 
     card = run.card
     data = card.get("data") or {}

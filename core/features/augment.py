@@ -2,7 +2,7 @@
 
 The study augments the 2D-CNN's training data with pitch shifting, added white noise and slicing.
 Re-running audio effects and the STFT for every example of every epoch is far too slow on a CPU,
-so GenreLab applies all three to the log-mel spectrogram itself (``core.features`` "logmel": dB,
+so GenreLab applies all three to the log-mel spectrogram itself (``core.features.study`` "logmel": dB,
 ref 1.0, floored DB_TOP_DB below the segment's maximum), which has the same effect to first order:
 
 - pitch shift: the spectrogram is moved up or down by a few mel bands (vacated bands take the
@@ -18,7 +18,7 @@ ref 1.0, floored DB_TOP_DB below the segment's maximum), which has the same effe
   the full number of frames by linear interpolation, so the model sees a slightly faster
   excerpt of the segment.
 
-These functions only ever receive training batches: ``core.training`` calls ``augment_batch`` from
+These functions only ever receive training batches: ``core.training.runner`` calls ``augment_batch`` from
 the training data feeder and never on validation or test arrays.
 """
 

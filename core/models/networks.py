@@ -1,7 +1,7 @@
 """Keras builders of the study's deep models: LSTM / BiLSTM, 1D-CNN, 2D-CNN (Keras imported lazily).
 
 Every model starts with a Normalization layer holding the mean and variance of its training
-side, so a saved ``model.keras`` takes raw ``core.features`` arrays (made model-ready by
+side, so a saved ``model.keras`` takes raw ``core.features.study`` arrays (made model-ready by
 ``as_model_input``). TensorFlow/Keras is imported only inside the functions that need it.
 
 - LSTM (``lstm``): Normalization -> LSTM(128) ["deep_feature"] -> BatchNorm -> Dropout ->
@@ -31,7 +31,7 @@ import numpy as np
 from core.constants import (
     CNN1D_FRAMES, GENRES, LSTM_UNITS, N_MELS, N_MFCC, SEGMENT_FRAMES, ZCR_STEPS,
 )
-from core.persistence import ModelFileError, check_allowed
+from core.models.persistence import ModelFileError, check_allowed
 
 DEEP_LAYER = "deep_feature"         #: name of the layer whose output is the 128-d deep feature
 NORM_LAYER = "normalise"            #: name of the input Normalization layer
@@ -46,7 +46,7 @@ CNN2D_POOLS: tuple[int, ...] = (2, 2, 4)        #: max-pooling size after each C
 
 
 def input_shape(model: str, feature_kind: str) -> tuple[int, ...]:
-    """Shape of one model input (without the batch axis) for a model and a core.features kind."""
+    """Shape of one model input (without the batch axis) for a model and a core.features.study kind."""
     shapes = {
         ("zcr", "lstm"): (ZCR_STEPS, 1), ("mfcc_stats", "lstm"): (2 * N_MFCC, 1),
         ("mfcc_seq", "cnn1d"): (CNN1D_FRAMES, N_MFCC), ("logmel", "cnn2d"): (N_MELS, SEGMENT_FRAMES, 1),
@@ -58,7 +58,7 @@ def input_shape(model: str, feature_kind: str) -> tuple[int, ...]:
 
 
 def as_model_input(model: str, feature_kind: str, x: np.ndarray) -> np.ndarray:
-    """core.features arrays (n, ...) reshaped to the model's input (n, *input_shape) as float32."""
+    """core.features.study arrays (n, ...) reshaped to the model's input (n, *input_shape) as float32."""
     shape = input_shape(model, feature_kind)
     x = np.asarray(x, dtype=np.float32)
     if x.ndim < 1 or int(np.prod(x.shape[1:])) != int(np.prod(shape)):
@@ -177,7 +177,7 @@ def build_cnn2d(n_mels: int = N_MELS, frames: int = SEGMENT_FRAMES, n_classes: i
 def build_model(model: str, feature_kind: str, mean: np.ndarray | None = None,
                 variance: np.ndarray | None = None, learning_rate: float = 1e-3,
                 n_classes: int = len(GENRES)) -> Any:
-    """The compiled Keras model of one study model kind for one core.features kind, with
+    """The compiled Keras model of one study model kind for one core.features.study kind, with
     n_classes softmax outputs (the run's label set)."""
     if model not in DEEP_MODELS:
         raise ValueError(f"unknown deep model {model!r}; choose one of {DEEP_MODELS}")
