@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from core.models import networks
-from core.training import runner
+from core.models import fitting
+from core.training import config as train_config, plan as run_plan, runner
 from core.constants import SHARED_DATA  # noqa: E402
 
 SHARED = SHARED_DATA
@@ -61,7 +62,7 @@ def _second_windows(data: Path) -> dict[str, np.ndarray]:
 
 def _patched(variant: str, data: Path):
     """Install the variant's change into core (returns a function undoing it)."""
-    saved = (networks.build_cnn1d, runner._side)
+    saved = (networks.build_cnn1d, run_plan._side)
     if variant == "gap":
         def build(frames=646, n_coeffs=30, n_classes=10, mean=None, variance=None,
                   learning_rate=1e-3):
@@ -100,13 +101,13 @@ def _patched(variant: str, data: Path):
         def side(fs, track_ids, kind):
             part = original_side(fs, track_ids, kind)
             extra = np.stack([second[str(t)] for t in part.groups]) if len(part) else part.x
-            return runner.SideData(np.concatenate([part.x, extra]),
+            return fitting.SideData(np.concatenate([part.x, extra]),
                                      np.concatenate([part.y, part.y]),
                                      np.concatenate([part.groups, part.groups]))
-        runner._side = side
+        run_plan._side = side
 
     def undo() -> None:
-        networks.build_cnn1d, runner._side = saved
+        networks.build_cnn1d, run_plan._side = saved
     return undo
 
 
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in range(42, 42 + args.seeds):
                 extra = {"learning_rate": 3e-4} if variant == "lr3e-4" else (
                     {"batch_size": 8} if variant == "batch8" else {})
-                conf = runner.TrainConfig(model="cnn1d", protocol="artist-filtered",
+                conf = train_config.TrainConfig(model="cnn1d", protocol="artist-filtered",
                                             splits_path=str(args.splits),
                                             data_path=str(args.data), genres=GTZAN4, seed=seed,
                                             **extra)

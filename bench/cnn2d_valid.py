@@ -34,16 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from core.training import runner
+from core.models import fitting
+from core.training import config as train_config, runner
 from core.constants import SHARED_DATA  # noqa: E402
 
 VARIANTS = ("default", "sqrt_weights", "no_weights", "no_aug", "lr3e-4")
 AUGMENT = {"pitch_shift": True, "white_noise": True, "slicing": True}
 
 
-def _config(variant: str, data: Path, seed: int) -> runner.TrainConfig:
+def _config(variant: str, data: Path, seed: int) -> train_config.TrainConfig:
     """The shipped 10-genre 2D-CNN recipe with the variant's change."""
-    return runner.TrainConfig(
+    return train_config.TrainConfig(
         model="cnn2d", feature="logmel", epochs=40, protocol="random-track", split_seed=42,
         seed=seed, data_path=str(data), test_size=0.3, valid_size=0.1, filter_noise=True,
         augment={k: False for k in AUGMENT} if variant == "no_aug" else dict(AUGMENT),
@@ -53,15 +54,15 @@ def _config(variant: str, data: Path, seed: int) -> runner.TrainConfig:
 
 def _patched(variant: str):
     """Install the variant's change of the class weights (returns a function undoing it)."""
-    saved = runner.class_weights
+    saved = fitting.class_weights
     if variant == "sqrt_weights":
         def weights(y: np.ndarray, n_classes: int = 10) -> dict[int, float] | None:
             full = saved(y, n_classes)
             return None if full is None else {c: float(np.sqrt(w)) for c, w in full.items()}
-        runner.class_weights = weights
+        fitting.class_weights = weights
 
     def undo() -> None:
-        runner.class_weights = saved
+        fitting.class_weights = saved
     return undo
 
 

@@ -124,7 +124,8 @@ def is_lstm_svm(entry) -> bool:
 
 def train_lstm_svm(epochs: int) -> None:
     """Train a small LSTM(+SVM/KNN heads) run on MFCC statistics of the active data source."""
-    from core.training.runner import TrainConfig, run_training
+    from core.training.config import TrainConfig
+    from core.training.runner import run_training
 
     # valid_size 0.15: 12 of the demo set's 80 tracks, at least one per genre for stratifying
     config = TrainConfig(model="lstm", feature="mfcc", epochs=epochs, valid_size=0.15,

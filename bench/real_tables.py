@@ -42,7 +42,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core import evaluation
-from core.training import runner
+from core.models import fitting
+from core.training import config as train_config, plan as run_plan, runner
 from core.constants import DEFAULT_SEED, GENRES, PAPER_RESULTS, SHARED_DATA  # noqa: E402
 
 SHARED = SHARED_DATA
@@ -90,7 +91,7 @@ def _test_summary(test: dict) -> dict:
 def run_audio(row: str, protocol: str, args: argparse.Namespace, seed: int, out: Path) -> list[dict]:
     """Train one row's model on the audio for one seed; one raw record per head."""
     table, model, feature, aug = ROWS[row]
-    conf = runner.TrainConfig(model=model, feature=feature, augment=aug, seed=seed,
+    conf = train_config.TrainConfig(model=model, feature=feature, augment=aug, seed=seed,
                                 head=ROW_HEADS.get(row),
                                 epochs=args.epochs, patience=args.patience, note=args.note,
                                 data_path=str(args.data), **protocol_config(protocol, args.splits))
@@ -131,16 +132,16 @@ def run_descriptor(protocol: str, args: argparse.Namespace) -> list[dict]:
         return []
     t0 = time.perf_counter()
     source = datasource.real_source(args.data)
-    conf = runner.TrainConfig(model="svm", data_path=str(args.data),
+    conf = train_config.TrainConfig(model="svm", data_path=str(args.data),
                                 **protocol_config(protocol, args.splits))
     table = load_table(args.table)
-    split = runner.make_split(conf, [t for t in source.track_ids if t in set(table.track_ids)])
+    split = run_plan.make_split(conf, [t for t in source.track_ids if t in set(table.track_ids)])
     fit_ids = split.train + split.valid
     rows = np.isin(table.track_ids, fit_ids)
     model, _ = fit_table_model("svm", table.X[rows], table.labels[rows], table.track_ids[rows],
                                split, DEFAULT_SEED)
     test_rows = np.isin(table.track_ids, split.test)
-    proba = runner.full_proba(model, table.X[test_rows])   # classes_ may be a subset
+    proba = fitting.full_proba(model, table.X[test_rows])   # classes_ may be a subset
     test = evaluation.evaluate(table.labels[test_rows], proba, table.track_ids[test_rows])
     return [{"protocol": protocol, "row": "descriptor_svm", "table": "ref",
              "model": "descriptor_svm", "feature": "descriptors", "head": "svm",
@@ -166,8 +167,8 @@ def _name(rec: dict) -> str:
     """Row name such as "LSTM+SVM" or "descriptor SVM (Kaggle table)"."""
     if rec["model"] == "descriptor_svm":
         return "descriptor SVM (Kaggle table)"
-    name = runner.MODEL_LABELS[rec["model"]]
-    if rec["model"] in runner.LSTM_MODELS or rec["model"] == "musicnn":
+    name = train_config.MODEL_LABELS[rec["model"]]
+    if rec["model"] in train_config.LSTM_MODELS or rec["model"] == "musicnn":
         name += "+" + ("softmax" if rec["head"] == "softmax" else rec["head"].upper())
     return name
 
@@ -268,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                 if row == "descriptor_svm":
                     records += run_descriptor(protocol, args)
                     continue
-                keras = ROWS[row][1] in runner.KERAS_MODELS
+                keras = ROWS[row][1] in train_config.KERAS_MODELS
                 seeds = range(args.first_seed, args.first_seed + (args.seeds if keras else 1))
                 for seed in seeds:
                     new = run_audio(row, protocol, args, seed, out)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.data import datasource, demo
 from core.features import study
-from core.training import runner
+from core.training import config as train_config, runner
 from core.constants import PAPER_RESULTS  # noqa: E402
 
 #: (table, model, feature, augmentation) of every run, in the study's table order
@@ -57,12 +57,12 @@ def _rows(card: dict, table: str, seconds: float) -> list[dict]:
     for head in sorted(card["metrics"], key=HEAD_ORDER.index):
         test = card["metrics"][head]["test"]
         key = card.get("paper", {}).get(head)
-        model = runner.MODEL_LABELS[card["model"]]
-        if card["model"] in runner.LSTM_MODELS:
+        model = train_config.MODEL_LABELS[card["model"]]
+        if card["model"] in train_config.LSTM_MODELS:
             model += "+" + ("softmax" if head == "softmax" else head.upper())
         rows.append({
             "table": table, "model": model,
-            "feature": runner.FEATURE_LABELS[card["feature"]], "head": head,
+            "feature": train_config.FEATURE_LABELS[card["feature"]], "head": head,
             "segment_acc": test["segment_accuracy"], "track_acc": test["track_accuracy"],
             "paper": PAPER_RESULTS.get(key) if key else None,
             "protocol": card["protocol"]["label"], "seconds": seconds,
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-genre", type=int, default=8, help="demo clips per genre (default 8)")
     parser.add_argument("--epochs", type=int, default=40, help="most epochs per Keras model")
     parser.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
-    parser.add_argument("--protocol", default="random-track", choices=runner.PROTOCOLS)
+    parser.add_argument("--protocol", default="random-track", choices=train_config.PROTOCOLS)
     parser.add_argument("--splits", type=Path, help="folder of *_filtered.txt (artist-filtered)")
     parser.add_argument("--no-bilstm", action="store_true", help="skip the BiLSTM variant")
     parser.add_argument("--models", help="comma-separated subset, e.g. svm,lstm,cnn2d")
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = set(args.models.split(",")) if args.models else None
     runs = [r for r in STUDY_RUNS if (chosen is None or r[1] in chosen)
             and not (args.no_bilstm and r[1] == "bilstm")]
-    kinds = sorted({runner.TrainConfig(model=m, feature=f).feature_kind for _, m, f, _ in runs})
+    kinds = sorted({train_config.TrainConfig(model=m, feature=f).feature_kind for _, m, f, _ in runs})
     t0 = time.perf_counter()
     fs = study.extract_tracks(source.tracks, kinds, progress=False)
     t_features = time.perf_counter() - t0
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     try:
         for table, model, feature, aug in runs:
-            conf = runner.TrainConfig(
+            conf = train_config.TrainConfig(
                 model=model, feature=feature, epochs=args.epochs, patience=args.patience,
                 augment=aug, protocol=args.protocol,
                 splits_path=str(args.splits) if args.splits else None, seed=args.seed,

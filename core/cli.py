@@ -26,7 +26,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from core.models.persistence import ModelFileError
     from core.report.document import ReportError
     from core.data.splits import SplitError
-    from core.training.runner import TrainingError, TrainingStopped
+    from core.models.fitting import TrainingError, TrainingStopped
 
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
             DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError)
@@ -109,9 +109,9 @@ def cmd_train(args: argparse.Namespace) -> int:
               "`python bench/table_baselines.py --table CSV`", file=sys.stderr)
         return EXIT_USAGE
     from core.models import persistence
-    from core.training import runner
+    from core.training import config as train_config, events, runner
 
-    cfg = runner.TrainConfig(
+    cfg = train_config.TrainConfig(
         model=args.model, feature=args.feature,   # None: the model's default feature
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         patience=args.patience, note=args.note, genres=args.genres,
@@ -123,7 +123,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         data_path=str(args.data) if args.data else None, scheduler=args.scheduler,
         augment={"pitch_shift": not args.no_augment, "white_noise": not args.no_augment,
                  "slicing": not args.no_augment})
-    run = runner.run_training(cfg, callbacks=[runner.ProgressBar()] if not args.quiet else [],
+    run = runner.run_training(cfg, callbacks=[events.ProgressBar()] if not args.quiet else [],
                                 output_root=args.out)
     _print_card(persistence.load_card(run))
     return EXIT_OK

@@ -7,15 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from core import models
-from core.training import runner
+from core.training import config as train_config, jobs as training_jobs, plan as run_plan
 from core.constants import DEFAULT_SEED, GENRES
 from core.report.figures import training_curves
 from core.models.persistence import iter_runs
-from core.training.runner import FEATURE_LABELS, KERAS_MODELS, MODEL_FEATURES, MODEL_LABELS, TrainConfig, TrainingError
+from core.training.config import FEATURE_LABELS, KERAS_MODELS, MODEL_FEATURES, MODEL_LABELS, TrainConfig
+from core.models.fitting import TrainingError
 from pages import common
 
 #: Model kinds in the order offered (the audio-trained families of core.models), in plain words.
-MODEL_HELP: dict[str, str] = {kind: models.MODEL_HELP[kind] for kind in runner.MODELS}
+MODEL_HELP: dict[str, str] = {kind: models.MODEL_HELP[kind] for kind in train_config.MODELS}
 AUGMENTATIONS: dict[str, str] = {
     "pitch_shift": "Pitch shift", "white_noise": "White noise", "slicing": "Slicing",
 }
@@ -127,7 +128,7 @@ def split_preview(config: TrainConfig, track_ids: list[str]) -> bool:
     from core.data.splits import SplitError
 
     try:
-        split = runner.make_split(config, track_ids)
+        split = run_plan.make_split(config, track_ids)
     except (SplitError, TrainingError, ValueError) as exc:
         st.error(f"These tracks cannot be split this way: {exc}. With {len(track_ids)} tracks, "
                  "use a larger test or validation fraction (each side needs at least one "
@@ -141,7 +142,7 @@ def split_preview(config: TrainConfig, track_ids: list[str]) -> bool:
 
 def current_job_id() -> str | None:
     """The job to show: this session's, else the newest running job, else the newest job."""
-    jobs = runner.list_jobs()
+    jobs = training_jobs.list_jobs()
     known = {j.job_id for j in jobs}
     mine = st.session_state.get(JOB_KEY)
     if mine in known:
@@ -168,8 +169,8 @@ def _epoch_time_text(seconds: float | None) -> str:
 def job_panel(job_id: str) -> None:
     """State, progress bar with ETA, live curves and the stop button of one job."""
     try:
-        job = runner.job_status(job_id)
-        events = runner.read_events(job_id)
+        job = training_jobs.job_status(job_id)
+        events = training_jobs.read_events(job_id)
     except (KeyError, ValueError) as exc:
         st.warning(f"The job {job_id} cannot be read: {exc}")
         return
@@ -196,7 +197,7 @@ def job_panel(job_id: str) -> None:
         if st.button("Stop training", key=f"stop_{job.job_id}", icon=":material/stop_circle:",
                      help="Stops after the current batch; the best weights so far are kept "
                           "and evaluated."):
-            runner.request_stop(job.job_id)
+            training_jobs.request_stop(job.job_id)
             st.toast("Stop requested — the job finishes its current batch first.")
     elif job.state == "failed":
         st.error(f"Training failed: {job.message or 'no message was left'}")
@@ -229,7 +230,7 @@ def live_job_panel(job_id: str) -> None:
     """job_panel redrawn every second while the job runs; a full rerun once it has ended."""
     job_panel(job_id)
     try:
-        still_active = runner.job_status(job_id).active
+        still_active = training_jobs.job_status(job_id).active
     except (KeyError, ValueError):
         still_active = False
     if not still_active:
@@ -287,7 +288,7 @@ def main() -> None:
 
     st.header("Settings")
     config = settings_form(common.splits_folder(), source.track_ids)
-    jobs = runner.list_jobs()
+    jobs = training_jobs.list_jobs()
     running = [j for j in jobs if j.active]
     if running:
         st.info("A training job is already running; start the next one when it has finished "
@@ -296,7 +297,7 @@ def main() -> None:
                  disabled=config is None or bool(running), key="train_start"):
         config.data_path = str(source.root)
         try:
-            st.session_state[JOB_KEY] = runner.start_job(config)
+            st.session_state[JOB_KEY] = training_jobs.start_job(config)
         except (OSError, TrainingError) as exc:
             common.show_error("The training job could not be started", exc)
         else:
@@ -308,7 +309,7 @@ def main() -> None:
         st.write("No training job yet. Choose the settings above and press **Start training**.")
     else:
         try:
-            active = runner.job_status(job_id).active
+            active = training_jobs.job_status(job_id).active
         except (KeyError, ValueError):
             active = False
         (live_job_panel if active else job_panel)(job_id)

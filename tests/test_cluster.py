@@ -13,7 +13,7 @@ import pytest
 
 from core import cli, cluster, config
 from core.features import study
-from core.training import runner
+from core.training import config as train_config, jobs as training_jobs, runner
 from core.constants import SAMPLE_RATE
 from core.data.gtzan import Track, list_tracks
 from tests.cache_writer import VALUES, hammer
@@ -207,7 +207,7 @@ def test_unreachable_scheduler_is_a_clear_error_in_time(
 def test_training_against_an_unreachable_scheduler_writes_no_run(
         clips: list[Track], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
-    conf = runner.TrainConfig(model="svm", feature="zcr", scheduler=_closed_port(),
+    conf = train_config.TrainConfig(model="svm", feature="zcr", scheduler=_closed_port(),
                                 data_path=str(clips[0].path.parents[1]))
     with pytest.raises(cluster.ClusterError, match="no Dask scheduler answers"):
         runner.run_training(conf)
@@ -240,14 +240,14 @@ def test_job_started_from_the_app_records_the_scheduler(
         def __init__(self, args: list[str], **kwargs: object) -> None:
             started.append(args)
 
-    monkeypatch.setattr(runner.subprocess, "Popen", FakeChild)
+    monkeypatch.setattr(training_jobs.subprocess, "Popen", FakeChild)
     monkeypatch.setenv(config.ENV_SCHEDULER, "tcp://10.1.2.3:8786")
-    job = runner.start_job(runner.TrainConfig(model="svm", feature="zcr"))
-    saved = runner._read_json(runner.job_dir(job) / "config.json")["config"]
+    job = training_jobs.start_job(train_config.TrainConfig(model="svm", feature="zcr"))
+    saved = training_jobs._read_json(training_jobs.job_dir(job) / "config.json")["config"]
     assert saved["scheduler"] == "tcp://10.1.2.3:8786" and started
     monkeypatch.delenv(config.ENV_SCHEDULER)
-    job = runner.start_job(runner.TrainConfig(model="svm", feature="zcr"))
-    assert runner._read_json(runner.job_dir(job) / "config.json")["config"]["scheduler"] \
+    job = training_jobs.start_job(train_config.TrainConfig(model="svm", feature="zcr"))
+    assert training_jobs._read_json(training_jobs.job_dir(job) / "config.json")["config"]["scheduler"] \
         == "local"
 
 

@@ -48,13 +48,13 @@ def streamlit_server(log: Path) -> Iterator[str]:
 
 def demo_with_svm(monkeypatch: pytest.MonkeyPatch) -> Path:
     """A tiny demo set (3 clips x 6 s per genre, no warm-up) with an SVM run trained on it."""
-    from core.training import runner
+    from core.training import config as train_config, jobs as training_jobs, runner
     from core.data.datasource import demo_source
 
     monkeypatch.setenv("GENRELAB_DEMO_SIZE", "3x6")
     monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
     root = demo_source(per_genre=3, seconds=6.0).root
-    runner.run_training(runner.TrainConfig(model="svm", test_size=0.4, valid_size=0.0,
+    runner.run_training(train_config.TrainConfig(model="svm", test_size=0.4, valid_size=0.0,
                                                data_path=str(root), n_jobs=1))
     return root
 
@@ -62,20 +62,20 @@ def demo_with_svm(monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def app_url(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch):
     """`streamlit run app.py` on a free port with an SVM trained on the tiny demo set."""
-    from core.training import runner
+    from core.training import config as train_config, jobs as training_jobs, runner
 
     root = demo_with_svm(monkeypatch)
     # a 2D-CNN trains in the background while the pages are visited: the Training console
     # must draw its curves live, and Try it then shows the 2D-CNN's "why" overlay
-    job_id = runner.start_job(runner.TrainConfig(model="cnn2d", epochs=12, patience=12,
+    job_id = training_jobs.start_job(train_config.TrainConfig(model="cnn2d", epochs=12, patience=12,
                                                      test_size=0.4, data_path=str(root),
                                                      n_jobs=1))
     try:
         with streamlit_server(isolated_dirs / "streamlit.log") as url:
             yield url
     finally:
-        if runner.job_status(job_id).active:
-            runner.request_stop(job_id)
+        if training_jobs.job_status(job_id).active:
+            training_jobs.request_stop(job_id)
 
 
 IDLE_JS = """() => {

@@ -11,7 +11,7 @@ import pytest
 
 from core import models
 from core.prediction import pipeline
-from core.training import runner
+from core.training import config as train_config
 from core.constants import PROJECT_ROOT
 from core.models.base import Family, no_fit
 
@@ -69,15 +69,15 @@ def test_kinds_are_unique_and_looked_up() -> None:
 
 
 def test_other_modules_tables_come_from_the_registry() -> None:
-    assert runner.MODELS == models.AUDIO_KINDS
-    assert set(runner.KERAS_MODELS) == set(models.TRAINS_KERAS)
+    assert train_config.MODELS == models.AUDIO_KINDS
+    assert set(train_config.KERAS_MODELS) == set(models.TRAINS_KERAS)
     assert pipeline.MODEL_KINDS == frozenset(models.MODEL_KINDS)
     assert pipeline.KERAS_MODELS == frozenset(models.PREDICTS_KERAS)
-    assert {k: runner.MODEL_LABELS[k] for k in runner.MODELS} == {
+    assert {k: train_config.MODEL_LABELS[k] for k in train_config.MODELS} == {
         k: models.MODEL_LABELS[k] for k in models.AUDIO_KINDS}
-    for kind in runner.MODELS:
-        for feature in runner.MODEL_FEATURES[kind]:
-            assert runner.FEATURE_KIND[feature] == models.FEATURE_KIND[feature]
+    for kind in train_config.MODELS:
+        for feature in train_config.MODEL_FEATURES[kind]:
+            assert train_config.FEATURE_KIND[feature] == models.FEATURE_KIND[feature]
     assert set(models.TABLE_KINDS) == set(pipeline.DESCRIPTOR_MODELS)
     from core import cli
 

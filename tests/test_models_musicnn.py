@@ -12,7 +12,8 @@ import pytest
 from core import cli
 from core.models import musicnn_net, musicnn_weights, persistence
 from core.prediction import pipeline
-from core.training import runner
+from core.models import fitting
+from core.training import config as train_config, runner
 from core.constants import GENRES
 from core.models import musicnn as family
 from core.models.persistence import ModelFileError
@@ -39,7 +40,7 @@ def tiny(tiny_set: dict[str, Path], isolated_dirs: Path, monkeypatch: pytest.Mon
 
 def _train(root: Path, **kw: object) -> Path:
     """A musicnn run on the three genres of the tiny set (random-track split, seed 42)."""
-    conf = runner.TrainConfig(model="musicnn", data_path=str(root), genres=GENRES3,
+    conf = train_config.TrainConfig(model="musicnn", data_path=str(root), genres=GENRES3,
                                 test_size=0.34, valid_size=0.0, n_jobs=1, **kw)
     return runner.run_training(conf)
 
@@ -58,20 +59,20 @@ def _damage_weights(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_config_defaults_and_bad_heads() -> None:
-    conf = runner.TrainConfig(model="musicnn")
+    conf = train_config.TrainConfig(model="musicnn")
     assert conf.feature == "embeddings" and conf.feature_kind == family.FEATURE_KIND
     assert conf.filter_noise is False            # the network hears the clip at its own level
-    assert runner.TrainConfig(model="musicnn", head="knn").head == "knn"
-    with pytest.raises(runner.TrainingError, match="takes head svm or knn, not 'softmax'"):
-        runner.TrainConfig(model="musicnn", head="softmax")
-    with pytest.raises(runner.TrainingError, match="model 'svm' has no choice of head"):
-        runner.TrainConfig(model="svm", head="knn")
+    assert train_config.TrainConfig(model="musicnn", head="knn").head == "knn"
+    with pytest.raises(fitting.TrainingError, match="takes head svm or knn, not 'softmax'"):
+        train_config.TrainConfig(model="musicnn", head="softmax")
+    with pytest.raises(fitting.TrainingError, match="model 'svm' has no choice of head"):
+        train_config.TrainConfig(model="svm", head="knn")
 
 
 def test_svm_and_knn_heads_train_on_real_embeddings_and_predict_with_tags(
         tiny: Path, tmp_path: Path) -> None:
     events: list[dict] = []
-    conf = runner.TrainConfig(model="musicnn", data_path=str(tiny), genres=GENRES3,
+    conf = train_config.TrainConfig(model="musicnn", data_path=str(tiny), genres=GENRES3,
                                 test_size=0.34, valid_size=0.0, n_jobs=1)
     run = runner.run_training(conf, [events.append])
     card = persistence.load_card(run)
@@ -116,7 +117,7 @@ def test_damaged_weights_leave_the_other_models_answering(
         tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture) -> None:
     run = _train(tiny)
-    svm = runner.run_training(runner.TrainConfig(
+    svm = runner.run_training(train_config.TrainConfig(
         model="svm", data_path=str(tiny), genres=GENRES3, test_size=0.34, valid_size=0.0,
         n_jobs=1, search=False))
     from core.data.gtzan import list_tracks

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.models import persistence
-from core.training import runner
+from core.training import config as train_config, jobs as training_jobs, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "training.py")
@@ -41,15 +41,15 @@ def splittable(at: AppTest) -> AppTest:
 
 
 def wait_for(job_id: str, states: tuple[str, ...] = ("done", "stopped", "failed")
-             ) -> runner.JobInfo:
+             ) -> training_jobs.JobInfo:
     """Poll a background job until it reaches one of states (fails the test after JOB_LIMIT_S)."""
     deadline = time.monotonic() + JOB_LIMIT_S
     while time.monotonic() < deadline:
-        job = runner.job_status(job_id)
+        job = training_jobs.job_status(job_id)
         if job.state in states:
             return job
         time.sleep(0.5)
-    pytest.fail(f"job {job_id} still {runner.job_status(job_id).state} after {JOB_LIMIT_S} s")
+    pytest.fail(f"job {job_id} still {training_jobs.job_status(job_id).state} after {JOB_LIMIT_S} s")
 
 
 def start_from_page(at: AppTest) -> str:
@@ -169,7 +169,7 @@ def test_lstm_one_epoch_draws_its_curves() -> None:
     at.selectbox(key="train_model").set_value("lstm").run()
     at.number_input(key="train_epochs").set_value(1).run()
     job_id = start_from_page(at)
-    assert wait_for(job_id).state == "done", runner.job_status(job_id).message
+    assert wait_for(job_id).state == "done", training_jobs.job_status(job_id).message
     at.run()
     assert not at.exception and not at.error
     specs = [c.proto.spec for c in at.get("plotly_chart")]
@@ -182,7 +182,7 @@ def test_lstm_one_epoch_draws_its_curves() -> None:
 
 def test_a_running_job_is_found_again_and_can_be_stopped() -> None:
     source_root = _demo_root()
-    job_id = runner.start_job(runner.TrainConfig(
+    job_id = training_jobs.start_job(train_config.TrainConfig(
         model="lstm", epochs=300, patience=300, test_size=0.4, valid_size=0.0,
         data_path=str(source_root)))
     at = page()   # a fresh session: the job is found through list_jobs, not session state
@@ -190,7 +190,7 @@ def test_a_running_job_is_found_again_and_can_be_stopped() -> None:
     assert any(job_id in m.value for m in at.markdown)
     stop = at.button(key=f"stop_{job_id}")
     stop.click().run()
-    assert (runner.job_dir(job_id) / runner.STOP_FILE).is_file()
+    assert (training_jobs.job_dir(job_id) / training_jobs.STOP_FILE).is_file()
     job = wait_for(job_id)
     assert job.state == "stopped", (job.state, job.message)
     at.run()
@@ -201,7 +201,7 @@ def test_a_running_job_is_found_again_and_can_be_stopped() -> None:
 def test_a_failed_job_shows_its_message(tmp_path: Path) -> None:
     empty = tmp_path / "not_gtzan"
     empty.mkdir()
-    job_id = runner.start_job(runner.TrainConfig(model="svm", data_path=str(empty)))
+    job_id = training_jobs.start_job(train_config.TrainConfig(model="svm", data_path=str(empty)))
     job = wait_for(job_id)
     assert job.state == "failed"
     at = page()

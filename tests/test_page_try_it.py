@@ -20,7 +20,7 @@ TIMEOUT = 180
 @pytest.fixture(scope="module")
 def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs folder with a 1-epoch 2D-CNN and an SVM on MFCC trained on a tiny demo set."""
-    from core.training import runner
+    from core.training import config as train_config, runner
     from core.data.datasource import demo_source
 
     base = tmp_path_factory.mktemp("tryit_runs")
@@ -30,7 +30,7 @@ def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("GENRELAB_HOME", str(base / "home"))
         root = demo_source(per_genre=3, seconds=6.0).root
         for model in ("svm", "cnn2d"):
-            runner.run_training(runner.TrainConfig(
+            runner.run_training(train_config.TrainConfig(
                 model=model, epochs=1, test_size=0.4, valid_size=0.0, data_path=str(root),
                 n_jobs=1, search=False))
     return base / "runs"
@@ -162,14 +162,14 @@ def test_no_model_gives_a_warning(isolated_dirs: Path, monkeypatch: pytest.Monke
 def test_a_genre_subset_model_shows_only_its_genres(isolated_dirs: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from core.models import persistence
-    from core.training import runner
+    from core.training import config as train_config, runner
     from core.data.datasource import demo_source
 
     monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
     (isolated_dirs / "no-shipped").mkdir()
     monkeypatch.setattr(persistence, "MODELS_DIR", isolated_dirs / "no-shipped")
     root = demo_source(per_genre=3, seconds=6.0).root
-    runner.run_training(runner.TrainConfig(
+    runner.run_training(train_config.TrainConfig(
         model="svm", test_size=0.4, valid_size=0.0, data_path=str(root), n_jobs=1, search=False,
         genres=["blues", "jazz", "rock"]))
     at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
@@ -345,7 +345,7 @@ def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
 def musicnn_and_svm(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A runs folder (no shipped models) with a musicnn+SVM and an SVM on MFCC, 3 genres."""
     from core.models import persistence
-    from core.training import runner
+    from core.training import config as train_config, runner
     from core.data.datasource import demo_source
 
     monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
@@ -353,7 +353,7 @@ def musicnn_and_svm(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setattr(persistence, "MODELS_DIR", isolated_dirs / "no-shipped")
     root = demo_source(per_genre=3, seconds=6.0).root
     for model in ("musicnn", "svm"):
-        runner.run_training(runner.TrainConfig(
+        runner.run_training(train_config.TrainConfig(
             model=model, test_size=0.4, valid_size=0.0, data_path=str(root), n_jobs=1,
             search=False, genres=["blues", "classical", "rock"]))
     return isolated_dirs / "runs"

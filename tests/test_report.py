@@ -22,7 +22,7 @@ from core import config, evaluation
 from core.data import demo
 from core.models import persistence
 from core.report import document
-from core.training import runner
+from core.training import config as train_config, runner
 from core.constants import GENRES, MODELS_DIR, PAPER_RESULTS
 from core.data.splits import random_track_split
 
@@ -376,7 +376,7 @@ def test_shipped_models_make_a_report(shipped_dir: Path, monkeypatch: pytest.Mon
 
 def test_a_trained_demo_run_is_reported(tmp_path: Path) -> None:
     root = demo.write_demo_set(tmp_path / "demo", per_genre=3, seconds=6)
-    run = runner.run_training(runner.TrainConfig(
+    run = runner.run_training(train_config.TrainConfig(
         model="svm", feature="zcr", data_path=str(root), test_size=0.34, valid_size=0.0,
         n_jobs=1, search=False))
     card = persistence.load_card(run)

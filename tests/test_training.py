@@ -15,7 +15,8 @@ import pytest
 from core.data import demo
 from core.features import augment, study
 from core.models import persistence
-from core.training import runner
+from core.models import fitting
+from core.training import config as train_config, events, jobs as training_jobs, plan as run_plan, runner
 from core.data.gtzan import DatasetError, list_tracks
 from core.models.persistence import ModelFileError
 
@@ -39,16 +40,16 @@ def tiny(tiny_set: dict[str, Path], isolated_dirs: Path, monkeypatch: pytest.Mon
     return tiny_set["root"]
 
 
-def _config(root: Path, **kw: object) -> runner.TrainConfig:
-    return runner.TrainConfig(data_path=str(root), **{**TINY, **kw})
+def _config(root: Path, **kw: object) -> train_config.TrainConfig:
+    return train_config.TrainConfig(data_path=str(root), **{**TINY, **kw})
 
 
-def _wait(job_id: str, until: callable, timeout: float = JOB_TIMEOUT_S) -> runner.JobInfo:
+def _wait(job_id: str, until: callable, timeout: float = JOB_TIMEOUT_S) -> training_jobs.JobInfo:
     """Poll a job until until(info, events) is true; fail with its log after timeout s."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        info = runner.job_status(job_id)
-        if until(info, runner.read_events(job_id)):
+        info = training_jobs.job_status(job_id)
+        if until(info, training_jobs.read_events(job_id)):
             return info
         time.sleep(0.1)
     log = (info.path / "log.txt").read_text(errors="replace")[-2000:]
@@ -59,41 +60,41 @@ def _wait(job_id: str, until: callable, timeout: float = JOB_TIMEOUT_S) -> runne
 
 
 def test_config_defaults_and_validation() -> None:
-    assert runner.TrainConfig(model="cnn2d").feature == "logmel"
-    assert runner.TrainConfig(model="lstm", feature="mfcc_stats").feature == "mfcc"
-    assert runner.TrainConfig(model="svm", feature="zcr").feature_kind == "zcr"
-    with pytest.raises(runner.TrainingError, match="unknown model"):
-        runner.TrainConfig(model="gru")
-    with pytest.raises(runner.TrainingError, match="takes feature"):
-        runner.TrainConfig(model="cnn1d", feature="zcr")
-    assert not any(runner.TrainConfig(model="lstm", augment={"pitch_shift": True}).augment.values())
+    assert train_config.TrainConfig(model="cnn2d").feature == "logmel"
+    assert train_config.TrainConfig(model="lstm", feature="mfcc_stats").feature == "mfcc"
+    assert train_config.TrainConfig(model="svm", feature="zcr").feature_kind == "zcr"
+    with pytest.raises(fitting.TrainingError, match="unknown model"):
+        train_config.TrainConfig(model="gru")
+    with pytest.raises(fitting.TrainingError, match="takes feature"):
+        train_config.TrainConfig(model="cnn1d", feature="zcr")
+    assert not any(train_config.TrainConfig(model="lstm", augment={"pitch_shift": True}).augment.values())
     with pytest.raises(ValueError, match="unknown augmentation"):
-        runner.TrainConfig(model="cnn2d", augment={"reverb": True})
-    with pytest.raises(runner.TrainingError, match="epochs"):
-        runner.TrainConfig(epochs=0)
-    with pytest.raises(runner.TrainingError, match="unknown training setting"):
-        runner.TrainConfig.from_dict({"model": "svm", "colour": "red"})
-    conf = runner.TrainConfig(model="cnn2d", augment={"slicing": True}, data_path=Path("/x"))
-    again = runner.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict())))
+        train_config.TrainConfig(model="cnn2d", augment={"reverb": True})
+    with pytest.raises(fitting.TrainingError, match="epochs"):
+        train_config.TrainConfig(epochs=0)
+    with pytest.raises(fitting.TrainingError, match="unknown training setting"):
+        train_config.TrainConfig.from_dict({"model": "svm", "colour": "red"})
+    conf = train_config.TrainConfig(model="cnn2d", augment={"slicing": True}, data_path=Path("/x"))
+    again = train_config.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict())))
     assert again == conf and again.augment["slicing"] and not again.augment["white_noise"]
 
 
 def test_class_weights_only_when_unbalanced() -> None:
-    assert runner.class_weights(np.repeat(np.arange(10), 3)) is None
-    weights = runner.class_weights(np.array([0, 0, 0, 1]))
+    assert fitting.class_weights(np.repeat(np.arange(10), 3)) is None
+    weights = fitting.class_weights(np.array([0, 0, 0, 1]))
     assert weights[0] == pytest.approx(4 / 6) and weights[1] == pytest.approx(2.0)
     assert weights[5] == 1.0
 
 
 def test_genres_are_parsed_checked_and_ordered() -> None:
-    assert runner.TrainConfig(genres="rock, blues,JAZZ").genres == ["blues", "jazz", "rock"]
-    assert runner.TrainConfig(genres=[]).genres is None
-    with pytest.raises(runner.TrainingError, match="unknown genre"):
-        runner.TrainConfig(genres="blues,polka")
-    with pytest.raises(runner.TrainingError, match="at least two genres"):
-        runner.TrainConfig(genres=["blues"])
-    conf = runner.TrainConfig(genres=["jazz", "blues"])
-    assert runner.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict()))) == conf
+    assert train_config.TrainConfig(genres="rock, blues,JAZZ").genres == ["blues", "jazz", "rock"]
+    assert train_config.TrainConfig(genres=[]).genres is None
+    with pytest.raises(fitting.TrainingError, match="unknown genre"):
+        train_config.TrainConfig(genres="blues,polka")
+    with pytest.raises(fitting.TrainingError, match="at least two genres"):
+        train_config.TrainConfig(genres=["blues"])
+    conf = train_config.TrainConfig(genres=["jazz", "blues"])
+    assert train_config.TrainConfig.from_dict(json.loads(json.dumps(conf.to_dict()))) == conf
 
 
 def test_genre_plan_names_every_genre_short_of_tracks() -> None:
@@ -103,7 +104,7 @@ def test_genre_plan_names_every_genre_short_of_tracks() -> None:
                   train=("blues.00000", "blues.00001", "jazz.00000", "jazz.00001", "pop.00000"),
                   valid=("blues.00002", "jazz.00002", "metal.00000"),
                   test=("blues.00003", "jazz.00003", "metal.00001"))
-    plan = runner.plan_genres(split, "svm", asked=("blues", "jazz", "metal", "pop", "rock"))
+    plan = run_plan.plan_genres(split, "svm", asked=("blues", "jazz", "metal", "pop", "rock"))
     assert plan.genres == ("blues", "jazz", "pop")
     assert plan.split.test == ("blues.00003", "jazz.00003") and "metal.00000" not in plan.split.valid
     assert plan.split.notes["left_out"] == 2
@@ -113,28 +114,28 @@ def test_genre_plan_names_every_genre_short_of_tracks() -> None:
     assert "pop: no test track; learned from 1 training track(s)" in text
     assert "pop: no validation track" in text
     assert "pop: a single training track" in text
-    with pytest.raises(runner.TrainingError, match="only 1 genre"):
-        runner.plan_genres(Split("random-track", 1, ("rock.00000",), (), ("pop.00001",)), "svm")
+    with pytest.raises(fitting.TrainingError, match="only 1 genre"):
+        run_plan.plan_genres(Split("random-track", 1, ("rock.00000",), (), ("pop.00001",)), "svm")
 
 
 def test_expand_proba_places_the_label_set_columns() -> None:
-    out = runner.expand_proba(np.array([[0.25, 0.75]]), ("classical", "rock"))
+    out = fitting.expand_proba(np.array([[0.25, 0.75]]), ("classical", "rock"))
     assert out.shape == (1, 10) and out[0, 1] == 0.25 and out[0, 9] == 0.75 and out.sum() == 1
 
 
 def test_epoch_seconds_leaves_out_the_first_epoch() -> None:
-    assert runner.epoch_seconds([]) == 0.0
-    assert runner.epoch_seconds([9.0]) == 9.0
-    assert runner.epoch_seconds([9.0, 2.0, 3.0, 2.5]) == 2.5
+    assert fitting.epoch_seconds([]) == 0.0
+    assert fitting.epoch_seconds([9.0]) == 9.0
+    assert fitting.epoch_seconds([9.0, 2.0, 3.0, 2.5]) == 2.5
 
 
 def test_paper_keys() -> None:
-    assert runner.paper_key("svm", "zcr", "svm") == "svm_zcr"
-    assert runner.paper_key("lstm", "mfcc", "knn") == "lstm_knn_mfcc"
-    assert runner.paper_key("lstm", "mfcc", "softmax") is None
-    assert runner.paper_key("cnn2d", "logmel", "softmax") == "cnn2d_mel"
-    assert runner.paper_key("cnn1d", "mfcc_seq", "softmax") == "cnn1d_mfcc"
-    assert runner.paper_key("bilstm", "mfcc", "svm") is None
+    assert train_config.paper_key("svm", "zcr", "svm") == "svm_zcr"
+    assert train_config.paper_key("lstm", "mfcc", "knn") == "lstm_knn_mfcc"
+    assert train_config.paper_key("lstm", "mfcc", "softmax") is None
+    assert train_config.paper_key("cnn2d", "logmel", "softmax") == "cnn2d_mel"
+    assert train_config.paper_key("cnn1d", "mfcc_seq", "softmax") == "cnn1d_mfcc"
+    assert train_config.paper_key("bilstm", "mfcc", "svm") is None
 
 
 class _FakeModel:
@@ -155,7 +156,7 @@ class _FakeModel:
 @pytest.mark.parametrize("start_from,stop_after", [(0, 4), (4, 6)])
 def test_monitor_early_stopping_restores_best(start_from: int, stop_after: int) -> None:
     events: list[dict] = []
-    monitor = runner._make_monitor(runner.Emitter([events.append]), runner.StopFlag(),
+    monitor = fitting._make_monitor(fitting.Emitter([events.append]), fitting.StopFlag(),
                                      epochs=10, patience=2, monitor="val_loss",
                                      start_from_epoch=start_from)
     model = _FakeModel()
@@ -287,8 +288,8 @@ def test_cnn2d_augments_training_batches_only(tiny: Path, monkeypatch: pytest.Mo
     conf = _config(tiny, model="cnn2d", epochs=1,
                    augment={"pitch_shift": True, "white_noise": True, "slicing": True})
     fs = study.extract_tracks(list_tracks(tiny), ["logmel"], n_jobs=1, progress=False)
-    split = runner.make_split(conf, list(fs.track_ids))
-    train_ids, valid_ids = runner.carve_validation(split.train, conf.seed)
+    split = run_plan.make_split(conf, list(fs.track_ids))
+    train_ids, valid_ids = run_plan.carve_validation(split.train, conf.seed)
     rows = {name: {r.tobytes() for r in fs.subset(ids)["logmel"].astype(np.float32)}
             for name, ids in (("train", train_ids), ("valid", valid_ids), ("test", split.test))}
     test_before = fs.subset(split.test)["logmel"].copy()
@@ -326,7 +327,7 @@ def test_stop_before_training_saves_nothing(tiny: Path) -> None:
     stop = threading.Event()
     stop.set()
     events: list[dict] = []
-    with pytest.raises(runner.TrainingStopped, match="nothing was trained"):
+    with pytest.raises(fitting.TrainingStopped, match="nothing was trained"):
         runner.run_training(_config(tiny, model="svm"), [events.append], stop)
     assert events[-1]["type"] == "stopped"
     runs = Path(os.environ["GENRELAB_RUNS"])
@@ -338,7 +339,7 @@ def test_errors_are_reported_as_events(tmp_path: Path, tiny: Path) -> None:
     with pytest.raises(DatasetError, match="does not exist"):
         runner.run_training(_config(tmp_path / "nowhere", model="svm"), [events.append])
     assert events[-1]["type"] == "error" and "does not exist" in events[-1]["message"]
-    with pytest.raises(runner.TrainingError, match="splits_path"):
+    with pytest.raises(fitting.TrainingError, match="splits_path"):
         runner.run_training(_config(tiny, model="svm", protocol="artist-filtered"))
 
 
@@ -380,12 +381,12 @@ def test_damaged_run_files_give_clear_errors(tiny: Path) -> None:
 def test_stopped_job_leaves_loadable_best_model(tiny: Path) -> None:
     conf = _config(tiny, model="lstm", feature="zcr", epochs=300, patience=300, batch_size=8,
                    search=False)
-    job = runner.start_job(conf)
+    job = training_jobs.start_job(conf)
     _wait(job, lambda info, ev: any(e["type"] == "epoch" for e in ev) or not info.active)
-    runner.request_stop(job)
+    training_jobs.request_stop(job)
     info = _wait(job, lambda info, ev: not info.active)
     assert info.state == "stopped", info.message
-    events = runner.read_events(job)
+    events = training_jobs.read_events(job)
     assert events[0]["type"] == "start" and events[-1]["type"] == "stopped"
     card = persistence.load_card(Path(info.run_dir))
     assert card["stopped_early"] and card["epochs_run"] < 300
@@ -394,12 +395,12 @@ def test_stopped_job_leaves_loadable_best_model(tiny: Path) -> None:
 
     model = networks.load_model(Path(info.run_dir) / "model.keras")
     assert networks.deep_features(model, np.zeros((2, 30, 1), np.float32)).shape == (2, 128)
-    assert [j.job_id for j in runner.list_jobs()] == [job]
+    assert [j.job_id for j in training_jobs.list_jobs()] == [job]
 
 
 def test_two_concurrent_jobs_keep_separate_results(tiny: Path) -> None:
-    first = runner.start_job(_config(tiny, model="svm", feature="zcr", search=False))
-    second = runner.start_job(_config(tiny, model="knn", feature="zcr", search=False))
+    first = training_jobs.start_job(_config(tiny, model="svm", feature="zcr", search=False))
+    second = training_jobs.start_job(_config(tiny, model="knn", feature="zcr", search=False))
     assert first != second
     infos = [_wait(j, lambda info, ev: not info.active) for j in (first, second)]
     assert [i.state for i in infos] == ["done", "done"], [i.message for i in infos]
@@ -407,28 +408,28 @@ def test_two_concurrent_jobs_keep_separate_results(tiny: Path) -> None:
     cards = [persistence.load_card(Path(i.run_dir)) for i in infos]
     assert [c["model"] for c in cards] == ["svm", "knn"]
     assert cards[0]["run_id"] != cards[1]["run_id"]
-    assert {j.job_id for j in runner.list_jobs()} == {first, second}
+    assert {j.job_id for j in training_jobs.list_jobs()} == {first, second}
 
 
 def test_job_errors_and_dead_processes_are_reported(tiny: Path, tmp_path: Path) -> None:
-    broken = runner.start_job(_config(tmp_path / "nowhere", model="svm"))
+    broken = training_jobs.start_job(_config(tmp_path / "nowhere", model="svm"))
     info = _wait(broken, lambda info, ev: not info.active)
     assert info.state == "failed" and "does not exist" in info.message
-    assert runner.read_events(broken)[-1]["type"] == "error"
-    doomed = runner.start_job(_config(tiny, model="lstm", epochs=300, patience=300))
+    assert training_jobs.read_events(broken)[-1]["type"] == "error"
+    doomed = training_jobs.start_job(_config(tiny, model="lstm", epochs=300, patience=300))
     info = _wait(doomed, lambda info, ev: info.state == "running" and info.pid is not None)
     os.kill(info.pid, signal.SIGKILL)    # the process this test started
     info = _wait(doomed, lambda info, ev: not info.active)
     assert info.state == "failed" and "without reporting" in info.message
     with pytest.raises(KeyError, match="no training job"):
-        runner.job_status("20990101-000000-none")
+        training_jobs.job_status("20990101-000000-none")
     with pytest.raises(ValueError, match="not a job id"):
-        runner.read_events("../etc")
+        training_jobs.read_events("../etc")
 
 
 def test_progress_bar_follows_epochs(capsys: pytest.CaptureFixture) -> None:
-    bar = runner.TqdmProgress()
-    emit = runner.Emitter([bar])
+    bar = events.TqdmProgress()
+    emit = fitting.Emitter([bar])
     emit("stage", message="extracting features")
     for epoch in (1, 2):
         emit("epoch", epoch=epoch, epochs=3, loss=1.0 / epoch, accuracy=0.5, val_loss=1.2,
@@ -443,7 +444,7 @@ def test_progress_bar_follows_epochs(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_real_gtzan4_svm_on_mfcc(real_ogg: Path, real_splits: Path) -> None:
-    conf = runner.TrainConfig(model="svm", feature="mfcc", protocol="artist-filtered",
+    conf = train_config.TrainConfig(model="svm", feature="mfcc", protocol="artist-filtered",
                                 splits_path=str(real_splits), data_path=str(real_ogg),
                                 genres=["blues", "classical", "jazz", "rock"])
     card = persistence.load_card(runner.run_training(conf))

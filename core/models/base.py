@@ -20,16 +20,16 @@ KERAS_FILE = "model.keras"
 class FitContext:
     """Everything a family's fit needs from the runner: the config, the sides, events, stop."""
 
-    config: Any                   #: core.training.runner.TrainConfig
+    config: Any                   #: core.training.config.TrainConfig
     kind: str                     #: the feature kind of the sides' arrays
-    train: Any                    #: core.training.runner.SideData
+    train: Any                    #: core.models.fitting.SideData
     valid: Any
     test: Any
     genres: tuple[str, ...]       #: the run's label set (GENRES order)
     balance: str | None           #: "balanced" when the SVM heads weight classes, else None
     valid_source: str             #: words saying where the validation tracks come from
-    emit: Callable[..., dict]     #: core.training.runner.Emitter
-    stop: Any                     #: core.training.runner.StopFlag
+    emit: Callable[..., dict]     #: core.models.fitting.Emitter
+    stop: Any                     #: core.models.fitting.StopFlag
 
 
 @dataclass

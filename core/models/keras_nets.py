@@ -19,13 +19,13 @@ def fit_network(context: FitContext) -> tuple[FitOutcome, Any]:
     """Train the config's Keras model (early stopping on the validation side) and score its
     softmax: the outcome (files: model.keras) and the trained Keras model."""
     from core.models import networks
-    from core.training import runner
+    from core.models import fitting
 
     c, config = context, context.config
-    runner._check_stop(c.stop, "before training")
+    fitting.check_stop(c.stop, "before training")
     c.emit("stage", message=f"training {config.label()} for up to {config.epochs} epochs on "
                             f"{len(c.train)} examples; early stopping on {c.valid_source}")
-    outcome = runner.train_keras(config, c.train, c.valid, c.emit, c.stop, c.genres)
+    outcome = fitting.train_keras(config, c.train, c.valid, c.emit, c.stop, c.genres)
     model = outcome.model
     stop_reason = ("stop requested" if outcome.stopped_by_user
                    else "no validation gain (early stopping)" if outcome.stopped_by_patience
@@ -33,10 +33,10 @@ def fit_network(context: FitContext) -> tuple[FitOutcome, Any]:
     x_test = networks.as_model_input(config.model, c.kind, c.test.x)
     x_valid = networks.as_model_input(config.model, c.kind, c.valid.x)
     c.emit("stage", message="evaluating on the test side")
-    metrics = {SOFTMAX_HEAD: runner._head_metrics(
-        runner._metrics(c.test.y, runner.expand_proba(networks.predict_proba(model, x_test),
+    metrics = {SOFTMAX_HEAD: fitting.head_metrics(
+        fitting.side_metrics(c.test.y, fitting.expand_proba(networks.predict_proba(model, x_test),
                                                           c.genres), c.test.groups),
-        runner._metrics(c.valid.y, runner.expand_proba(networks.predict_proba(model, x_valid),
+        fitting.side_metrics(c.valid.y, fitting.expand_proba(networks.predict_proba(model, x_valid),
                                                            c.genres), c.valid.groups))}
     result = FitOutcome(
         metrics, {}, {KERAS_FILE: model}, list(networks.input_shape(config.model, c.kind)),

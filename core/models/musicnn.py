@@ -120,11 +120,11 @@ def fit_knn(x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
 def fit(context: FitContext) -> FitOutcome:
     """Fit the chosen head (config.head, default svm) on the clips' embeddings."""
     from core.models import musicnn_net
-    from core.training import runner
+    from core.models import fitting
 
     c = context
     head = c.config.head or "svm"
-    runner._check_stop(c.stop, "before fitting")
+    fitting.check_stop(c.stop, "before fitting")
     x, y, groups = (np.asarray(c.train.x, np.float64), c.train.y, c.train.groups)
     valid_x = np.asarray(c.valid.x, np.float64).reshape(len(c.valid), x.shape[1])
     valid_y = c.valid.y
@@ -136,10 +136,10 @@ def fit(context: FitContext) -> FitOutcome:
     else:
         model, train_only, info = fit_knn(x, y, valid_x, valid_y)
     # validation metrics come from the train-only model (the final one has seen those clips)
-    valid_metrics = (runner._metrics(valid_y, _one_hot(train_only, valid_x), c.valid.groups)
+    valid_metrics = (fitting.side_metrics(valid_y, _one_hot(train_only, valid_x), c.valid.groups)
                      if train_only is not None else None)
-    metrics = {head: runner._head_metrics(
-        runner._metrics(c.test.y, runner.full_proba(model, c.test.x), c.test.groups),
+    metrics = {head: fitting.head_metrics(
+        fitting.side_metrics(c.test.y, fitting.full_proba(model, c.test.x), c.test.groups),
         valid_metrics)}
     info.update({"classes": [int(k) for k in model.classes_],
                  "fitted_on": "train+valid" if len(valid_y) else "train"})

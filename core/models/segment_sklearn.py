@@ -48,15 +48,15 @@ def score(entry: Any, feats: Any) -> tuple:
 def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid: Any,
              extra: dict | None = None) -> tuple[dict, dict, Any]:
     """Fit one SVM/KNN head by grouped CV on the training side: (metrics, info, estimator)."""
-    from core.training import runner
+    from core.models import fitting
     from core.models.baselines import fit_classifier
 
     c = context
     fit = fit_classifier(head, x_train, c.train.y, c.train.groups, seed=c.config.seed,
                          search=c.config.search, class_weight=c.balance)
-    metrics = runner._head_metrics(
-        runner._metrics(c.test.y, runner.full_proba(fit.model, x_test), c.test.groups),
-        runner._metrics(c.valid.y, runner.full_proba(fit.model, x_valid), c.valid.groups))
+    metrics = fitting.head_metrics(
+        fitting.side_metrics(c.test.y, fitting.full_proba(fit.model, x_test), c.test.groups),
+        fitting.side_metrics(c.valid.y, fitting.full_proba(fit.model, x_valid), c.valid.groups))
     info = {"best_params": fit.best_params, "cv_accuracy": fit.cv_accuracy,
             "classes": [int(k) for k in fit.model.classes_], **(extra or {})}
     return metrics, info, fit.model
@@ -64,10 +64,10 @@ def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid:
 
 def fit(context: FitContext) -> FitOutcome:
     """Grouped-CV search and fit of the SVM or KNN on the segments of the training side."""
-    from core.training import runner
+    from core.models import fitting
 
     model = context.config.model
-    runner._check_stop(context.stop, "before fitting")
+    fitting.check_stop(context.stop, "before fitting")
     context.emit("stage", message=f"fitting {FAMILY.labels[model]} (grouped CV on the training "
                                   "side)")
     metrics, info, estimator = fit_head(context, model, context.train.x, context.test.x,

@@ -1,0 +1,113 @@
+"""Which tracks and genres a run trains and tests on: the split, carved validation tracks, the label set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from core import config as gconfig, models
+from core.data import splits
+from core.data.splits import SIDES, genre_of
+from core.features.study import TRACK_KINDS
+from core.models.fitting import SideData, TrainingError
+from core.training.config import CARVED_VALID_FRACTION, KERAS_MODELS, TrainConfig
+
+
+def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
+    """The examples of some tracks: segments, or one example per track for track-level kinds."""
+
+    if kind in TRACK_KINDS:
+        position = {str(t): i for i, t in enumerate(fs.track_ids)}
+        rows = np.array([position[str(t)] for t in track_ids], dtype=np.int64)
+        return SideData(fs[kind][rows], fs.track_labels[rows].astype(int),
+                        fs.track_ids[rows].astype(str))
+    part = fs.subset(list(track_ids))
+    return SideData(part[kind], part.segment_label.astype(int), part.segment_track.astype(str))
+
+
+def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
+    """The config's split of the given (extracted) tracks, of the config's genres only."""
+
+    if config.genres:
+        track_ids = [t for t in track_ids if splits.genre_of(str(t)) in config.genres]
+    if config.protocol == "artist-filtered":
+        folder = config.splits_path or gconfig.splits_path()
+        if not folder:
+            raise TrainingError("the artist-filtered protocol needs the folder of "
+                                "train/valid/test_filtered.txt: set splits_path (or GENRELAB_SPLITS)")
+        split = splits.artist_filtered_split(track_ids, folder)
+    else:
+        split = splits.random_track_split(
+            track_ids, config.test_size, config.valid_size,
+            config.seed if config.split_seed is None else int(config.split_seed))
+    if not split.train or not split.test:
+        raise TrainingError(f"the split leaves {len(split.train)} training and {len(split.test)} "
+                            f"test tracks ({split.label()}); both need at least one")
+    return split
+
+
+def carve_validation(train_ids: Sequence[str], seed: int,
+                     fraction: float = CARVED_VALID_FRACTION) -> tuple[list[str], list[str]]:
+    """Split training track ids into (train, validation) by track, stratified when possible."""
+
+
+    ids = sorted(train_ids)
+    if len(ids) < 4:
+        return ids, []
+    genres = [genre_of(t) for t in ids]
+    counts = {g: genres.count(g) for g in set(genres)}
+    n_valid = max(1, int(round(fraction * len(ids))))
+    stratify = genres if min(counts.values()) >= 2 and n_valid >= len(counts) else None
+    rest, valid = train_test_split(ids, test_size=n_valid, random_state=seed, stratify=stratify)
+    return sorted(rest), sorted(valid)
+
+
+@dataclass
+class GenrePlan:
+    """A run's label set and what was done about each genre with too few tracks on some side."""
+
+    genres: tuple[str, ...]   #: the label set, GENRES order; Keras output k is genres[k]
+    notes: list[str]          #: one sentence per genre that was left out or is not fully scored
+    split: Any                #: the split restricted to the label set (core.data.splits.Split)
+
+
+def plan_genres(split: Any, model: str, asked: Sequence[str] = ()) -> GenrePlan:
+    """The genres a run can learn (>= 1 training track) and a note for every genre short of tracks.
+
+    asked: genres the user chose; those without any clip are noted too. TrainingError when
+    fewer than two genres can be learned.
+    """
+
+    sizes = split.sizes()
+    present = split.genres()
+    notes = [f"{g}: chosen, but no clip of it is on the split; left out" for g in asked
+             if g not in present]
+    keep: list[str] = []
+    for g in present:
+        n = {side: sizes[side][g] for side in SIDES}
+        if n["train"] == 0:
+            notes.append(f"{g}: no training track, so no model can learn it; left out of the "
+                         f"label set with its {n['valid']} validation and {n['test']} test "
+                         "track(s)")
+            continue
+        keep.append(g)
+        if n["test"] == 0:
+            notes.append(f"{g}: no test track; learned from {n['train']} training track(s) but "
+                         "not scored (the test metrics cover the other genres)")
+        if split.valid and n["valid"] == 0:
+            notes.append(f"{g}: no validation track; "
+                         + ("early stopping and the choice of head do not see it"
+                            if model in KERAS_MODELS else "the validation score leaves it out"))
+    thin = [g for g in keep if sizes["train"][g] == 1]
+    if thin and models.family(model).sklearn_heads:
+        notes.append(f"{', '.join(thin)}: a single training track; the SVM/KNN search by grouped "
+                     "cross-validation needs two per genre, so default hyper-parameters are used")
+    if len(keep) < 2:
+        raise TrainingError(f"only {len(keep)} genre(s) ({', '.join(keep) or 'none'}) have "
+                            f"training tracks on this split ({split.label()}); a classifier needs "
+                            "two or more")
+    restricted = split.restrict(keep) if len(keep) < len(present) else split
+    return GenrePlan(tuple(keep), notes, restricted)
