@@ -82,21 +82,21 @@ def measure_batch(folder: Path, work: Path) -> tuple[int, float, float]:
 
 def measure_one(run_dir: str, head: str, clip: Path) -> dict:
     """Cold and warm latency (ms) of one model in this (fresh) process."""
-    from core.prediction import pipeline
+    from core.prediction import catalogue, streaming
 
     data = clip.read_bytes()
-    entries = [e for e in pipeline.available_models() if str(e.path) == run_dir]
+    entries = [e for e in catalogue.available_models() if str(e.path) == run_dir]
     if not entries:
         raise SystemExit(f"{run_dir} is not an available model")
     entry = entries[0] if entries[0].head == head else entries[0].with_head(head)
-    out = pipeline.predict_clip(data, [entry])
+    out = streaming.predict_clip(data, [entry])
     cold = (time.perf_counter() - _T0) * 1e3
     if out.failed:
         raise SystemExit(f"{entry.label} failed: {out.failed[0][1]}")
     warm, cpu = [], []
     for _ in range(WARM_CALLS):
         began, began_cpu = time.perf_counter(), time.thread_time()
-        pipeline.predict_clip(data, [entry])
+        streaming.predict_clip(data, [entry])
         warm.append((time.perf_counter() - began) * 1e3)
         cpu.append((time.thread_time() - began_cpu) * 1e3)
     return {"label": entry.label, "model": entry.model, "head": entry.head, "cold_ms": cold,
@@ -170,20 +170,20 @@ def main() -> None:
         print("RESULT " + json.dumps(measure_one(args.one, args.head, args.clip)))
         return
 
-    from core.prediction import pipeline
+    from core.prediction import catalogue, streaming
 
     work = Path(tempfile.mkdtemp(prefix="genrelab-bench-"))
     if args.runs:
         os.environ["GENRELAB_RUNS"] = str(args.runs.resolve())
     clip = args.clip.resolve() if args.clip else demo_clip(work)
-    entries = pipeline.available_models()
+    entries = catalogue.available_models()
     if not any(is_lstm_svm(e) for e in entries):
         if not args.runs:
             os.environ["GENRELAB_RUNS"] = str(work / "runs")
         print(f"no LSTM+SVM model available: training one into {os.environ['GENRELAB_RUNS']}",
               flush=True)
         train_lstm_svm(args.epochs)
-        entries = pipeline.available_models()
+        entries = catalogue.available_models()
     for path, reason in entries.damaged:
         print(f"skipped damaged run {path}: {reason}")
     if args.only:

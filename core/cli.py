@@ -223,9 +223,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    from core.prediction import batch, pipeline
+    from core.prediction import batch
+    from core.prediction import catalogue
 
-    models = pipeline.available_models()
+    models = catalogue.available_models()
     if args.model:
         models = [m for m in models if args.model in (m.path.name, str(m.path))]
         if not models:

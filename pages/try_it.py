@@ -16,7 +16,10 @@ from core.report.comparison import data_label, measured_text
 from core.constants import GENRE_INDEX, GENRES, SEGMENT_SECONDS
 from core.report.figures import clips_per_genre, genre_color, occlusion_overlay, probability_bars, segment_timeline, spectrogram
 from core.models.persistence import ModelFileError
-from core.prediction.pipeline import ClipPrediction, ClipStream, ModelEntry, ModelFailure, ModelResult, available_models, consensus, occlusion_map
+from core.prediction.pipeline import ClipPrediction, ModelFailure, ModelResult
+from core.prediction.streaming import ClipStream, consensus
+from core.prediction.catalogue import ModelEntry, available_models
+from core.prediction.explain import occlusion_map
 from pages import common
 
 RECORD_RATE: int = 22050  #: Hz, asked of st.audio_input (GTZAN's rate)

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.prediction import batch, pipeline
+from core.prediction import batch
+from core.prediction import catalogue, pipeline, streaming
 from core.constants import GENRES
 
 from .test_prediction import music, only, sklearn_run, wav_bytes
@@ -100,7 +101,7 @@ def test_from_paths_searches_folders_recursively(tmp_path: Path):
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_predict_many_answers_good_clips_and_gives_bad_ones_their_reason(jobs: int):
     runs = [sklearn_run("svm", "mfcc"), sklearn_run("knn", "zcr", dim=30)]
-    entries = only(pipeline.available_models(), *runs)
+    entries = only(catalogue.available_models(), *runs)
     data = make_zip({"a.wav": wav_bytes(music(4.0, seed=1)), "b.wav": wav_bytes(music(7.0, seed=2)),
                      "broken.wav": b"RIFF\x00\x00garbage" * 50, "quiet.wav": wav_bytes(
                          np.zeros(4 * 22050, np.float32)), "evil/../../x.wav": b"RIFF"})
@@ -119,14 +120,14 @@ def test_predict_many_answers_good_clips_and_gives_bad_ones_their_reason(jobs: i
     assert by_name["broken.wav"].error.startswith("not a readable audio file")  # named once
     assert "silent" in by_name["quiet.wav"].error
     assert "out of the archive" in by_name["evil/../../x.wav"].error
-    single = pipeline.predict_clip(wav_bytes(music(4.0, seed=1)), entries)
+    single = streaming.predict_clip(wav_bytes(music(4.0, seed=1)), entries)
     np.testing.assert_allclose(by_name["a.wav"].prediction.results[0].clip_proba,
                                single.results[0].clip_proba)
 
 
 def test_table_csv_and_counts():
     runs = [sklearn_run("svm", "mfcc")]
-    entries = only(pipeline.available_models(), *runs)
+    entries = only(catalogue.available_models(), *runs)
     inputs = [batch.ClipInput("a.wav", data=wav_bytes(music(4.0))),
               batch.ClipInput("b.txt", refusal="not an audio file")]
     rows = list(batch.predict_many(inputs, entries))
@@ -143,9 +144,9 @@ def test_table_csv_and_counts():
     assert counts[records[0]["consensus"]] == 1
 
 
-def _shipped_musicnn() -> pipeline.ModelEntry:
+def _shipped_musicnn() -> catalogue.ModelEntry:
     """The shipped musicnn+SVM model (models/)."""
-    return next(e for e in pipeline.available_models() if e.model == "musicnn" and e.shipped)
+    return next(e for e in catalogue.available_models() if e.model == "musicnn" and e.shipped)
 
 
 def test_batch_workers_stop_at_the_network_inputs_and_never_import_tensorflow(tmp_path: Path):
@@ -154,8 +155,8 @@ def test_batch_workers_stop_at_the_network_inputs_and_never_import_tensorflow(tm
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from core.prediction import batch, pipeline\n"
-        "entry = next(e for e in pipeline.available_models() if e.model == 'musicnn')\n"
+        "from core.prediction import batch, catalogue, pipeline\n"
+        "entry = next(e for e in catalogue.available_models() if e.model == 'musicnn')\n"
         f"item = batch.ClipInput('clip.wav', path=Path({str(clip)!r}))\n"
         "got = batch._featurise(item, [pipeline.feature_key(entry)])\n"
         "assert got.error is None, got.error\n"
@@ -178,7 +179,7 @@ def test_batch_musicnn_answer_equals_the_single_clip_answer():
     entry = _shipped_musicnn()
     data = wav_bytes(music(7.0, seed=4))
     (row,) = batch.predict_many(batch.from_upload("a.wav", data), [entry], jobs=2)
-    single = pipeline.predict_clip(data, [entry])
+    single = streaming.predict_clip(data, [entry])
     assert row.error is None and not row.prediction.failed
     np.testing.assert_array_equal(row.prediction.results[0].clip_proba,
                                   single.results[0].clip_proba)

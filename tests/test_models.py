@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from core import models
-from core.prediction import pipeline
+from core.prediction import catalogue
 from core.training import config as train_config
 from core.constants import PROJECT_ROOT
 from core.models.base import Family, no_fit
@@ -71,14 +71,14 @@ def test_kinds_are_unique_and_looked_up() -> None:
 def test_other_modules_tables_come_from_the_registry() -> None:
     assert train_config.MODELS == models.AUDIO_KINDS
     assert set(train_config.KERAS_MODELS) == set(models.TRAINS_KERAS)
-    assert pipeline.MODEL_KINDS == frozenset(models.MODEL_KINDS)
-    assert pipeline.KERAS_MODELS == frozenset(models.PREDICTS_KERAS)
+    assert catalogue.MODEL_KINDS == frozenset(models.MODEL_KINDS)
+    assert catalogue.KERAS_MODELS == frozenset(models.PREDICTS_KERAS)
     assert {k: train_config.MODEL_LABELS[k] for k in train_config.MODELS} == {
         k: models.MODEL_LABELS[k] for k in models.AUDIO_KINDS}
     for kind in train_config.MODELS:
         for feature in train_config.MODEL_FEATURES[kind]:
             assert train_config.FEATURE_KIND[feature] == models.FEATURE_KIND[feature]
-    assert set(models.TABLE_KINDS) == set(pipeline.DESCRIPTOR_MODELS)
+    assert set(models.TABLE_KINDS) == set(catalogue.DESCRIPTOR_MODELS)
     from core import cli
 
     assert set(cli.MODEL_CHOICES) == set(models.MODEL_KINDS)
@@ -95,7 +95,7 @@ def test_titles_and_paper_keys() -> None:
 
 
 def test_importing_the_registry_does_not_import_tensorflow() -> None:
-    code = ("import sys, core.models, core.training.runner, core.prediction.pipeline; "
+    code = ("import sys, core.models, core.training.runner, core.prediction.streaming; "
             "print(any(m in sys.modules for m in ('tensorflow', 'keras')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
                          text=True, timeout=120, check=True)

@@ -11,7 +11,7 @@ import pytest
 
 from core import cli
 from core.models import musicnn_net, musicnn_weights, persistence
-from core.prediction import pipeline
+from core.prediction import catalogue, streaming
 from core.models import fitting
 from core.training import config as train_config, runner
 from core.constants import GENRES
@@ -99,8 +99,8 @@ def test_svm_and_knn_heads_train_on_real_embeddings_and_predict_with_tags(
     from core.data.gtzan import list_tracks
 
     clip = next(t for t in list_tracks(tiny) if t.genre == "rock").path
-    entry = pipeline.ModelEntry(run, card, "musicnn+SVM", "svm", False)
-    result = pipeline.predict_clip(clip, [entry])
+    entry = catalogue.ModelEntry(run, card, "musicnn+SVM", "svm", False)
+    result = streaming.predict_clip(clip, [entry])
     assert not result.failed
     (res,) = result.results
     assert res.genre in GENRES3 and res.segment_proba is None and res.windows == 1
@@ -124,9 +124,9 @@ def test_damaged_weights_leave_the_other_models_answering(
 
     clip = next(t for t in list_tracks(tiny) if t.genre == "blues").path
     _damage_weights(tmp_path, monkeypatch)
-    entries = [pipeline.ModelEntry(p, persistence.load_card(p), p.name, c["primary"], False)
+    entries = [catalogue.ModelEntry(p, persistence.load_card(p), p.name, c["primary"], False)
                for p, c in ((p, persistence.load_card(p)) for p in (run, svm))]
-    result = pipeline.predict_clip(clip, entries)
+    result = streaming.predict_clip(clip, entries)
     assert [r.model for r in result.results] == ["svm"]
     ((label, reason),) = result.failed
     assert label == run.name

@@ -150,9 +150,9 @@ def test_button_recorder_and_example_render(with_models: Path) -> None:
 
 
 def test_no_model_gives_a_warning(isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.prediction import pipeline
+    from core.prediction import catalogue
 
-    monkeypatch.setattr(pipeline.persistence, "iter_runs", lambda *a, **k: iter(()))
+    monkeypatch.setattr(catalogue.persistence, "iter_runs", lambda *a, **k: iter(()))
     at = page()
     assert not at.exception
     assert any("No trained model" in w.value for w in at.warning)
@@ -276,7 +276,7 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
                                                                  monkeypatch: pytest.MonkeyPatch):
     import threading
 
-    import core.prediction.pipeline
+    import core.prediction.streaming
     import core.prediction.warmup
     from pages import common
 
@@ -286,7 +286,7 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
     monkeypatch.delenv("GENRELAB_NO_WARMUP")
     common.start_warm_up.clear()
 
-    class WarmedMeanwhile(core.prediction.pipeline.ClipStream):
+    class WarmedMeanwhile(core.prediction.streaming.ClipStream):
         """The warm-up ends while the clip is analysed."""
 
         def __init__(self, *args, **kwargs):
@@ -294,7 +294,7 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
             common.start_warm_up().thread.join(10)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(core.prediction.pipeline, "ClipStream", WarmedMeanwhile)
+    monkeypatch.setattr(core.prediction.streaming, "ClipStream", WarmedMeanwhile)
     try:
         at = page()
         assert any("Still warming up" in c.value for c in at.caption)

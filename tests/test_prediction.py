@@ -1,4 +1,4 @@
-"""Tests of core.prediction.pipeline with run folders built here (tiny scikit-learn and Keras models)."""
+"""Tests of core.prediction.streaming with run folders built here (tiny scikit-learn and Keras models)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import soundfile as sf
 
 from core import config
 from core.models import persistence
-from core.prediction import pipeline
+from core.models import loading
+from core.prediction import catalogue, explain, pipeline, streaming
 from core.data.audio import AudioError
 from core.models.baselines import fit_classifier, make_pipeline
 from core.constants import GENRES, SAMPLE_RATE
@@ -72,7 +73,7 @@ def sklearn_run(model: str = "svm", feature: str = "mfcc", dim: int = 60,
     writer = persistence.RunWriter(config.runs_dir(),
                                    run_id or persistence.new_run_id(f"{model}-{feature}"))
     writer.save_sklearn(est, f"{head}.skops")
-    card = _card(model, feature, head, [head], pipeline.model_title(model, feature, head))
+    card = _card(model, feature, head, [head], catalogue.model_title(model, feature, head))
     return writer.commit({**card, **(extra or {})})
 
 
@@ -93,7 +94,7 @@ def keras_run(model: str, build, feature: str, deep_head: bool = False) -> Path:
         heads = ["softmax", "knn"]
     primary = heads[-1]
     return writer.commit(_card(model, feature, primary, heads,
-                               pipeline.model_title(model, feature, primary)))
+                               catalogue.model_title(model, feature, primary)))
 
 
 def lstm_net(keras):
@@ -135,7 +136,7 @@ def only(entries, *paths: Path) -> list:
 def test_available_models_lists_user_runs_newest_first_with_labels():
     old = sklearn_run("svm", "mfcc", run_id="20250101-000000-old-aaaaaa")
     new = sklearn_run("knn", "zcr", dim=30, run_id="20250102-000000-new-bbbbbb")
-    entries = pipeline.available_models()
+    entries = catalogue.available_models()
     user = [e for e in entries if not e.shipped]
     assert [e.path for e in user] == [new, old]
     assert user[0].label.startswith("KNN on ZCR — your run ")
@@ -151,7 +152,7 @@ def test_damaged_runs_are_skipped_and_reported():
     (bad_file / "svm.skops").write_bytes(b"not a skops file")
     bad_card = sklearn_run(run_id="20250104-000000-badcard-dddddd")
     (bad_card / "card.json").write_text("{ broken")
-    entries = pipeline.available_models()
+    entries = catalogue.available_models()
     assert [e.path for e in entries if not e.shipped] == [good]
     reasons = dict(entries.damaged)
     assert set(reasons) == {bad_file, bad_card}
@@ -160,7 +161,7 @@ def test_damaged_runs_are_skipped_and_reported():
 
 def test_with_head_switches_label_and_refuses_unknown_head():
     run = sklearn_run()
-    entry = only(pipeline.available_models(), run)[0]
+    entry = only(catalogue.available_models(), run)[0]
     with pytest.raises(ValueError, match="no head 'knn'"):
         entry.with_head("knn")
     assert entry.with_head("svm").label == entry.label
@@ -172,8 +173,8 @@ def test_with_head_switches_label_and_refuses_unknown_head():
 def test_predict_clip_shapes_probabilities_and_mean():
     runs = [sklearn_run("svm", "mfcc"), sklearn_run("knn", "zcr", dim=30),
             sklearn_run("descriptor_svm", "descriptors", dim=57)]
-    entries = only(pipeline.available_models(), *runs)
-    out = pipeline.predict_clip(music(7.0), entries)
+    entries = only(catalogue.available_models(), *runs)
+    out = streaming.predict_clip(music(7.0), entries)
     assert out.duration_s == pytest.approx(7.0, abs=1e-3)
     assert out.segment_starts_s.tolist() == [0.0, 3.0]       # a 7-s clip gives 2 segments
     assert [r.run_id for r in out.results] == [e.run_id for e in entries] and not out.failed
@@ -191,27 +192,27 @@ def test_predict_clip_shapes_probabilities_and_mean():
 
 def test_predictions_differ_between_segments_of_different_sound():
     run = sklearn_run("knn", "mfcc")
-    entry = only(pipeline.available_models(), run)[0]
+    entry = only(catalogue.available_models(), run)[0]
     y = np.concatenate([music(3.0, seed=2), 0.5 * np.random.default_rng(3).standard_normal(
         3 * SAMPLE_RATE).astype(np.float32)])
-    seg = pipeline.predict_clip(y, [entry]).results[0].segment_proba
+    seg = streaming.predict_clip(y, [entry]).results[0].segment_proba
     assert not np.allclose(seg[0], seg[1])
 
 
 def test_upload_bytes_stereo_44k_work():
     run = sklearn_run()
-    entry = only(pipeline.available_models(), run)[0]
+    entry = only(catalogue.available_models(), run)[0]
     left = music(6.5, sr=44100)
     stereo = np.stack([left, 0.5 * left], axis=1)
-    out = pipeline.predict_clip(wav_bytes(stereo, 44100), [entry])
+    out = streaming.predict_clip(wav_bytes(stereo, 44100), [entry])
     assert out.duration_s == pytest.approx(6.5, abs=0.01)
     assert out.results[0].segment_proba.shape == (2, 10)
 
 
 def test_array_at_other_rate_is_resampled():
     run = sklearn_run()
-    entry = only(pipeline.available_models(), run)[0]
-    out = pipeline.predict_clip(music(9.2, sr=16000), [entry], sr=16000)
+    entry = only(catalogue.available_models(), run)[0]
+    out = streaming.predict_clip(music(9.2, sr=16000), [entry], sr=16000)
     assert out.duration_s == pytest.approx(9.2, abs=0.01)
     assert len(out.segment_starts_s) == 3
 
@@ -224,28 +225,28 @@ def test_array_at_other_rate_is_resampled():
 ])
 def test_unusable_clips_raise_clear_audio_errors(source, message):
     run = sklearn_run()
-    entry = only(pipeline.available_models(), run)[0]
+    entry = only(catalogue.available_models(), run)[0]
     with pytest.raises(AudioError, match=message):
-        pipeline.predict_clip(source, [entry])
+        streaming.predict_clip(source, [entry])
 
 
 def test_model_not_fitting_its_feature_is_reported_not_raised():
     bad = sklearn_run("svm", "mfcc", dim=20)     # card says MFCC (60-d) but fitted on 20-d
     good = sklearn_run("knn", "zcr", dim=30)
-    out = pipeline.predict_clip(music(4.0), only(pipeline.available_models(), bad, good))
+    out = streaming.predict_clip(music(4.0), only(catalogue.available_models(), bad, good))
     assert [r.run_id for r in out.results] == [good.name]
     assert len(out.failed) == 1 and "expects 20 features" in out.failed[0][1]
 
 
 def test_loaded_models_are_cached_and_checked():
     run = sklearn_run()
-    entry = only(pipeline.available_models(), run)[0]
-    first = pipeline._load_head(entry, "svm")
-    assert pipeline._load_head(entry, "svm") is first
+    entry = only(catalogue.available_models(), run)[0]
+    first = loading.load_head(entry, "svm")
+    assert loading.load_head(entry, "svm") is first
     (run / "svm.skops").write_bytes(b"tampered")           # new mtime: reloaded and checked
     os.utime(run / "svm.skops", (1e9 + 5e8, 2e9))
     with pytest.raises(persistence.ModelFileError, match="checksum"):
-        pipeline._load_head(entry, "svm")
+        loading.load_head(entry, "svm")
 
 
 def test_descriptor_model_uses_the_columns_named_in_its_card():
@@ -254,9 +255,9 @@ def test_descriptor_model_uses_the_columns_named_in_its_card():
     columns = [c for c in DESCRIPTOR_COLUMNS if c.startswith("mfcc")][::-1]   # 40, reordered
     run = sklearn_run("descriptor_knn", "descriptors", dim=40, extra={"columns": columns})
     bad = sklearn_run("descriptor_knn", "descriptors", dim=2, extra={"columns": ["x", "y"]})
-    entries = only(pipeline.available_models(), run, bad)
+    entries = only(catalogue.available_models(), run, bad)
     y = music(5.0)
-    out = pipeline.predict_clip(y, entries)
+    out = streaming.predict_clip(y, entries)
     assert [r.run_id for r in out.results] == [run.name]
     assert "unknown descriptor columns" in out.failed[0][1]
     model = persistence.load_sklearn(run, "knn.skops")
@@ -268,14 +269,14 @@ def test_descriptor_model_uses_the_columns_named_in_its_card():
 def test_shipped_descriptor_models_on_a_real_clip(real_data):
     """End-to-end on real audio: the clip is in the table the shipped models were fitted on,
     so this checks that descriptors of the raw decoded clip match that table, not accuracy."""
-    shipped = [e for e in pipeline.available_models()
+    shipped = [e for e in catalogue.available_models()
                if e.shipped and e.model.startswith("descriptor_")]
     if not shipped:
         pytest.skip("no shipped descriptor model in models/")
     clip = real_data / "gtzan" / "genres_original" / "blues" / "blues.00000.wav"
     if not clip.is_file():
         pytest.skip(f"{clip} is absent")
-    out = pipeline.predict_clip(clip, shipped)
+    out = streaming.predict_clip(clip, shipped)
     assert not out.failed and out.duration_s == pytest.approx(30.0, abs=0.1)
     assert [r.genre for r in out.results] == ["blues"] * len(shipped)
 
@@ -296,7 +297,7 @@ def test_descriptor_only_prediction_does_not_import_tensorflow(tmp_path):
         import numpy as np
         from core import config
         from core.models import persistence
-        from core.prediction import pipeline
+        from core.prediction import catalogue, streaming
         from core.models.baselines import fit_classifier
         rng = np.random.default_rng(0)
         paths = []
@@ -307,10 +308,10 @@ def test_descriptor_only_prediction_does_not_import_tensorflow(tmp_path):
             w.save_sklearn(fit.model, "svm.skops")
             paths.append(w.commit({"model": model, "feature": feature, "primary": "svm",
                                     "protocol": {}, "metrics": {"svm": {}}}))
-        entries = [e for e in pipeline.available_models() if e.path in paths]
+        entries = [e for e in catalogue.available_models() if e.path in paths]
         assert len(entries) == 2, entries
         t = np.arange(5 * 22050) / 22050
-        out = pipeline.predict_clip((0.5 * np.sin(2 * np.pi * 440 * t)).astype("float32"),
+        out = streaming.predict_clip((0.5 * np.sin(2 * np.pi * 440 * t)).astype("float32"),
                                       entries)
         assert len(out.results) == 2, out.failed
         print("TF_LOADED=" + str(any(m == "tensorflow" or m.startswith("tensorflow.")
@@ -350,7 +351,7 @@ def keras_entries(keras_runs, monkeypatch):
     """ModelEntry of each Keras run, keyed by model kind."""
     runs, built = keras_runs
     monkeypatch.setenv("GENRELAB_RUNS", str(runs))
-    entries = pipeline.available_models()
+    entries = catalogue.available_models()
     return dict(zip(built, only(entries, *built.values())))
 
 
@@ -358,7 +359,7 @@ def test_keras_models_predict_per_segment_and_per_window(keras_entries):
     lstm = keras_entries["lstm"]
     assert lstm.head == "knn" and lstm.uses_keras and lstm.heads == ("softmax", "knn")
     chosen = [lstm, lstm.with_head("softmax"), keras_entries["cnn1d"], keras_entries["cnn2d"]]
-    out = pipeline.predict_clip(music(31.0), chosen)
+    out = streaming.predict_clip(music(31.0), chosen)
     assert not out.failed, out.failed
     knn, softmax, cnn1d, cnn2d = out.results
     assert knn.label != softmax.label and "(softmax)" in softmax.label
@@ -372,7 +373,7 @@ def test_keras_models_predict_per_segment_and_per_window(keras_entries):
 
 
 def test_short_clip_gets_one_padded_cnn1d_window(keras_entries):
-    out = pipeline.predict_clip(music(4.0), [keras_entries["cnn1d"]])
+    out = streaming.predict_clip(music(4.0), [keras_entries["cnn1d"]])
     assert out.results[0].windows == 1 and out.results[0].clip_proba.shape == (10,)
 
 
@@ -380,26 +381,26 @@ def test_occlusion_map_shape_and_irrelevant_patch(keras_entries):
     entry = keras_entries["cnn2d"]
     image = np.full((128, 130), -60.0, dtype=np.float32)
     image[8:40, 20:60] = 0.0                         # a loud blob in the bins the toy model sees
-    heat = pipeline.occlusion_map(entry, image, genre_index=0)
+    heat = explain.occlusion_map(entry, image, genre_index=0)
     assert heat.shape == (128, 130)
     assert np.abs(heat[64:]).max() < 1e-6            # bins 64.. are cropped away by the model
     assert heat[16:32, 26:52].max() > 10 * max(np.abs(heat[64:]).max(), 1e-9)
     assert heat[16:32, 26:52].min() > 0              # hiding the blob lowers genre 0
     with pytest.raises(ValueError, match="2D-CNN"):
-        pipeline.occlusion_map(keras_entries["lstm"], image, 0)
+        explain.occlusion_map(keras_entries["lstm"], image, 0)
 
 
 def test_keras_input_mismatch_is_reported(keras_entries, tmp_path):
     entry = keras_entries["lstm"]
     card = dict(entry.card, feature="zcr")            # a 30-step ZCR cannot feed a 60-step LSTM
-    wrong = pipeline.ModelEntry(entry.path, card, "wrong feature", "softmax", False)
-    out = pipeline.predict_clip(music(4.0), [wrong])
+    wrong = catalogue.ModelEntry(entry.path, card, "wrong feature", "softmax", False)
+    out = streaming.predict_clip(music(4.0), [wrong])
     assert not out.results and "expects inputs of shape" in out.failed[0][1]
 
 
 
 def test_ranking_prefers_real_data_and_larger_evidence(tmp_path) -> None:
-    from core.prediction.pipeline import ModelEntry, rank_key, wilson_lower_bound
+    from core.prediction.catalogue import ModelEntry, rank_key, wilson_lower_bound
 
     assert wilson_lower_bound(0.56, 290) > wilson_lower_bound(0.7, 10) > 0
     assert wilson_lower_bound(0.5, 0) == 0.0
@@ -416,7 +417,7 @@ def test_ranking_prefers_real_data_and_larger_evidence(tmp_path) -> None:
 
 
 def test_ranking_puts_a_genre_subset_model_after_the_ten_genre_ones(tmp_path) -> None:
-    from core.prediction.pipeline import ModelEntry, rank_key
+    from core.prediction.catalogue import ModelEntry, rank_key
 
     def entry(acc: float, genres: list[str] | None) -> ModelEntry:
         card = {"model": "svm", "data": {"synthetic": False}, "genres": genres,
@@ -441,18 +442,18 @@ def _result(genre: str, p: float, label: str = "m") -> pipeline.ModelResult:
 
 
 def test_consensus_is_the_majority_and_ties_go_to_the_larger_probability():
-    assert pipeline.consensus([]) is None
+    assert streaming.consensus([]) is None
     votes = [_result("rock", 0.6), _result("jazz", 0.9), _result("rock", 0.5)]
-    assert pipeline.consensus(votes) == ("rock", 2)
-    assert pipeline.consensus([_result("rock", 0.4), _result("jazz", 0.8)]) == ("jazz", 1)
+    assert streaming.consensus(votes) == ("rock", 2)
+    assert streaming.consensus([_result("rock", 0.4), _result("jazz", 0.8)]) == ("jazz", 1)
 
 
 def test_stream_yields_each_model_fastest_first_and_keeps_the_given_order(monkeypatch):
     slow, fast = sklearn_run("svm", "mfcc"), sklearn_run("knn", "zcr", dim=30)
-    entries = only(pipeline.available_models(), slow, fast)
+    entries = only(catalogue.available_models(), slow, fast)
     measured = {(str(slow), "svm"): 500.0, (str(fast), "knn"): 5.0}
     monkeypatch.setattr(pipeline, "_MEASURED_MS", dict(measured))
-    stream = pipeline.ClipStream(music(7.0), entries)
+    stream = streaming.ClipStream(music(7.0), entries)
     assert [e.path for e in stream.pending] == [fast, slow]
     seen = []
     for outcome in stream:
@@ -468,23 +469,23 @@ def test_stream_yields_each_model_fastest_first_and_keeps_the_given_order(monkey
 
 def test_stream_reports_a_failing_model_and_goes_on():
     good, bad = sklearn_run("svm", "mfcc"), sklearn_run("svm", "zcr", dim=60)  # zcr gives 30
-    entries = only(pipeline.available_models(), good, bad)
-    outcomes = list(pipeline.ClipStream(music(4.0), entries))
+    entries = only(catalogue.available_models(), good, bad)
+    outcomes = list(streaming.ClipStream(music(4.0), entries))
     failures = [o for o in outcomes if isinstance(o, pipeline.ModelFailure)]
     assert len(outcomes) == 2 and len(failures) == 1 and "expects 60 features" in failures[0].reason
 
 
 def test_expected_ms_counts_loading_and_the_keras_import(monkeypatch):
     run = sklearn_run("svm", "mfcc")
-    entry = only(pipeline.available_models(), run)[0]
-    monkeypatch.setattr(pipeline, "_MODEL_CACHE", {})
+    entry = only(catalogue.available_models(), run)[0]
+    monkeypatch.setattr(loading, "_MODEL_CACHE", {})
     monkeypatch.setattr(pipeline, "_MEASURED_MS", {})
     cold = pipeline.expected_ms(entry)
     assert cold == pytest.approx(pipeline.LOAD_COST_MS["sklearn"]
                                  + pipeline.MODEL_COST_MS["sklearn"]
                                  + pipeline.FEATURE_COST_MS["mfcc_stats"])
-    pipeline.predict_clip(music(4.0), [entry])
-    assert pipeline.is_loaded(entry) and pipeline.expected_ms(entry) < cold
+    streaming.predict_clip(music(4.0), [entry])
+    assert catalogue.is_loaded(entry) and pipeline.expected_ms(entry) < cold
     keras_entry = replace(entry, head="softmax", card={**entry.card, "model": "cnn2d"})
     monkeypatch.setattr(pipeline, "keras_imported", lambda: False)
     assert pipeline.expected_ms(keras_entry) >= pipeline.KERAS_IMPORT_MS
@@ -493,13 +494,13 @@ def test_expected_ms_counts_loading_and_the_keras_import(monkeypatch):
 def test_features_computed_elsewhere_give_the_same_prediction():
     runs = [sklearn_run("svm", "mfcc"), sklearn_run("knn", "zcr", dim=30),
             sklearn_run("descriptor_svm", "descriptors", dim=57)]
-    entries = only(pipeline.available_models(), *runs)
+    entries = only(catalogue.available_models(), *runs)
     y = music(7.0)
     here = pipeline.ClipFeatures(y)
     here.prefetch(sorted({pipeline.feature_key(e) for e in entries}))
     moved = pipeline.ClipFeatures(None, here.computed(), here.duration_s, here.n_segments)
-    direct = pipeline.predict_clip(y, entries)
-    stream = pipeline.ClipStream(None, entries, features=moved)
+    direct = streaming.predict_clip(y, entries)
+    stream = streaming.ClipStream(None, entries, features=moved)
     list(stream)
     again = stream.prediction()
     assert again.duration_s == direct.duration_s

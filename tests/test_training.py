@@ -227,7 +227,7 @@ def test_lstm_run_has_three_heads_on_128_d_feature(tiny: Path) -> None:
 
 
 def test_genre_subset_run_knows_its_label_set(tiny: Path) -> None:
-    from core.prediction import pipeline
+    from core.prediction import catalogue, streaming
     from tests.conftest import tone
 
     events: list[dict] = []
@@ -245,11 +245,11 @@ def test_genre_subset_run_knows_its_label_set(tiny: Path) -> None:
     from core.models import networks
 
     assert networks.load_model(run_dir / "model.keras").output_shape[-1] == 3
-    entry = next(m for m in pipeline.available_models() if m.path == run_dir)
+    entry = next(m for m in catalogue.available_models() if m.path == run_dir)
     assert entry.cannot_answer == ("classical", "country", "disco", "hiphop", "metal", "pop",
                                    "reggae")
     for head in entry.heads:
-        result = pipeline.predict_clip(tone(440, 4.0), models=[entry.with_head(head)]).results[0]
+        result = streaming.predict_clip(tone(440, 4.0), models=[entry.with_head(head)]).results[0]
         assert result.genres == ("blues", "jazz", "rock") and result.genre in result.genres
         assert list(result.proba_by_genre()) != [] and set(result.proba_by_genre()) == {
             "blues", "jazz", "rock"}

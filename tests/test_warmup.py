@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from core.prediction import pipeline, warmup
+from core.prediction import warmup
+from core.models import loading
+from core.prediction import catalogue
 
 from .test_prediction import only, sklearn_run
 
@@ -69,19 +71,19 @@ def test_status_is_json_ready_and_follows_the_steps():
 
 def test_plan_loads_the_first_model_then_tensorflow_then_the_rest():
     runs = [sklearn_run("descriptor_svm", "descriptors", dim=57), sklearn_run("svm", "mfcc")]
-    entries = only(pipeline.available_models(), *runs)
-    keras_like = [e for e in pipeline.available_models() if e.uses_keras]
+    entries = only(catalogue.available_models(), *runs)
+    keras_like = [e for e in catalogue.available_models() if e.uses_keras]
     steps = warmup.plan(entries + keras_like[:1], views=False)
     names = [s.name for s in steps]
     expected = [entries[1].label]                               # the fastest model first
     if keras_like:
         expected += ["TensorFlow", keras_like[0].label]         # then the longest chain
     assert names == expected + [entries[0].label]
-    pipeline._MODEL_CACHE.clear()
+    loading._MODEL_CACHE.clear()
     for step in steps:
         if step.name in (entries[0].label, entries[1].label):
             step.run()
-    assert all(pipeline.is_loaded(e) for e in entries)       # loaded for the first upload
+    assert all(catalogue.is_loaded(e) for e in entries)       # loaded for the first upload
 
 
 def test_features_page_librosa_is_compiled_last_in_a_helper_process(monkeypatch):

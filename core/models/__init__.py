@@ -4,7 +4,7 @@ Each module (segment_sklearn, lstm, cnn1d, cnn2d, descriptor, ...) holds a ``FAM
 (core.models.base.Family) declaring its model kinds, labels, features, heads and their files,
 how the training runner fits it and how prediction scores a clip. Adding a family is one module
 and one line of FAMILIES. The tables below (kinds, labels, features) are derived from the
-families, for core.training.runner, core.prediction.pipeline, the CLI and the pages. Importing this package
+families, for core.training.runner, core.prediction.streaming, the CLI and the pages. Importing this package
 never imports TensorFlow (family modules import it only inside their functions).
 
 Note: the top-level ``models/`` folder holds trained model files; this package is code.

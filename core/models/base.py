@@ -2,7 +2,7 @@
 
 A family is one module of core.models holding a ``FAMILY = Family(...)``. The training runner
 (core.training.runner) calls ``fit`` with a FitContext and saves what it returns; prediction
-(core.prediction.pipeline) calls ``clip_kind`` and ``score`` for one clip. Nothing here imports
+(core.prediction.streaming) calls ``clip_kind`` and ``score`` for one clip. Nothing here imports
 TensorFlow; the callables import what they need when called.
 """
 

@@ -27,10 +27,10 @@ def columns(entry: Any) -> list[int]:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Probabilities of each ~30-s window's descriptors (whole-clip model)."""
-    from core.prediction import pipeline
+    from core.models import loading
 
     x = feats.get("descriptors", True)[:, columns(entry)]
-    return pipeline._sklearn_proba(pipeline._load_head(entry, entry.head), x), False
+    return loading.sklearn_proba(loading.load_head(entry, entry.head), x), False
 
 
 FAMILY = Family(

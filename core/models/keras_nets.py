@@ -53,7 +53,7 @@ def fit(context: FitContext) -> FitOutcome:
 
 def score_softmax(entry: Any, x: Any) -> Any:
     """The network's softmax on model inputs x, placed in the 10 GENRES columns: (n, 10)."""
-    from core.prediction import pipeline
+    from core.models import loading
 
-    runner = pipeline._load_keras(entry)
-    return pipeline._normalised(pipeline._keras_proba(entry, runner(x)))
+    runner = loading.load_keras(entry)
+    return loading.normalised(loading.keras_proba(entry, runner(x)))

@@ -72,14 +72,14 @@ def fit(context: FitContext) -> FitOutcome:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Per-segment probabilities: the softmax, or the SVM/KNN head on the deep feature."""
-    from core.prediction import pipeline
+    from core.models import loading
 
     x = feats.get(segment_sklearn.segment_kind(entry), entry.filter_noise)
     if entry.head == SOFTMAX_HEAD:
         return keras_nets.score_softmax(entry, x), True
-    deep = pipeline._load_keras(entry)(x, pipeline.DEEP_FEATURE_LAYER)
-    head = pipeline._load_head(entry, entry.head)
-    return pipeline._sklearn_proba(head, deep.reshape(len(deep), -1)), True
+    deep = loading.load_keras(entry)(x, loading.DEEP_FEATURE_LAYER)
+    head = loading.load_head(entry, entry.head)
+    return loading.sklearn_proba(head, deep.reshape(len(deep), -1)), True
 
 
 FAMILY = Family(

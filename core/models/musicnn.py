@@ -187,10 +187,10 @@ def clip_embedding(raw: np.ndarray) -> dict[str, np.ndarray]:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Probabilities (1, 10) of the run's head on the clip's embedding (whole-clip model)."""
-    from core.prediction import pipeline
+    from core.models import loading
 
     x = feats.get(FEATURE_KIND, entry.filter_noise)
-    return pipeline._sklearn_proba(pipeline._load_head(entry, entry.head), x), False
+    return loading.sklearn_proba(loading.load_head(entry, entry.head), x), False
 
 
 def tags(entry: Any, feats: Any) -> tuple[tuple[str, float], ...]:

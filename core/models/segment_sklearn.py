@@ -39,10 +39,10 @@ def segment_kind(entry: Any) -> str:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Per-segment probabilities (n_seg, 10) of the run's scikit-learn head."""
-    from core.prediction import pipeline
+    from core.models import loading
 
     x = feats.get(segment_kind(entry), entry.filter_noise)
-    return pipeline._sklearn_proba(pipeline._load_head(entry, entry.head), x), True
+    return loading.sklearn_proba(loading.load_head(entry, entry.head), x), True
 
 
 def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid: Any,

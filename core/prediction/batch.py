@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Sequence
 
-from core.prediction import pipeline
+from core.prediction import pipeline, streaming
 from core.data.audio import AudioError
 from core.constants import AUDIO_EXTENSIONS, GENRES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, SAMPLE_RATE
 
@@ -187,7 +187,7 @@ class ClipRow:
     @property
     def consensus(self) -> tuple[str, int] | None:
         """(genre most models chose, how many chose it), None without results."""
-        return (pipeline.consensus(self.prediction.results) if self.prediction is not None
+        return (streaming.consensus(self.prediction.results) if self.prediction is not None
                 else None)
 
 
@@ -205,9 +205,9 @@ def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
     """Decode one clip and compute the features the models need, up to the inputs of any
     network (runs in a worker process, which never imports TensorFlow)."""
     try:
-        raw = pipeline.decode_source(item.data if item.data is not None else item.path,
+        raw = streaming.decode_source(item.data if item.data is not None else item.path,
                                         SAMPLE_RATE, name=PurePosixPath(item.name).name)
-        pipeline.check_usable(raw)
+        streaming.check_usable(raw)
         feats = pipeline.ClipFeatures(raw)
         feats.prefetch(keys, networks=False)
         return _Features(feats.duration_s, feats.n_segments, feats.computed())
@@ -231,7 +231,7 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
     """Every model's verdict on every clip, one ClipRow per input, in the given order.
 
     Usable clips are decoded and featurised by `jobs` worker processes (1: in this process);
-    the models (core.prediction.pipeline.ModelEntry) are loaded once here and score each clip as its
+    the models (core.prediction.catalogue.ModelEntry) are loaded once here and score each clip as its
     features arrive. A refused or undecodable clip gets a row with the reason.
     progress(done, total, name) is called after each row.
     """
@@ -253,7 +253,7 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
             if got.error is not None:
                 row = ClipRow(item.name, error=got.error)
             else:
-                stream = pipeline.ClipStream(None, models, features=pipeline.ClipFeatures(
+                stream = streaming.ClipStream(None, models, features=pipeline.ClipFeatures(
                     None, got.computed, got.duration_s, got.n_segments))
                 for _ in stream:
                     pass

@@ -45,7 +45,7 @@ class WarmUpStep:
     elapsed_s: float = 0.0
 
 
-#: Name shown while the steps are being planned (core.prediction.pipeline imported, models listed).
+#: Name shown while the steps are being planned (core.prediction.streaming imported, models listed).
 PLANNING = "the list of models"
 
 
@@ -127,7 +127,7 @@ def warm_clip(seconds: float = WARM_CLIP_SECONDS) -> np.ndarray:
 
 def _scoring(entry, features) -> Callable[[], None]:
     """A step that scores the warm-up clip with one model (raising when it cannot)."""
-    from core.prediction import pipeline
+    from core.prediction import catalogue, pipeline
 
     def run() -> None:
         outcome = pipeline.score_model(entry, features)
@@ -164,10 +164,10 @@ def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]
 
     views adds compile_librosa_elsewhere (the Features page's librosa code) at the end.
     """
-    from core.prediction import pipeline
+    from core.prediction import catalogue, pipeline
 
     entries = pipeline.fastest_first(
-        list(pipeline.available_models()) if models is None else list(models))
+        list(catalogue.available_models()) if models is None else list(models))
     features = pipeline.ClipFeatures(warm_clip())
     keras_models = [e for e in entries if e.uses_keras]
     others = [e for e in entries if not e.uses_keras]
