@@ -10,6 +10,27 @@ from typing import Callable, Sequence
 
 from core import config, models as families
 from core.constants import DEFAULT_SEED, GENRES
+from core.data.audio import AudioError
+from core.cluster import ClusterError
+from core.data.gtzan import DatasetError
+from core.data.download import DownloadError
+from core.features.kaggle_table import TableError
+from core.models.persistence import ModelFileError
+from core.report.document import ReportError
+from core.data.splits import SplitError
+from core.models.fitting import TrainingError, TrainingStopped
+from core.data.coverage import coverage
+from core.models import persistence
+from core.data.datasource import active_source
+from core.features import study
+from core.training import table_models
+from core.training import config as train_config, events, runner
+from core.constants import MODELS_DIR
+from core.prediction import batch
+from core.prediction import catalogue
+from core.data import download
+from core.report import document
+from core import cluster
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MODEL_CHOICES: tuple[str, ...] = families.MODEL_KINDS   #: every registered model kind
@@ -18,16 +39,6 @@ FEATURE_CHOICES: tuple[str, ...] = tuple(families.FEATURE_KIND)
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
-    from core.data.audio import AudioError
-    from core.cluster import ClusterError
-    from core.data.gtzan import DatasetError
-    from core.data.download import DownloadError
-    from core.features.kaggle_table import TableError
-    from core.models.persistence import ModelFileError
-    from core.report.document import ReportError
-    from core.data.splits import SplitError
-    from core.models.fitting import TrainingError, TrainingStopped
-
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
             DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError)
 
@@ -40,8 +51,6 @@ def _print_source(source) -> None:
 def _print_coverage(source, splits: Path | None, features=None) -> None:
     """The source's coverage: clips per genre, split sides, ignored files (the skipped clips are
     in the feature summary printed before it)."""
-    from core.data.coverage import coverage
-
     folder = splits or config.splits_path()
     for line in coverage(source, folder, features).lines(with_skipped=features is None):
         print(line)
@@ -49,9 +58,6 @@ def _print_coverage(source, splits: Path | None, features=None) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print the data source and its coverage, folders, models and library versions."""
-    from core.models import persistence
-    from core.data.datasource import active_source
-
     source = active_source(args.data)
     _print_source(source)
     _print_coverage(source, args.splits)
@@ -70,9 +76,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Extract (and cache) the study's features for every track of the data source."""
-    from core.features import study
-    from core.data.datasource import active_source
-
     source = active_source(args.data)
     _print_source(source)
     kinds = args.kinds or list(study.FEATURE_KINDS)
@@ -86,9 +89,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def _train_table(args: argparse.Namespace) -> int:
     """Train a whole-clip descriptor model from a Kaggle feature table."""
-    from core.models import persistence
-    from core.training import table_models
-
     if not args.table:
         print("error: descriptor models train from Kaggle's table: give --table "
               "features_30_sec.csv", file=sys.stderr)
@@ -108,8 +108,6 @@ def cmd_train(args: argparse.Namespace) -> int:
               "(--data). For the study's SVM/KNN baselines on Kaggle's table run "
               "`python bench/table_baselines.py --table CSV`", file=sys.stderr)
         return EXIT_USAGE
-    from core.models import persistence
-    from core.training import config as train_config, events, runner
 
     cfg = train_config.TrainConfig(
         model=args.model, feature=args.feature,   # None: the model's default feature
@@ -162,8 +160,6 @@ def _print_card(card: dict) -> None:
 
 def _resolve_run(name: str) -> Path:
     """A run folder by path or by name inside the runs folder or models/."""
-    from core.constants import MODELS_DIR
-
     for candidate in (Path(name), config.runs_dir() / name, MODELS_DIR / name):
         if candidate.is_dir():
             return candidate
@@ -172,8 +168,6 @@ def _resolve_run(name: str) -> Path:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Check a saved run (files and checksums) and print its test metrics."""
-    from core.models import persistence
-
     card = persistence.load_card(_resolve_run(args.run))
     if args.json:
         print(json.dumps(card["metrics"], indent=2))
@@ -223,9 +217,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    from core.prediction import batch
-    from core.prediction import catalogue
-
     models = catalogue.available_models()
     if args.model:
         models = [m for m in models if args.model in (m.path.name, str(m.path))]
@@ -265,8 +256,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_download(args: argparse.Namespace) -> int:
     """Download GTZAN (and the split lists), verify checksums and unpack safely."""
-    from core.data import download
-
     target = Path(args.target).expanduser()
     if not args.splits_only:
         root = download.download_gtzan(target / "gtzan", url=args.url, sha256=args.sha256,
@@ -281,9 +270,6 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write one self-contained HTML report of the chosen runs; damaged ones are named and left out."""
-    from core.models import persistence
-    from core.report import document
-
     names = list(args.runs)
     if args.all:
         names += [str(run.path) for run in persistence.iter_runs()]
@@ -421,7 +407,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         if getattr(args, "on_cluster", False):   # joblib work inside runs on the cluster, if set
-            from core import cluster
 
             with cluster.joblib_backend(cluster.resolve(args.scheduler)):
                 return handler(args)

@@ -62,7 +62,6 @@ def check_address(address: str) -> str:
 
 def connect(address: str, timeout: float | None = None) -> Any:
     """A distributed.Client on the scheduler at address; ClusterError if none answers in timeout s.
-
     timeout None: CONNECT_TIMEOUT_S.
     """
     check_address(address)
@@ -123,7 +122,6 @@ def _import_error(error: BaseException | None) -> ImportError | None:
 @dataclass(frozen=True)
 class _Failed:
     """A task the scheduler failed (e.g. KilledWorker), as handed to joblib's result callback."""
-
     error: BaseException
 
 
@@ -135,14 +133,12 @@ def _backend_class() -> type:
 
     class ClusterBackend(DaskDistributedBackend):
         """DaskDistributedBackend that always dispatches, and reports scheduler-side failures."""
-
         def effective_n_jobs(self, n_jobs: int | None) -> int:
             """Cores of the cluster, at least 2: for 1, joblib would run the work in-process."""
             return max(2, super().effective_n_jobs(n_jobs))
 
         async def _collect(self) -> None:
             """joblib's result loop, also passing failed tasks to joblib's callback.
-
             Errors raised by the function come back as values; but a task the scheduler fails
             (KilledWorker: its workers died) was only set on a future nobody waits for, and
             Parallel waited forever. Here joblib's callback gets it and Parallel raises it.
@@ -175,7 +171,6 @@ _ACTIVE: list[tuple[str, Any]] = []   #: (address, client) of the open joblib_ba
 @contextlib.contextmanager
 def joblib_backend(address: str | None) -> Iterator[Any]:
     """Within the block joblib runs on the Dask cluster at address (yields the Client).
-
     address None: nothing changes (local processes; yields None). Connects first, so a scheduler
     that does not answer raises ClusterError before any work starts. Nested blocks for the same
     address share one connection.
@@ -256,7 +251,6 @@ def run_tasks(function: Callable[..., T], items: Sequence[Any], lost: Callable[[
               args: tuple = (), n_jobs: int = -1, desc: str = "tasks",
               progress: bool = False) -> list[T]:
     """[function(item, *args) for item in items], run as joblib tasks on the active backend.
-
     Results keep the order of items. When the process running a task dies (a Dask worker: after
     the scheduler's own retries on other workers; a loky process: at once), the results already
     in are kept, and the items still open are run again in halves until the item whose process
@@ -296,7 +290,6 @@ def run_tasks(function: Callable[..., T], items: Sequence[Any], lost: Callable[[
 @dataclass(frozen=True)
 class ClusterInfo:
     """What a scheduler reports: workers, cores (threads), memory, dashboard; or why it can't."""
-
     address: str
     workers: int = 0
     cores: int = 0

@@ -60,7 +60,6 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray,
 
 def evaluate(y_true: np.ndarray, proba: np.ndarray, segment_track: Sequence[str]) -> dict:
     """Segment- and track-level metrics of per-segment probabilities (n_segments x n_classes).
-
     Track accuracy is by majority vote over each track's segments. Returns a JSON-ready dict with
     segment_accuracy, track_accuracy, macro_f1 (track level), n_segments, n_tracks, and the full
     "segment" and "track" reports (confusion matrices, per-genre precision and recall).
@@ -91,7 +90,6 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, segment_track: Sequence[str]
 
 def wilson_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, float]:
     """The 95 % Wilson score interval (low, high) of an accuracy measured on n items (fractions of 1).
-
     With n = 0 nothing is known: (0, 1).
     """
     if n <= 0:

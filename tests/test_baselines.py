@@ -29,7 +29,7 @@ def test_fit_predicts_probabilities(kind: str) -> None:
 
 def test_grouped_folds_keep_tracks_together() -> None:
     X, y, groups = _data()
-    for train, test in baselines._grouped_folds(y, groups, 0):
+    for train, test in baselines.grouped_folds(y, groups, 0):
         assert not set(groups[train]) & set(groups[test])
 
 

@@ -18,7 +18,6 @@ from core.constants import (
 class AudioError(ValueError):
     """Audio that cannot be used: undecodable, silent or too short. The message says why:
     "<name>: <reason>" when the file's name is given, else the reason alone (`.reason`)."""
-
     def __init__(self, reason: str, name: str | None = None) -> None:
         super().__init__(f"{name}: {reason}" if name else reason)
         self.reason, self.name = reason, name
@@ -71,7 +70,6 @@ def _decode_audioread(path: str, sr: int) -> np.ndarray:
 def decode(source: str | Path | bytes, name: str | None = None,
            sr: int = SAMPLE_RATE) -> np.ndarray:
     """Decode a file path or raw bytes to mono float32 at sr Hz; AudioError if impossible.
-
     soundfile first (wav, flac, ogg, mp3, au); for a path, audioread (ffmpeg) as the fallback.
     The error names the file and says why: no such file, not audio, damaged, no decoder.
     """
@@ -107,7 +105,6 @@ def clean(y: np.ndarray) -> np.ndarray:
 
 def highpass(y: np.ndarray, sr: int = SAMPLE_RATE, cutoff_hz: float = HIGHPASS_HZ) -> np.ndarray:
     """Gentle 2nd-order Butterworth high-pass at cutoff_hz Hz (one causal pass) against rumble and DC.
-
     One pass (12 dB/octave) rather than a zero-phase forward-backward pass: the features use
     magnitudes, a phase shift below ~100 Hz changes nothing they measure, and it costs half.
     """
@@ -126,7 +123,6 @@ def normalise(y: np.ndarray) -> np.ndarray:
 
 def frame_rms(y: np.ndarray, frame_length: int = 2048, hop_length: int = 512) -> np.ndarray:
     """RMS of each centred, zero-padded frame (float32, full scale 1), as librosa.feature.rms(y=y).
-
     Written with numpy so that pre-processing never imports librosa's core, whose numba code
     takes seconds to compile on a fresh install; the same frames and float32 operations as
     librosa's, so the values are the same.
@@ -183,7 +179,6 @@ def load_clip(source: str | Path | bytes, name: str | None = None, filter_noise:
 
 def segment(y: np.ndarray, max_segments: int | None = None) -> np.ndarray:
     """Cut a signal into consecutive non-overlapping 3-s segments: array (n, 66150).
-
     A tail shorter than 3 s is dropped; AudioError when not even one segment fits.
     """
     n = y.size // SEGMENT_SAMPLES

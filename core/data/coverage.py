@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from core.constants import GENRES
 from core.data.splits import SIDES, Split, SplitError, artist_filtered_split, genre_of
+from core.data.gtzan import format_text
 
 MAX_LISTED: int = 10   #: files named one by one in the lines; the rest are counted
 
@@ -21,7 +22,6 @@ MAX_LISTED: int = 10   #: files named one by one in the lines; the rest are coun
 @dataclass
 class Coverage:
     """What a data source holds, per genre, and how the split lists cover it."""
-
     formats: dict[str, int]                          #: tracks per audio format
     clips: dict[str, int]                            #: clips found per genre (all ten genres)
     ignored: list[tuple[str, str]] = field(default_factory=list)   #: (file, reason)
@@ -82,8 +82,6 @@ class Coverage:
     def lines(self, with_skipped: bool = True) -> list[str]:
         """The coverage in plain lines: formats, clips per genre, split sides, what was left out
         (with_skipped False: without the skipped clips, for a summary that lists them already)."""
-        from core.data.gtzan import format_text
-
         total = sum(self.clips.values())
         out = [f"format: {format_text(self.formats)} ({total} clips)",
                f"clips per genre ({len(self.genres)} of {len(GENRES)} genres): "
@@ -116,7 +114,6 @@ def _listed(what: str, items: Sequence[tuple[str, str]]) -> list[str]:
 def coverage(source: Any, splits_folder: str | Path | None = None,
              features: Any = None) -> Coverage:
     """Coverage of a core.data.datasource.DataSource; the split restricted to usable tracks.
-
     features: a core.features.study.FeatureSet of the source, whose skipped tracks (undecodable,
     too short, silent) are counted out of the split. A split folder without the three lists
     gives a `split_error`, not an exception.

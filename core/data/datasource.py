@@ -7,6 +7,7 @@ from pathlib import Path
 
 from core import config
 from core.data.gtzan import Track, count_formats, find_root, format_text, list_tracks, scan
+from core.data import demo
 
 REAL_LABEL = "GTZAN folder"
 
@@ -14,7 +15,6 @@ REAL_LABEL = "GTZAN folder"
 @dataclass(frozen=True)
 class DataSource:
     """Where tracks come from, with a label saying so (synthetic sets are always labelled)."""
-
     root: Path
     label: str
     synthetic: bool
@@ -39,16 +39,12 @@ class DataSource:
 
 def demo_source(per_genre: int = 8, seconds: float = 30.0) -> DataSource:
     """The built-in synthetic demo set (written to the cache on first use)."""
-    from core.data import demo
-
     root = demo.demo_root(per_genre=per_genre, seconds=seconds)
     return DataSource(find_root(root), demo.DEMO_LABEL, True, tuple(list_tracks(root)))
 
 
 def real_source(path: str | Path) -> DataSource:
     """A GTZAN folder on disk (either layout); DatasetError when it is not one."""
-    from core.data import demo
-
     found = scan(path)
     synthetic = demo.is_demo(found.root)
     label = demo.DEMO_LABEL if synthetic else f"{REAL_LABEL}: {found.root}"

@@ -58,7 +58,6 @@ Progression = Sequence[tuple[int, str]]
 @dataclass
 class _Ctx:
     """One clip being synthesised: length n samples at sr Hz, tempo, tonic and its random stream."""
-
     sr: int
     n: int
     bpm: float
@@ -200,7 +199,6 @@ Event = tuple[float, float, int, float]   #: (onset beats, duration beats, MIDI 
 
 def _notes(c: _Ctx, events: Iterable[Event], voice: Voice) -> np.ndarray:
     """A track of notes (onset beats, duration beats, MIDI note, gain) played by voice(hz, samples).
-
     Rendered notes are cached per (note, length) so repeated notes cost one slice-add each.
     """
     y = np.zeros(c.n, dtype=np.float32)
@@ -769,7 +767,6 @@ _STYLES: dict[str, Callable[[_Ctx], np.ndarray]] = {
 def synth_clip(genre: str, index: int, seconds: float = CLIP_SECONDS,
                sr: int = SAMPLE_RATE) -> np.ndarray:
     """A synthetic clip of `seconds` s at sr Hz in the style of genre: float32 mono, peak 0.9.
-
     Deterministic for (genre, index, seconds, sr); ValueError for an unknown genre or bad sizes.
     """
     if genre not in GENRE_INDEX:
@@ -824,7 +821,6 @@ def _check_sizes(per_genre: int, seconds: float) -> None:
 
 def write_demo_set(folder: Path, per_genre: int = 8, seconds: float = CLIP_SECONDS) -> Path:
     """Write the demo set (16-bit 22050-Hz wav) to folder/genres_original; returns that folder.
-
     The clips are written to a temporary folder beside it and renamed into place, so an
     interrupted write never leaves a half set; an existing genres_original is replaced.
     """

@@ -71,7 +71,6 @@ Progress = Union[bool, Callable[[str, int, int], None]]
 
 class CallbackBar:
     """A tqdm-like bar (total, update, reset, close) that reports to callback(stage, done, total)."""
-
     def __init__(self, callback: Callable[[str, int, int], None], stage: str, total: int = 0):
         self.callback, self.stage, self.total, self.n = callback, stage, int(total or 0), 0
 
@@ -173,7 +172,6 @@ def _extract_zip(archive: Path, dest: Path, progress: Progress) -> None:
 
 def safe_extract(archive: Path, target: Path, progress: Progress = True) -> Path:
     """Unpack a tar(.gz/.bz2/.xz) or zip archive into the new folder target; returns target.
-
     The archive is unpacked into a temporary folder beside target, then renamed; members with
     absolute paths, ``..`` escapes, links pointing outside or special files are refused
     (DownloadError naming the member) and nothing is left behind.
@@ -209,7 +207,6 @@ def safe_extract(archive: Path, target: Path, progress: Progress = True) -> Path
 def download_gtzan(target: Path, url: str | None = None, sha256: str | None = None,
                    progress: Progress = True) -> Path:
     """Download the GTZAN archive, check its SHA-256, unpack it to target; returns the dataset root.
-
     url and sha256 default to `download_sources()["gtzan"]` (its sha256 is used only with its own
     URL; another URL without sha256 is downloaded unchecked and its hash logged). When target
     already holds a GTZAN folder it is returned without downloading. The archive is downloaded
@@ -252,7 +249,6 @@ def download_gtzan(target: Path, url: str | None = None, sha256: str | None = No
 
 def validate_split_files(folder: Path, where: str | None = None) -> dict[str, list[str]]:
     """The three split lists in folder, checked: "genre/genre.NNNNN.wav" lines, no repeats or overlap.
-
     where (a URL or folder name) replaces folder in error messages.
     """
     folder = Path(folder)
@@ -289,7 +285,6 @@ def validate_split_files(folder: Path, where: str | None = None) -> dict[str, li
 
 def download_splits(target: Path, base_url: str | None = None, progress: Progress = True) -> Path:
     """Download the artist-filtered train/valid/test lists into target and validate them; returns target.
-
     base_url defaults to `download_sources()["splits"]["url"]`; each file is checked against
     its "<split>_sha256" entry there (unknown hashes are logged after download). When target
     already holds three valid lists they are kept and nothing is downloaded.

@@ -24,7 +24,6 @@ class DatasetError(ValueError):
 @dataclass(frozen=True, order=True)
 class Track:
     """One clip of the dataset: its id ("blues.00012"), genre and file path."""
-
     track_id: str
     genre: str
     path: Path
@@ -42,7 +41,6 @@ def _genre_dirs(folder: Path) -> list[Path]:
 
 def find_root(path: str | Path) -> Path:
     """The folder whose sub-folders are the genres, given the folder, its parent or a genre folder.
-
     Accepts <x>/genres_original, <x>/genres, <x> itself, one level above <x>, or a genre folder.
     DatasetError when none of these holds genre folders.
     """
@@ -68,7 +66,6 @@ def find_root(path: str | Path) -> Path:
 @dataclass(frozen=True)
 class Discovery:
     """What a GTZAN folder holds: its tracks, and every file left out with the reason."""
-
     root: Path
     tracks: tuple[Track, ...]
     ignored: tuple[tuple[str, str], ...] = field(default_factory=tuple)  #: (file, reason)
@@ -108,7 +105,6 @@ def _ignored_reason(file: Path, genre: str) -> str | None:
 
 def scan(path: str | Path) -> Discovery:
     """Tracks under path (either layout), sorted by id, and every other file with the reason.
-
     Accepts wav, au, ogg, flac and mp3, mixed. A track present in several formats is used once,
     in the first format of FORMAT_PREFERENCE; the other copies are listed as ignored.
     DatasetError when no track is found.

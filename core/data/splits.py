@@ -31,7 +31,6 @@ def genre_of(track_id: str) -> str:
 @dataclass(frozen=True)
 class Split:
     """Track ids on each side, with the protocol that made them; no track is on two sides."""
-
     protocol: str
     seed: int | None
     train: tuple[str, ...]
@@ -155,7 +154,6 @@ def read_split_lists(folder: str | Path) -> dict[str, list[str]]:
 
 def artist_filtered_split(track_ids: Sequence[str], lists_folder: str | Path) -> Split:
     """Kereliuk & Sturm's artist-filtered split restricted to the tracks at hand.
-
     notes["excluded"] counts tracks at hand that no list names (repeated, distorted, mislabelled);
     notes["missing"] counts listed tracks that are not at hand.
     """

@@ -39,7 +39,6 @@ AUGMENT_KINDS: tuple[str, ...] = ("pitch_shift", "white_noise", "slicing")
 @dataclass(frozen=True)
 class AugmentOptions:
     """Which augmentations to apply, and the probability each is applied to one example."""
-
     pitch_shift: bool = False
     white_noise: bool = False
     slicing: bool = False

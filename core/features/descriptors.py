@@ -84,7 +84,6 @@ def _mean_var(values: np.ndarray) -> tuple[float, float]:
 
 def _median_along_last(values: np.ndarray, width: int) -> np.ndarray:
     """Running median of each row of a 2-D array over width cells, edges mirrored (scipy reflect).
-
     Equal, cell for cell, to scipy.ndimage.median_filter(values, size=(1, width),
     mode="reflect"), which runs its generic n-D rank filter (~0.65 s on a 30-s clip's
     spectrogram). Here each row is padded by its own mirror image, the rows are laid end to end
@@ -101,7 +100,6 @@ def _median_along_last(values: np.ndarray, width: int) -> np.ndarray:
 
 def _harmonic_mask(magnitude: np.ndarray, kernel: int = HPSS_KERNEL) -> np.ndarray:
     """Soft harmonic mask (0..1) of librosa.decompose.hpss with its defaults (power 2, margin 1).
-
     H / P are medians of the magnitude over kernel frames / kernel frequency bins, each
     filtering along one axis only; the mask is H^2 / (H^2 + P^2), and 0.5 where both vanish
     (librosa's split_zeros). With margin 1 librosa's percussive mask is 1 minus this one.
@@ -116,7 +114,6 @@ def _harmonic_mask(magnitude: np.ndarray, kernel: int = HPSS_KERNEL) -> np.ndarr
 def _hpss_signals(y: np.ndarray, stft: np.ndarray,
                   magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Harmonic and percussive signals (float32, len(y) long) as librosa < 0.10 rebuilt them.
-
     That is librosa.decompose.hpss(stft), then each part's inverse STFT trimmed by n_fft/2 at
     each end (istft without length) and zero-padded to the clip (fix_length). The masks sum to
     1 and the inverse STFT is linear and rebuilds y exactly, so the percussive signal is y (cut
@@ -134,7 +131,6 @@ def _hpss_signals(y: np.ndarray, stft: np.ndarray,
 
 def _spectral_shape(magnitude: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame spectral centroid, bandwidth (p = 2) and 85 % roll-off in Hz, as librosa's.
-
     librosa.feature.spectral_centroid / _bandwidth / _rolloff each normalise and sweep the
     spectrogram again; here the centroid and bandwidth come from three weighted sums over the
     frequency bins (sum |X|, sum f |X|, sum f^2 |X|, float64), since the bandwidth's
@@ -161,7 +157,6 @@ def _mel_basis(sr: int) -> np.ndarray:
 
 def clip_descriptors(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """The 57 Kaggle descriptors (DESCRIPTOR_COLUMNS order) of a raw mono clip at sr Hz, float64.
-
     Units: chroma in [0, 1]; rms in signal units; centroid, bandwidth and roll-off in Hz;
     zero-crossing rate in crossings per sample; tempo in BPM; MFCCs in dB-scaled cepstral units.
     """

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from core.constants import HOP_LENGTH, N_CHROMA, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE, ZCR_FRAME
+from core.features.descriptors import clip_descriptors
 
 MAP_METHODS: tuple[str, ...] = ("PCA", "t-SNE")
 
 
 def clip_views(y: np.ndarray) -> dict[str, np.ndarray]:
     """Frame-wise views of a clip at 22050 Hz with the study's STFT (2048/512), one STFT reused.
-
     magnitude |X| and stft_db (dB re max), mel_db (128 bands, dB re max), mfcc (30 x frames),
     zcr (per 100-ms window), centroid (Hz), rms, chroma (12 x frames).
     """
@@ -63,6 +63,5 @@ def warm_up(seconds: float = 3.0) -> None:
     librosa.feature.mfcc(y=y, sr=SAMPLE_RATE, n_mfcc=N_MFCC)
     librosa.feature.spectral_centroid(y=y, sr=SAMPLE_RATE)
     librosa.feature.chroma_stft(y=y, sr=SAMPLE_RATE, tuning=0.0)
-    from core.features.descriptors import clip_descriptors
 
     clip_descriptors(y)  # tuning estimation (piptrack), HPSS, tempo: the descriptor models' path

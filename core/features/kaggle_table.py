@@ -39,7 +39,6 @@ class TableError(ValueError):
 @dataclass(frozen=True)
 class KaggleTable:
     """A validated Kaggle feature table: descriptors X (rows x columns), labels and track ids."""
-
     X: np.ndarray                 #: (n_rows, n_columns) float64 descriptors, all finite
     columns: tuple[str, ...]      #: names of X's columns (DESCRIPTOR_COLUMNS)
     labels: np.ndarray            #: (n_rows,) int64 index into core.constants.GENRES
@@ -125,7 +124,6 @@ def _parse_filenames(filenames: list[str], path: Path) -> tuple[list[re.Match], 
 
 def load_table(path: str | Path) -> KaggleTable:
     """Read and validate a Kaggle feature table; rows with non-finite descriptors are dropped.
-
     TableError (a ValueError) names missing columns, unknown labels, non-numeric values, bad or
     duplicate filenames, and filenames whose genre disagrees with the label.
     """

@@ -47,6 +47,7 @@ from core.constants import (
     SEGMENT_SAMPLES, SILENCE_PEAK, TRIM_TOP_DB, ZCR_FRAME, ZCR_STEPS, ZCR_THRESHOLD,
 )
 from core.data.gtzan import Track
+from core.features import librosa_np
 
 #: Bump when the numbers a kind produces change, so cached results are recomputed.
 FEATURE_VERSION: int = 2  #: 2: causal one-pass high-pass
@@ -91,8 +92,6 @@ def _window() -> np.ndarray:
 
 def mel_basis() -> np.ndarray:
     """Mel filter bank (N_MELS, 1 + N_FFT//2) float32, librosa defaults (Slaney, area-norm)."""
-    from core.features import librosa_np
-
     return librosa_np.mel_filters(SAMPLE_RATE, N_FFT, N_MELS)
 
 
@@ -130,7 +129,6 @@ def _fft_freqs() -> np.ndarray:
 
 def _stft(x: np.ndarray) -> np.ndarray:
     """Complex STFT of each row of x (..., samples): (..., frames, 1 + N_FFT//2) complex64.
-
     Centred frames (N_FFT//2 zeros on both sides of each row, librosa's default), Hann window
     N_FFT, hop HOP_LENGTH; frames = 1 + samples // HOP_LENGTH.
     """
@@ -156,7 +154,6 @@ def mel_power(power: np.ndarray) -> np.ndarray:
 
 def power_to_db(mel: np.ndarray) -> np.ndarray:
     """dB (ref 1.0) of a (..., frames, bands) power array, floored 80 dB below each item's max.
-
     amin DB_AMIN, floor DB_TOP_DB below the maximum of each leading item (each segment), as
     librosa.power_to_db does for one call per segment.
     """
@@ -172,7 +169,6 @@ def mfcc_from_logmel(logmel: np.ndarray) -> np.ndarray:
 
 def zero_crossing_rate(segments: np.ndarray) -> np.ndarray:
     """ZCR (n, ZCR_STEPS): fraction of samples, in each ZCR_FRAME window, where the sign changes.
-
     Samples with |x| <= ZCR_THRESHOLD count as (positive) zero; the first sample of each window
     is never a crossing, as in librosa.feature.zero_crossing_rate(center=False).
     """
@@ -238,7 +234,6 @@ def check_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
 
 def extract_clip(y: np.ndarray, kinds: Sequence[str] = FEATURE_KINDS) -> dict[str, np.ndarray]:
     """Features of a pre-processed clip (mono float32, 22050 Hz): dict kind -> float32 array.
-
     Shapes: zcr (n_seg, 30), mfcc_stats (n_seg, 60), logmel (n_seg, 128, 130) in dB,
     mfcc_seq (646, 30), extras (n_seg, 16); n_seg = number of whole 3-s segments in y.
     AudioError when y is shorter than one segment; ValueError for a non-1-D or non-finite y.
@@ -337,7 +332,6 @@ def _load_cached(path: Path) -> dict[str, np.ndarray]:
 
 def _save_cached(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write the arrays (kind -> stored array) to path atomically (temp file + os.replace).
-
     Kinds that another process wrote to the file meanwhile (same key, same segment count) are
     kept too, so concurrent writers asking for different kinds do not undo each other's work.
     """
@@ -366,7 +360,6 @@ def _stored(kind: str, array: np.ndarray) -> np.ndarray:
 @dataclass
 class _TrackResult:
     """Outcome of one track: its features (stored dtypes), or the reason it was skipped."""
-
     track_id: str
     label: int
     features: dict[str, np.ndarray] | None
@@ -425,7 +418,6 @@ def _lost_track(track: Track, reason: str) -> _TrackResult:
 @dataclass
 class FeatureSet:
     """Features of many tracks: per-segment arrays stacked over segments (mfcc_seq: over tracks)."""
-
     kinds: tuple[str, ...]
     features: dict[str, np.ndarray]
     segment_track: np.ndarray          #: track id of each segment (str)
@@ -454,7 +446,6 @@ class FeatureSet:
 
     def subset(self, track_ids: Sequence[str]) -> FeatureSet:
         """The tracks listed (in that order, each with all its segments, kept together).
-
         Listed tracks that were skipped stay in `skipped`; KeyError for ids never seen.
         """
         wanted = [str(t) for t in track_ids]
@@ -522,7 +513,6 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
                    n_jobs: int = -1, progress: bool = True, filter_noise: bool = True,
                    cache: bool = True) -> FeatureSet:
     """Features of many tracks, in parallel (joblib processes), with the disk cache.
-
     Tracks run as joblib tasks (core.cluster.run_tasks: loky processes by default, a Dask
     cluster inside core.cluster.joblib_backend); results keep the order of `tracks`. A track
     whose audio cannot be read, decoded or is too short/silent, or whose worker process died

@@ -19,7 +19,6 @@ KERAS_FILE = "model.keras"
 @dataclass
 class FitContext:
     """Everything a family's fit needs from the runner: the config, the sides, events, stop."""
-
     config: Any                   #: core.training.config.TrainConfig
     kind: str                     #: the feature kind of the sides' arrays
     train: Any                    #: core.models.fitting.SideData
@@ -35,7 +34,6 @@ class FitContext:
 @dataclass
 class FitOutcome:
     """What a fit gives the runner: metrics per head, files to save and the training record."""
-
     metrics: dict[str, dict]                  #: head -> {"test": ..., "valid": ...}
     heads: dict[str, dict]                    #: head -> best params, CV score, classes, ...
     files: dict[str, Any]                     #: file name -> object (model.keras or a skops head)
@@ -57,7 +55,6 @@ def no_fit(context: FitContext) -> FitOutcome:
 @dataclass(frozen=True)
 class Family:
     """One model family: every table and callable the runner, prediction and pages need."""
-
     name: str                                   #: module name, e.g. "lstm"
     kinds: tuple[str, ...]                      #: model kinds (card["model"]) of this family
     labels: dict[str, str]                      #: kind -> short display name ("LSTM")

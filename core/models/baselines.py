@@ -24,7 +24,6 @@ CLASSIFIERS: tuple[str, ...] = ("svm", "knn")
 def make_pipeline(kind: str, seed: int = DEFAULT_SEED,
                   class_weight: str | None = None) -> Pipeline:
     """Scaler + classifier ("svm": RBF SVC, scores only; "knn": k-nearest neighbours).
-
     class_weight "balanced" weights the SVM's classes by inverse frequency (KNN has no weights).
     """
     if kind == "svm":
@@ -39,13 +38,12 @@ def make_pipeline(kind: str, seed: int = DEFAULT_SEED,
 @dataclass
 class FitResult:
     """A fitted pipeline (with predict_proba) and the search's best parameters and CV score."""
-
     model: Pipeline
     best_params: dict = field(default_factory=dict)
     cv_accuracy: float | None = None
 
 
-def _grouped_folds(y: np.ndarray, groups: np.ndarray, seed: int) -> list | None:
+def grouped_folds(y: np.ndarray, groups: np.ndarray, seed: int) -> list | None:
     """Up to 3 stratified folds that keep each track's segments together (None if impossible)."""
     n_splits = min(3, min(len(set(groups[y == c])) for c in np.unique(y)))
     if n_splits < 2:
@@ -83,13 +81,12 @@ def fit_classifier(kind: str, X: np.ndarray, y: np.ndarray, groups: Sequence[str
                    seed: int = DEFAULT_SEED, search: bool = True, n_jobs: int = 1,
                    grid: dict | None = None, class_weight: str | None = None) -> FitResult:
     """Fit an SVM or KNN; if search, choose C/gamma or k by CV with folds grouped by track.
-
     class_weight "balanced": the SVM weights classes by inverse frequency (unbalanced data).
     """
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     y = np.asarray(y)
     groups = np.asarray(groups)
-    folds = _grouped_folds(y, groups, seed)
+    folds = grouped_folds(y, groups, seed)
     grid = grid if grid is not None else (SVM_GRID if kind == "svm" else KNN_GRID)
     if not search or folds is None:
         return FitResult(_with_probabilities(kind, {}, X, y, folds, seed, class_weight))

@@ -6,6 +6,8 @@ from typing import Any
 
 from core.models import keras_nets
 from core.models.base import Family
+from core.constants import PAPER_RESULTS
+from core.models.segment_sklearn import PAPER_FEATURE
 
 KINDS: tuple[str, ...] = ("cnn1d",)
 #: feature kind prediction computes: (windows, 646, 30) MFCC matrices of consecutive 15-s windows
@@ -14,9 +16,6 @@ CLIP_KIND = "mfcc_seq_windows"
 
 def paper_key(kind: str, feature: str, head: str) -> str | None:
     """The study's 1D-CNN on MFCC figure (None for other features)."""
-    from core.constants import PAPER_RESULTS
-    from core.models.segment_sklearn import PAPER_FEATURE
-
     key = f"{kind}_{PAPER_FEATURE.get(feature)}"
     return key if key in PAPER_RESULTS else None
 

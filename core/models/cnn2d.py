@@ -6,15 +6,14 @@ from typing import Any
 
 from core.models import keras_nets
 from core.models.base import Family
+from core.constants import PAPER_RESULTS
+from core.models.segment_sklearn import PAPER_FEATURE
 
 KINDS: tuple[str, ...] = ("cnn2d",)
 
 
 def paper_key(kind: str, feature: str, head: str) -> str | None:
     """The study's 2D-CNN on log-mel figure (None for other features)."""
-    from core.constants import PAPER_RESULTS
-    from core.models.segment_sklearn import PAPER_FEATURE
-
     key = f"{kind}_{PAPER_FEATURE.get(feature)}"
     return key if key in PAPER_RESULTS else None
 

@@ -6,18 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from core.models.base import Family, sklearn_head_files
+from core.features.descriptors import DESCRIPTOR_COLUMNS
+from core.models.persistence import ModelFileError
+from core.models import loading
 
 KINDS: tuple[str, ...] = ("descriptor_svm", "descriptor_knn")
 
 
 def columns(entry: Any) -> list[int]:
     """Indices, in descriptors.DESCRIPTOR_COLUMNS, of the columns a descriptor model was fitted on.
-
     The card's "columns" (names, in the model's order) when given, else all 57 in table order.
     """
-    from core.features.descriptors import DESCRIPTOR_COLUMNS
-    from core.models.persistence import ModelFileError
-
     names = entry.card.get("columns") or list(DESCRIPTOR_COLUMNS)
     unknown = [n for n in names if n not in DESCRIPTOR_COLUMNS]
     if unknown:
@@ -27,8 +26,6 @@ def columns(entry: Any) -> list[int]:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Probabilities of each ~30-s window's descriptors (whole-clip model)."""
-    from core.models import loading
-
     x = feats.get("descriptors", True)[:, columns(entry)]
     return loading.sklearn_proba(loading.load_head(entry, entry.head), x), False
 

@@ -18,7 +18,6 @@ from core.constants import GENRE_INDEX, GENRES
 from core.features import augment
 from core.models import networks
 
-
                                      #: when the split has no validation side
 EVENT_TYPES: tuple[str, ...] = ("start", "epoch", "stage", "done", "error", "stopped")
 
@@ -36,7 +35,6 @@ class TrainingStopped(RuntimeError):
 
 class StopFlag:
     """A stop request: a threading.Event-like object and/or a STOP file whose existence means stop."""
-
     def __init__(self, event: Any = None, path: Path | None = None):
         self.event = event
         self.path = Path(path) if path else None
@@ -50,7 +48,6 @@ class StopFlag:
 
 class Emitter:
     """Sends events (dicts with a "type" of EVENT_TYPES) to every subscriber callback."""
-
     def __init__(self, callbacks: Iterable[Callback] = ()):
         self.callbacks = list(callbacks or ())
         self.t0 = time.monotonic()
@@ -72,7 +69,6 @@ class Emitter:
 @dataclass
 class SideData:
     """Model inputs of one side: arrays, labels, and the track id of each example."""
-
     x: np.ndarray
     y: np.ndarray
     groups: np.ndarray
@@ -83,7 +79,6 @@ class SideData:
 
 def expand_proba(proba: np.ndarray, genres: Sequence[str]) -> np.ndarray:
     """Probabilities over a label set (n, len(genres)) placed in the GENRES columns (n, 10)."""
-
     out = np.zeros((len(proba), len(GENRES)))
     out[:, [GENRE_INDEX[g] for g in genres]] = proba
     return out
@@ -115,7 +110,6 @@ def _make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, options: augmen
 
     class AugmentedBatches(keras.utils.PyDataset):
         """Training batches, reshuffled each epoch, augmented on the fly (training side only)."""
-
         def __init__(self) -> None:
             super().__init__(workers=1, use_multiprocessing=False)
             self.rng = np.random.default_rng(seed)
@@ -151,7 +145,6 @@ def _make_monitor(emit: Emitter, stop: StopFlag, epochs: int, patience: int,
 
     class Monitor(keras.callbacks.Callback):
         """Sends epoch events, keeps the best weights, stops on patience or on request."""
-
         def __init__(self) -> None:
             super().__init__()
             self.history: list[dict] = []
@@ -207,7 +200,6 @@ def _make_monitor(emit: Emitter, stop: StopFlag, epochs: int, patience: int,
 @dataclass
 class KerasOutcome:
     """A trained Keras model with its training record."""
-
     model: Any
     history: list[dict]
     best_epoch: int | None

@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from core.models.base import KERAS_FILE, SOFTMAX_HEAD, FitContext, FitOutcome
+from core.models import networks
+from core.models import fitting
+from core.models import loading
 
 
 def softmax_head_files(kind: str, head: str) -> tuple[str, ...]:
@@ -18,9 +21,6 @@ def softmax_head_files(kind: str, head: str) -> tuple[str, ...]:
 def fit_network(context: FitContext) -> tuple[FitOutcome, Any]:
     """Train the config's Keras model (early stopping on the validation side) and score its
     softmax: the outcome (files: model.keras) and the trained Keras model."""
-    from core.models import networks
-    from core.models import fitting
-
     c, config = context, context.config
     fitting.check_stop(c.stop, "before training")
     c.emit("stage", message=f"training {config.label()} for up to {config.epochs} epochs on "
@@ -53,7 +53,5 @@ def fit(context: FitContext) -> FitOutcome:
 
 def score_softmax(entry: Any, x: Any) -> Any:
     """The network's softmax on model inputs x, placed in the 10 GENRES columns: (n, 10)."""
-    from core.models import loading
-
     runner = loading.load_keras(entry)
     return loading.normalised(loading.keras_proba(entry, runner(x)))

@@ -43,7 +43,6 @@ def run_mtime(run_dir: Path) -> float:
 
 def _cached(entry: Any, name: str, loader: Callable[[], Any]) -> Any:
     """The object loaded from one file of a run, from the in-process cache when still fresh.
-
     Thread-safe: a file being loaded by one thread (the warm-up) is waited for, not loaded twice.
     """
     key = (str(entry.path), name, run_mtime(entry.path))
@@ -69,7 +68,6 @@ def is_cached(run_dir: Path, names: Iterable[str]) -> bool:
 
 class _KerasRunner:
     """A loaded Keras model with compiled forward passes (full output and deep feature)."""
-
     def __init__(self, model: Any):
         self.model = model
         self.input_shape = tuple(model.input_shape[1:])
@@ -112,7 +110,6 @@ class _KerasRunner:
 
 def load_keras(entry: Any) -> _KerasRunner:
     """The run's model.keras, loaded in safe mode (no arbitrary code), cached."""
-
     def load() -> _KerasRunner:
 
         return _KerasRunner(load_model(entry.path / KERAS_FILE))

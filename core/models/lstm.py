@@ -7,6 +7,9 @@ from typing import Any
 
 from core.models import keras_nets, segment_sklearn
 from core.models.base import KERAS_FILE, SKLEARN_HEADS, SOFTMAX_HEAD, Family, FitContext, FitOutcome
+from core.constants import PAPER_RESULTS
+from core.models import networks
+from core.models import loading
 
 KINDS: tuple[str, ...] = ("lstm", "bilstm")
 HEAD_ORDER: tuple[str, ...] = ("svm", "knn", "softmax")   #: ties of validation accuracy
@@ -21,8 +24,6 @@ def head_files(kind: str, head: str) -> tuple[str, ...]:
 
 def paper_key(kind: str, feature: str, head: str) -> str | None:
     """The study's LSTM+SVM / LSTM+KNN figures (the BiLSTM and the softmax were not published)."""
-    from core.constants import PAPER_RESULTS
-
     if kind != "lstm" or head not in SKLEARN_HEADS:
         return None
     key = f"lstm_{head}_{segment_sklearn.PAPER_FEATURE.get(feature)}"
@@ -38,7 +39,6 @@ def title(kind: str, feature: str, head: str) -> str:
 
 def choose_primary(metrics: dict) -> str:
     """The head with the best validation track (then segment) accuracy; ties: svm, knn, softmax."""
-
     def rank(head: str) -> tuple:
         valid = metrics[head].get("valid")
         if not valid:
@@ -50,8 +50,6 @@ def choose_primary(metrics: dict) -> str:
 
 def fit(context: FitContext) -> FitOutcome:
     """Train the network, then fit SVM and KNN heads on its deep features of the training side."""
-    from core.models import networks
-
     c, model_kind = context, context.config.model
     outcome, model = keras_nets.fit_network(c)
     extractor = networks.deep_feature_model(model)
@@ -72,8 +70,6 @@ def fit(context: FitContext) -> FitOutcome:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Per-segment probabilities: the softmax, or the SVM/KNN head on the deep feature."""
-    from core.models import loading
-
     x = feats.get(segment_sklearn.segment_kind(entry), entry.filter_noise)
     if entry.head == SOFTMAX_HEAD:
         return keras_nets.score_softmax(entry, x), True

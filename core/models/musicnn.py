@@ -16,6 +16,11 @@ from typing import Any
 import numpy as np
 
 from core.models.base import SKLEARN_HEADS, Family, FitContext, FitOutcome
+from core.models import musicnn_net
+from core.features.study import FeatureSet
+from core.models import fitting
+from core.constants import GENRES
+from core.models import loading
 
 KINDS: tuple[str, ...] = ("musicnn",)
 FEATURE = "embeddings"                       #: the card's feature name
@@ -41,9 +46,6 @@ def title(kind: str, feature: str, head: str) -> str:
 def extract(tracks: Any, config: Any, progress: bool) -> Any:
     """A FeatureSet of one example per clip (FEATURE_KIND: clip means of OUTPUTS), from the
     cached musicnn embeddings (core.models.musicnn_net.embed_tracks)."""
-    from core.models import musicnn_net
-    from core.features.study import FeatureSet
-
     patches = musicnn_net.embed_tracks(list(tracks), n_jobs=int(config.n_jobs), progress=progress,
                                    cache=True)
     rows = musicnn_net.clip_means(patches, OUTPUTS) if patches.track_ids.size else np.zeros(
@@ -57,6 +59,7 @@ def extract(tracks: Any, config: Any, progress: bool) -> Any:
 
 def _svm(c: float, seed: int, balance: str | None) -> Any:
     """StandardScaler -> RBF SVC (scores only)."""
+    # deferred: core.models.baselines imports scikit-learn (seconds); listing the families stays light
     from core.models.baselines import make_pipeline
 
     return make_pipeline("svm", seed, balance).set_params(clf__C=float(c))
@@ -73,7 +76,7 @@ def fit_svm(context: FitContext, x: np.ndarray, y: np.ndarray, groups: np.ndarra
     probabilities: (final model, the train-only model of that C or None, info)."""
     from sklearn.model_selection import GridSearchCV
 
-    from core.models.baselines import _grouped_folds, calibrate_svm
+    from core.models.baselines import calibrate_svm, grouped_folds  # deferred: scikit-learn
 
     seed, balance = context.config.seed, context.balance
     if len(valid_y):
@@ -81,7 +84,7 @@ def fit_svm(context: FitContext, x: np.ndarray, y: np.ndarray, groups: np.ndarra
         best, chosen_on = C_GRID[int(np.argmax(scores))], "validation accuracy"
         info = {"valid_accuracy_by_C": dict(zip(map(str, C_GRID), scores))}
     else:
-        folds = _grouped_folds(y, groups, seed)
+        folds = grouped_folds(y, groups, seed)
         if folds is None:
             best, chosen_on, info = 1.0, "default (too few tracks to search)", {}
         else:
@@ -94,7 +97,7 @@ def fit_svm(context: FitContext, x: np.ndarray, y: np.ndarray, groups: np.ndarra
     all_y = np.concatenate([y, valid_y]) if len(valid_y) else y
     all_groups = np.concatenate([groups, context.valid.groups]) if len(valid_y) else groups
     model = _svm(best, seed, balance)
-    folds = _grouped_folds(all_y, all_groups, seed)
+    folds = grouped_folds(all_y, all_groups, seed)
     info["calibration"] = ("libsvm's internal Platt scaling (a genre has a single clip)"
                            if calibrate_svm(model, all_y, folds)
                            else "sigmoid on grouped folds of train+valid")
@@ -106,6 +109,7 @@ def fit_knn(x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
             valid_y: np.ndarray) -> tuple[Any, Any, dict]:
     """KNN (k = 5, or fewer when train+valid is smaller) on train+valid: (model, train-only
     model or None, info)."""
+    # deferred: core.models.baselines imports scikit-learn (seconds); listing the families stays light
     from core.models.baselines import make_pipeline
 
     k = max(1, min(KNN_K, len(y)))
@@ -119,9 +123,6 @@ def fit_knn(x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
 
 def fit(context: FitContext) -> FitOutcome:
     """Fit the chosen head (config.head, default svm) on the clips' embeddings."""
-    from core.models import musicnn_net
-    from core.models import fitting
-
     c = context
     head = c.config.head or "svm"
     fitting.check_stop(c.stop, "before fitting")
@@ -153,8 +154,6 @@ def fit(context: FitContext) -> FitOutcome:
 
 def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
     """One-hot (n, 10) of the predictions of a model without probabilities (the train-only SVM)."""
-    from core.constants import GENRES
-
     out = np.zeros((len(x), len(GENRES)))
     if len(x):
         out[np.arange(len(x)), np.asarray(model.predict(x), dtype=int)] = 1.0
@@ -164,16 +163,12 @@ def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
 def clip_patches(raw: np.ndarray) -> dict[str, np.ndarray]:
     """PATCHES_KIND: the network's log-mel input patches (n, 187, 96) float32 of a raw clip at
     22050 Hz (own level); numpy only. AudioError when the clip is under 3 s or silent."""
-    from core.models import musicnn_net
-
     return {PATCHES_KIND: musicnn_net.clip_patches(raw)}
 
 
 def patches_embedding(patches: np.ndarray) -> dict[str, np.ndarray]:
     """FEATURE_KIND (1, 1706) and TAGGRAM_KIND (1, 50) of a clip's log-mel patches (the network
     runs here); ModelFileError (a WeightsError) when the weights file is missing or damaged."""
-    from core.models import musicnn_net
-
     out = musicnn_net.embed_patches(patches)
     row = np.concatenate([out[k].mean(axis=0) for k in OUTPUTS])[None].astype(np.float32)
     return {FEATURE_KIND: row, TAGGRAM_KIND: out["taggram"].mean(axis=0)[None].astype(np.float32)}
@@ -187,16 +182,12 @@ def clip_embedding(raw: np.ndarray) -> dict[str, np.ndarray]:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Probabilities (1, 10) of the run's head on the clip's embedding (whole-clip model)."""
-    from core.models import loading
-
     x = feats.get(FEATURE_KIND, entry.filter_noise)
     return loading.sklearn_proba(loading.load_head(entry, entry.head), x), False
 
 
 def tags(entry: Any, feats: Any) -> tuple[tuple[str, float], ...]:
     """The network's own TOP_TAGS MSD tags for the clip: ((tag, probability), ...)."""
-    from core.models import musicnn_net
-
     return tuple(musicnn_net.top_tags(feats.get(TAGGRAM_KIND, entry.filter_noise)[0], TOP_TAGS))
 
 

@@ -41,10 +41,15 @@ import numpy as np
 
 from core.features import librosa_np
 from core.data.audio import AudioError, clean, decode, resample
-from core.constants import GENRE_INDEX, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK
+from core.constants import GENRE_INDEX, SAMPLE_RATE, SEGMENT_SECONDS, SILENCE_PEAK
 from core.data.gtzan import Track
 from core.models.persistence import ModelFileError
 from core.models.musicnn_weights import CHECKSUM_NAME, WEIGHTS_DIR, WEIGHTS_NAME
+from core import config
+from core.features.study import _save_cached, _TrackResult, _unreadable, file_digest
+from core.features.study import _TrackResult
+from core.cluster import active_address, run_tasks
+from core.features.study import _assemble
 
 # --- the network's constants (musicnn/configuration.py and the MSD_musicnn checkpoint) -------
 MUSICNN_SR: int = 16000           #: Hz, the network's sample rate
@@ -94,7 +99,6 @@ _FRONT_NORM = {conv: bn for conv, bn, _, _ in _TIMBRAL + _TEMPORAL}
 
 class WeightsError(ModelFileError):
     """The musicnn weights file is missing or damaged; the message says which and what to do.
-
     A ModelFileError: prediction lists the musicnn models as failed (the others still answer)
     and the CLI prints one error line."""
 
@@ -109,7 +113,6 @@ def to_16k(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
 
 def logmel(y16: np.ndarray) -> np.ndarray:
     """musicnn's input representation of 16-kHz samples: (frames, 96) float32.
-
     librosa.feature.melspectrogram(y, sr=16000, n_fft=512, hop_length=256, n_mels=96) (power 2,
     centred frames with zero padding, Hann window), transposed, then log10(10000 * mel + 1) in
     float32; frames = 1 + len(y16) // 256. Computed by core.features.librosa_np, so a first clip on a
@@ -123,7 +126,6 @@ def logmel(y16: np.ndarray) -> np.ndarray:
 
 def patches(rep: np.ndarray) -> np.ndarray:
     """Consecutive non-overlapping 187-frame patches of a (frames, 96) log-mel: (n, 187, 96).
-
     A tail shorter than one patch is dropped, as the package does; AudioError when none fits.
     """
     n = rep.shape[0] // PATCH_FRAMES
@@ -214,7 +216,6 @@ def weights_sha256(path: Path | None = None) -> str:
 
 def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
     """The checkpoint variables (name -> float32 array), checked against the recorded sha256.
-
     WeightsError (naming the file and how to restore it) when the file is missing, its sha256
     differs from the record, or a variable is missing or has the wrong shape.
     """
@@ -259,7 +260,6 @@ def _folded_norm(weights: dict[str, np.ndarray], bn: str) -> tuple[np.ndarray, .
 
 def build_model(weights: dict[str, np.ndarray]):  # -> keras.Model
     """The musicnn forward pass as a Keras 3 model: (B, 187, 96) -> dict of per-patch outputs.
-
     Outputs "max_pool", "mean_pool" (B, 753), "penultimate" (B, 200) and "taggram" (B, 50,
     sigmoid probabilities), with the checkpoint's weights set. Each front-end branch computes
     max_f BN(ReLU(z)) as s * ReLU(sign(s) * max_f(sign(s) * z)) + c (BN = s * x + c per filter;
@@ -353,7 +353,6 @@ def embed_patches(batch: np.ndarray) -> dict[str, np.ndarray]:
 
 def embed(y: np.ndarray, sr: int = SAMPLE_RATE) -> dict:
     """musicnn outputs of a mono clip at sr Hz (at its own level): per patch and clip means.
-
     Keys: "max_pool", "mean_pool" (n, 753), "penultimate" (n, 200), "taggram" (n, 50: tag
     probabilities, 0..1) per 3-s patch; "clip_<kind>" the mean over patches of each; "tags" the
     50 MSD tag names in taggram order. AudioError when the clip is shorter than 3 s or silent;
@@ -397,8 +396,6 @@ def params_digest() -> str:
 
 def cache_dir() -> Path:
     """Folder of the embedding cache: <cache_dir>/musicnn."""
-    from core import config
-
     return config.cache_dir() / "musicnn"
 
 
@@ -432,8 +429,6 @@ def _set_threads(threads: int | None) -> None:
 def _embed_track(track: Track, cache_root: Path | None,
                  threads: int | None) -> "_TrackResult":
     """Per-patch outputs of one track: from the cache when present, else computed and cached."""
-    from core.features.study import _save_cached, _TrackResult, _unreadable, file_digest
-
     label = GENRE_INDEX[track.genre]
     path: Path | None = None
     try:
@@ -456,15 +451,12 @@ def _embed_track(track: Track, cache_root: Path | None,
 
 def _lost_track(track: Track, reason: str) -> "_TrackResult":
     """Result of a track whose worker process died while embedding it (reported, not raised)."""
-    from core.features.study import _TrackResult
-
     return _TrackResult(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
 
 
 def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True,
                  cache: bool = True):  # -> core.features.study.FeatureSet
     """musicnn outputs of many tracks, each 3-s patch as one segment, with the disk cache.
-
     Returns a core.features.study.FeatureSet whose kinds are OUTPUT_KINDS (features[kind]: (n_patches,
     width) float32; segment_track / segment_label per patch), so ``subset`` and track-level
     evaluation work as for the study's features; ``clip_means`` gives one row per track.
@@ -478,9 +470,6 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
     WeightsError when the weights are missing or damaged (checked before any work).
     """
     from tqdm.auto import tqdm
-
-    from core.cluster import active_address, run_tasks
-    from core.features.study import _assemble
 
     tracks = list(tracks)
     bad = [t for t in tracks if not isinstance(t, Track)]
@@ -510,7 +499,6 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
 
 def clip_means(features, kinds: Sequence[str] = ("max_pool",)) -> np.ndarray:
     """Clip-mean embeddings (n_tracks, total width) of an embed_tracks FeatureSet, in track order.
-
     The kinds' per-patch rows are averaged over each track's patches, then concatenated in the
     order given (e.g. ("max_pool", "mean_pool", "penultimate") -> 1706 columns).
     """

@@ -72,7 +72,6 @@ def new_run_id(name: str) -> str:
 
 class RunWriter:
     """Collects a run's files in a hidden temp folder and publishes them atomically on commit."""
-
     def __init__(self, root: Path, run_id: str):
         self.root = Path(root)
         self.run_id = run_id
@@ -191,7 +190,6 @@ def load_sklearn(run_dir: Path, name: str) -> Any:
 @dataclass(frozen=True)
 class RunInfo:
     """A run folder found on disk, with its card (or the error that made it unusable)."""
-
     path: Path
     card: dict | None
     error: str | None

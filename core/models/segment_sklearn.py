@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from core.models.base import Family, FitContext, FitOutcome, sklearn_head_files
+from core.constants import PAPER_RESULTS
+from core.models.persistence import ModelFileError
+from core.models import loading
+from core.models import fitting
 
 KINDS: tuple[str, ...] = ("svm", "knn")
 #: study feature names -> core.features.study kind (shared with the LSTM family)
@@ -19,16 +23,12 @@ PAPER_FEATURE: dict[str, str] = {"mfcc": "mfcc", "zcr": "zcr", "mfcc_seq": "mfcc
 
 def paper_key(kind: str, feature: str, head: str) -> str | None:
     """Key of core.constants.PAPER_RESULTS for an SVM/KNN on a feature, or None."""
-    from core.constants import PAPER_RESULTS
-
     key = f"{kind}_{PAPER_FEATURE.get(feature)}"
     return key if key in PAPER_RESULTS else None
 
 
 def segment_kind(entry: Any) -> str:
     """The core.features.study kind of a segment model's card feature (zcr or mfcc_stats)."""
-    from core.models.persistence import ModelFileError
-
     feature = entry.feature
     if feature in ("mfcc", "mfcc_stats"):
         return "mfcc_stats"
@@ -39,8 +39,6 @@ def segment_kind(entry: Any) -> str:
 
 def score(entry: Any, feats: Any) -> tuple:
     """Per-segment probabilities (n_seg, 10) of the run's scikit-learn head."""
-    from core.models import loading
-
     x = feats.get(segment_kind(entry), entry.filter_noise)
     return loading.sklearn_proba(loading.load_head(entry, entry.head), x), True
 
@@ -48,7 +46,7 @@ def score(entry: Any, feats: Any) -> tuple:
 def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid: Any,
              extra: dict | None = None) -> tuple[dict, dict, Any]:
     """Fit one SVM/KNN head by grouped CV on the training side: (metrics, info, estimator)."""
-    from core.models import fitting
+    # deferred: core.models.baselines imports scikit-learn (seconds); listing the families stays light
     from core.models.baselines import fit_classifier
 
     c = context
@@ -64,8 +62,6 @@ def fit_head(context: FitContext, head: str, x_train: Any, x_test: Any, x_valid:
 
 def fit(context: FitContext) -> FitOutcome:
     """Grouped-CV search and fit of the SVM or KNN on the segments of the training side."""
-    from core.models import fitting
-
     model = context.config.model
     fitting.check_stop(context.stop, "before fitting")
     context.emit("stage", message=f"fitting {FAMILY.labels[model]} (grouped CV on the training "

@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from core.prediction import pipeline, streaming
 from core.data.audio import AudioError
 from core.constants import AUDIO_EXTENSIONS, GENRES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, SAMPLE_RATE
+from core.prediction.warmup import warm_clip
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
 #: Archive formats refused inside a zip (nested archives are not opened).
@@ -33,7 +34,6 @@ BatchProgress = Callable[[int, int, str], None]  #: (clips done, clips in all, n
 @dataclass(frozen=True)
 class ClipInput:
     """One clip to predict: its name, and its bytes or path; or the reason it is refused."""
-
     name: str
     data: bytes | None = None
     path: Path | None = None
@@ -80,7 +80,6 @@ def _member_refusal(info: zipfile.ZipInfo) -> str | None:
 
 def zip_members(name: str, data: bytes, max_files: int | None = None) -> list[ClipInput]:
     """The clips of a zip archive's bytes, member by member (refused ones with the reason).
-
     Folders and macOS resource files (__MACOSX/, ._*) are left out silently; everything else
     becomes a ClipInput named "<archive>/<member path>". Members past max_files usable clips
     are refused unread (an archive cannot fill the memory); default MAX_BATCH_FILES.
@@ -179,7 +178,6 @@ def limit_files(inputs: Sequence[ClipInput], max_files: int | None = None) -> li
 @dataclass
 class ClipRow:
     """One clip's outcome: its prediction, or why it could not be used."""
-
     name: str
     prediction: pipeline.ClipPrediction | None = None
     error: str | None = None
@@ -194,7 +192,6 @@ class ClipRow:
 @dataclass
 class _Features:
     """What a worker sends back for one clip: its computed features, or the reason it failed."""
-
     duration_s: float = 0.0
     n_segments: int = 0
     computed: dict | None = None
@@ -219,8 +216,6 @@ def _load_models(models: Sequence) -> None:
     """Load every model in this process (TensorFlow too, for the Keras ones) by scoring a short
     synthetic clip. A model that cannot answer is left to fail again on each clip, where its
     row says why."""
-    from core.prediction.warmup import warm_clip
-
     features = pipeline.ClipFeatures(warm_clip())
     for entry in models:
         pipeline.score_model(entry, features)
@@ -229,7 +224,6 @@ def _load_models(models: Sequence) -> None:
 def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
                  progress: BatchProgress | None = None) -> Iterator[ClipRow]:
     """Every model's verdict on every clip, one ClipRow per input, in the given order.
-
     Usable clips are decoded and featurised by `jobs` worker processes (1: in this process);
     the models (core.prediction.catalogue.ModelEntry) are loaded once here and score each clip as its
     features arrive. A refused or undecodable clip gets a row with the reason.

@@ -42,7 +42,6 @@ FEATURE_NAMES: dict[str, str] = dict(families.FEATURE_LABELS)
 @dataclass(frozen=True)
 class ModelEntry:
     """One usable trained model: its run folder, card, display label and the head used."""
-
     path: Path
     card: dict = field(compare=False, hash=False, repr=False)
     label: str
@@ -102,7 +101,6 @@ class ModelEntry:
 
 class ModelList(list):
     """A list of ModelEntry with `damaged`: (run folder, reason) of runs that were skipped."""
-
     def __init__(self, entries: Sequence[ModelEntry] = (),
                  damaged: Sequence[tuple[Path, str]] = ()):
         super().__init__(entries)
@@ -162,7 +160,6 @@ def _entry(info: persistence.RunInfo) -> ModelEntry:
 
 def wilson_lower_bound(accuracy: float, n: int, z: float = 1.96) -> float:
     """Lower end of the 95 % Wilson interval of an accuracy measured on n tracks (fraction of 1)."""
-
     return wilson_interval(accuracy, n, z)[0] if n > 0 else 0.0
 
 
@@ -183,7 +180,6 @@ def rank_key(entry: ModelEntry) -> tuple:
 
 def available_models() -> ModelList:
     """Usable models, best first (see rank_key); damaged runs in .damaged.
-
     Cards and file checksums are verified; only run folders inside models/ or the runs folder
     are read. Each entry predicts with its card's primary head (see ModelEntry.with_head).
     """

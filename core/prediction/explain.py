@@ -12,7 +12,6 @@ from core.prediction.catalogue import SOFTMAX_HEAD, ModelEntry
 def occlusion_map(entry: ModelEntry, logmel_segment: np.ndarray, genre_index: int,
                   patch: tuple[int, int] = (16, 13)) -> np.ndarray:
     """Drop in the genre's probability when each (mel bins x frames) patch is set to the mean.
-
     logmel_segment: (128, 130) dB of one segment. Returns an array of the same shape in which
     every cell holds its patch's drop (probability, -1..1; positive = the patch supported the
     genre). All occluded copies go through the 2D-CNN in one batch.

@@ -41,7 +41,6 @@ WHOLE_CLIP_KINDS: frozenset[str] = frozenset({"descriptors", "mfcc_seq_windows"}
 @dataclass
 class ModelResult:
     """One model's verdict on a clip: class probabilities (GENRES order) and the genre."""
-
     label: str
     run_id: str
     head: str
@@ -70,7 +69,6 @@ class ModelResult:
 @dataclass(frozen=True)
 class ModelFailure:
     """A model that could not score a clip, and why."""
-
     label: str
     reason: str
 
@@ -78,7 +76,6 @@ class ModelFailure:
 @dataclass
 class ClipPrediction:
     """Every model's verdict on one clip, with the clip's segmentation."""
-
     duration_s: float                         #: s, length of the decoded clip
     segment_starts_s: np.ndarray              #: s from the start of the sound (leading silence trimmed)
     results: list[ModelResult]
@@ -93,7 +90,6 @@ def _segment_kind(entry: ModelEntry) -> str:
 
 def descriptor_windows(n_samples: int) -> list[tuple[int, int]]:
     """Sample ranges of the ~30-s descriptor windows: round(len / 30 s) near-equal parts (>= 1).
-
     A clip shorter than 45 s is one window (used as is); longer clips are split evenly, so
     every window lasts 20..45 s and no audio is dropped.
     """
@@ -104,7 +100,6 @@ def descriptor_windows(n_samples: int) -> list[tuple[int, int]]:
 
 def cnn1d_windows(n_samples: int) -> list[tuple[int, int]]:
     """Sample ranges of consecutive whole 15-s windows; a clip under 30 s gives one window.
-
     A window shorter than 15 s (clips of 3..15 s) is zero-padded by features.extract_clip.
     """
     n = max(1, n_samples // CNN1D_WINDOW)
@@ -122,11 +117,9 @@ def feature_key(entry: ModelEntry) -> FeatureKey:
 
 class ClipFeatures:
     """Features of one clip, each kind computed at most once and shared by the models.
-
     raw may be None when every feature needed was computed elsewhere (a batch worker) and
     handed over in `computed`, with the clip's length in s and its number of 3-s segments.
     """
-
     def __init__(self, raw: np.ndarray | None, computed: dict[FeatureKey, np.ndarray] | None = None,
                  duration_s: float | None = None, n_segments: int | None = None):
         self.raw = raw
@@ -161,7 +154,6 @@ class ClipFeatures:
 
     def get(self, kind: str, filter_noise: bool = True) -> np.ndarray:
         """One kind: per-segment array, (windows, 646, 30) for mfcc_seq_windows, (windows, 57).
-
         ModelFileError when the kind cannot be computed (a family's missing weights); the error
         is kept in place of the feature, so it travels with computed() and is raised again.
         """
@@ -181,7 +173,6 @@ class ClipFeatures:
         one extract_clip call (one STFT of the clip's segments). With networks False, a family
         feature computed from another (a network's embedding of its input patches) stops at
         that numpy-only source, so that no network (nor TensorFlow) runs here."""
-
         if not networks:
             keys = [(families.clip_feature_source(kind) or kind, filter_noise)
                     for kind, filter_noise in keys]
@@ -240,7 +231,6 @@ def _score(entry: ModelEntry, feats: ClipFeatures) -> tuple[np.ndarray, bool]:
 
 def score_model(entry: ModelEntry, feats: ClipFeatures) -> ModelResult | ModelFailure:
     """One model's verdict on a clip, or why it could not give one (load or shape problem).
-
     The time it took (ms, loading included) is recorded for expected_ms when the model was
     already loaded, so that later clips order the models by what they really cost here.
     """
@@ -291,7 +281,6 @@ def keras_imported() -> bool:
 
 def expected_ms(entry: ModelEntry, feats: ClipFeatures | None = None) -> float:
     """Expected time (ms) to score a clip with this model now, in this process.
-
     The model's scoring time measured here before (or a prior by feature kind and model
     family), less its feature when feats already holds it, plus what is still to load: the
     model's files and, for the first Keras model, the TensorFlow import.

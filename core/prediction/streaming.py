@@ -78,14 +78,12 @@ def check_usable(y: np.ndarray) -> None:
 
 class ClipStream:
     """One decoded clip and its models; iterating scores them one at a time, fastest first.
-
     Each step yields the next ModelResult or ModelFailure as soon as that model is done, so a
     page can show each verdict as it arrives. The next model is the one with the smallest
     expected_ms given the features already computed. `pending` lists the models still to run,
     `prediction()` gives what is done so far (results in the order the models were given).
     AudioError at construction when the clip is unusable.
     """
-
     def __init__(self, source: bytes | str | Path | np.ndarray | None,
                  models: Sequence[ModelEntry] | None = None, sr: int = SAMPLE_RATE,
                  features: ClipFeatures | None = None):
@@ -112,7 +110,6 @@ class ClipStream:
 
     def run(self, progress: ProgressFn | None = None) -> Iterator[ModelResult | ModelFailure]:
         """Score the pending models one by one, yielding each outcome when it is ready.
-
         progress(fraction in 0..1, message) is called before each model.
         """
         total = len(self.entries)
@@ -151,7 +148,6 @@ def predict_clip(source: bytes | str | Path | np.ndarray,
                  models: Sequence[ModelEntry] | None = None,
                  progress: ProgressFn | None = None, sr: int = SAMPLE_RATE) -> ClipPrediction:
     """Class probabilities of a clip from each model (None = every available model).
-
     source: upload bytes, an audio file path, or samples (sr Hz, resampled to 22050 Hz).
     Segment models give per-3-s-segment probabilities and their mean as the clip's; whole-clip
     models (descriptors, 1D-CNN) average their windows. AudioError when the clip is unusable

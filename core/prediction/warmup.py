@@ -28,6 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.constants import PROJECT_ROOT, SAMPLE_RATE
+from core.prediction import catalogue, pipeline
 
 #: Length of the synthetic warm-up clip, s (one 3-s segment with room for trimming).
 WARM_CLIP_SECONDS: float = 4.0
@@ -37,7 +38,6 @@ WAITING, RUNNING, DONE, FAILED = "waiting", "running", "done", "failed"
 @dataclass
 class WarmUpStep:
     """One named piece of warm-up work and how it went."""
-
     name: str
     run: Callable[[], None]
     state: str = WAITING
@@ -52,11 +52,9 @@ PLANNING = "the list of models"
 @dataclass
 class WarmUp:
     """Steps planned and run one after the other in a daemon thread; the pages read their states.
-
     planner gives the steps (it runs in the thread too: listing the models imports
     scikit-learn, which should not hold up the page that starts the warm-up).
     """
-
     planner: Callable[[], list[WarmUpStep]]
     steps: list[WarmUpStep] = field(default_factory=list)
     planned: bool = False
@@ -127,8 +125,6 @@ def warm_clip(seconds: float = WARM_CLIP_SECONDS) -> np.ndarray:
 
 def _scoring(entry, features) -> Callable[[], None]:
     """A step that scores the warm-up clip with one model (raising when it cannot)."""
-    from core.prediction import catalogue, pipeline
-
     def run() -> None:
         outcome = pipeline.score_model(entry, features)
         if isinstance(outcome, pipeline.ModelFailure):
@@ -141,7 +137,6 @@ def _import_keras() -> None:
     """Import Keras and TensorFlow (several seconds the first time in a process)."""
     import keras  # noqa: F401
 
-    from core.models.networks import load_model
 
 
 def compile_librosa_elsewhere(timeout_s: float = 900.0) -> None:
@@ -161,11 +156,8 @@ VIEWS_STEP = "librosa for the Features page"
 
 def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]:
     """The warm-up steps for these models (None: every available model), first upload first.
-
     views adds compile_librosa_elsewhere (the Features page's librosa code) at the end.
     """
-    from core.prediction import catalogue, pipeline
-
     entries = pipeline.fastest_first(
         list(catalogue.available_models()) if models is None else list(models))
     features = pipeline.ClipFeatures(warm_clip())

@@ -13,6 +13,8 @@ import pandas as pd
 from core.constants import PAPER_RESULTS
 from core.models.persistence import RunInfo, protocol_text, seed_of
 from core.models import paper_key as family_paper_key
+from core.evaluation import wilson_interval
+from core.models import BEYOND_STUDY
 
 #: Protocol label of the study's numbers (they are quoted, not recomputed here).
 PAPER_PROTOCOL = "the study's own GTZAN split (Yi et al., 2021)"
@@ -60,8 +62,6 @@ def data_label(card: dict) -> str:
 def measured_text(card: dict, head: str) -> str:
     """A head's test track accuracy (%) with its 95 % interval, n, split protocol and seed, as
     the card states them, in one short line (Try it shows it beside each model's verdict)."""
-    from core.evaluation import wilson_interval
-
     test = ((card.get("metrics") or {}).get(head) or {}).get("test") or {}
     n = int(test.get("n_tracks") or 0)
     if n <= 0 or test.get("track_accuracy") is None:
@@ -118,7 +118,6 @@ def paper_rows() -> list[dict]:
 
 def comparison_table(runs: Sequence[RunInfo], rows: list[dict] | None = None) -> pd.DataFrame:
     """Every run's heads and every published figure in one table (the CSV download).
-
     rows: run_rows(runs) when the caller already has them.
     """
     rows = paper_rows() + (run_rows(runs) if rows is None else rows)
@@ -138,8 +137,6 @@ def table_for(entries: tuple[tuple[str, str], ...], runs_df: pd.DataFrame) -> pd
 
 def beyond_table(runs_df: pd.DataFrame) -> pd.DataFrame:
     """Runs of the families beyond the study (core.models.BEYOND_STUDY: no published figure)."""
-    from core.models import BEYOND_STUDY
-
     if runs_df.empty or "_model" not in runs_df:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
     rows = runs_df[runs_df["_model"].isin(BEYOND_STUDY)]

@@ -40,6 +40,8 @@ from core.models import persistence
 from core.report import comparison
 from core.constants import GENRES, PAPER_RESULTS
 from core.models.persistence import ModelFileError, RunInfo, protocol_text, seed_of
+from core.report.figures import accuracy_intervals
+from core.report.figures import confusion_matrix, recall_bars, training_curves
 
 REPORT_TITLE = "GenreLab report: music-genre classifiers beside the study of Yi et al. (2021)"
 #: plotly config of every chart in the report: no logo, PNG download at twice the size
@@ -70,7 +72,6 @@ class ReportError(ValueError):
 @dataclass(frozen=True)
 class LeftOut:
     """A run asked for but left out of the report, with the reason."""
-
     name: str
     reason: str
 
@@ -78,7 +79,6 @@ class LeftOut:
 @dataclass
 class Report:
     """A rendered report: its HTML, the runs it holds and those it left out."""
-
     html: str
     runs: list[RunInfo]
     left_out: list[LeftOut] = field(default_factory=list)
@@ -219,7 +219,6 @@ def is_synthetic(card: dict) -> bool:
 @dataclass(frozen=True)
 class Row:
     """One (run, head) of the comparison: its test metrics and where they come from."""
-
     run: RunInfo
     head: str
     label: str
@@ -253,8 +252,6 @@ def comparison_rows(runs: Sequence[RunInfo]) -> list[Row]:
 
 def comparison_figure(rows: Sequence[Row]):
     """Bars of each row's test track accuracy with its 95 % interval; the study's figure as a diamond."""
-    from core.report.figures import accuracy_intervals
-
     intervals = [r.interval for r in rows]
     return accuracy_intervals(
         [plot_text(r.label) for r in rows], [float(r.test["track_accuracy"]) for r in rows],
@@ -278,7 +275,6 @@ def plotly_js() -> str:
 
 def pack(data: bytes) -> str:
     """data LZMA-compressed (the "alone" format, with its end marker) as base85 text with no '<'.
-
     Sizes for plotly.js: 4.8 MB raw, 1.11 MB packed, 1.39 MB as text (gzip -9 gives 1.47 MB, 1.84 MB
     as base85). The same bytes for one liblzma version. The dictionary holds the whole input (the
     loader keeps all its output anyway); lc=3, lp=0, pb=0 suit text.
@@ -309,7 +305,6 @@ def plotly_blob() -> str:
 
 def embedded(text: str, blob_id: str) -> bytes:
     """The bytes of the blob of that id in a report's HTML, checked against its size and CRC-32.
-
     ValueError when the report holds no such blob or it does not unpack to what it states
     (lzma.LZMAError when its LZMA data is damaged).
     """
@@ -343,7 +338,6 @@ def css_size(value: object, default: str) -> str:
 
 class _Charts:
     """Turns figures into plotly divs with stable ids (fig-1, fig-2, ...) and keeps their JSON."""
-
     def __init__(self) -> None:
         self.count = 0
         self.specs: list[dict] = []
@@ -560,8 +554,6 @@ def _settings(card: dict) -> str:
 
 def run_section(run: RunInfo, charts: _Charts, index: int) -> str:
     """One run: what it is, its data card, protocol, metrics and charts."""
-    from core.report.figures import confusion_matrix, recall_bars, training_curves
-
     card = run.card
     data = card.get("data") or {}
     synthetic = is_synthetic(card)
@@ -731,7 +723,6 @@ def make_report(names: Iterable[str], out: Path | None = None, title: str = REPO
 
 def report_bytes(names: Iterable[str]) -> bytes:
     """The report of the named runs as UTF-8 bytes (the Results page's download).
-
     When none of them is usable, a short HTML page that says why, so a download never fails
     without a word.
     """

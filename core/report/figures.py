@@ -33,7 +33,6 @@ _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=45))
 
 def colorscale(name: str) -> list[list]:
     """A named plotly colour scale with every stop written as "rgb(r,g,b)".
-
     Streamlit's plotly bridge reads colours like "#000004" as its own theme placeholders, which
     drew Magma's darkest stop pink; rgb() stops are taken literally.
     """
@@ -160,7 +159,6 @@ def _frame_times(n_frames: int, sr: int, hop: int) -> np.ndarray:
 def spectrogram(S: np.ndarray, sr: int = SAMPLE_RATE, hop: int = HOP_LENGTH,
                 kind: str = "db", title: str | None = None) -> go.Figure:
     """Spectrogram image (rows frequency, columns frames), decimated to at most 128 x 300.
-
     kind "linear": STFT magnitude (linear amplitude), y in Hz; "db": STFT in dB, y in Hz;
     "mel": mel-spectrogram in dB, y is the mel band (hover shows its centre frequency).
     """
@@ -359,7 +357,6 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
 
 def training_curves(events: Sequence[Mapping]) -> go.Figure:
     """Loss (left) and accuracy (right), train and validation, against epoch.
-
     events: training events or card history entries; those without an epoch and loss are ignored.
     """
     from plotly.subplots import make_subplots
@@ -440,7 +437,6 @@ def occlusion_overlay(logmel: np.ndarray, occ_map: np.ndarray, sr: int = SAMPLE_
                       hop: int = HOP_LENGTH, title: str | None = "What the 2D-CNN listens to",
                       ) -> go.Figure:
     """Log-mel segment (mel bands x frames) in grey with the occlusion map stretched over it.
-
     occ_map (coarser rows x columns) is the drop in the predicted class probability when that
     patch is masked: higher means the patch mattered more.
     """

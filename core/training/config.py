@@ -58,7 +58,6 @@ def _no_augmentation() -> dict[str, bool]:
 @dataclass
 class TrainConfig:
     """Everything a training run depends on (JSON-ready; saved in the card and job folder)."""
-
     model: str = "lstm"
     feature: str | None = None          #: None = the model's default feature
     epochs: int = 40

@@ -13,7 +13,6 @@ from core.models import persistence
 
 class JsonlEventLog:
     """Subscriber that appends each event as one JSON line to a file (flushed at once)."""
-
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,13 +30,11 @@ class JsonlEventLog:
 
 class TqdmProgress:
     """Subscriber showing a tqdm bar over epochs and printing stage messages (for the CLI)."""
-
     def __init__(self) -> None:
         self.bar: Any = None
 
     def __call__(self, event: dict) -> None:
         """Update the bar or print the message of one event."""
-
         kind = event["type"]
         if kind == "epoch":
             if self.bar is None:

@@ -64,7 +64,6 @@ def job_dir(job_id: str) -> Path:
 @dataclass(frozen=True)
 class JobInfo:
     """A background job as seen from its folder: state, config, progress and result."""
-
     job_id: str
     state: str                      #: starting | running | done | stopped | failed
     config: dict

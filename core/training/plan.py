@@ -18,7 +18,6 @@ from core.training.config import CARVED_VALID_FRACTION, KERAS_MODELS, TrainConfi
 
 def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
     """The examples of some tracks: segments, or one example per track for track-level kinds."""
-
     if kind in TRACK_KINDS:
         position = {str(t): i for i, t in enumerate(fs.track_ids)}
         rows = np.array([position[str(t)] for t in track_ids], dtype=np.int64)
@@ -30,7 +29,6 @@ def _side(fs: Any, track_ids: Sequence[str], kind: str) -> SideData:
 
 def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
     """The config's split of the given (extracted) tracks, of the config's genres only."""
-
     if config.genres:
         track_ids = [t for t in track_ids if splits.genre_of(str(t)) in config.genres]
     if config.protocol == "artist-filtered":
@@ -52,8 +50,6 @@ def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
 def carve_validation(train_ids: Sequence[str], seed: int,
                      fraction: float = CARVED_VALID_FRACTION) -> tuple[list[str], list[str]]:
     """Split training track ids into (train, validation) by track, stratified when possible."""
-
-
     ids = sorted(train_ids)
     if len(ids) < 4:
         return ids, []
@@ -68,7 +64,6 @@ def carve_validation(train_ids: Sequence[str], seed: int,
 @dataclass
 class GenrePlan:
     """A run's label set and what was done about each genre with too few tracks on some side."""
-
     genres: tuple[str, ...]   #: the label set, GENRES order; Keras output k is genres[k]
     notes: list[str]          #: one sentence per genre that was left out or is not fully scored
     split: Any                #: the split restricted to the label set (core.data.splits.Split)
@@ -76,11 +71,9 @@ class GenrePlan:
 
 def plan_genres(split: Any, model: str, asked: Sequence[str] = ()) -> GenrePlan:
     """The genres a run can learn (>= 1 training track) and a note for every genre short of tracks.
-
     asked: genres the user chose; those without any clip are noted too. TrainingError when
     fewer than two genres can be learned.
     """
-
     sizes = split.sizes()
     present = split.genres()
     notes = [f"{g}: chosen, but no clip of it is on the split; left out" for g in asked

@@ -41,13 +41,11 @@ def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
                  stop_event: Any = None, *, output_root: Path | None = None,
                  progress: bool = False) -> Path:
     """Train one model on the active data source, evaluate on the test side, save a run folder.
-
     callbacks get every event (dicts, see EVENT_TYPES); stop_event (anything with is_set(), e.g.
     threading.Event or StopFlag) stops training between batches, keeping the best weights so far
     and still saving the run (card["stopped_early"] True). A stop before any training raises
     TrainingStopped; any failure emits an "error" event and is re-raised.
     """
-
     emit = Emitter(callbacks)
     stop = stop_event if isinstance(stop_event, StopFlag) else StopFlag(stop_event)
     try:
@@ -65,7 +63,6 @@ def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
 def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path | None,
          progress: bool) -> Path:
     """The body of run_training."""
-
     emit("start", epochs=int(config.epochs) if config.model in KERAS_MODELS else 0,
          model=config.model, feature=config.feature, message=f"training {config.label()}")
     check_stop(stop, "before loading the data")

@@ -80,7 +80,6 @@ def train_table_model(table_path: str | Path, kind: str = "svm",
                       splits_folder: str | Path | None = None, seed: int = DEFAULT_SEED,
                       out_root: str | Path | None = None, test_size: float = 0.3) -> Path:
     """Fit a descriptor model and save it as a run with an honest card.
-
     With split lists: fit on the artist-filtered train+valid sides, report its test side. Always also
     report a seeded random track split (a separate fit on its train side, scored on its test side).
     """
