@@ -110,7 +110,7 @@ def demo_clip(folder: Path) -> Path:
     import soundfile as sf
 
     from core.constants import SAMPLE_RATE
-    from core.data.demo import synth_clip
+    from core.data.demo_styles import synth_clip
 
     path = folder / "demo-rock-30s.wav"
     sf.write(path, synth_clip("rock", 0, seconds=30.0), SAMPLE_RATE, subtype="PCM_16")

@@ -207,7 +207,7 @@ def clip_input() -> tuple[bytes | np.ndarray | list | None, str]:
         data = audio_recorder(text="Click to record", pause_threshold=BUTTON_PAUSE_S,
                               key="tryit_button")
         return (data, "recording.wav") if data else (None, "")
-    from core.data.demo import synth_clip
+    from core.data.demo_styles import synth_clip
 
     c1, c2 = st.columns(2)
     genre = c1.selectbox("Style", GENRES, key="tryit_example_genre")

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.data import demo
+from core.data import demo, demo_styles
 from core.constants import GENRES, SAMPLE_RATE
 from core.data.gtzan import list_tracks
-from core.data.demo import DEMO_LABEL, demo_root, is_demo, synth_clip, write_demo_set
+from core.data.demo import DEMO_LABEL, demo_root, is_demo, write_demo_set
+from core.data.demo_styles import synth_clip
 
 
 def _files_under(folder: Path) -> list[str]:
@@ -139,7 +140,7 @@ def test_interrupted_write_leaves_previous_state(tmp_path: Path,
     folder = tmp_path / "demo"
     write_demo_set(folder, per_genre=1, seconds=0.5)
     before = _files_under(folder)
-    real = demo.synth_clip
+    real = demo_styles.synth_clip
     calls = {"n": 0}
 
     def failing(genre: str, index: int, seconds: float = 30.0, sr: int = SAMPLE_RATE):
@@ -148,7 +149,7 @@ def test_interrupted_write_leaves_previous_state(tmp_path: Path,
             raise KeyboardInterrupt("simulated interruption")
         return real(genre, index, seconds, sr)
 
-    monkeypatch.setattr(demo, "synth_clip", failing)
+    monkeypatch.setattr(demo_styles, "synth_clip", failing)
     with pytest.raises(KeyboardInterrupt):
         write_demo_set(folder, per_genre=2, seconds=0.5)
     assert _files_under(folder) == before          # old complete set intact, no temp leftovers
@@ -178,7 +179,7 @@ def test_demo_root_written_once_then_reused(tmp_path: Path,
     def must_not_synthesise(*args: object, **kwargs: object) -> np.ndarray:
         raise AssertionError("a complete cached demo set was written again")
 
-    monkeypatch.setattr(demo, "synth_clip", must_not_synthesise)
+    monkeypatch.setattr(demo_styles, "synth_clip", must_not_synthesise)
     assert demo_root(per_genre=1, seconds=1.0) == root
 
     # an incomplete set is written afresh

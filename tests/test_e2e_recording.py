@@ -38,7 +38,7 @@ FAKE_MIC_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-
 @pytest.fixture
 def fake_mic(tmp_path: Path) -> tuple[Path, np.ndarray]:
     """The fake microphone's wav (synthetic rock, then silence) and its music at 22050 Hz."""
-    from core.data.demo import synth_clip
+    from core.data.demo_styles import synth_clip
 
     music = 0.8 * synth_clip("rock", 7, seconds=MUSIC_S, sr=FAKE_RATE)
     path = tmp_path / "fake_mic.wav"
