@@ -1,4 +1,9 @@
-"""The registry of model families: one module per family, registered here in FAMILIES.
+"""Models: the registry of model families (one module each) and the blocks they are built from.
+
+Families, Keras networks, scikit-learn heads, fitting, loading and run folders; it may use
+core.evaluation, core.features, core.data and below, never training, prediction or report.
+
+The registry: one module per family, registered here in FAMILIES.
 
 Each module (segment_sklearn, lstm, cnn1d, cnn2d, descriptor, ...) holds a ``FAMILY``
 (core.models.base.Family) declaring its model kinds, labels, features, heads and their files,
