@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
+    from core.features import musicnn_input
     from core.models import musicnn_net
 
     y, label = _clip(args.clip)
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeats):
         cpu_start = time.process_time()
         start = time.perf_counter()
-        batch = musicnn_net.clip_patches(y)
+        batch = musicnn_input.clip_patches(y)
         middle = time.perf_counter()
         musicnn_net.embed_patches(batch)
         end = time.perf_counter()

@@ -118,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         _original(args.files, args.original)
         return 0
     os.environ.pop("TF_USE_LEGACY_KERAS", None)  # the port runs on Keras 3
-    from core.models import musicnn_net, musicnn_weights
+    from core.models import musicnn_weights
+    from core.features import musicnn_input
+    from core.models import musicnn_net
     from core.data.audio import decode
     from core.data.gtzan import DatasetError, list_tracks
 
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         ours = musicnn_net.embed(y)
         port_seconds += time.perf_counter() - start
-        ours["logmel"] = musicnn_net.clip_patches(y)
+        ours["logmel"] = musicnn_input.clip_patches(y)
         for name in worst:
             ref = reference[f"{i}/{name}"]
             if ref.shape != ours[name].shape:

@@ -19,4 +19,4 @@ def hammer(path: str, kind: str, rounds: int) -> None:
     """Write one kind (two segments of VALUES[kind]) to the cache file at path, rounds times."""
     shape = study.FEATURE_SHAPES[kind]
     for _ in range(rounds):
-        study._save_cached(Path(path), {kind: np.full((2,) + shape, VALUES[kind], np.float32)})
+        study.save_cached(Path(path), {kind: np.full((2,) + shape, VALUES[kind], np.float32)})

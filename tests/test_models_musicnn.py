@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from core import cli
-from core.models import musicnn_net, musicnn_weights, persistence
+from core.models import musicnn_weights, persistence
+from core.features import musicnn_input
+from core.models import musicnn_net
 from core.prediction import catalogue, streaming
 from core.models import fitting
 from core.training import config as train_config, runner
@@ -109,7 +111,7 @@ def test_svm_and_knn_heads_train_on_real_embeddings_and_predict_with_tags(
     assert len(res.tags) == family.TOP_TAGS
     assert all(tag in musicnn_net.MSD_TAGS and 0.0 <= p <= 1.0 for tag, p in res.tags)
     assert [p for _, p in res.tags] == sorted((p for _, p in res.tags), reverse=True)
-    expected = musicnn_net.top_tags(musicnn_net.embed(musicnn_net.prepare(clip))["clip_taggram"], 5)
+    expected = musicnn_net.top_tags(musicnn_net.embed(musicnn_input.prepare(clip))["clip_taggram"], 5)
     assert [t for t, _ in res.tags] == [t for t, _ in expected]
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.models import musicnn_net, musicnn_weights
+from core.models import musicnn_weights
+from core.features import musicnn_input
+from core.models import musicnn_net
 from core.data.audio import AudioError
 from core.constants import GENRE_INDEX, SAMPLE_RATE
 from core.data.gtzan import list_tracks
@@ -31,11 +33,11 @@ def _music(seconds: float, seed: int, amp: float = 0.8) -> np.ndarray:
 
 
 def test_logmel_shape_dtype_and_frames() -> None:
-    y16 = musicnn_net.to_16k(tone(440.0, 4.0))
+    y16 = musicnn_input.to_16k(tone(440.0, 4.0))
     assert y16.size == 64000
-    rep = musicnn_net.logmel(y16)
+    rep = musicnn_input.logmel(y16)
     assert rep.dtype == np.float32
-    assert rep.shape == (1 + y16.size // musicnn_net.MUSICNN_HOP, musicnn_net.MUSICNN_N_MELS)
+    assert rep.shape == (1 + y16.size // musicnn_input.MUSICNN_HOP, musicnn_input.MUSICNN_N_MELS)
     # a 440-Hz tone puts its energy in one band region: the loudest band is the same every frame
     middle = rep[10:-10]
     assert np.all(middle.argmax(axis=1) == middle.argmax(axis=1)[0])
@@ -44,7 +46,7 @@ def test_logmel_shape_dtype_and_frames() -> None:
 
 def test_logmel_is_finite_where_float16_overflows() -> None:
     loud = np.clip(np.random.default_rng(0).standard_normal(48000) * 3, -1, 1).astype(np.float32)
-    rep = musicnn_net.logmel(loud)
+    rep = musicnn_input.logmel(loud)
     assert np.all(np.isfinite(rep))
     scaled = 10.0 ** rep.astype(np.float64) - 1.0  # 10000 * mel power
     assert scaled.max() > np.finfo(np.float16).max  # float16 would have turned it into inf
@@ -52,16 +54,16 @@ def test_logmel_is_finite_where_float16_overflows() -> None:
 
 def test_patches_drop_the_tail_and_refuse_short_input() -> None:
     rep = np.arange(400 * 96, dtype=np.float32).reshape(400, 96)
-    out = musicnn_net.patches(rep)
-    assert out.shape == (2, musicnn_net.PATCH_FRAMES, 96)
-    np.testing.assert_array_equal(out[1, 0], rep[musicnn_net.PATCH_FRAMES])
+    out = musicnn_input.patches(rep)
+    assert out.shape == (2, musicnn_input.PATCH_FRAMES, 96)
+    np.testing.assert_array_equal(out[1, 0], rep[musicnn_input.PATCH_FRAMES])
     with pytest.raises(AudioError, match="187"):
-        musicnn_net.patches(rep[:186])
+        musicnn_input.patches(rep[:186])
 
 
 def test_clip_patches_counts_three_second_patches() -> None:
-    assert musicnn_net.clip_patches(_music(30.0, 1)).shape == (10, 187, 96)
-    assert musicnn_net.clip_patches(_music(3.0, 1)).shape == (1, 187, 96)
+    assert musicnn_input.clip_patches(_music(30.0, 1)).shape == (10, 187, 96)
+    assert musicnn_input.clip_patches(_music(3.0, 1)).shape == (1, 187, 96)
 
 
 @pytest.mark.parametrize("y, message", [
@@ -76,7 +78,7 @@ def test_short_or_silent_clips_are_refused(y: np.ndarray, message: str) -> None:
 def test_prepare_refuses_a_short_file(tmp_path: Path) -> None:
     root = write_gtzan(tmp_path, {"blues.00000": tone(440.0, 2.0)})
     with pytest.raises(AudioError, match="at least 3 s"):
-        musicnn_net.prepare(root / "blues" / "blues.00000.wav")
+        musicnn_input.prepare(root / "blues" / "blues.00000.wav")
 
 
 # --- weights -----------------------------------------------------------------------------------
@@ -102,7 +104,7 @@ def test_damaged_weights_give_a_clear_message(tmp_path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(musicnn_net.WeightsError, match=r"damaged .*core\.musicnn_weights"):
+    with pytest.raises(musicnn_net.WeightsError, match=r"damaged .*core\.models\.musicnn_weights"):
         musicnn_net.load_weights(path)
 
 
@@ -164,7 +166,7 @@ def test_embed_shapes_ranges_means_and_determinism() -> None:
     for kind in musicnn_net.OUTPUT_KINDS:
         np.testing.assert_array_equal(again[kind], out[kind])
     # the patches are independent: the first patch alone gives the first row
-    alone = musicnn_net.embed_patches(musicnn_net.clip_patches(y)[:1])
+    alone = musicnn_net.embed_patches(musicnn_input.clip_patches(y)[:1])
     np.testing.assert_allclose(alone["penultimate"][0], out["penultimate"][0], atol=1e-5)
 
 
@@ -209,7 +211,7 @@ def test_embed_tracks_caches_skips_and_groups_by_track(tmp_path: Path) -> None:
     assert second.cache_hits == 2
     for kind in musicnn_net.OUTPUT_KINDS:
         np.testing.assert_array_equal(second[kind], first[kind])
-    direct = musicnn_net.embed(musicnn_net.prepare(root / "blues" / "blues.00000.wav"))
+    direct = musicnn_net.embed(musicnn_input.prepare(root / "blues" / "blues.00000.wav"))
     np.testing.assert_allclose(first["penultimate"][:2], direct["penultimate"], atol=1e-5)
     means = musicnn_net.clip_means(first, ("max_pool", "penultimate"))
     assert means.shape == (2, 953)
@@ -256,6 +258,6 @@ def test_real_blues_and_jazz_clips_get_their_own_tag_in_the_top_three() -> None:
     if not tracks:
         pytest.skip(f"no blues or jazz clips under {folder}")
     for track in tracks:
-        out = musicnn_net.embed(musicnn_net.prepare(track.path))
+        out = musicnn_net.embed(musicnn_input.prepare(track.path))
         top = [tag for tag, _ in musicnn_net.top_tags(out["clip_taggram"], k=3)]
         assert track.genre in top, (track.track_id, top)

@@ -374,7 +374,8 @@ def test_musicnn_shows_the_networks_own_tags_beside_the_genre(musicnn_and_svm: P
 
 def test_damaged_musicnn_weights_give_a_message_and_the_others_answer(
         musicnn_and_svm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.models import musicnn_net, musicnn_weights
+    from core.models import musicnn_weights
+    from core.models import musicnn_net
 
     folder = tmp_path / "weights"
     shutil.copytree(musicnn_weights.WEIGHTS_DIR, folder)

@@ -330,7 +330,7 @@ def _load_cached(path: Path) -> dict[str, np.ndarray]:
     return found if len(counts) <= 1 else {}
 
 
-def _save_cached(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def save_cached(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write the arrays (kind -> stored array) to path atomically (temp file + os.replace).
     Kinds that another process wrote to the file meanwhile (same key, same segment count) are
     kept too, so concurrent writers asking for different kinds do not undo each other's work.
@@ -358,7 +358,7 @@ def _stored(kind: str, array: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _TrackResult:
+class TrackResult:
     """Outcome of one track: its features (stored dtypes), or the reason it was skipped."""
     track_id: str
     label: int
@@ -374,7 +374,7 @@ def _track_label(track: Track) -> int:
     return GENRE_INDEX[track.genre]
 
 
-def _unreadable(error: OSError) -> str:
+def unreadable_reason(error: OSError) -> str:
     """Reason for a file that cannot be read, naming the Dask worker that tried (if any)."""
     worker = worker_address()
     if worker is None:
@@ -384,7 +384,7 @@ def _unreadable(error: OSError) -> str:
 
 
 def _extract_track(track: Track, kinds: tuple[str, ...], filter_noise: bool,
-                   cache_root: Path | None) -> _TrackResult:
+                   cache_root: Path | None) -> TrackResult:
     """Features of one track: from the cache when present, else computed (and cached)."""
     label = _track_label(track)
     held: dict[str, np.ndarray] = {}
@@ -393,7 +393,7 @@ def _extract_track(track: Track, kinds: tuple[str, ...], filter_noise: bool,
         try:
             path = _cache_file(cache_root, file_digest(track.path), filter_noise)
         except OSError as error:
-            return _TrackResult(track.track_id, label, None, _unreadable(error), False)
+            return TrackResult(track.track_id, label, None, unreadable_reason(error), False)
         held = _load_cached(path)
     missing = tuple(k for k in kinds if k not in held)
     if missing:
@@ -401,18 +401,18 @@ def _extract_track(track: Track, kinds: tuple[str, ...], filter_noise: bool,
             y = load_clip(track.path, name=track.path.name, filter_noise=filter_noise)
             computed = extract_clip(y, missing)
         except AudioError as error:
-            return _TrackResult(track.track_id, label, None, str(error), False)
+            return TrackResult(track.track_id, label, None, str(error), False)
         except OSError as error:
-            return _TrackResult(track.track_id, label, None, _unreadable(error), False)
+            return TrackResult(track.track_id, label, None, unreadable_reason(error), False)
         held.update({k: _stored(k, a) for k, a in computed.items()})
         if path is not None:
-            _save_cached(path, held)
-    return _TrackResult(track.track_id, label, {k: held[k] for k in kinds}, None, not missing)
+            save_cached(path, held)
+    return TrackResult(track.track_id, label, {k: held[k] for k in kinds}, None, not missing)
 
 
-def _lost_track(track: Track, reason: str) -> _TrackResult:
+def _lost_track(track: Track, reason: str) -> TrackResult:
     """Result of a track whose worker process died while extracting it (reported, not raised)."""
-    return _TrackResult(track.track_id, _track_label(track), None, reason, False)
+    return TrackResult(track.track_id, _track_label(track), None, reason, False)
 
 
 @dataclass
@@ -484,7 +484,7 @@ def _empty(kind: str, shapes: dict[str, tuple[int, ...]] = FEATURE_SHAPES) -> np
     return np.zeros((0,) + shapes[kind], dtype=np.float32)
 
 
-def _assemble(results: list[_TrackResult], kinds: tuple[str, ...],
+def assemble(results: list[TrackResult], kinds: tuple[str, ...],
               shapes: dict[str, tuple[int, ...]] = FEATURE_SHAPES) -> FeatureSet:
     """Stack per-track results into one FeatureSet (in the order given); shapes gives each
     kind's item shape for an empty set (core.models.musicnn_net passes its embedding widths)."""
@@ -536,4 +536,4 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
     cache_root = features_cache_dir() if cache else None
     results = run_tasks(_extract_track, tracks, _lost_track, n_jobs=n_jobs, desc="features",
                         args=(kinds, filter_noise, cache_root), progress=progress)
-    return _assemble(results, kinds)
+    return assemble(results, kinds)

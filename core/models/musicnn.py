@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.models.base import SKLEARN_HEADS, Family, FitContext, FitOutcome
+from core.features import musicnn_input
 from core.models import musicnn_net
 from core.features.study import FeatureSet
 from core.models import fitting
@@ -163,7 +164,7 @@ def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
 def clip_patches(raw: np.ndarray) -> dict[str, np.ndarray]:
     """PATCHES_KIND: the network's log-mel input patches (n, 187, 96) float32 of a raw clip at
     22050 Hz (own level); numpy only. AudioError when the clip is under 3 s or silent."""
-    return {PATCHES_KIND: musicnn_net.clip_patches(raw)}
+    return {PATCHES_KIND: musicnn_input.clip_patches(raw)}
 
 
 def patches_embedding(patches: np.ndarray) -> dict[str, np.ndarray]:

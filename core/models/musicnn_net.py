@@ -25,7 +25,8 @@ recorded sha256; nothing is fetched at run time. TensorFlow/Keras are imported o
 functions that build or run the network; the model is built once per process and cached.
 
 The network takes the clip at its own level (no high-pass, trimming or peak normalisation, as the
-package does): ``prepare`` decodes a file that way, ``embed`` takes such samples at 22050 Hz.
+package does): core.features.musicnn_input.prepare decodes a file that way, ``embed`` takes such
+samples at 22050 Hz; the log-mel patches come from core.features.musicnn_input.
 """
 
 from __future__ import annotations
@@ -39,28 +40,25 @@ from pathlib import Path
 
 import numpy as np
 
-from core.features import librosa_np
-from core.data.audio import AudioError, clean, decode, resample
-from core.constants import GENRE_INDEX, SAMPLE_RATE, SEGMENT_SECONDS, SILENCE_PEAK
+from core.data.audio import AudioError
+from core.constants import GENRE_INDEX, SAMPLE_RATE, SILENCE_PEAK
 from core.data.gtzan import Track
 from core.models.persistence import ModelFileError
 from core.models.musicnn_weights import CHECKSUM_NAME, WEIGHTS_DIR, WEIGHTS_NAME
 from core import config
-from core.features.study import _save_cached, _TrackResult, _unreadable, file_digest
-from core.features.study import _TrackResult
+from core.features.musicnn_input import (LOG_GAIN, MUSICNN_HOP, MUSICNN_N_FFT, MUSICNN_N_MELS,
+                                         MUSICNN_SR, PATCH_FRAMES, clip_patches, prepare)
+from core.features.study import TrackResult, assemble, file_digest, save_cached, unreadable_reason
 from core.cluster import active_address, run_tasks
-from core.features.study import _assemble
 
-# --- the network's constants (musicnn/configuration.py and the MSD_musicnn checkpoint) -------
-MUSICNN_SR: int = 16000           #: Hz, the network's sample rate
-MUSICNN_N_FFT: int = 512          #: samples, STFT window (32 ms)
-MUSICNN_HOP: int = 256            #: samples, STFT hop (16 ms)
-MUSICNN_N_MELS: int = 96          #: mel bands
-PATCH_FRAMES: int = 187           #: frames of one input patch (3 s), patches do not overlap
-LOG_GAIN: float = 10000.0         #: log compression log10(LOG_GAIN * mel + 1)
 BN_EPSILON: float = 0.001         #: TF1 batch-norm epsilon
+
+
 MIDEND_FILTERS: int = 64          #: filters of each mid-end convolution
+
+
 BACKEND_UNITS: int = 200          #: units of the penultimate dense layer
+
 
 #: The 50 MSD tags, in the order of the network's outputs (musicnn's MSD_LABELS).
 MSD_TAGS: tuple[str, ...] = (
@@ -73,27 +71,46 @@ MSD_TAGS: tuple[str, ...] = (
     "60s", "rnb", "indie pop", "sad", "House", "happy",
 )
 
+
 #: Embeddings of one patch: name -> width.
 EMBEDDING_DIMS: dict[str, int] = {"max_pool": 753, "mean_pool": 753, "penultimate": BACKEND_UNITS}
+
+
 EMBEDDING_KINDS: tuple[str, ...] = tuple(EMBEDDING_DIMS)
+
+
 #: Every per-patch output of ``embed_patches``: the embeddings and the tag probabilities.
 OUTPUT_DIMS: dict[str, int] = {**EMBEDDING_DIMS, "taggram": len(MSD_TAGS)}
+
+
 OUTPUT_KINDS: tuple[str, ...] = tuple(OUTPUT_DIMS)
+
 
 #: Bump when the numbers embed produces change, so cached embeddings are recomputed.
 MUSICNN_VERSION: int = 1
+
+
 #: Patches per forward pass (bounds memory on long uploads; a 30-s clip is 10 patches).
 BATCH_PATCHES: int = 32
+
 
 # front end: (checkpoint conv, checkpoint batch norm, filters, kernel) of each branch
 _TIMBRAL = (("conv2d", "batch_normalization_1", 204, (7, 38)),
             ("conv2d_1", "batch_normalization_2", 204, (7, 67)))
+
+
 _TEMPORAL = (("conv2d_2", "batch_normalization_3", 51, (128, 1)),
              ("conv2d_3", "batch_normalization_4", 51, (64, 1)),
              ("conv2d_4", "batch_normalization_5", 51, (32, 1)))
+
+
 _MIDEND = (("conv2d_5", "batch_normalization_6"), ("conv2d_6", "batch_normalization_7"),
            ("conv2d_7", "batch_normalization_8"))
+
+
 _BN_FIELDS = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
 _FRONT_NORM = {conv: bn for conv, bn, _, _ in _TIMBRAL + _TEMPORAL}
 
 
@@ -101,66 +118,6 @@ class WeightsError(ModelFileError):
     """The musicnn weights file is missing or damaged; the message says which and what to do.
     A ModelFileError: prediction lists the musicnn models as failed (the others still answer)
     and the CLI prints one error line."""
-
-
-# --- front end ---------------------------------------------------------------------------------
-
-
-def to_16k(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Mono float32 samples at sr Hz resampled to the network's 16 kHz (soxr high quality)."""
-    return resample(np.ascontiguousarray(y, dtype=np.float32), int(sr), MUSICNN_SR)
-
-
-def logmel(y16: np.ndarray) -> np.ndarray:
-    """musicnn's input representation of 16-kHz samples: (frames, 96) float32.
-    librosa.feature.melspectrogram(y, sr=16000, n_fft=512, hop_length=256, n_mels=96) (power 2,
-    centred frames with zero padding, Hann window), transposed, then log10(10000 * mel + 1) in
-    float32; frames = 1 + len(y16) // 256. Computed by core.features.librosa_np, so a first clip on a
-    fresh install compiles none of librosa's numba code (about 20 CPU-seconds).
-    """
-    mel = librosa_np.melspectrogram(np.asarray(y16, dtype=np.float32), MUSICNN_SR,
-                                    MUSICNN_N_FFT, MUSICNN_HOP, MUSICNN_N_MELS).T
-    return np.log10(np.float32(LOG_GAIN) * mel.astype(np.float32, copy=False)
-                    + np.float32(1.0)).astype(np.float32, copy=False)
-
-
-def patches(rep: np.ndarray) -> np.ndarray:
-    """Consecutive non-overlapping 187-frame patches of a (frames, 96) log-mel: (n, 187, 96).
-    A tail shorter than one patch is dropped, as the package does; AudioError when none fits.
-    """
-    n = rep.shape[0] // PATCH_FRAMES
-    if n < 1:
-        raise AudioError(f"the clip gives {rep.shape[0]} frames; musicnn needs at least "
-                         f"{PATCH_FRAMES} (3 s)")
-    return np.ascontiguousarray(rep[:n * PATCH_FRAMES].reshape(n, PATCH_FRAMES, MUSICNN_N_MELS))
-
-
-def check_clip(y: np.ndarray, sr: int = SAMPLE_RATE) -> None:
-    """AudioError when samples at sr Hz are shorter than one 3-s patch or silent."""
-    if y.ndim != 1:
-        raise AudioError(f"audio must be a mono 1-D array; got shape {y.shape}")
-    if y.size < int(SEGMENT_SECONDS * sr):
-        raise AudioError(f"the clip lasts {y.size / sr:.2f} s; at least "
-                         f"{SEGMENT_SECONDS:.0f} s is needed for one musicnn patch")
-    if float(np.max(np.abs(y))) < SILENCE_PEAK:
-        raise AudioError("the clip is silent (peak below -80 dBFS)")
-
-
-def clip_patches(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """The network's input patches (n, 187, 96) float32 of a mono clip at sr Hz (own level)."""
-    y = clean(np.asarray(y, dtype=np.float32))
-    check_clip(y, sr)
-    return patches(logmel(to_16k(y, sr)))
-
-
-def prepare(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
-    """Decode a clip for musicnn: mono float32 at 22050 Hz at its own level, checked usable."""
-    y = clean(decode(source, name=name))
-    check_clip(y)
-    return y
-
-
-# --- weights ---------------------------------------------------------------------------------
 
 
 def weights_path() -> Path:
@@ -245,9 +202,6 @@ def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
             raise WeightsError(f"musicnn weights file {path}: {name} has shape "
                                f"{arrays[name].shape}, expected {shape}; " + _regenerate_hint())
     return arrays
-
-
-# --- the network -------------------------------------------------------------------------------
 
 
 def _folded_norm(weights: dict[str, np.ndarray], bn: str) -> tuple[np.ndarray, ...]:
@@ -373,9 +327,6 @@ def top_tags(probabilities: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
     return [(MSD_TAGS[i], float(probabilities[i])) for i in order]
 
 
-# --- many tracks: cache and parallel extraction ------------------------------------------------
-
-
 def embedding_params() -> dict[str, object]:
     """Every parameter the cached embeddings depend on (what the cache key hashes)."""
     import librosa
@@ -427,7 +378,7 @@ def _set_threads(threads: int | None) -> None:
 
 
 def _embed_track(track: Track, cache_root: Path | None,
-                 threads: int | None) -> "_TrackResult":
+                 threads: int | None) -> "TrackResult":
     """Per-patch outputs of one track: from the cache when present, else computed and cached."""
     label = GENRE_INDEX[track.genre]
     path: Path | None = None
@@ -436,22 +387,22 @@ def _embed_track(track: Track, cache_root: Path | None,
             path = cache_root / f"{file_digest(track.path)}_{params_digest()}.npz"
             held = _load_cached(path)
             if held is not None:
-                return _TrackResult(track.track_id, label, held, None, True)
+                return TrackResult(track.track_id, label, held, None, True)
         y = prepare(track.path, name=track.path.name)
     except AudioError as error:
-        return _TrackResult(track.track_id, label, None, str(error), False)
+        return TrackResult(track.track_id, label, None, str(error), False)
     except OSError as error:
-        return _TrackResult(track.track_id, label, None, _unreadable(error), False)
+        return TrackResult(track.track_id, label, None, unreadable_reason(error), False)
     _set_threads(threads)
     outputs = embed_patches(clip_patches(y))
     if path is not None:
-        _save_cached(path, outputs)
-    return _TrackResult(track.track_id, label, outputs, None, False)
+        save_cached(path, outputs)
+    return TrackResult(track.track_id, label, outputs, None, False)
 
 
-def _lost_track(track: Track, reason: str) -> "_TrackResult":
+def _lost_track(track: Track, reason: str) -> "TrackResult":
     """Result of a track whose worker process died while embedding it (reported, not raised)."""
-    return _TrackResult(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
+    return TrackResult(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
 
 
 def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True,
@@ -494,7 +445,7 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
     else:   # joblib tasks: loky processes, or the Dask cluster's workers (one TF thread each)
         results = run_tasks(_embed_track, tracks, _lost_track, n_jobs=workers, desc="musicnn",
                             args=(cache_root, 1 if on_cluster else threads), progress=progress)
-    return _assemble(results, OUTPUT_KINDS, {k: (d,) for k, d in OUTPUT_DIMS.items()})
+    return assemble(results, OUTPUT_KINDS, {k: (d,) for k, d in OUTPUT_DIMS.items()})
 
 
 def clip_means(features, kinds: Sequence[str] = ("max_pool",)) -> np.ndarray:
