@@ -16,25 +16,25 @@ from starlette.routing import Route
 
 def frame() -> None:
     """Page setup, navigation between the pages and the sidebar; runs the chosen page."""
-    from pages import common
+    from pages import layout, loaders, sidebar
 
     st.set_page_config(page_title="GenreLab", page_icon=":material/graphic_eq:", layout="wide")
     pages = {
         "Explore": [
-            st.Page(common.PAGE_HOME, title="Home", icon=":material/home:", default=True),
-            st.Page(common.PAGE_DATASET, title="Dataset", icon=":material/library_music:"),
-            st.Page(common.PAGE_FEATURES, title="Features", icon=":material/equalizer:"),
+            st.Page(layout.PAGE_HOME, title="Home", icon=":material/home:", default=True),
+            st.Page(layout.PAGE_DATASET, title="Dataset", icon=":material/library_music:"),
+            st.Page(layout.PAGE_FEATURES, title="Features", icon=":material/equalizer:"),
         ],
         "Models": [
-            st.Page(common.PAGE_TRAINING, title="Training console",
+            st.Page(layout.PAGE_TRAINING, title="Training console",
                     icon=":material/model_training:"),
-            st.Page(common.PAGE_RESULTS, title="Results", icon=":material/leaderboard:"),
-            st.Page(common.PAGE_TRY, title="Try it", icon=":material/music_note:"),
+            st.Page(layout.PAGE_RESULTS, title="Results", icon=":material/leaderboard:"),
+            st.Page(layout.PAGE_TRY, title="Try it", icon=":material/music_note:"),
         ],
     }
     page = st.navigation(pages)
-    common.start_warm_up()  # once per server (already running when the server started it)
-    common.sidebar()
+    loaders.start_warm_up()  # once per server (already running when the server started it)
+    sidebar.sidebar()
     page.run()
 
 

@@ -6,22 +6,22 @@ import streamlit as st
 
 from core.report import figures
 from core.constants import DEFAULT_SEED, GENRES
-from pages import common
+from pages import data_source, layout, loaders
 
-common.require_app()
+layout.require_app()
 
 st.title("Dataset")
-source = common.active_source()
-common.synthetic_notice(source)
+source = data_source.active_source()
+layout.synthetic_notice(source)
 st.caption(f"Source: {source.label} — `{source.root}`")
 
-df = common.tracks_df(source)
+df = loaders.tracks_df(source)
 ok = df[df["error"] == ""]
 cols = st.columns(5)
 cols[0].metric("Clips", len(df), border=True)
 cols[1].metric("Genres", int(df["genre"].nunique()), border=True)
 cols[2].metric("Format", source.format_text, border=True)
-cols[3].metric("Total duration", common.fmt_duration(float(ok["duration_s"].sum())), border=True)
+cols[3].metric("Total duration", layout.fmt_duration(float(ok["duration_s"].sum())), border=True)
 cols[4].metric("Unreadable headers", int((df["error"] != "").sum()), border=True)
 
 # --- counts ---------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ per_genre = (df.groupby("genre").agg(tracks=("track", "size"), duration_s=("dura
              .reindex(list(GENRES), fill_value=0).rename_axis("genre").reset_index())
 left, right = st.columns([3, 2])
 with left:
-    common.plot(figures.genre_counts(per_genre), key="genre_counts")
+    layout.plot(figures.genre_counts(per_genre), key="genre_counts")
 with right:
     table = per_genre.assign(minutes=per_genre["duration_s"] / 60.0).drop(columns="duration_s")
     st.dataframe(table, hide_index=True, column_config={
@@ -42,7 +42,7 @@ st.caption("How many clips each genre has and how long they last together (from 
 st.header("Coverage")
 from core.data.coverage import coverage
 
-cover = coverage(source, common.splits_folder())
+cover = coverage(source, data_source.splits_folder())
 st.dataframe(pd.DataFrame(cover.rows()), hide_index=True, column_config={
     "clips": st.column_config.NumberColumn("clips", help="audio files found for the genre"),
     "train": st.column_config.NumberColumn("train", help="tracks on the artist-filtered "
@@ -81,9 +81,9 @@ if len(shown):
     else:  # .au and friends: browsers cannot play them, send decoded samples
         track = next(t for t in source.tracks if t.track_id == track_id)
         try:
-            st.audio(common.audio_of(track, preprocess=False), sample_rate=22050)
+            st.audio(loaders.audio_of(track, preprocess=False), sample_rate=22050)
         except Exception as exc:  # noqa: BLE001 - shown to the user
-            common.show_error(f"{track_id} cannot be decoded", exc)
+            layout.show_error(f"{track_id} cannot be decoded", exc)
 else:
     st.info("No clip matches the filter.")
 
@@ -96,11 +96,11 @@ clips, failed = {}, []
 for genre in GENRES:
     if genre in first:
         try:
-            clips[genre] = common.audio_of(first[genre], preprocess=False)
+            clips[genre] = loaders.audio_of(first[genre], preprocess=False)
         except Exception as exc:  # noqa: BLE001 - listed below
             failed.append(f"{first[genre].track_id}: {exc}")
 if clips:
-    common.plot(figures.waveforms_by_genre(clips), key="waveforms")
+    layout.plot(figures.waveforms_by_genre(clips), key="waveforms")
     st.caption("The first clip of each genre, as recorded (before any cleaning): amplitude "
                "against time. Dense, loud genres fill the band; quiet or sparse ones leave gaps.")
 for message in failed:
@@ -108,14 +108,14 @@ for message in failed:
 
 # --- features: ZCR and skipped files --------------------------------------------------------
 st.header("Zero-crossing rate by genre")
-features = common.source_features(source)
+features = loaders.source_features(source)
 if features is not None:
     if features.n_segments:
         seg_zcr = features["zcr"].mean(axis=1)
         zcr = (pd.DataFrame({"track": features.segment_track, "zcr": seg_zcr})
                .groupby("track", sort=False)["zcr"].mean().reset_index())
         zcr["genre"] = zcr["track"].str.split(".").str[0]
-        common.plot(figures.zcr_by_genre(zcr), key="zcr_by_genre")
+        layout.plot(figures.zcr_by_genre(zcr), key="zcr_by_genre")
         st.caption("The study's figure 2. Each dot is a clip: the fraction of samples at which "
                    "the waveform changes sign, averaged over the clip. Noisy, bright sounds "
                    "(cymbals, distortion) cross zero often; smooth low sounds rarely.")
@@ -133,7 +133,7 @@ if features is not None:
 
 # --- split ----------------------------------------------------------------------------------
 st.header("Train / validation / test split")
-splits_folder = common.splits_folder()
+splits_folder = data_source.splits_folder()
 protocols = ["random-track", "artist-filtered"]
 protocol = st.radio("Protocol", protocols, horizontal=True, key="split_protocol",
                     help="random-track: a seeded random split by clip, stratified by genre. "
@@ -154,7 +154,7 @@ try:
     else:
         split = artist_filtered_split(source.track_ids, splits_folder)
 except (SplitError, ValueError) as exc:
-    common.show_error("This split cannot be made", exc)
+    layout.show_error("This split cannot be made", exc)
 
 if split is not None:
     sizes = split.sizes()

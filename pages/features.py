@@ -10,9 +10,9 @@ from core.constants import (
     GENRES, HOP_LENGTH, MAX_UPLOAD_BYTES, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE,
     SEGMENT_SECONDS, ZCR_FRAME,
 )
-from pages import common
+from pages import data_source, layout, loaders
 
-common.require_app()
+layout.require_app()
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 MAX_TSNE_POINTS = 2000
@@ -43,8 +43,8 @@ def embed(key: str, method: str, _X: np.ndarray) -> np.ndarray:
 
 
 st.title("Features")
-source = common.active_source()
-common.synthetic_notice(source)
+source = data_source.active_source()
+layout.synthetic_notice(source)
 st.markdown("The study turns each clip into numbers in three ways: the **zero-crossing rate** "
             "over time, **MFCCs** (a compact summary of the spectrum's shape) and the "
             "**mel-spectrogram** (energy per pitch band over time). Pick a clip to see them.")
@@ -54,7 +54,7 @@ mode = st.segmented_control("Clip", ["From the data set", "Upload a clip"],
                             default="From the data set", key="clip_mode")
 y, clip_key, clip_name = None, None, None
 if mode == "Upload a clip":
-    upload = st.file_uploader("Audio file", type=common.UPLOAD_TYPES, key="upload",
+    upload = st.file_uploader("Audio file", type=layout.UPLOAD_TYPES, key="upload",
                               help=f"Up to {MAX_UPLOAD_BYTES // 2**20} MB; at least 3 s of sound.")
     if upload is not None:
         data = upload.getvalue()
@@ -67,7 +67,7 @@ if mode == "Upload a clip":
                 y = upload_clip(digest, data, upload.name)
                 clip_key, clip_name = f"upload:{digest}", upload.name
             except Exception as exc:  # noqa: BLE001 - AudioError and decoder errors, shown
-                common.show_error(f"{upload.name} cannot be used", exc)
+                layout.show_error(f"{upload.name} cannot be used", exc)
     else:
         st.caption("Drop a wav, mp3, ogg, flac or au file above.")
 else:
@@ -78,11 +78,11 @@ else:
     track_id = c2.selectbox("Clip", ids, key="feature_track")
     track = next(t for t in source.tracks if t.track_id == track_id)
     try:
-        y = common.audio_of(track)
+        y = loaders.audio_of(track)
         clip_key = f"{track.path}:{track.path.stat().st_mtime}"
         clip_name = track.track_id
     except Exception as exc:  # noqa: BLE001 - AudioError and decoder errors, shown
-        common.show_error(f"{track_id} cannot be used", exc)
+        layout.show_error(f"{track_id} cannot be used", exc)
 
 # --- one clip -------------------------------------------------------------------------------
 if y is not None:
@@ -101,7 +101,7 @@ if y is not None:
     tabs = st.tabs(["Waveform", "Spectrogram", "Mel-spectrogram", "MFCCs", "Zero-crossing rate",
                     "More descriptors"])
     with tabs[0]:
-        common.plot(figures.waveform(y, SAMPLE_RATE, segments=True,
+        layout.plot(figures.waveform(y, SAMPLE_RATE, segments=True,
                                      title="Waveform cut into 3-s segments"), key="fig_wave")
         st.caption("Amplitude against time. The shaded bands are the 3-s segments the models "
                    "classify one by one; a tail shorter than 3 s (red) is dropped.")
@@ -111,33 +111,33 @@ if y is not None:
             fig = figures.spectrogram(views["stft_db"], SAMPLE_RATE, HOP_LENGTH, "db")
         else:
             fig = figures.spectrogram(views["magnitude"], SAMPLE_RATE, HOP_LENGTH, "linear")
-        common.plot(fig, key="fig_stft")
+        layout.plot(fig, key="fig_stft")
         st.caption(f"Short-time Fourier transform (window {N_FFT}, hop {HOP_LENGTH} samples): "
                    "how strong each frequency is over time. On a linear scale only the loudest "
                    "partials show; in dB (0 = the loudest point) the quiet detail appears.")
     with tabs[2]:
-        common.plot(figures.spectrogram(views["mel_db"], SAMPLE_RATE, HOP_LENGTH, "mel"),
+        layout.plot(figures.spectrogram(views["mel_db"], SAMPLE_RATE, HOP_LENGTH, "mel"),
                     key="fig_mel")
         st.caption(f"The same energy on {N_MELS} mel bands, spaced like human pitch perception. "
                    "The 2D-CNN looks at 3-s pieces of this image.")
     with tabs[3]:
-        common.plot(figures.mfcc_heatmap(views["mfcc"], SAMPLE_RATE, HOP_LENGTH), key="fig_mfcc")
+        layout.plot(figures.mfcc_heatmap(views["mfcc"], SAMPLE_RATE, HOP_LENGTH), key="fig_mfcc")
         st.caption(f"{N_MFCC} MFCCs per frame: coefficient 1 follows loudness, the next ones the "
                    "broad shape of the spectrum (timbre). The LSTM and SVM use their mean and "
                    "variance over each segment; the 1D-CNN reads the first 15 s directly.")
     with tabs[4]:
         times = (np.arange(views["zcr"].size) + 0.5) * ZCR_FRAME / SAMPLE_RATE
-        common.plot(figures.feature_curves(times, {"ZCR": views["zcr"]}, "Zero-crossing rate",
+        layout.plot(figures.feature_curves(times, {"ZCR": views["zcr"]}, "Zero-crossing rate",
                                            "fraction of samples"), key="fig_zcr")
         st.caption("How often the waveform changes sign in each 100-ms window (30 per segment, "
                    "the study's time-domain feature). Hiss and cymbals push it up.")
     with tabs[5]:
         frame_t = np.arange(views["centroid"].size) * HOP_LENGTH / SAMPLE_RATE
-        common.plot(figures.feature_curves(frame_t, {"spectral centroid": views["centroid"]},
+        layout.plot(figures.feature_curves(frame_t, {"spectral centroid": views["centroid"]},
                                            "Spectral centroid", "Hz"), key="fig_centroid")
-        common.plot(figures.feature_curves(frame_t, {"RMS": views["rms"]}, "Loudness (RMS)",
+        layout.plot(figures.feature_curves(frame_t, {"RMS": views["rms"]}, "Loudness (RMS)",
                                            "RMS (full scale 1)"), key="fig_rms")
-        common.plot(figures.feature_heatmap(views["chroma"], SAMPLE_RATE, HOP_LENGTH,
+        layout.plot(figures.feature_heatmap(views["chroma"], SAMPLE_RATE, HOP_LENGTH,
                                             PITCH_CLASSES, "Chroma", "Viridis"), key="fig_chroma")
         st.caption("Extra descriptors: the spectral centroid is the spectrum's centre of mass "
                    "(brightness), RMS the loudness of each frame, chroma the energy of each of "
@@ -145,7 +145,7 @@ if y is not None:
 
 # --- across the data set --------------------------------------------------------------------
 st.header("Segment features across the data set")
-features = common.source_features(source)
+features = loaders.source_features(source)
 if features is not None and features.n_segments:
     from core.features.study import EXTRA_NAMES
 
@@ -159,7 +159,7 @@ if features is not None and features.n_segments:
     c1, c2 = st.columns([3, 1])
     choice = c1.selectbox("Feature", list(options), key="dist_feature")
     violin = c2.toggle("Violins", key="dist_violin")
-    common.plot(figures.distribution_by_genre(options[choice], seg_genres, choice, choice,
+    layout.plot(figures.distribution_by_genre(options[choice], seg_genres, choice, choice,
                                               violin=violin), key="fig_dist")
     st.caption(f"One value per 3-s segment ({features.n_segments} segments of "
                f"{features.track_ids.size} clips), grouped by genre. Where the boxes barely "
@@ -180,13 +180,13 @@ if features is not None and features.n_segments:
     try:
         points = embed(key, method, X[idx])
         axes = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
-        common.plot(figures.segment_map(points, seg_genres[idx], f"{method} of {basis}",
+        layout.plot(figures.segment_map(points, seg_genres[idx], f"{method} of {basis}",
                                         hover=features.segment_track[idx], axis_names=axes),
                     key="fig_map")
         st.caption("Each dot is a 3-s segment placed so that segments with similar features lie "
                    "close together, coloured by genre. Separate clouds mean the feature separates "
                    "those genres; mixed clouds mean a classifier will confuse them.")
     except ValueError as exc:
-        common.show_error("The map cannot be drawn", exc)
+        layout.show_error("The map cannot be drawn", exc)
 elif features is not None:
     st.warning("No clip could be analysed; the Dataset page lists the skipped files.")

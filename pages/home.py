@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core.constants import PAPER_RESULTS
-from pages import common
+from pages import data_source, layout
 
-common.require_app()
+layout.require_app()
 
 st.title("GenreLab")
 st.markdown("#### Music genre recognition, step by step — a hands-on replication of Yi et al. (2021)")
@@ -28,7 +28,7 @@ st.caption("Accuracy published in the study on GTZAN with its own random split. 
            "each artist on one side give much lower numbers; the Results page shows both.")
 
 st.subheader("Your data")
-summary = common.source_summary()
+summary = data_source.source_summary()
 cols = st.columns([2, 1, 1])
 cols[0].metric("Active data source", "Synthetic demo set" if summary["synthetic"]
                else "GTZAN folder", border=True)
@@ -46,15 +46,15 @@ if summary["error"]:
 
 st.subheader("What to do next")
 steps = [
-    (common.PAGE_DATASET, "Dataset", ":material/library_music:",
+    (layout.PAGE_DATASET, "Dataset", ":material/library_music:",
      "Listen to clips, see how many there are per genre, and how the split is made."),
-    (common.PAGE_FEATURES, "Features", ":material/equalizer:",
+    (layout.PAGE_FEATURES, "Features", ":material/equalizer:",
      "See a clip as the models see it: waveform, spectrograms, MFCCs and ZCR."),
-    (common.PAGE_TRAINING, "Training console", ":material/model_training:",
+    (layout.PAGE_TRAINING, "Training console", ":material/model_training:",
      "Train an SVM, KNN, LSTM or CNN and watch the loss and accuracy."),
-    (common.PAGE_RESULTS, "Results", ":material/leaderboard:",
+    (layout.PAGE_RESULTS, "Results", ":material/leaderboard:",
      "Compare your runs with the study's published accuracies."),
-    (common.PAGE_TRY, "Try it", ":material/music_note:",
+    (layout.PAGE_TRY, "Try it", ":material/music_note:",
      "Upload or record a clip and let every model guess its genre."),
 ]
 cols = st.columns(len(steps))

@@ -14,7 +14,7 @@ from core.report.comparison import FLOAT_COLUMNS, HEAD_NAMES, PAPER_TABLES, RESU
 from core.constants import GENRES
 from core.report.figures import confusion_matrix, recall_bars
 from core.models.persistence import RunInfo, iter_runs
-from pages import common
+from pages import layout
 
 
 def show_table(df: pd.DataFrame) -> None:
@@ -41,9 +41,9 @@ def show_run(card: dict) -> None:
                      else "3-s segments")
     test = (card["metrics"][head] or {}).get("test") or {}
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Track accuracy", common.fmt_pct(test.get("track_accuracy")))
-    m2.metric("Segment accuracy", common.fmt_pct(test.get("segment_accuracy")))
-    m3.metric("Macro-F1", common.fmt_pct(test.get("macro_f1")))
+    m1.metric("Track accuracy", layout.fmt_pct(test.get("track_accuracy")))
+    m2.metric("Segment accuracy", layout.fmt_pct(test.get("segment_accuracy")))
+    m3.metric("Macro-F1", layout.fmt_pct(test.get("macro_f1")))
     m4.metric("Test tracks", test.get("n_tracks", "–"))
     protocol = (card.get("protocol") or {}).get("label", "unknown protocol")
     st.caption(f"Protocol: {protocol}. Data: {data_label(card)}.")
@@ -53,10 +53,10 @@ def show_run(card: dict) -> None:
         return
     normalise = st.toggle("Show fractions of each true genre", value=True, key="results_norm")
     left, right = st.columns([3, 2])
-    common.plot(confusion_matrix(np.asarray(report["confusion"]), GENRES, normalise,
+    layout.plot(confusion_matrix(np.asarray(report["confusion"]), GENRES, normalise,
                                  title=f"Confusion matrix ({level}s)"),
                 key="results_cm", where=left)
-    common.plot(recall_bars(report.get("recall", [0.0] * len(GENRES)),
+    layout.plot(recall_bars(report.get("recall", [0.0] * len(GENRES)),
                             title=f"Recall per genre ({level}s)"),
                 key="results_recall", where=right)
 
@@ -83,7 +83,7 @@ def report_button(runs: list[RunInfo]) -> None:
 
 def main() -> None:
     """Draw the Results page."""
-    common.require_app()
+    layout.require_app()
     st.title("Results")
     st.caption("Every finished run, yours and the shipped models, beside the numbers published "
                "in the study. Each number carries its protocol: how tracks were split, the seed "

@@ -1,7 +1,7 @@
 """The server's own start-up, for app.py's st.App: warm-up, its status route, the browser.
 
 Imported when `streamlit run app.py` loads app.py as a module, before Streamlit's runtime
-exists, so it imports pages.common (whose cached functions need the runtime) only inside the
+exists, so it imports pages.loaders (whose cached functions need the runtime) only inside the
 functions, which run once the server is up.
 """
 
@@ -24,18 +24,18 @@ WARM_UP_ROUTE = "/genrelab/warm-up"
 async def lifespan(_app) -> AsyncIterator[None]:
     """The server's start-up and shut-down (st.App lifespan): start the warm-up at once, then
     open a browser on the app unless the server is headless, as `streamlit run` does."""
-    from pages import common
+    from pages import loaders
 
-    common.start_warm_up()
+    loaders.start_warm_up()
     asyncio.get_running_loop().call_soon(open_browser)
     yield
 
 
 async def warm_up_status(_request: Request) -> JSONResponse:
     """The warm-up's state as JSON (core.prediction.warmup.WarmUp.status; {"enabled": false} when off)."""
-    from pages import common
+    from pages import loaders
 
-    job = common.start_warm_up()
+    job = loaders.start_warm_up()
     if job is None:
         return JSONResponse({"enabled": False, "done": True, "steps": []})
     return JSONResponse({"enabled": True, **job.status()})

@@ -13,7 +13,7 @@ from core.report.figures import training_curves
 from core.models.persistence import iter_runs
 from core.training.config import FEATURE_LABELS, KERAS_MODELS, MODEL_FEATURES, MODEL_LABELS, TrainConfig
 from core.models.fitting import TrainingError
-from pages import common
+from pages import data_source, layout
 
 #: Model kinds in the order offered (the audio-trained families of core.models), in plain words.
 MODEL_HELP: dict[str, str] = {kind: models.MODEL_HELP[kind] for kind in train_config.MODELS}
@@ -158,7 +158,7 @@ def _eta_text(seconds: float | None) -> str:
         return "estimating the time left…"
     if seconds <= 0:
         return "finishing…"
-    return f"at most about {common.fmt_duration(float(seconds))} left"
+    return f"at most about {layout.fmt_duration(float(seconds))} left"
 
 
 def _epoch_time_text(seconds: float | None) -> str:
@@ -214,10 +214,10 @@ def job_panel(job_id: str) -> None:
                        "measured epochs (the first, slowed by compilation, is left out).")
         m2.metric("Training loss", _num(last.get("loss")))
         m3.metric("Validation loss", _num(last.get("val_loss")))
-        m4.metric("Validation accuracy", common.fmt_pct(last.get("val_accuracy")))
+        m4.metric("Validation accuracy", layout.fmt_pct(last.get("val_accuracy")))
     if keras_job:
         if any(e.get("type") == "epoch" for e in events):
-            common.plot(training_curves(events), key=f"curves_{job.job_id}")
+            layout.plot(training_curves(events), key=f"curves_{job.job_id}")
             st.caption("Loss (left) and accuracy (right) after every epoch: solid = training "
                        "tracks, dashed = validation tracks. Validation loss rising while "
                        "training loss falls means the model starts to memorise.")
@@ -278,16 +278,16 @@ def _num(value) -> str:
 
 def main() -> None:
     """Draw the Training console."""
-    common.require_app()
+    layout.require_app()
     st.title("Training console")
     st.caption("Train one of the study's models on the active data set. Training runs in the "
                "background: you can leave this page (or reload it) and come back to the curves.")
-    source = common.active_source()
-    common.synthetic_notice(source)
+    source = data_source.active_source()
+    layout.synthetic_notice(source)
     st.caption(f"Data: {source.label} — {len(source.tracks)} tracks.")
 
     st.header("Settings")
-    config = settings_form(common.splits_folder(), source.track_ids)
+    config = settings_form(data_source.splits_folder(), source.track_ids)
     jobs = training_jobs.list_jobs()
     running = [j for j in jobs if j.active]
     if running:
@@ -299,7 +299,7 @@ def main() -> None:
         try:
             st.session_state[JOB_KEY] = training_jobs.start_job(config)
         except (OSError, TrainingError) as exc:
-            common.show_error("The training job could not be started", exc)
+            layout.show_error("The training job could not be started", exc)
         else:
             st.rerun()
 

@@ -20,7 +20,7 @@ from core.prediction.pipeline import ClipPrediction, ModelFailure, ModelResult
 from core.prediction.streaming import ClipStream, consensus
 from core.prediction.catalogue import ModelEntry, available_models
 from core.prediction.explain import occlusion_map
-from pages import common
+from pages import layout, loaders
 
 RECORD_RATE: int = 22050  #: Hz, asked of st.audio_input (GTZAN's rate)
 #: s of quiet after which the button recorder stops by itself
@@ -167,7 +167,7 @@ def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry]) -> None:
                        file_name="genrelab-predictions.csv", mime="text/csv",
                        icon=":material/download:", key="tryit_batch_csv")
     if used:
-        common.plot(clips_per_genre(batch.genre_counts(rows)), key="tryit_batch_genres")
+        layout.plot(clips_per_genre(batch.genre_counts(rows)), key="tryit_batch_genres")
         st.caption("Each clip counts once, for the genre most models chose (its consensus).")
 
 
@@ -180,7 +180,7 @@ def clip_input() -> tuple[bytes | np.ndarray | list | None, str]:
         limit_mb = max(1, constants.MAX_UPLOAD_BYTES // 2**20)
         files = st.file_uploader(
             "Audio files (wav, mp3, ogg, flac or au; any sample rate, mono or stereo), several "
-            "at once, or a zip of them", type=common.UPLOAD_TYPES + ["zip"],
+            "at once, or a zip of them", type=layout.UPLOAD_TYPES + ["zip"],
             accept_multiple_files=True, key="tryit_upload", max_upload_size=limit_mb)
         if not files:
             return None, ""
@@ -253,7 +253,7 @@ def clip_logmel(prediction: ClipPrediction, source: bytes | np.ndarray) -> np.nd
 
 def show_spectrogram(logmel: np.ndarray) -> None:
     """The whole clip's mel-spectrogram (its 3-s segments side by side)."""
-    common.plot(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
+    layout.plot(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
                             title="Mel-spectrogram of the clip (dB)"), key="tryit_mel")
     st.caption("Time runs left to right, low notes at the bottom; brighter = louder. This is "
                "the picture the 2D-CNN looks at, one 3-s segment at a time.")
@@ -286,7 +286,7 @@ def show_why(prediction: ClipPrediction, models: list[ModelEntry]) -> None:
                                                           prediction.logmel[k], genre_index)
         st.session_state["tryit_occ_key"] = key
     genre = GENRES[genre_index]
-    common.plot(occlusion_overlay(
+    layout.plot(occlusion_overlay(
         prediction.logmel[k], st.session_state["tryit_occ"],
         title=f"Segment {k + 1} ({k * SEGMENT_SECONDS:.0f}–{(k + 1) * SEGMENT_SECONDS:.0f} s): "
               f"where the 2D-CNN hears {genre}"), key="tryit_why_chart")
@@ -322,7 +322,7 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
     cols = st.columns(2)
     for i, r in enumerate(prediction.results):
         known = [GENRE_INDEX[g] for g in r.genres]
-        common.plot(probability_bars(r.clip_proba[known], list(r.genres), title=r.label),
+        layout.plot(probability_bars(r.clip_proba[known], list(r.genres), title=r.label),
                     key=f"tryit_bars_{i}", where=cols[i % 2])
     st.caption("Bars: the probability each model gives every genre it was trained on for the "
                "whole clip (the mean over its 3-s segments). Download any chart as PNG with the "
@@ -339,7 +339,7 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
         labels = [r.label for r in seg_results]
         chosen = st.selectbox("Model", labels, key="tryit_timeline_model")
         r = seg_results[labels.index(chosen)]
-        common.plot(segment_timeline(r.segment_proba, r.segment_starts_s, GENRES),
+        layout.plot(segment_timeline(r.segment_proba, r.segment_starts_s, GENRES),
                     key="tryit_timeline")
         st.caption("Each bar is one 3-s segment (time counted from the first sound); its colours "
                    "stack that segment's genre probabilities.")
@@ -353,7 +353,7 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
 
 def show_warming(box) -> None:
     """Say in box (an st.empty) what is still warming up; clear it when nothing is."""
-    note = common.warm_up_note()
+    note = loaders.warm_up_note()
     if note:
         box.caption(note)
     else:
@@ -367,14 +367,14 @@ WARMING_REFRESH_S = 1.0
 def keep_warming_fresh(box) -> None:
     """While the warm-up runs, redraw the warming line in box every WARMING_REFRESH_S seconds
     (a fragment), so an idle page drops it when the warm-up ends instead of keeping it stale."""
-    if common.warm_up_note() is None:
+    if loaders.warm_up_note() is None:
         return
     st.fragment(lambda: show_warming(box), run_every=WARMING_REFRESH_S)()
 
 
 def main() -> None:
     """Draw the Try it page."""
-    common.require_app()
+    layout.require_app()
     st.title("Try it")
     st.caption("Play GenreLab some music – at least 3 seconds – and every trained model says which "
                "of the ten GTZAN genres it hears. Works with the shipped models, no training "

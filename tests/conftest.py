@@ -117,8 +117,8 @@ def navigation_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """A tiny demo set (3 clips x 6 s per genre) in a cache shared by the app tests; no warm-up."""
     from core import config
-    from pages import common
+    from pages import data_source, loaders
 
-    monkeypatch.setenv(common.DEMO_SIZE_ENV, "3x6")
-    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
+    monkeypatch.setenv(data_source.DEMO_SIZE_ENV, "3x6")
+    monkeypatch.setenv(loaders.NO_WARMUP_ENV, "1")
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path_factory.getbasetemp() / "app-cache"))

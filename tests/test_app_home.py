@@ -1,4 +1,4 @@
-"""Tests of the app frame (app.py, pages/common.py) and the home page, with Streamlit's AppTest."""
+"""Tests of the app frame (app.py, pages/layout.py, data_source.py, sidebar.py, loaders.py) and the home page, with AppTest."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core import config
-from pages import common, server
+from pages import server
+from pages import data_source, layout, loaders, sidebar
 from tests.app_support import APP, _metric, _texts
 from tests.conftest import tone, write_gtzan
 
@@ -105,41 +106,41 @@ def test_broken_saved_folder_falls_back_to_demo(app_env, tmp_path: Path):
 def test_demo_label_matches_core():
     from core.data import demo
 
-    assert common.DEMO_LABEL == demo.DEMO_LABEL
+    assert data_source.DEMO_LABEL == demo.DEMO_LABEL
 
 
 @pytest.mark.parametrize("text, expected", [("3x6", (3, 6.0)), (" 10 X 30 ", (10, 30.0)),
                                             ("2x4.5", (2, 4.5))])
 def test_parse_demo_size(text, expected):
-    assert common.parse_demo_size(text) == expected
+    assert data_source.parse_demo_size(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "3", "0x6", "3x2", "threex6", "3x6x1"])
 def test_parse_demo_size_rejects(text):
     with pytest.raises(ValueError, match="3x6"):
-        common.parse_demo_size(text)
+        data_source.parse_demo_size(text)
 
 
 def test_splits_setting_validated(tmp_path: Path):
-    assert "missing" in common.set_splits_folder(str(tmp_path))
+    assert "missing" in sidebar.set_splits_folder(str(tmp_path))
     assert config.load_settings().get("splits_path") is None
     for side in ("train", "valid", "test"):
         (tmp_path / f"{side}_filtered.txt").write_text(f"blues/blues.0000{len(side)}.wav\n")
-    assert common.set_splits_folder(str(tmp_path)) is None
+    assert sidebar.set_splits_folder(str(tmp_path)) is None
     assert config.load_settings()["splits_path"] == str(tmp_path)
-    assert common.splits_folder() == tmp_path
+    assert data_source.splits_folder() == tmp_path
 
 
 def test_set_data_folder_messages(tmp_path: Path):
-    assert "Type the path" in common.set_data_folder("  ")
-    assert "not a GTZAN folder" in common.set_data_folder(str(tmp_path))
+    assert "Type the path" in sidebar.set_data_folder("  ")
+    assert "not a GTZAN folder" in sidebar.set_data_folder(str(tmp_path))
 
 
 def test_fmt_duration():
-    assert common.fmt_duration(42) == "42 s"
-    assert common.fmt_duration(750) == "12.5 min"
-    assert common.fmt_duration(30 * 3600) == "30.0 h"
-    assert common.fmt_duration(float("nan")) == "–"
+    assert layout.fmt_duration(42) == "42 s"
+    assert layout.fmt_duration(750) == "12.5 min"
+    assert layout.fmt_duration(30 * 3600) == "30.0 h"
+    assert layout.fmt_duration(float("nan")) == "–"
 
 
 def test_warm_up_thread_started_once_and_switchable(monkeypatch: pytest.MonkeyPatch):
@@ -148,18 +149,18 @@ def test_warm_up_thread_started_once_and_switchable(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(core.prediction.warmup, "plan", lambda: [
         core.prediction.warmup.WarmUpStep("step", lambda: calls.append(1))])
-    common.start_warm_up.clear()
-    monkeypatch.setenv(common.NO_WARMUP_ENV, "1")
-    assert common.start_warm_up() is None
-    assert common.warm_up_note() is None
-    common.start_warm_up.clear()
-    monkeypatch.delenv(common.NO_WARMUP_ENV)
-    job = common.start_warm_up()
+    loaders.start_warm_up.clear()
+    monkeypatch.setenv(loaders.NO_WARMUP_ENV, "1")
+    assert loaders.start_warm_up() is None
+    assert loaders.warm_up_note() is None
+    loaders.start_warm_up.clear()
+    monkeypatch.delenv(loaders.NO_WARMUP_ENV)
+    job = loaders.start_warm_up()
     assert job is not None and job.thread.daemon
     job.thread.join(5)
-    assert common.start_warm_up() is job  # cached: one warm-up per server
-    assert calls == [1] and job.done and common.warm_up_note() is None
-    common.start_warm_up.clear()
+    assert loaders.start_warm_up() is job  # cached: one warm-up per server
+    assert calls == [1] and job.done and loaders.warm_up_note() is None
+    loaders.start_warm_up.clear()
 
 
 def test_streamlit_run_serves_app_py_as_an_st_app():
@@ -175,7 +176,7 @@ def test_server_start_warms_up_and_opens_a_browser_unless_headless(monkeypatch: 
     started, opened = [], []
     options = {"server.headless": False, "server.baseUrlPath": "", "browser.serverAddress": "",
                "server.port": 8599}
-    monkeypatch.setattr(common, "start_warm_up", lambda: started.append(1))
+    monkeypatch.setattr(loaders, "start_warm_up", lambda: started.append(1))
     monkeypatch.setattr(server.st, "get_option", options.__getitem__)
     monkeypatch.setattr(server.webbrowser, "open", opened.append)
 
@@ -199,11 +200,11 @@ def test_warm_up_route_answers_with_its_state(monkeypatch: pytest.MonkeyPatch):
 
     job = core.prediction.warmup.WarmUp(lambda: [core.prediction.warmup.WarmUpStep("step", int)])
     job.run()
-    monkeypatch.setattr(common, "start_warm_up", lambda: job)
+    monkeypatch.setattr(loaders, "start_warm_up", lambda: job)
     answer = json.loads(asyncio.run(server.warm_up_status(None)).body)
     assert answer["enabled"] is True and answer["done"] is True
     assert [(s["name"], s["state"]) for s in answer["steps"]] == [("step", "done")]
-    monkeypatch.setattr(common, "start_warm_up", lambda: None)
+    monkeypatch.setattr(loaders, "start_warm_up", lambda: None)
     assert json.loads(asyncio.run(server.warm_up_status(None)).body) == {
         "enabled": False, "done": True, "steps": []}
 
@@ -215,7 +216,7 @@ def test_app_does_not_import_tensorflow_or_librosa():
     code = ("import sys, runpy; from streamlit.testing.v1 import AppTest; "
             f"AppTest.from_file({str(APP)!r}, default_timeout=60).run(); "
             "print(sorted(m for m in ('tensorflow', 'keras', 'librosa') if m in sys.modules))")
-    env = {**__import__("os").environ, common.DEMO_SIZE_ENV: "3x6", common.NO_WARMUP_ENV: "1"}
+    env = {**__import__("os").environ, data_source.DEMO_SIZE_ENV: "3x6", loaders.NO_WARMUP_ENV: "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=str(APP.parent), timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -224,10 +225,10 @@ def test_app_does_not_import_tensorflow_or_librosa():
 
 def test_page_run_alone_is_sent_back_through_app(app_env, monkeypatch: pytest.MonkeyPatch):
     # a fresh server whose first request is a page URL runs the page file alone (pages/-folder
-    # mode); common.require_app() restarts that run through app.py (sidebar, navigation kept)
+    # mode); layout.require_app() restarts that run through app.py (sidebar, navigation kept)
     monkeypatch.setattr(app_test_module, "PagesManager", PagesManager)  # AppTest's own behaviour
     at = _app()
-    at.switch_page(common.PAGE_DATASET).run()
+    at.switch_page(layout.PAGE_DATASET).run()
     assert not at.exception
     assert at.title[0].value == "Dataset"
     assert len(at.sidebar.text_input) == 3

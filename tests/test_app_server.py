@@ -9,7 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from pages import common, server
+from pages import server
+from pages import loaders
 from tests import live_server
 
 WARM_UP_WAIT_S = 180.0   #: longest wait for the first warm-up step to finish, s
@@ -22,7 +23,7 @@ def get(url: str) -> tuple[int, bytes]:
 
 
 def test_warm_up_starts_with_the_server(isolated_dirs: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != common.NO_WARMUP_ENV}
+    env = {k: v for k, v in os.environ.items() if k != loaders.NO_WARMUP_ENV}
     with live_server.serve(isolated_dirs / "streamlit.log", env) as url:
         # no page has been opened: only the server's own start-up can have begun the warm-up
         deadline, status = time.monotonic() + WARM_UP_WAIT_S, {}
@@ -41,7 +42,7 @@ def test_warm_up_starts_with_the_server(isolated_dirs: Path) -> None:
 
 
 def test_warm_up_can_be_switched_off(isolated_dirs: Path) -> None:
-    env = {**os.environ, common.NO_WARMUP_ENV: "1"}
+    env = {**os.environ, loaders.NO_WARMUP_ENV: "1"}
     with live_server.serve(isolated_dirs / "streamlit.log", env) as url:
         assert json.loads(get(url + server.WARM_UP_ROUTE)[1]) == {
             "enabled": False, "done": True, "steps": []}

@@ -253,23 +253,23 @@ def test_page_says_what_is_still_warming(with_models: Path,
     import threading
 
     import core.prediction.warmup
-    from pages import common
+    from pages import loaders
 
     release = threading.Event()
     monkeypatch.setattr(core.prediction.warmup, "plan", lambda: [
         core.prediction.warmup.WarmUpStep("TensorFlow", lambda: release.wait(30))])
     monkeypatch.delenv("GENRELAB_NO_WARMUP")
-    common.start_warm_up.clear()
+    loaders.start_warm_up.clear()
     try:
         at = page()
         assert any("Still warming up" in c.value and "TensorFlow" in c.value for c in at.caption)
         release.set()
-        common.start_warm_up().thread.join(10)
+        loaders.start_warm_up().thread.join(10)
         at.run()
         assert not any("Still warming up" in c.value for c in at.caption)
     finally:
         release.set()
-        common.start_warm_up.clear()
+        loaders.start_warm_up.clear()
 
 
 def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Path,
@@ -278,20 +278,20 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
 
     import core.prediction.streaming
     import core.prediction.warmup
-    from pages import common
+    from pages import loaders
 
     release = threading.Event()
     monkeypatch.setattr(core.prediction.warmup, "plan", lambda: [
         core.prediction.warmup.WarmUpStep("TensorFlow", lambda: release.wait(30))])
     monkeypatch.delenv("GENRELAB_NO_WARMUP")
-    common.start_warm_up.clear()
+    loaders.start_warm_up.clear()
 
     class WarmedMeanwhile(core.prediction.streaming.ClipStream):
         """The warm-up ends while the clip is analysed."""
 
         def __init__(self, *args, **kwargs):
             release.set()
-            common.start_warm_up().thread.join(10)
+            loaders.start_warm_up().thread.join(10)
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(core.prediction.streaming, "ClipStream", WarmedMeanwhile)
@@ -303,12 +303,13 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
         assert not any("Still warming up" in c.value for c in at.caption)
     finally:
         release.set()
-        common.start_warm_up.clear()
+        loaders.start_warm_up.clear()
 
 
 def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pages import common, try_it
+    from pages import try_it
+    from pages import loaders
 
     class Box:
         """Stands in for the st.empty holding the line."""
@@ -330,7 +331,7 @@ def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
 
     monkeypatch.setattr(try_it.st, "fragment", fragment)
     note = {"now": "Still warming up in the background: TensorFlow."}
-    monkeypatch.setattr(common, "warm_up_note", lambda: note["now"])
+    monkeypatch.setattr(loaders, "warm_up_note", lambda: note["now"])
     box = Box()
     try_it.keep_warming_fresh(box)          # warming: one redraw scheduled every second
     assert fragments == [try_it.WARMING_REFRESH_S] and box.shown == [note["now"]]

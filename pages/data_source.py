@@ -1,0 +1,123 @@
+"""The data source every page shows: the configured GTZAN folder or the demo set, cached per server.
+
+Settings are read and written through core.config; heavy modules are imported when first needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core import config
+from core.constants import GENRES, PROJECT_ROOT
+from core.data.gtzan import DatasetError, find_root
+from pages.layout import show_error
+
+
+DEMO_SIZE_ENV = "GENRELAB_DEMO_SIZE"     #: "<clips per genre>x<seconds>", e.g. "3x6" for tests
+
+
+DEFAULT_DEMO_SIZE: tuple[int, float] = (8, 30.0)
+
+
+#: core.data.demo.DEMO_LABEL, repeated so the home page need not import core.data.demo (scipy.signal, ~1 s);
+#: tests/test_app_home.py checks that both stay equal.
+DEMO_LABEL = "Built-in demo set (synthetic audio, not GTZAN)"
+
+
+def parse_demo_size(text: str) -> tuple[int, float]:
+    """"<per_genre>x<seconds>" (e.g. "3x6") -> (3, 6.0); ValueError with the expected form."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+(?:\.\d+)?)\s*", text or "")
+    if not match or int(match[1]) < 1 or float(match[2]) < 3.0:
+        raise ValueError(f"{DEMO_SIZE_ENV}={text!r} is not like '3x6' (clips per genre x "
+                         "seconds, at least 1 clip and 3 s)")
+    return int(match[1]), float(match[2])
+
+
+def demo_size() -> tuple[int, float]:
+    """Clips per genre and seconds of the demo set: GENRELAB_DEMO_SIZE, else 8 x 30 s."""
+    text = os.environ.get(DEMO_SIZE_ENV)
+    if not text:
+        return DEFAULT_DEMO_SIZE
+    try:
+        return parse_demo_size(text)
+    except ValueError as exc:
+        st.warning(f"{exc}; using the default demo size 8 x 30 s.")
+        return DEFAULT_DEMO_SIZE
+
+
+def folder_stamp(root: Path) -> float:
+    """Latest modification time (s) of root and its genre folders: changes when files come or go."""
+    stamps = [root.stat().st_mtime]
+    stamps += [(root / g).stat().st_mtime for g in GENRES if (root / g).is_dir()]
+    return max(stamps)
+
+
+@st.cache_resource(show_spinner="Preparing the data source…", max_entries=8)
+def _load_source(path: str | None, per_genre: int, seconds: float, stamp: float,
+                 cache: str = ""):
+    """The DataSource for a folder, or the demo set (in cache) when path is None (cached per server)."""
+    from core.data import datasource
+
+    if path is None:
+        return datasource.demo_source(per_genre=per_genre, seconds=seconds)
+    return datasource.real_source(path)
+
+
+def source_origin() -> str:
+    """Where the active folder setting comes from: 'env', 'setting' or 'demo'."""
+    if os.environ.get(config.ENV_DATA):
+        return "env"
+    return "setting" if config.load_settings().get("data_path") else "demo"
+
+
+def active_source():
+    """The active DataSource (GENRELAB_DATA, else the saved folder, else the synthetic demo set).
+
+    A configured folder that is no longer usable is reported and the demo set is used instead.
+    """
+    path = config.data_path()
+    per_genre, seconds = demo_size()
+    if path is not None:
+        try:
+            root = find_root(path)
+            return _load_source(str(root), per_genre, seconds, folder_stamp(root))
+        except DatasetError as exc:
+            show_error("The configured data folder cannot be used; showing the synthetic demo "
+                       "set instead", exc)
+    return _load_source(None, per_genre, seconds, 0.0, str(config.cache_dir()))
+
+
+def source_summary() -> dict:
+    """Label, synthetic flag and track count of the active source, without building the demo set."""
+    path = config.data_path()
+    error = None
+    if path is not None:
+        try:
+            root = find_root(path)
+            source = _load_source(str(root), *demo_size(), folder_stamp(root))
+            return {"label": source.label, "synthetic": source.synthetic,
+                    "tracks": len(source.tracks), "root": str(source.root), "error": None}
+        except DatasetError as exc:
+            error = str(exc)
+    per_genre, seconds = demo_size()
+    return {"label": DEMO_LABEL, "synthetic": True, "tracks": per_genre * len(GENRES),
+            "root": None, "error": error, "seconds": seconds}
+
+
+def splits_folder() -> Path | None:
+    """The artist-filtered split lists folder when it holds the three lists, else None."""
+    path = config.splits_path()
+    if path is None:
+        return None
+    from core.data.splits import SplitError, read_split_lists
+
+    try:
+        read_split_lists(path)
+    except SplitError:
+        return None
+    return path

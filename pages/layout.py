@@ -1,0 +1,85 @@
+"""What every page shares on screen: page paths, the app check, plots, errors and number formats.
+
+No heavy library is imported here, so the home page stays fast to serve.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+
+UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]  #: audio files the uploaders take
+
+
+PAGE_HOME = "pages/home.py"
+
+
+PAGE_DATASET = "pages/dataset.py"
+
+
+PAGE_FEATURES = "pages/features.py"
+
+
+PAGE_TRAINING = "pages/training.py"
+
+
+PAGE_RESULTS = "pages/results.py"
+
+
+PAGE_TRY = "pages/try_it.py"
+
+
+def require_app() -> None:
+    """Rerun through app.py when Streamlit ran this page file on its own; call first in a page.
+
+    Because a folder named pages/ sits beside app.py, a fresh server whose first request is a
+    page URL (e.g. /dataset), and AppTest on every rerun, use Streamlit's old pages-folder mode:
+    they run the page file alone, without app.py's st.navigation, page config and sidebar. The
+    flag st.navigation clears is cleared here too and the run restarts through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def plot(fig, key: str | None = None, where=None) -> None:
+    """Show a plotly figure full width with GenreLab's modebar config (PNG download at 2x).
+
+    where: the container (a column, say) to draw in; the page itself when None.
+    """
+    from core.report.figures import PLOT_CONFIG
+
+    (st if where is None else where).plotly_chart(fig, config=PLOT_CONFIG, key=key)
+
+
+def show_error(what: str, exc: BaseException) -> None:
+    """A red box saying what failed and why (the exception's own message), never a traceback."""
+    st.error(f"**{what}** — {exc}", icon=":material/error:")
+
+
+def synthetic_notice(source) -> None:
+    """A visible warning that the data are synthetic, when they are."""
+    if source.synthetic:
+        st.warning("**Synthetic data.** The built-in demo set is synthesised audio in ten styles "
+                   "named after GTZAN's genres — it is *not* GTZAN and not real music. Numbers "
+                   "and charts here only show how GenreLab works. Set a GTZAN folder in the "
+                   "sidebar for real results.", icon=":material/science:")
+
+
+def fmt_duration(seconds: float) -> str:
+    """Seconds as a short human text: '42 s', '12.5 min' or '8.3 h'."""
+    if not np.isfinite(seconds):
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 3 * 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def fmt_pct(value: object) -> str:
+    """A fraction of 1 as a percentage with one decimal ('83.4%'), or a dash when not a number."""
+    return f"{float(value):.1%}" if isinstance(value, (int, float)) else "–"

@@ -1,0 +1,126 @@
+"""Cached loaders the pages share: track tables, features, audio and the server's warm-up.
+
+Each is cached by Streamlit per server (keyed by paths and modification times); heavy libraries are
+imported inside them, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import streamlit as st
+
+from pages.data_source import folder_stamp
+
+
+NO_WARMUP_ENV = "GENRELAB_NO_WARMUP"     #: set to 1 to skip the warm-up thread (tests)
+
+
+SEGMENT_KINDS: tuple[str, ...] = ("zcr", "mfcc_stats", "extras")  #: what the pages display
+
+
+AUTO_EXTRACT_TRACKS = 120               #: extract features without asking up to this many tracks
+
+
+def _track_rows(paths: Sequence[str]) -> list[dict]:
+    """soundfile.info of each file: duration (s), sample rate (Hz), channels, or the error."""
+    import soundfile as sf
+
+    rows = []
+    for p in paths:
+        try:
+            info = sf.info(p)
+            rows.append({"duration_s": info.frames / info.samplerate,
+                         "sample_rate": info.samplerate, "channels": info.channels, "error": ""})
+        except Exception as exc:  # noqa: BLE001 - unreadable files are listed with the reason
+            rows.append({"duration_s": float("nan"), "sample_rate": 0, "channels": 0,
+                         "error": str(exc)})
+    return rows
+
+
+@st.cache_data(show_spinner="Reading file headers…", max_entries=8)
+def track_table(root: str, stamp: float, ids: tuple[str, ...], genres: tuple[str, ...],
+                paths: tuple[str, ...]):
+    """DataFrame of tracks: id, genre, duration (s), sample rate, channels, file, header error."""
+    import pandas as pd
+
+    df = pd.DataFrame({"track": ids, "genre": genres})
+    df = pd.concat([df, pd.DataFrame(_track_rows(paths))], axis=1)
+    df["file"] = [Path(p).name for p in paths]
+    df["path"] = list(paths)
+    return df
+
+
+def tracks_df(source):
+    """The cached track table of a DataSource."""
+    return track_table(str(source.root), folder_stamp(source.root),
+                       tuple(t.track_id for t in source.tracks),
+                       tuple(t.genre for t in source.tracks),
+                       tuple(str(t.path) for t in source.tracks))
+
+
+@st.cache_data(show_spinner="Extracting features (cached on disk after the first time)…",
+               max_entries=4)
+def feature_set(root: str, stamp: float, track_ids: tuple[str, ...],
+                kinds: tuple[str, ...] = SEGMENT_KINDS):
+    """FeatureSet of the given tracks of a folder (core.features.study, disk-cached, 2 processes)."""
+    from core.data.gtzan import list_tracks
+    from core.features.study import extract_tracks
+
+    wanted = set(track_ids)
+    tracks = [t for t in list_tracks(root) if t.track_id in wanted]
+    return extract_tracks(tracks, kinds, n_jobs=min(2, os.cpu_count() or 1), progress=False)
+
+
+def source_features(source, kinds: tuple[str, ...] = SEGMENT_KINDS):
+    """FeatureSet of every track of the source, or None until the user asks for a big set."""
+    key = f"extract:{source.root}"
+    if len(source.tracks) > AUTO_EXTRACT_TRACKS and not st.session_state.get(key):
+        st.info(f"{len(source.tracks)} tracks: extracting their features takes a few minutes "
+                "the first time (then they are read from the disk cache).")
+        if not st.button("Extract features", key=f"btn_{key}", icon=":material/play_arrow:"):
+            return None
+        st.session_state[key] = True
+    return feature_set(str(source.root), folder_stamp(source.root),
+                       tuple(source.track_ids), kinds)
+
+
+@st.cache_data(show_spinner="Loading audio…", max_entries=32)
+def load_audio(path: str, mtime: float, preprocess: bool = True) -> np.ndarray:
+    """A clip as mono float32 at 22050 Hz; preprocess = the study's cleaning (core.data.audio)."""
+    from core.data.audio import decode, load_clip
+
+    return load_clip(path) if preprocess else decode(path)
+
+
+def audio_of(track, preprocess: bool = True) -> np.ndarray:
+    """Cached samples of a Track (keyed by path and modification time)."""
+    return load_audio(str(track.path), track.path.stat().st_mtime, preprocess)
+
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up():
+    """Start core.prediction.warmup (models, librosa, TensorFlow) in a daemon thread, once per server.
+
+    Returns the running core.prediction.warmup.WarmUp, or None when GENRELAB_NO_WARMUP is set.
+    """
+    if os.environ.get(NO_WARMUP_ENV, "") not in ("", "0"):
+        return None
+    from core.prediction import warmup
+
+    job = warmup.WarmUp(warmup.plan)
+    job.start()
+    return job
+
+
+def warm_up_note() -> str | None:
+    """What is still warming up, in words for a caption; None when nothing is (or no warm-up)."""
+    job = start_warm_up()
+    if job is None or job.done:
+        return None
+    pending = job.still_warming()
+    shown = ", ".join(pending[:4]) + (f" and {len(pending) - 4} more" if len(pending) > 4 else "")
+    return f"Still warming up in the background (first use of this server): {shown}."
