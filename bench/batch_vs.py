@@ -21,12 +21,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
+import benchkit  # noqa: E402  (puts the project on sys.path)
+from benchkit import PROJECT  # noqa: E402
 
 from core.constants import SHARED_DATA  # noqa: E402
 
-sys.path.insert(0, str(PROJECT / "bench"))
 from predict import run_batch  # noqa: E402
 
 

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchkit  # noqa: E402  (puts the project on sys.path)
 
 import numpy as np  # noqa: E402
 
@@ -117,12 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=SHARED / "gtzan-ogg")
     parser.add_argument("--splits", type=Path, default=SHARED / "splits")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--variants", default=",".join(VARIANTS))
-    args = parser.parse_args(argv)
-    variants = args.variants.split(",")
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown:
-        parser.error(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
+    args, variants = benchkit.variants_arg(parser, list(VARIANTS), argv)
     out = Path(tempfile.mkdtemp(prefix="genrelab-cnn1d-"))
     print("protocol: GTZAN-4, artist-filtered (181/84/121); scored on the VALID side (n=84)")
     for variant in variants:

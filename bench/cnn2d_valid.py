@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchkit  # noqa: E402  (puts the project on sys.path)
 
 import numpy as np  # noqa: E402
 
@@ -71,12 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "gtzan-ogg")
     parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--variants", default=",".join(VARIANTS))
-    args = parser.parse_args(argv)
-    variants = args.variants.split(",")
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown:
-        parser.error(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
+    args, variants = benchkit.variants_arg(parser, list(VARIANTS), argv)
     if not args.data.is_dir():
         parser.error(f"{args.data} is not a folder of GTZAN clips")
     out = Path(tempfile.mkdtemp(prefix="genrelab-cnn2d-"))

@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
+import benchkit  # noqa: E402  (puts the project on sys.path)
+from benchkit import PROJECT  # noqa: E402
 
 from core.features import study
 from core.data.audio import load_clip, segment

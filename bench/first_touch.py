@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import benchkit  # noqa: E402  (puts the project on sys.path)
+from benchkit import BLUES_CLIP, PROJECT as ROOT  # noqa: E402
 
 from core.constants import GENRES, SHARED_DATA  # noqa: E402
 from tests.live_server import ServerError, free_port, start, stop, wait_healthy  # noqa: E402
@@ -32,8 +32,7 @@ from tests.live_server import ServerError, free_port, start, stop, wait_healthy 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-DEFAULT_CLIP = SHARED_DATA / "gtzan" / "genres_original" / "blues" / \
-    "blues.00000.wav"
+DEFAULT_CLIP = BLUES_CLIP
 ANSWER_MS = 180_000      #: longest wait for the page to answer, ms
 #: a model's verdict line on Try it: "<model> says **<genre>** (..%, .. ms)"
 VERDICT = re.compile(r" says (" + "|".join(GENRES) + r") \(")

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make `core` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, SHARED_DATA  # noqa: E402
 from core.data.gtzan import DatasetError, list_tracks

@@ -39,8 +39,8 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
+import benchkit  # noqa: E402  (puts the project on sys.path)
+from benchkit import PROJECT, machine_reference_ms  # noqa: E402
 
 from core.constants import SHARED_DATA  # noqa: E402
 
@@ -133,23 +133,6 @@ def train_lstm_svm(epochs: int) -> None:
     began = time.perf_counter()
     run = run_training(config)
     print(f"trained {run.name} in {time.perf_counter() - began:.0f} s", flush=True)
-
-
-def machine_reference_ms() -> float:
-    """Best of 5 timings (ms) of a fixed workload: scipy's running median (31 cells) and an
-    rfft over 1.3 M float32 values; the descriptor path's two hottest operations."""
-    import numpy as np
-    import scipy.fft
-    from scipy.ndimage import median_filter
-
-    x = np.random.default_rng(0).random(1_300_000).astype(np.float32)
-    best = float("inf")
-    for _ in range(5):
-        began = time.perf_counter()
-        median_filter(x, size=31)
-        scipy.fft.rfft(x.reshape(650, 2000), axis=1)
-        best = min(best, time.perf_counter() - began)
-    return best * 1e3
 
 
 def main() -> None:

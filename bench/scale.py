@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
+import benchkit  # noqa: E402  (puts the project on sys.path)
+from benchkit import PROJECT  # noqa: E402
 
 from core import cluster
 from core.features import study

@@ -21,8 +21,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import benchkit  # noqa: E402  (puts the project on sys.path)
+from benchkit import PROJECT as ROOT  # noqa: E402
 
 from tests.live_server import free_port, stop  # noqa: E402
 

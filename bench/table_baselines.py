@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core import evaluation
 from core.data import splits

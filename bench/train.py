@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core.data import datasource, demo
 from core.features import study
