@@ -105,7 +105,7 @@ def test_stream_resampler_matches_one_shot_resampling() -> None:
     out = np.concatenate([stream(x[i:i + FRAME], WEBRTC_RATE) for i in range(0, x.size, FRAME)])
     whole = resample(x, WEBRTC_RATE, SAMPLE_RATE)
     # a streaming resampler holds back a few ms at the end; the rest matches the one-shot result
-    assert whole.size - 600 <= out.size <= whole.size
+    assert whole.size - 1000 <= out.size <= whole.size   # HQ: ~30 ms
     middle = slice(2000, out.size - 2000)
     assert np.max(np.abs(out[middle] - whole[: out.size][middle])) < 1e-3
     spectrum = np.abs(np.fft.rfft(out[-SAMPLE_RATE:]))
@@ -120,7 +120,7 @@ def test_stream_resampler_passes_22050_through_and_restarts_on_a_new_rate() -> N
     b = stream(tone(300.0, 0.5, 44100), 44100)
     assert stream.in_rate == 44100
     total = a.size + b.size
-    assert abs(total - SAMPLE_RATE) < 600        # ~1 s in, ~1 s out, nothing lost at the switch
+    assert abs(total - SAMPLE_RATE) < 1500       # ~1 s in, ~1 s out, nothing lost at the switch
 
 
 # --- ring buffer and windows ----------------------------------------------------------------------
@@ -147,13 +147,24 @@ def test_session_window_is_the_newest_3_s_at_22050_hz() -> None:
     session = live.LiveSession("w")
     assert session.window() is None
     feed(session, tone(220.0, 2.0, WEBRTC_RATE), realtime=0)
-    assert session.window() is None                       # under 3 s so far
-    feed(session, tone(660.0, 2.0, WEBRTC_RATE), realtime=0)
+    feed(session, tone(660.0, 1.0, WEBRTC_RATE), realtime=0)
+    assert session.window() is not None
+    feed(session, tone(660.0, 1.5, WEBRTC_RATE), realtime=0)
     written, _, y = session.window()
-    assert y.shape == (SEGMENT_SAMPLES,) and abs(session.heard_s - 4.0) < 0.05
-    spectrum = np.abs(np.fft.rfft(y[-SAMPLE_RATE:]))      # the newest second is the 660 Hz tone
-    assert abs(np.argmax(spectrum) - 660.0) <= 1.0
+    assert y.shape == (SEGMENT_SAMPLES,) and abs(session.heard_s - 4.5) < 0.05
+    for part in (y[-SAMPLE_RATE:], y[:SAMPLE_RATE]):     # the newest 2 s (660 Hz), repeated
+        assert abs(int(np.argmax(np.abs(np.fft.rfft(part)))) - 660) <= 1
     assert session.last(30.0).size == len(session.buffer) == written
+    assert np.array_equal(session.last(1.0), session.buffer.latest(SAMPLE_RATE))
+
+
+def test_tile_window_repeats_the_newest_audio_to_3_s() -> None:
+    y = np.arange(5, dtype=np.float32)
+    assert np.array_equal(live.tile_window(y, 12), [3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
+    assert np.array_equal(live.tile_window(np.arange(20.0), 12), np.arange(8, 20))
+    short = live.LiveSession("short")
+    feed(short, tone(220.0, 1.0, WEBRTC_RATE), realtime=0)
+    assert short.window() is None                          # under LISTEN_S so far
 
 
 def test_live_features_keep_a_window_with_a_quiet_start_as_one_segment() -> None:
@@ -183,12 +194,15 @@ def test_plan_leaves_long_input_models_to_the_last_30_s() -> None:
 
 def test_plan_drops_a_model_over_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     models = sklearn_models()
-    live.score_window(tone(440.0, 3.0, SAMPLE_RATE), models)   # loads and measures them
+    for _ in range(2):
+        live.score_window(tone(440.0, 3.0, SAMPLE_RATE), models)   # loads, then measures them
     assert [m.label for m in live.plan(models).live] == [m.label for m in models]
     monkeypatch.setitem(live._LIVE_MS, live._model_key(models[0]), 10 * live.MODEL_BUDGET_MS)
     out = live.plan(models)
     assert models[0] not in out.live
     assert any(e is models[0] and "budget" in why for e, why in out.slow)
+    monkeypatch.setattr(live, "RETRY_S", 0.0)          # too slow a while ago: tried again
+    assert models[0] in live.plan(models).live
 
 
 # --- the worker and the registry --------------------------------------------------------------
