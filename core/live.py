@@ -49,7 +49,7 @@ LISTEN_S: float = 2.0
 HOP_S: float = 0.5                    #: s, a session's windows are at least this far apart
 HISTORY_S: float = 60.0               #: s of answers kept for the timeline
 KEEP_S: float = 30.0                  #: s of audio kept (the "keep this" clip)
-STALE_S: float = 6.0                  #: s without audio after which a session is stopped
+STALE_S: float = 15.0                 #: s without audio after which a session is stopped
 MAX_DUTY: float = 0.5                 #: largest share of one core the live worker computes
 MAX_SESSIONS: int = 8                 #: live listeners at once on one server
 MODEL_BUDGET_MS: float = 300.0        #: a model answers live while one window costs it <= this
@@ -242,6 +242,10 @@ def plan(models: Sequence[Any]) -> LivePlan:
             continue
         total += ms or 0.0
         chosen.add(id(entry))
+    if not chosen:       # a busy server: the fastest loaded model still answers, at its pace
+        loaded = [e for e in order if is_loaded(e)]
+        if loaded:
+            chosen.add(id(loaded[0]))
     for entry in candidates:
         ms = live_ms(entry)
         if id(entry) in chosen:
