@@ -32,6 +32,7 @@ SOURCES: dict[str, str] = {
     "mic": "Record in the browser",
     "button": "Record with a button",
     "example": "Synthetic example",
+    "live": "Listen live",
 }
 
 
@@ -171,11 +172,17 @@ def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry]) -> None:
         st.caption("Each clip counts once, for the genre most models chose (its consensus).")
 
 
-def clip_input() -> tuple[bytes | np.ndarray | list | None, str]:
+def clip_input(models: list[ModelEntry] | None = None) -> tuple[bytes | np.ndarray | list | None, str]:
     """The clip chosen by the user (bytes or samples at 22050 Hz) and a name for it, or None;
-    several uploaded files (or a zip) come back as the list of files, named "batch"."""
+    several uploaded files (or a zip) come back as the list of files, named "batch"; listening
+    live (pages.live) gives the last 30 s once the user keeps them."""
+    from pages import live
+
     source = st.radio("Where does the clip come from?", list(SOURCES), format_func=SOURCES.get,
                       horizontal=True, key="tryit_source")
+    if source == "live":
+        return live.live_input(list(models) if models is not None else list(available_models()))
+    live.release()
     if source == "upload":
         limit_mb = max(1, constants.MAX_UPLOAD_BYTES // 2**20)
         files = st.file_uploader(
@@ -392,7 +399,11 @@ def main() -> None:
     warming = st.empty()   # what is still warming, said again once a clip has been analysed
     show_warming(warming)
     keep_warming_fresh(warming)
-    source, name = clip_input()
+    source, name = clip_input(list(models))
+    if st.session_state.get("tryit_source") == "live":
+        from pages import live
+
+        models = live.chosen_models(list(models))
     if source is None:
         st.info("Choose or record a clip to start.")
         return
