@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from tests import live_driver, live_server  # noqa: E402
 from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402

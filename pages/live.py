@@ -1,8 +1,8 @@
 """Try it's "Listen live": the microphone streams to the server (streamlit-webrtc, aiortc) and the
 genre follows the music as it plays.
 
-The engine is core.live (no Streamlit): this module only wires the WebRTC stream into a live
-session, draws the answer and the timeline (core.live_figures), and offers to keep the last 30 s
+The engine is core.prediction.live (no Streamlit): this module only wires the WebRTC stream into a live
+session, draws the answer and the timeline (core.report.live_figures), and offers to keep the last 30 s
 for the full analysis of Try it. Nothing here writes to disk (viewer mode included): the kept
 clip lives in the session's memory.
 """
@@ -15,11 +15,11 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from core import live
+from core.prediction import live
 from core.constants import SAMPLE_RATE
-from core.figures import genre_color
-from core.live_figures import live_timeline
-from pages import common
+from core.report.figures import genre_color
+from core.report.live_figures import live_timeline
+from pages import layout
 
 STREAM_KEY = "tryit_live_stream"        #: key of the webrtc_streamer
 ANSWER_REFRESH_S = 0.25                 #: s between redraws of the big answer while listening
@@ -175,7 +175,7 @@ def show_timeline(key: str) -> None:
     answers = session.history()
     labels = [e.label for e in live.plan(session.models).live]
     labels += sorted({m for a in answers for m in a.by_model} - set(labels))
-    common.plot(live_timeline(answers, labels), key="tryit_live_timeline")
+    layout.plot(live_timeline(answers, labels), key="tryit_live_timeline")
     st.caption(plan_text(live.plan(session.models)))
     if session.dropped:
         st.caption(f"{session.dropped} half-seconds were skipped while the server was busy "

@@ -3,7 +3,7 @@ and time the answer: shared by tests/test_e2e_live.py and bench/live.py.
 
 The fake microphone plays `part_s` s of a real classical clip then `part_s` s of a real rock clip
 (GTZAN, from ../shared/data), or, where that material is absent, two clips synthesised by
-core.demo. Chromium starts the file at the beginning when the page's stream opens
+core.data.demo. Chromium starts the file at the beginning when the page's stream opens
 (getUserMedia) and loops it, so the music switches genre at known times after that moment.
 The page's own clock (Date.now(), the same in the stream's iframe and the page) stamps both
 the stream's start and every change of the big answer: latency = answer change - switch.
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from core.audio import resample
+from core.data.audio import resample
 from core.constants import SAMPLE_RATE, SHARED_DATA
 
 FAKE_RATE = 48000                       #: Hz of the fake microphone's file
@@ -96,7 +96,7 @@ def _real_clip(genre: str) -> tuple[np.ndarray, str] | None:
 
 def fake_mic(folder: Path, part_s: float = 8.0) -> FakeMic:
     """Write the fake microphone's wav (48 kHz mono PCM16): classical then rock, part_s s each."""
-    from core.demo import synth_clip
+    from core.data.demo_styles import synth_clip
 
     parts, names = [], []
     real = all(_real_clip(g) is not None for g in PAIR)

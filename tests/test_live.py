@@ -1,4 +1,4 @@
-"""core.live: frames to mono, streaming resampling, the ring buffer, 3-s windows, which models
+"""core.prediction.live: frames to mono, streaming resampling, the ring buffer, 3-s windows, which models
 answer live, the shared worker and its registry (the count goes back to 0 after stop)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import live
-from core.audio import resample
+from core.prediction import live
+from core.data.audio import resample
 from core.constants import GENRES, SAMPLE_RATE, SEGMENT_SAMPLES
-from core.prediction import available_models
+from core.prediction.catalogue import available_models
 
 WEBRTC_RATE = 48000
 FRAME = 960                   #: samples of one 20-ms WebRTC frame at 48 kHz

@@ -28,7 +28,7 @@ PLOT_CONFIG: dict = {
 MAX_POINTS: int = 2000       #: columns of a waveform envelope (each a min and a max sample)
 MAX_COLUMNS: int = 300       #: time columns of a spectrogram-like image
 MAX_ROWS: int = 128          #: frequency rows of a spectrogram-like image
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=45))
+LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=45))
 
 
 def colorscale(name: str) -> list[list]:
@@ -54,7 +54,7 @@ def genre_color(genre: str) -> str:
 def _fig(title: str | None = None, **layout: object) -> go.Figure:
     """An empty figure with GenreLab's layout defaults."""
     fig = go.Figure()
-    fig.update_layout(**_LAYOUT, title=title, **layout)
+    fig.update_layout(**LAYOUT, title=title, **layout)
     return fig
 
 
@@ -142,7 +142,7 @@ def waveforms_by_genre(clips: Mapping[str, np.ndarray], sr: int = SAMPLE_RATE,
                       row=row, col=1)
         fig.update_yaxes(title_text=name, title_font=dict(size=11, color=genre_color(name)),
                          showticklabels=False, range=[-1.05, 1.05], row=row, col=1)
-    fig.update_layout(**_LAYOUT, height=max(220, 70 * len(names)), showlegend=False,
+    fig.update_layout(**LAYOUT, height=max(220, 70 * len(names)), showlegend=False,
                       title="One waveform per genre")
     fig.update_xaxes(title_text="time (s)", row=len(names), col=1)
     return fig
@@ -374,7 +374,7 @@ def training_curves(events: Sequence[Mapping]) -> go.Figure:
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers",
                                      name=f"{side} {key}", line=styles[side],
                                      legendgroup=side), row=1, col=col)
-    fig.update_layout(**_LAYOUT, height=340)
+    fig.update_layout(**LAYOUT, height=340)
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     return fig

@@ -13,8 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .constants import GENRE_INDEX, GENRES
-from .figures import _LAYOUT, genre_color
+from core.constants import GENRE_INDEX, GENRES
+from core.report.figures import LAYOUT, genre_color
 
 HEADLINE = "Most models"   #: row name of the headline in the heat strip
 
@@ -33,12 +33,12 @@ def live_timeline(answers: Sequence, models: Sequence[str], span_s: float = 60.0
     """Lines of the headline's genre probabilities and a heat strip of each model's genre per
     window, against the time before the newest window (s, -span_s..0).
 
-    answers: core.live.LiveAnswer (end_s, genre, proba, by_model, proba_by_model), oldest first;
+    answers: core.prediction.live.LiveAnswer (end_s, genre, proba, by_model, proba_by_model), oldest first;
     models: the row labels of the heat strip (the live models), top to bottom.
     """
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         row_heights=[0.55, 0.45])
-    fig.update_layout(**_LAYOUT, title=title, height=260 + 26 * (len(models) + 1),
+    fig.update_layout(**LAYOUT, title=title, height=260 + 26 * (len(models) + 1),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       uirevision="live")
     fig.update_layout(margin=dict(l=150, r=20, t=70, b=45))

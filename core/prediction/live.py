@@ -35,11 +35,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .audio import AudioError, preprocess
-from .constants import GENRES, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS
-from .prediction import (
-    ClipFeatures, ModelFailure, available_models, consensus, fastest_first, is_loaded, score_model,
-)
+from core.constants import GENRES, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS
+from core.data.audio import AudioError, preprocess
+from core.prediction.catalogue import available_models, is_loaded
+from core.prediction.pipeline import ClipFeatures, ModelFailure, fastest_first, score_model
+from core.prediction.streaming import consensus
 
 WINDOW_S: float = SEGMENT_SECONDS     #: s, one window is one 3-s segment, as the models learnt
 #: s of the newest audio a window holds, repeated to fill the 3-s segment: on GTZAN clips (14
