@@ -8,10 +8,20 @@ The file has two roles. `streamlit run app.py` first imports it as a module (`ap
 of the prediction path at once, before any browser connects, and opens a browser unless headless;
 `/genrelab/warm-up` answers with the warm-up's state as JSON.
 Each session then runs this same file as its script (`__main__`), which draws the frame.
+
+`streamlit run app.py -- --viewer` (or GENRELAB_MODE=viewer) serves it for presenting: the data
+source, downloads and training are fixed, every page still works for looking and trying.
 """
+
+import os
+import sys
 
 import streamlit as st
 from starlette.routing import Route
+
+VIEWER_FLAG = "--viewer"   #: `streamlit run app.py -- --viewer`: the same as GENRELAB_MODE=viewer
+if VIEWER_FLAG in sys.argv[1:]:
+    os.environ["GENRELAB_MODE"] = "viewer"
 
 
 def frame() -> None:

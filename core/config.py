@@ -13,6 +13,8 @@ ENV_HOME = "GENRELAB_HOME"      #: folder for settings.json (default ~/.genrelab
 ENV_RUNS = "GENRELAB_RUNS"      #: folder of the user's training runs (default <project>/runs)
 ENV_CACHE = "GENRELAB_CACHE"    #: feature cache and demo set (default <project>/.cache)
 ENV_SCHEDULER = "GENRELAB_SCHEDULER"  #: Dask scheduler address tcp://HOST:PORT (default: none)
+ENV_MODE = "GENRELAB_MODE"      #: "viewer": a shared server whose data, downloads and training are fixed
+VIEWER = "viewer"
 
 #: Default download sources; a settings.json "downloads" entry overrides any key.
 #: gtzan: Hugging Face's copy of the original marsyas genres.tar.gz (~1.2 GB; the original host
@@ -33,6 +35,23 @@ DEFAULT_DOWNLOADS: dict[str, dict[str, str]] = {
         "test_sha256": "09cafa6a89ce0a27f30ed250d56ecb4d03c22fffb5a693f96c7ae655ee02ac72",
     },
 }
+
+
+class ViewerModeError(PermissionError):
+    """A change to what every visitor sees was asked of a server in viewer mode."""
+
+
+def viewer_mode() -> bool:
+    """True when GENRELAB_MODE=viewer: the data source, downloads and training are fixed."""
+    return os.environ.get(ENV_MODE, "").strip().lower() == VIEWER
+
+
+def require_owner(action: str) -> None:
+    """ViewerModeError naming the action when the server runs in viewer mode."""
+    if viewer_mode():
+        raise ViewerModeError(f"{action} is switched off: this GenreLab runs in viewer mode "
+                              f"({ENV_MODE}={VIEWER}), so nothing a visitor does changes what "
+                              "others see")
 
 
 def home_dir() -> Path:
@@ -60,7 +79,8 @@ def load_settings() -> dict:
 
 
 def save_setting(key: str, value: object) -> None:
-    """Remember one setting in settings.json (written atomically)."""
+    """Remember one setting in settings.json (written atomically); ViewerModeError in viewer mode."""
+    require_owner("changing the server's settings")
     settings = load_settings()
     settings[key] = value
     path = home_dir() / "settings.json"

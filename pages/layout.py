@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from core import config  # noqa: F401  (pages ask config.viewer_mode())
+
 
 UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]  #: audio files the uploaders take
 
@@ -43,6 +45,15 @@ def require_app() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+VIEWER_NOTE = ("This GenreLab is shared in viewer mode: the data source, downloads and training "
+               "are fixed by whoever runs it. Every page still works for looking and trying.")
+
+
+def viewer_note(what: str) -> None:
+    """The line a page shows in place of a control that viewer mode switches off."""
+    st.caption(f":material/visibility: {what} — {VIEWER_NOTE}")
 
 
 def plot(fig, key: str | None = None, where=None) -> None:

@@ -11,7 +11,7 @@ from core import config
 from core.constants import PROJECT_ROOT
 from core.data.gtzan import DatasetError, find_root
 from pages.data_source import _load_source, source_summary
-from pages.layout import show_error
+from pages.layout import show_error, viewer_note
 from pages.loaders import feature_set, track_table
 
 
@@ -113,8 +113,11 @@ def sidebar() -> None:
             st.caption(f"{summary['root']} — {summary['tracks']} clips")
         if summary["error"]:
             st.error(f"The saved folder cannot be used: {summary['error']}")
-        with st.expander("Change data source", expanded=False):
-            _source_form()
+        if config.viewer_mode():
+            viewer_note("Fixed data source")
+        else:
+            with st.expander("Change data source", expanded=False):
+                _source_form()
         _cluster_panel()
 
 

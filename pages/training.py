@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import models
+from core import config as gconfig, models
 from core.training import config as train_config, jobs as training_jobs, plan as run_plan
 from core.constants import DEFAULT_SEED, GENRES
 from core.report.figures import training_curves
@@ -194,7 +194,9 @@ def job_panel(job_id: str) -> None:
             st.progress(0.0, text=stage or "preparing…")
         if stage:
             st.caption(f"Now: {stage}")
-        if st.button("Stop training", key=f"stop_{job.job_id}", icon=":material/stop_circle:",
+        if gconfig.viewer_mode():
+            layout.viewer_note("Stopping a job")
+        elif st.button("Stop training", key=f"stop_{job.job_id}", icon=":material/stop_circle:",
                      help="Stops after the current batch; the best weights so far are kept "
                           "and evaluated."):
             training_jobs.request_stop(job.job_id)
@@ -286,15 +288,18 @@ def main() -> None:
     layout.synthetic_notice(source)
     st.caption(f"Data: {source.label} — {len(source.tracks)} tracks.")
 
-    st.header("Settings")
+    viewer = gconfig.viewer_mode()
+    st.header("Settings" if not viewer else "Settings (to look at: training is fixed here)")
     config = settings_form(data_source.splits_folder(), source.track_ids)
     jobs = training_jobs.list_jobs()
     running = [j for j in jobs if j.active]
     if running:
         st.info("A training job is already running; start the next one when it has finished "
                 "(one at a time keeps the machine responsive).")
-    if st.button("Start training", type="primary", icon=":material/play_arrow:",
-                 disabled=config is None or bool(running), key="train_start"):
+    if viewer:
+        layout.viewer_note("Training")
+    elif st.button("Start training", type="primary", icon=":material/play_arrow:",
+                   disabled=config is None or bool(running), key="train_start"):
         config.data_path = str(source.root)
         try:
             st.session_state[JOB_KEY] = training_jobs.start_job(config)

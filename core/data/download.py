@@ -25,6 +25,7 @@ import pooch
 import requests
 from tqdm import tqdm
 
+from core import config
 from core.data import splits
 from core.config import ENV_DATA, download_sources
 from core.constants import GENRES
@@ -212,6 +213,7 @@ def download_gtzan(target: Path, url: str | None = None, sha256: str | None = No
     already holds a GTZAN folder it is returned without downloading. The archive is downloaded
     beside target and removed after a good unpack.
     """
+    config.require_owner("downloading GTZAN")
     target = Path(target).expanduser()
     if target.exists():
         try:
@@ -289,6 +291,7 @@ def download_splits(target: Path, base_url: str | None = None, progress: Progres
     its "<split>_sha256" entry there (unknown hashes are logged after download). When target
     already holds three valid lists they are kept and nothing is downloaded.
     """
+    config.require_owner("downloading the split lists")
     target = Path(target).expanduser()
     if all((target / name).is_file() for name in SPLIT_FILES):
         try:

@@ -174,12 +174,15 @@ def list_jobs() -> list[JobInfo]:
 
 
 def request_stop(job_id: str) -> None:
-    """Ask a job to stop after its current batch (creates its STOP file)."""
+    """Ask a job to stop after its current batch (creates its STOP file); not in viewer mode."""
+    gconfig.require_owner("stopping a training job")
     (job_dir(job_id) / STOP_FILE).write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
 def start_job(config: TrainConfig) -> str:
-    """Start training in a detached background process (outlives the caller); returns the job id."""
+    """Start training in a detached background process (outlives the caller); returns the job id.
+    ViewerModeError in viewer mode."""
+    gconfig.require_owner("starting a training job")
     if not isinstance(config, TrainConfig):
         raise TypeError(f"start_job expects a TrainConfig, got {type(config).__name__}")
     if config.scheduler is None:   # the job runs where the app's setting says, recorded with it
