@@ -77,7 +77,7 @@ def report_button(runs: list[RunInfo]) -> None:
         format_func=lambda p: f"{paths[p].card.get('name', Path(p).name)} – "
         f"{'shipped' if paths[p].shipped else 'yours'} – {Path(p).name}")
     st.download_button("Download report", data=partial(document.report_bytes, tuple(chosen)),
-                       file_name="genrelab-document.html", mime="text/html", key="report_download",
+                       file_name="genrelab-report.html", mime="text/html", key="report_download",
                        disabled=not chosen, on_click="ignore", icon=":material/description:")
 
 

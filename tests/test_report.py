@@ -31,10 +31,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLOTLY_BANNER = re.compile(r"plotly\.js v\d+\.\d+\.\d+")
 HOSTILE = '<img src=x onerror="window.__pwned=1">Bad & <b>bold</b>'
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-document.html"
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-report.html"
 #: the project's limit for a tracked file outside models/, in bytes
 SIZE_LIMIT = 2_000_000
-MAKE_EXAMPLE = ".venv/bin/python -m core report --all-shipped --out docs/example-document.html"
+MAKE_EXAMPLE = ".venv/bin/python -m core report --all-shipped --out docs/example-report.html"
 BLOB = re.compile(r'<script type="text/plain" id="([\w-]+)" data-size="\d+" data-crc32="\d+">'
                   r'([^<]*)</script>')
 
@@ -521,7 +521,7 @@ def test_report_renders_offline_in_chromium(browser: object, tmp_path: Path) -> 
     broken = config.runs_dir() / "20990101-000000-broken-abc123"
     broken.mkdir()
     (broken / "card.json").write_text("[]")
-    out = tmp_path / "document.html"
+    out = tmp_path / "report.html"
     result = document.make_report([str(p) for p in runs] + [broken.name], out, warn=False)
     cards = [r.card for r in result.runs]
     rows = document.comparison_rows(result.runs)
@@ -571,7 +571,7 @@ def test_report_renders_offline_in_chromium(browser: object, tmp_path: Path) -> 
 def test_example_report_renders_offline_in_chromium(browser: object) -> None:
     cards = shipped_cards()
     if not cards or not EXAMPLE.is_file():
-        pytest.skip("no shipped models or no docs/example-document.html "
+        pytest.skip("no shipped models or no docs/example-report.html "
                     "(test_example_report_holds_every_shipped_run says which)")
     with offline_page(browser, EXAMPLE) as visit:
         check_drawn(visit.page, expected_charts(cards))
@@ -589,7 +589,7 @@ def test_the_loader_says_why_when_charts_cannot_be_drawn(browser: object, tmp_pa
     damaged = tmp_path / "damaged.html"
     damaged.write_text(html.replace(body, body[:at] + ("0" if body[at] != "0" else "1")
                                     + body[at + 1:]), encoding="utf-8")
-    plain = tmp_path / "document.html"
+    plain = tmp_path / "report.html"
     plain.write_text(html, encoding="utf-8")
     # a damaged blob, then a browser without TextDecoder: each chart's place says why
     for path, init, reason in ((damaged, None, ""),
