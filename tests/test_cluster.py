@@ -61,6 +61,13 @@ def _dying(track: Track, marker: Path | None) -> DyingTrack:
     return dying
 
 
+def all_workers(address: str, n: int = 2) -> None:
+    """Wait until the cluster has its n workers again (a nanny restarts a killed one slowly on a
+    loaded machine)."""
+    with distributed.Client(address, timeout=60) as client:
+        client.wait_for_workers(n, timeout=180)
+
+
 @pytest.fixture(scope="module")
 def scheduler() -> str:
     """Address of a real LocalCluster: 2 worker processes, 1 thread each, 1 retry per lost task."""
@@ -173,6 +180,7 @@ def test_grid_search_on_the_cluster_chooses_the_same(scheduler: str) -> None:
 
 
 def test_cluster_info_counts_workers_and_cores(scheduler: str) -> None:
+    all_workers(scheduler)
     info = cluster.cluster_info(scheduler)
     assert info.error is None and info.address == scheduler
     assert info.workers == 2 and info.cores == 2 and info.memory_bytes > 0
@@ -281,6 +289,7 @@ def test_cache_stays_whole_under_concurrent_writers(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("navigation_pages", "app_env")
 def test_sidebar_shows_the_cluster(scheduler: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    all_workers(scheduler)
     from streamlit.testing.v1 import AppTest
 
     from tests.app_support import APP, _texts
