@@ -2,10 +2,10 @@
 
 One file that opens without a network: every text and table is plain HTML; the charts are plotly
 divs drawn from data inside the file, with no external fonts, images or styles. plotly.js (4.8 MB)
-and the charts' JSON are embedded packed (LZMA, written as base85 text; core.report.packing), so
+and the charts' JSON are embedded packed (gzip, written as base85 text; core.report.packing), so
 the example report of the shipped models, docs/example-report.html, stays under 2 MB; the small
-loader core/report/report_loader.js unpacks them (plain JavaScript), runs plotly.js and draws
-each chart, or writes in each chart's place why it could not. The report holds
+loader core/report/report_loader.js unpacks them with the browser's DecompressionStream, runs
+plotly.js and draws each chart, or writes in each chart's place why it could not. The report holds
 the runs beside the study's published figures (a bar chart with 95 % Wilson intervals and a
 table), then one section per run (core.report.sections). Every text that comes from a run card is
 HTML-escaped.
