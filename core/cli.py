@@ -16,7 +16,7 @@ from core.data.gtzan import DatasetError
 from core.data.download import DownloadError
 from core.features.kaggle_table import TableError
 from core.models.persistence import ModelFileError
-from core.report.document import ReportError
+from core.report.text import ReportError
 from core.data.splits import SplitError
 from core.models.fitting import TrainingError, TrainingStopped
 from core.data.coverage import coverage

@@ -1,0 +1,194 @@
+"""The README's screenshots: docs/screenshots/<page>.png of every page, in headless Chromium.
+
+Starts `streamlit run app.py` (tests/live_server.py) as a new user would see it: the built-in
+synthetic demo set (GENRELAB_DATA unset and an empty settings folder, so no saved data folder is
+used), only the shipped models in models/ (an empty runs folder), and the warm-up on. Debian's
+headless Chromium (driven by Playwright) opens Home, Dataset, Features, Training console, Results
+and Try it in turn, waits until each page's script has finished (no spinner), and takes a
+full-page screenshot 1280 px wide; on Try it it first uploads a demo clip
+(core.data.demo_styles.synth_clip) and waits for every model's verdict. A screenshot over the
+size budget (400 kB) is written with a 256-colour palette. Stops with an error, and saves
+<name>-failed.png in the output folder, when a page shows a Python exception or an error box.
+
+Usage: .venv/bin/python bench/screenshots.py [--out docs/screenshots] [--only try_it ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import soundfile as sf  # noqa: E402
+
+from core.constants import SAMPLE_RATE  # noqa: E402
+from core.data.demo_styles import synth_clip  # noqa: E402
+from tests.live_server import ServerError, serve  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: url path, page title (h1) and file name of every page of app.py, in the sidebar's order
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("", "GenreLab", "home"),
+    ("dataset", "Dataset", "dataset"),
+    ("features", "Features", "features"),
+    ("training", "Training console", "training"),
+    ("results", "Results", "results"),
+    ("try_it", "Try it", "try_it"),
+)
+WIDTH = 1280               #: screenshot width, px
+MAX_HEIGHT = 6000          #: a taller page is cut at this height, px
+MAX_BYTES = 400_000        #: over this, the PNG is written with a 256-colour palette
+PAGE_MS = 600_000          #: longest wait for a page (the first visit builds the demo set), ms
+WARM_UP_S = 600.0          #: longest wait for the server's warm-up before Try it, s
+CLIP_GENRE, CLIP_INDEX = "blues", 1000   #: the demo clip uploaded on Try it (not in the demo set)
+
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid="stSpinner"], [data-testid="stStatusWidget"], '
+            + '[data-testid="stSkeleton"]');
+}"""
+HEIGHT_JS = """() => Math.max(...Array.from(document.querySelectorAll(
+    '[data-testid="stMain"], [data-testid="stMainBlockContainer"], section, body'))
+    .map(e => e.scrollHeight))"""
+
+
+def wait_idle(page) -> None:
+    """Wait until the page's script has finished: a title, script state idle, no spinner, twice."""
+    page.wait_for_selector("h1", timeout=PAGE_MS)
+    for pause in (800, 800):
+        page.wait_for_timeout(pause)   # let a rerun that follows the first paint begin
+        page.wait_for_function(IDLE_JS, timeout=PAGE_MS)
+
+
+def wait_warm(url: str) -> None:
+    """Wait until the server's warm-up has finished (so Try it shows no "still warming" line)."""
+    import json
+    import urllib.request
+
+    deadline = time.monotonic() + WARM_UP_S
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{url}/genrelab/warm-up", timeout=10) as answer:
+            state = json.loads(answer.read())
+        if state.get("done") or not state.get("enabled", True):
+            return
+        time.sleep(2)
+    print(f"warning: the warm-up had not finished after {WARM_UP_S:.0f} s", file=sys.stderr)
+
+
+def check_page(page, title: str, name: str) -> None:
+    """RuntimeError when the page is not the one asked for or shows an exception or error box."""
+    shown = page.locator("h1").first.inner_text().strip()
+    errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+    if shown != title or errors.count():
+        detail = errors.first.inner_text()[:500] if errors.count() else f"title {shown!r}"
+        raise RuntimeError(f"{name}: {detail}")
+
+
+def save_png(png: bytes, path: Path) -> int:
+    """Write a screenshot, as a 256-colour PNG when it is over MAX_BYTES; returns its size."""
+    from PIL import Image
+
+    if len(png) > MAX_BYTES:
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        small = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+        png = out.getvalue()
+    path.write_bytes(png)
+    return len(png)
+
+
+def shoot(page, path: Path) -> int:
+    """A screenshot of the whole page (up to MAX_HEIGHT) at WIDTH px; returns its size in bytes."""
+    height = int(min(max(page.evaluate(HEIGHT_JS), 800), MAX_HEIGHT))
+    page.set_viewport_size({"width": WIDTH, "height": height})
+    page.wait_for_timeout(800)   # plotly charts follow the new size
+    page.wait_for_function(IDLE_JS, timeout=PAGE_MS)
+    png = page.screenshot(full_page=False)
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    return save_png(png, path)
+
+
+def try_it(page, clip: Path) -> None:
+    """Upload the clip on Try it and wait until every model has answered."""
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(clip))
+    page.locator('[data-testid="stMetric"]', has_text="Most models say").wait_for(timeout=PAGE_MS)
+    wait_idle(page)
+
+
+def screenshots(url: str, out: Path, clip: Path, only: set[str]) -> list[tuple[str, int, float]]:
+    """Visit each page, screenshot it into out; (name, bytes, seconds) of each."""
+    from playwright.sync_api import sync_playwright
+
+    done = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                     headless=True)
+        try:
+            page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+            for path, title, name in PAGES:
+                if only and name not in only:
+                    continue
+                started = time.monotonic()
+                if name == "try_it":
+                    wait_warm(url)
+                page.goto(f"{url}/{path}", wait_until="domcontentloaded")
+                try:
+                    wait_idle(page)
+                    if name == "try_it":
+                        try_it(page, clip)
+                    check_page(page, title, name)
+                except Exception:
+                    page.screenshot(path=str(out / f"{name}-failed.png"), full_page=True)
+                    raise
+                size = shoot(page, out / f"{name}.png")
+                done.append((name, size, time.monotonic() - started))
+                print(f"{name}.png: {size / 1e3:.0f} kB ({done[-1][2]:.0f} s)", flush=True)
+        finally:
+            browser.close()
+    return done
+
+
+def main() -> None:
+    """Start the server, take the screenshots, stop it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots",
+                        help="folder for the PNG files (default docs/screenshots)")
+    parser.add_argument("--only", nargs="+", default=[], choices=[n for _, _, n in PAGES],
+                        help="only these pages")
+    parser.add_argument("--keep-log", action="store_true", help="print the end of the server's log")
+    args = parser.parse_args()
+    if not CHROMIUM.is_file():
+        raise SystemExit(f"{CHROMIUM} not found: install Debian's chromium")
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="genrelab-screenshots-"))
+    env = {**os.environ, "GENRELAB_HOME": str(work / "home"), "GENRELAB_RUNS": str(work / "runs")}
+    for name in ("GENRELAB_DATA", "GENRELAB_DEMO_SIZE", "GENRELAB_NO_WARMUP"):
+        env.pop(name, None)
+    clip = work / f"{CLIP_GENRE}-demo.wav"
+    sf.write(clip, synth_clip(CLIP_GENRE, CLIP_INDEX, seconds=30.0, sr=SAMPLE_RATE), SAMPLE_RATE)
+    log = work / "streamlit.log"
+    try:
+        with serve(log, env) as url:
+            screenshots(url, args.out, clip, set(args.only))
+    except ServerError as exc:
+        raise SystemExit(str(exc)) from None
+    finally:
+        if args.keep_log and log.exists():
+            print(log.read_text()[-5000:])
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
