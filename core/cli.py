@@ -26,7 +26,7 @@ from core.features import study
 from core.training import table_models
 from core.training import config as train_config, events, runner
 from core.constants import MODELS_DIR
-from core.prediction import batch
+from core.prediction import batch, outside
 from core.prediction import catalogue
 from core.data import download
 from core.report import document
@@ -254,6 +254,49 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evaluate_folder(args: argparse.Namespace) -> int:
+    """Score the best model (or one, or all) on a folder laid out as <genre>/<clip>."""
+    import os
+
+    from tqdm.auto import tqdm
+
+    try:
+        scan = outside.scan_folder(args.path)
+    except outside.OutsideError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    models = catalogue.available_models()
+    if args.model:
+        models = [m for m in models if args.model in (m.path.name, str(m.path), m.run_id)]
+        if not models:
+            raise FileNotFoundError(f"no available model named {args.model!r}")
+    if not models:
+        print("error: no trained model available (train one with `python -m core train`)",
+              file=sys.stderr)
+        return EXIT_ERROR
+    chosen = list(models) if args.all else list(models[:1])
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    bar = tqdm(total=len(scan.clips), desc="evaluate", unit="clip", file=sys.stderr,
+               disable=args.quiet)
+    result = outside.evaluate_folder(args.path, chosen, jobs=min(jobs, len(scan.clips)),
+                                     with_answer=args.all and len(chosen) > 1,
+                                     progress=lambda done, total, name: bar.update(1))
+    bar.close()
+    for line in outside.table_lines(result):
+        print(line)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2))
+        print(f"figures written to {args.json}")
+    if args.csv:
+        Path(args.csv).write_text(outside.to_csv(result))
+        print(f"table written to {args.csv} ({result.n} clips, {len(result.bad)} unusable)")
+    if not result.n:
+        print("error: no clip of the folder could be used (see the reasons above)",
+              file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     """Download GTZAN (and the split lists), verify checksums and unpack safely."""
     target = Path(args.target).expanduser()
@@ -380,6 +423,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_scheduler(p)
     p.set_defaults(func=cmd_predict, on_cluster=True)
+
+    p = sub.add_parser("evaluate-folder", help="score models on a labelled folder from "
+                                               "outside GTZAN (<genre>/<clip>)")
+    p.add_argument("path", metavar="PATH", help="folder of genre folders (blues/, Hip-Hop/, "
+                                                "rap/ ...), each holding audio clips")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", help="run folder name (default: the best available model)")
+    which.add_argument("--all", action="store_true",
+                       help="every available model, and the headline answer as one more row")
+    p.add_argument("--csv", type=Path, help="write one row per clip (its genre, each model's "
+                                            "answer, error) to this CSV file")
+    p.add_argument("--json", type=Path, help="write the figures (accuracy with its 95 %% Wilson "
+                                             "interval, n, macro-F1, per genre) as JSON")
+    p.add_argument("--jobs", type=_positive_int, help="processes decoding and featurising "
+                                                     "clips (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_scheduler(p)
+    p.set_defaults(func=cmd_evaluate_folder, on_cluster=True)
 
     p = sub.add_parser("download", help="download GTZAN and the split lists (internet needed)")
     p.add_argument("--target", default=str(Path.home() / "genrelab-data"), help="folder")
