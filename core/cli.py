@@ -18,6 +18,7 @@ from core.features.kaggle_table import TableError
 from core.models.persistence import ModelFileError
 from core.report.document import ReportError
 from core.data.splits import SplitError
+from core.data.artists import ArtistIndexError
 from core.models.fitting import TrainingError, TrainingStopped
 from core.data.coverage import coverage
 from core.models import persistence
@@ -40,7 +41,8 @@ FEATURE_CHOICES: tuple[str, ...] = tuple(families.FEATURE_KIND)
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
-            DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError)
+            DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError,
+            ArtistIndexError)
 
 
 def _print_source(source) -> None:
@@ -115,8 +117,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         patience=args.patience, note=args.note, genres=args.genres,
         class_weight=not args.no_class_weight,
         head=args.head,
-        protocol="artist-filtered" if args.splits else "random-track",
+        protocol=args.protocol or ("artist-filtered" if args.splits else "artist-grouped"
+                                   if args.artists else "random-track"),
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
+        artists_path=str(args.artists) if args.artists else None,
         split_seed=args.split_seed,
         data_path=str(args.data) if args.data else None, scheduler=args.scheduler,
         augment={"pitch_shift": not args.no_augment, "white_noise": not args.no_augment,
@@ -381,6 +385,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", type=Path, help="Kaggle features_30_sec.csv (descriptor models)")
     p.add_argument("--splits", type=Path, help="folder of the artist-filtered split lists "
                                                 "(default: random track split)")
+    p.add_argument("--protocol", choices=train_config.PROTOCOLS,
+                   help="how tracks are split: random-track (default), artist-filtered (the "
+                        "lists of --splits) or artist-grouped (random, stratified by genre, each "
+                        "artist on one side; the index of --artists)")
+    p.add_argument("--artists", type=Path,
+                   help="Sturm's artist index GTZANindex.txt, for --protocol artist-grouped "
+                        "(default: $GENRELAB_ARTISTS or setting)")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--patience", type=int, default=8,
                    help="epochs without validation-loss gain before early stopping")
