@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     data = result.to_dict()
     for line in outside.table_lines(result):
         print(line)
+    print("scoring time per model (s, in the main process; featurising runs in the workers): "
+          + ", ".join(f"{m['label']} {m['scoring_s']:.1f}" for m in data["models"][:-1]))
     print(f"wall time: {wall:.1f} s for {result.n + len(result.bad)} clips × {len(entries)} "
           f"models, {args.jobs} featurising processes")
     if args.json:

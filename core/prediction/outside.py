@@ -92,6 +92,7 @@ class ModelScore:
     run_id: str
     genres: tuple[str, ...]
     predicted: list[str | None]        #: one per usable clip; None: the model failed on it
+    scoring_s: float = 0.0             #: s the model spent scoring (loading included), all clips
 
     def to_dict(self, truth: Sequence[str]) -> dict:
         """The JSON-ready figures: correct, n, accuracy and its Wilson interval, macro-F1,
@@ -119,6 +120,7 @@ class ModelScore:
                 "accuracy": accuracy, "ci_low": low, "ci_high": high,
                 "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
                 "failed": sum(p is None for p in self.predicted),
+                "scoring_s": round(self.scoring_s, 2),
                 "cannot_answer": [g for g in GENRES if g not in self.genres],
                 "per_genre": per_genre, "confusion": report["confusion"]}
 
@@ -166,6 +168,7 @@ def evaluate_folder(path: str | Path, models: Sequence, jobs: int = 1, with_answ
     labels = dict((item.name, genre) for item, genre in scan.clips)
     truth, names, bad, answers = [], [], [], []
     verdicts: list[dict[str, str]] = []
+    spent: dict[str, float] = {}
     for row in batch.predict_many(inputs, models, jobs=jobs, progress=progress):
         genre = labels[row.name]
         if row.prediction is None:
@@ -174,11 +177,13 @@ def evaluate_folder(path: str | Path, models: Sequence, jobs: int = 1, with_answ
         truth.append(genre)
         names.append(_short(row.name, scan.root))
         verdicts.append({r.label: r.genre for r in row.prediction.results})
+        for r in row.prediction.results:
+            spent[r.label] = spent.get(r.label, 0.0) + r.elapsed_ms / 1e3
         head = row.answer or answer.headline(row.prediction.results, models)
         answers.append(head[1] if head else "no model could score it")
         verdicts[-1][ANSWER_LABEL] = head[0] if head else None
-    scores = [ModelScore(m.label, m.run_id, m.genres, [v.get(m.label) for v in verdicts])
-              for m in models]
+    scores = [ModelScore(m.label, m.run_id, m.genres, [v.get(m.label) for v in verdicts],
+                         spent.get(m.label, 0.0)) for m in models]
     if with_answer:
         scores.append(ModelScore(ANSWER_LABEL, ANSWER_LABEL, GENRES,
                                  [v.get(ANSWER_LABEL) for v in verdicts]))
