@@ -163,3 +163,33 @@ def test_a_folder_without_genre_folders_is_one_clear_error(tmp_path: Path,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error:") and "Traceback" not in err
     assert "no sub-folder names a GTZAN genre" in err
+
+
+def test_bench_records_the_figure_in_shipped_cards(no_shipped: Path, monkeypatch) -> None:
+    import sys
+
+    from core.prediction import catalogue
+    from core.report.comparison import measured_text
+
+    from .test_prediction import sklearn_run
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    sys.modules.pop("outside_gtzan", None)
+    import outside_gtzan
+
+    run = sklearn_run("svm", "mfcc")
+    shipped = no_shipped / run.name
+    run.rename(shipped)
+    entries = [e for e in catalogue.available_models() if e.shipped]
+    assert len(entries) == 1
+    data = {"models": [{"label": entries[0].label, "n": 49, "correct": 15, "accuracy": 15 / 49,
+                        "ci_low": 0.195, "ci_high": 0.446, "macro_f1": 0.3},
+                       {"label": "answer", "n": 49, "correct": 20, "accuracy": 20 / 49,
+                        "ci_low": 0.28, "ci_high": 0.55, "macro_f1": 0.38}]}
+    written = outside_gtzan.write_cards(entries, data, outside_gtzan.SET_NAME, "2026-12-06")
+    assert written == [shipped / "card.json"]
+    card = persistence.load_card(shipped, verify=True)   # checksums of the model files hold
+    assert card["outside"] == {"set": outside_gtzan.SET_NAME, "n": 49, "correct": 15,
+                               "accuracy": 0.3061, "ci_low": 0.195, "ci_high": 0.446,
+                               "macro_f1": 0.3, "date": "2026-12-06"}
+    assert "outside GTZAN: 30.6% (20%–45%) of 49 clips of xd-dev" in measured_text(card, "svm")

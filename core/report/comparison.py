@@ -65,7 +65,8 @@ def measured_text(card: dict, head: str) -> str:
     test = ((card.get("metrics") or {}).get(head) or {}).get("test") or {}
     n = int(test.get("n_tracks") or 0)
     if n <= 0 or test.get("track_accuracy") is None:
-        return "not measured (its card holds no test result)"
+        return "not measured (its card holds no test result)" + (
+            f" · {text}" if (text := outside_text(card)) else "")
     accuracy = float(test["track_accuracy"])
     low, high = wilson_interval(accuracy, n)
     split = (card.get("protocol") or {}).get("protocol")
