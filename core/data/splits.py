@@ -198,19 +198,23 @@ def artist_grouped_split(track_ids: Sequence[str], artists: Mapping[str, str],
     """Seeded random split that keeps each artist's tracks on one side, stratified by genre as
     far as whole artists allow. artists: {track id: artist group} (core.data.artists.groups);
     a track missing from it is a group of its own. test_size and valid_size are fractions of
-    all tracks (approximate: sides are made of whole artists). notes: "artists" (groups) and
-    "unknown_artist" (tracks without one)."""
+    all tracks (approximate: sides are made of whole artists). notes: "artists" (groups),
+    "unknown_artist" (tracks without one) and "no_valid_side" when too few artists are left for
+    a validation side. SplitError when too few artists for a test side."""
     ids = np.array(sorted(set(track_ids)))
     if len(ids) < 3:
         raise SplitError(f"{len(ids)} tracks are too few to split into train/valid/test")
     groups = np.array([artists.get(t) or f"unknown:{t}" for t in ids])
     rest, test = _grouped_cut(ids, groups, test_size, seed)
     valid = np.array([], dtype=int)
-    if valid_size > 0:
-        inner, cut = _grouped_cut(ids[rest], groups[rest], valid_size / (1 - test_size), seed)
-        rest, valid = rest[inner], rest[cut]
     notes = {"artists": len(set(groups)),
              "unknown_artist": int(sum(str(g).startswith("unknown:") for g in groups))}
+    if valid_size > 0:
+        try:
+            inner, cut = _grouped_cut(ids[rest], groups[rest], valid_size / (1 - test_size), seed)
+            rest, valid = rest[inner], rest[cut]
+        except SplitError:   # too few artists left: no validation side (training may carve one)
+            notes["no_valid_side"] = 1
 
     def as_ids(side: np.ndarray) -> tuple[str, ...]:
         return tuple(sorted(str(t) for t in ids[side]))
