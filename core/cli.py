@@ -283,7 +283,7 @@ def cmd_evaluate_folder(args: argparse.Namespace) -> int:
     bar = tqdm(total=len(scan.clips), desc="evaluate", unit="clip", file=sys.stderr,
                disable=args.quiet)
     result = outside.evaluate_folder(args.path, chosen, jobs=min(jobs, len(scan.clips)),
-                                     with_answer=args.all and len(chosen) > 1,
+                                     with_answer=args.all,
                                      progress=lambda done, total, name: bar.update(1))
     bar.close()
     for line in outside.table_lines(result):
