@@ -2,6 +2,8 @@
 
     python bench/outside_gtzan.py [--folder DIR] [--jobs 2] [--json F] [--write-cards]
     python bench/outside_gtzan.py --from-json F --write-cards    (cards from a saved run)
+    python bench/outside_gtzan.py --cli     (time `python -m core evaluate-folder --all --jobs 2`:
+                                             wall and CPU seconds of all its processes)
 
 Prints, per model, the accuracy with its 95 % Wilson interval, n, macro-F1 and recall per genre
 (core.prediction.outside, the engine of `python -m core evaluate-folder --all`), then the
@@ -18,6 +20,10 @@ import benchkit  # noqa: F401  (first: the project on sys.path)
 import argparse
 import json
 import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,6 +57,24 @@ def write_cards(entries: list, data: dict, set_name: str, date: str) -> list[Pat
     return written
 
 
+def time_cli(folder: Path, jobs: int) -> tuple[float, float, dict]:
+    """Wall and CPU seconds (every process: the command, its workers) of `python -m core
+    evaluate-folder folder --all --jobs N`, and its JSON; SystemExit when it fails."""
+    with tempfile.TemporaryDirectory() as work:
+        out = Path(work) / "figures.json"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        began = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "core", "evaluate-folder", str(folder),
+                               "--all", "--jobs", str(jobs), "--quiet", "--json", str(out)],
+                              cwd=benchkit.PROJECT, capture_output=True, text=True)
+        wall = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0:
+            raise SystemExit(f"evaluate-folder failed:\n{done.stderr[-2000:]}")
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return wall, cpu, json.loads(out.read_text())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=benchkit.XD_DEV)
@@ -60,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="record each shipped model's figure in its card.json")
     parser.add_argument("--from-json", type=Path, help="take the figures from a JSON this "
                         "script wrote (no evaluation)")
+    parser.add_argument("--cli", action="store_true", help="time the evaluate-folder command "
+                        "(wall and CPU seconds of all its processes) instead")
     parser.add_argument("--date", default=time.strftime("%Y-%m-%d"))
     parser.add_argument("--set-name", default=SET_NAME)
     args = parser.parse_args(argv)
@@ -71,6 +97,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.folder.is_dir():
         print(f"skipped: {args.folder} is absent (the real data is not on this machine)")
+        return 0
+    if args.cli:
+        print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores seen, machine "
+              f"reference {benchkit.machine_reference_ms():.0f} ms")
+        wall, cpu, data = time_cli(args.folder, args.jobs)
+        print(f"evaluate_folder_s: {wall:.1f} (n = {data['n']} clips, {len(data['models']) - 1} "
+              f"models + answer, --jobs {args.jobs})\nevaluate_folder_cpu_s: {cpu:.1f} (all its "
+              f"processes); on {args.jobs} idle cores at least {cpu / args.jobs:.1f} s")
         return 0
     entries = [e for e in catalogue.available_models() if e.shipped]
     print(f"{len(entries)} shipped models, {os.cpu_count()} cores seen, load average "
