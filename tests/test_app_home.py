@@ -231,9 +231,9 @@ def test_page_run_alone_is_sent_back_through_app(app_env, monkeypatch: pytest.Mo
     at.switch_page(layout.PAGE_DATASET).run()
     assert not at.exception
     assert at.title[0].value == "Dataset"
-    assert len(at.sidebar.text_input) == 3
+    assert len(at.sidebar.text_input) == 4   # folder, download target, split lists, artist index
     at.run()
-    assert at.title[0].value == "Dataset" and len(at.sidebar.text_input) == 3
+    assert at.title[0].value == "Dataset" and len(at.sidebar.text_input) == 4
 
 
 def test_download_button_shows_progress_and_remembers_folder(app_env, tmp_path: Path,
