@@ -66,7 +66,7 @@ def first_touch(url: str, clip: Path, wait_s: float, started: float) -> dict[str
             page.get_by_text(VERDICT).first.wait_for(timeout=ANSWER_MS)
             first = time.monotonic() - uploaded
             first_text = page.get_by_text(VERDICT).first.inner_text()
-            page.locator('[data-testid="stMetric"]', has_text="Most models say").wait_for(
+            page.locator('[data-testid="stMetric"]', has_text="Answer").wait_for(
                 timeout=ANSWER_MS)
             every = time.monotonic() - uploaded
             models = page.locator('[data-testid="stDataFrame"]').count()

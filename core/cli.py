@@ -18,6 +18,7 @@ from core.features.kaggle_table import TableError
 from core.models.persistence import ModelFileError
 from core.report.text import ReportError
 from core.data.splits import SplitError
+from core.data.artists import ArtistIndexError
 from core.models.fitting import TrainingError, TrainingStopped
 from core.data.coverage import coverage
 from core.models import persistence
@@ -26,7 +27,7 @@ from core.features import study
 from core.training import table_models
 from core.training import config as train_config, events, runner
 from core.constants import MODELS_DIR
-from core.prediction import batch
+from core.prediction import batch, outside
 from core.prediction import catalogue
 from core.data import download
 from core.report import document
@@ -40,7 +41,8 @@ FEATURE_CHOICES: tuple[str, ...] = tuple(families.FEATURE_KIND)
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
-            DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError)
+            DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError,
+            ArtistIndexError)
 
 
 def _print_source(source) -> None:
@@ -115,8 +117,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         patience=args.patience, note=args.note, genres=args.genres,
         class_weight=not args.no_class_weight,
         head=args.head,
-        protocol="artist-filtered" if args.splits else "random-track",
+        protocol=args.protocol or ("artist-filtered" if args.splits else "artist-grouped"
+                                   if args.artists else "random-track"),
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
+        artists_path=str(args.artists) if args.artists else None,
         split_seed=args.split_seed,
         data_path=str(args.data) if args.data else None, scheduler=args.scheduler,
         augment={"pitch_shift": not args.no_augment, "white_noise": not args.no_augment,
@@ -254,6 +258,49 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evaluate_folder(args: argparse.Namespace) -> int:
+    """Score the best model (or one, or all) on a folder laid out as <genre>/<clip>."""
+    import os
+
+    from tqdm.auto import tqdm
+
+    try:
+        scan = outside.scan_folder(args.path)
+    except outside.OutsideError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    models = catalogue.available_models()
+    if args.model:
+        models = [m for m in models if args.model in (m.path.name, str(m.path), m.run_id)]
+        if not models:
+            raise FileNotFoundError(f"no available model named {args.model!r}")
+    if not models:
+        print("error: no trained model available (train one with `python -m core train`)",
+              file=sys.stderr)
+        return EXIT_ERROR
+    chosen = list(models) if args.all else list(models[:1])
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    bar = tqdm(total=len(scan.clips), desc="evaluate", unit="clip", file=sys.stderr,
+               disable=args.quiet)
+    result = outside.evaluate_folder(args.path, chosen, jobs=min(jobs, len(scan.clips)),
+                                     with_answer=args.all,
+                                     progress=lambda done, total, name: bar.update(1))
+    bar.close()
+    for line in outside.table_lines(result):
+        print(line)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2))
+        print(f"figures written to {args.json}")
+    if args.csv:
+        Path(args.csv).write_text(outside.to_csv(result))
+        print(f"table written to {args.csv} ({result.n} clips, {len(result.bad)} unusable)")
+    if not result.n:
+        print("error: no clip of the folder could be used (see the reasons above)",
+              file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     """Download GTZAN (and the split lists), verify checksums and unpack safely."""
     target = Path(args.target).expanduser()
@@ -338,6 +385,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", type=Path, help="Kaggle features_30_sec.csv (descriptor models)")
     p.add_argument("--splits", type=Path, help="folder of the artist-filtered split lists "
                                                 "(default: random track split)")
+    p.add_argument("--protocol", choices=train_config.PROTOCOLS,
+                   help="how tracks are split: random-track (default), artist-filtered (the "
+                        "lists of --splits) or artist-grouped (random, stratified by genre, each "
+                        "artist on one side; the index of --artists)")
+    p.add_argument("--artists", type=Path,
+                   help="Sturm's artist index GTZANindex.txt, for --protocol artist-grouped "
+                        "(default: $GENRELAB_ARTISTS or setting)")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--patience", type=int, default=8,
                    help="epochs without validation-loss gain before early stopping")
@@ -380,6 +434,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_scheduler(p)
     p.set_defaults(func=cmd_predict, on_cluster=True)
+
+    p = sub.add_parser("evaluate-folder", help="score models on a labelled folder from "
+                                               "outside GTZAN (<genre>/<clip>)")
+    p.add_argument("path", metavar="PATH", help="folder of genre folders (blues/, Hip-Hop/, "
+                                                "rap/ ...), each holding audio clips")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", help="run folder name (default: the best available model)")
+    which.add_argument("--all", action="store_true",
+                       help="every available model, and the headline answer as one more row")
+    p.add_argument("--csv", type=Path, help="write one row per clip (its genre, each model's "
+                                            "answer, error) to this CSV file")
+    p.add_argument("--json", type=Path, help="write the figures (accuracy with its 95 %% Wilson "
+                                             "interval, n, macro-F1, per genre) as JSON")
+    p.add_argument("--jobs", type=_positive_int, help="processes decoding and featurising "
+                                                     "clips (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_scheduler(p)
+    p.set_defaults(func=cmd_evaluate_folder, on_cluster=True)
 
     p = sub.add_parser("download", help="download GTZAN and the split lists (internet needed)")
     p.add_argument("--target", default=str(Path.home() / "genrelab-data"), help="folder")

@@ -113,6 +113,16 @@ def splits_path() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+ENV_ARTISTS = "GENRELAB_ARTISTS"  #: Sturm's artist index of GTZAN (GTZANindex.txt)
+
+
+def artists_path() -> Path | None:
+    """The artist index file (artist and title of each GTZAN track): env var first, then the
+    saved setting ("artists_path"), else None (not set: no artist-grouped split, no artists)."""
+    value = os.environ.get(ENV_ARTISTS) or load_settings().get("artists_path")
+    return Path(value).expanduser() if value else None
+
+
 def scheduler_address() -> str | None:
     """The Dask scheduler to run on: env var first, then the saved setting, else None (local)."""
     value = str(os.environ.get(ENV_SCHEDULER) or load_settings().get("scheduler") or "").strip()

@@ -66,8 +66,13 @@ if query.strip():
     q = query.strip().lower()
     mask = (df["track"].str.lower().str.contains(q, regex=False)
             | df["file"].str.lower().str.contains(q, regex=False))
+    for extra in ("artist", "title"):   # when the artist index is set
+        if extra in df:
+            mask |= df[extra].str.lower().str.contains(q, regex=False)
     shown = df[mask]
-st.dataframe(shown[["track", "genre", "duration_s", "sample_rate", "channels", "file", "error"]],
+named = [c for c in ("artist", "title") if c in df]
+st.dataframe(shown[["track", "genre", *named, "duration_s", "sample_rate", "channels", "file",
+                    "error"]],
              hide_index=True, height=260, column_config={
                  "duration_s": st.column_config.NumberColumn("duration (s)", format="%.2f"),
                  "sample_rate": st.column_config.NumberColumn("rate (Hz)"),

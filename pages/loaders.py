@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import streamlit as st
 
+from core import config
 from pages.data_source import folder_stamp
 
 
@@ -55,11 +56,33 @@ def track_table(root: str, stamp: float, ids: tuple[str, ...], genres: tuple[str
 
 
 def tracks_df(source):
-    """The cached track table of a DataSource."""
-    return track_table(str(source.root), folder_stamp(source.root),
-                       tuple(t.track_id for t in source.tracks),
-                       tuple(t.genre for t in source.tracks),
-                       tuple(str(t.path) for t in source.tracks))
+    """The cached track table of a DataSource; with artist and title columns when the artist
+    index is set (core.config.artists_path) and readable."""
+    df = track_table(str(source.root), folder_stamp(source.root),
+                     tuple(t.track_id for t in source.tracks),
+                     tuple(t.genre for t in source.tracks),
+                     tuple(str(t.path) for t in source.tracks))
+    index_file = config.artists_path()
+    if index_file is None or not index_file.is_file():
+        return df
+    index = artist_index(str(index_file), index_file.stat().st_mtime)
+    if index is None:
+        return df
+    df = df.copy()
+    df["artist"] = [index[t].artist if t in index else "" for t in df["track"]]
+    df["title"] = [index[t].title if t in index else "" for t in df["track"]]
+    return df
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def artist_index(path: str, mtime: float) -> dict | None:
+    """Sturm's artist index ({track id: TrackInfo}), None when it cannot be read."""
+    from core.data.artists import ArtistIndexError, read_index
+
+    try:
+        return read_index(path)
+    except (ArtistIndexError, OSError):
+        return None
 
 
 @st.cache_data(show_spinner="Extracting features (cached on disk after the first time)…",

@@ -15,6 +15,7 @@ from core.constants import GENRES
 from core.report.figures import confusion_matrix, recall_bars
 from core.models.persistence import RunInfo, iter_runs
 from pages import layout
+from pages.outside_view import show_outside
 
 
 def show_table(df: pd.DataFrame) -> None:
@@ -136,6 +137,8 @@ def main() -> None:
         st.header("Damaged runs")
         for run in damaged:
             st.error(f"{run.path.name}: {run.error}")
+
+    show_outside()
 
     st.header("One run in detail")
     if not usable:

@@ -55,6 +55,22 @@ def set_splits_folder(text: str) -> str | None:
     return None
 
 
+def set_artists_file(text: str) -> str | None:
+    """Validate and remember Sturm's artist index (GTZANindex.txt); an error message or None."""
+    from core.data.artists import ArtistIndexError, read_index
+
+    text = (text or "").strip()
+    if not text:
+        config.save_setting("artists_path", None)
+        return None
+    try:
+        read_index(text)
+    except ArtistIndexError as exc:
+        return str(exc)
+    config.save_setting("artists_path", str(Path(text).expanduser()))
+    return None
+
+
 def _download_gtzan(target: str) -> None:
     """Run the GTZAN download into target with a status box; remember the folder when done."""
     with st.status(f"Downloading GTZAN (about 1.2 GB) into {target}…", expanded=True) as status:
@@ -196,3 +212,16 @@ def _source_form() -> None:
             st.success("Split lists saved." if text.strip() else "Split lists cleared.")
     if right.button("Download lists", key="download_splits"):
         _download_splits(text.strip() or str(DEFAULT_DOWNLOAD_DIR.parent / "splits"))
+
+    index_file = config.artists_path()
+    index_text = st.text_input(
+        "Artist index (optional)", value=str(index_file) if index_file else "",
+        key="artists_input", help="Sturm's GTZANindex.txt (artist and title of each clip): the "
+        "Dataset page names them and training can split by artist (artist-grouped). Empty = "
+        "not used.")
+    if st.button("Use index", key="use_artists"):
+        error = set_artists_file(index_text)
+        if error:
+            st.error(error, icon=":material/rule:")
+        else:
+            st.success("Artist index saved." if index_text.strip() else "Artist index cleared.")

@@ -17,8 +17,9 @@ from core.constants import GENRE_INDEX, GENRES, SEGMENT_SECONDS
 from core.report.figures import clips_per_genre, genre_color, occlusion_overlay, probability_bars, segment_timeline, spectrogram
 from core.models.persistence import ModelFileError
 from core.prediction.pipeline import ClipPrediction, ModelFailure, ModelResult
-from core.prediction.streaming import ClipStream, consensus
-from core.prediction.catalogue import ModelEntry, available_models
+from core.prediction.streaming import ClipStream
+from core.prediction.answer import agreeing, headline as answer_of
+from core.prediction.catalogue import ModelEntry, available_models, trust
 from core.prediction.explain import occlusion_map
 from pages import layout, loaders
 
@@ -80,16 +81,18 @@ def show_tags(results: list[ModelResult]) -> None:
                "applies, so several can be high at once). They are not GTZAN genres.")
 
 
-def consensus_text(results: list[ModelResult], n_models: int) -> str:
-    """The consensus line so far: the genre most models chose, how many, how many still run."""
-    verdict = consensus(results)
+def consensus_text(results: list[ModelResult], n_models: int,
+                   models: list[ModelEntry] | tuple = ()) -> str:
+    """The headline line so far (core.prediction.answer.headline: votes weighed by each model's
+    measured trust), how many chose it, how many still run."""
+    verdict = answer_of(results, models)
     if verdict is None:
         return f"Listening with {n_models} model{'s' if n_models != 1 else ''}…"
-    genre, agree = verdict
+    genre = verdict[0]
     waiting = n_models - len(results)
     tail = f" – {waiting} still listening" if waiting else ""
-    return (f"Most models say <b style='color:{genre_color(genre)}'>{genre}</b>: {agree} of "
-            f"{len(results)} so far{tail}.")
+    return (f"Answer: <b style='color:{genre_color(genre)}'>{genre}</b>: chosen by "
+            f"{agreeing(results, genre)} of {len(results)} so far{tail}.")
 
 
 def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPrediction:
@@ -103,13 +106,14 @@ def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPredict
         box = st.empty()
         with box.container(border=True):
             headline = st.empty()
-            headline.markdown(consensus_text([], len(stream.entries)), unsafe_allow_html=True)
+            headline.markdown(consensus_text([], len(stream.entries), models),
+                              unsafe_allow_html=True)
             rows = {e.label: st.status(f"{e.label}: listening…", state="running")
                     for e in stream.pending}
         for outcome in stream:
             state = "error" if isinstance(outcome, ModelFailure) else "complete"
             rows[outcome.label].update(label=verdict_text(outcome), state=state)
-            headline.markdown(consensus_text(stream.results, len(stream.entries)),
+            headline.markdown(consensus_text(stream.results, len(stream.entries), models),
                               unsafe_allow_html=True)
         st.session_state[key] = stream.prediction()
         box.empty()
@@ -169,7 +173,8 @@ def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry]) -> None:
                        icon=":material/download:", key="tryit_batch_csv")
     if used:
         layout.plot(clips_per_genre(batch.genre_counts(rows)), key="tryit_batch_genres")
-        st.caption("Each clip counts once, for the genre most models chose (its consensus).")
+        st.caption("Each clip counts once, for its answer (the consensus column: votes "
+                   "weighed by each model's measured trust).")
 
 
 def clip_input(models: list[ModelEntry] | None = None) -> tuple[bytes | np.ndarray | list | None, str]:
@@ -226,8 +231,11 @@ def clip_input(models: list[ModelEntry] | None = None) -> tuple[bytes | np.ndarr
 
 def summary_table(prediction: ClipPrediction, models: list[ModelEntry]) -> pd.DataFrame:
     """One row per model: its genre, that genre's probability, what it scored and how well it
-    was measured (test track accuracy with protocol, seed, n and data)."""
+    was measured (test track accuracy with protocol, seed, n and data); best first by the lower
+    end of the measured interval (core.prediction.catalogue.trust), unmeasured models last."""
     cards = {m.label: (m.card, m.head) for m in models}
+    trusts = {m.label: trust(m) for m in models}
+    ordered = sorted(prediction.results, key=lambda r: -trusts.get(r.label, -1.0))
     return pd.DataFrame([{
         "Model": r.label,
         "Genre": r.genre,
@@ -240,7 +248,7 @@ def summary_table(prediction: ClipPrediction, models: list[ModelEntry]) -> pd.Da
                       else f"{r.windows} whole-clip window{'s' if r.windows > 1 else ''}"),
         "Time (ms)": round(r.elapsed_ms),
         "Trained and tested on": data_label(cards[r.label][0]) if r.label in cards else "",
-    } for r in prediction.results])
+    } for r in ordered])
 
 
 def clip_logmel(prediction: ClipPrediction, source: bytes | np.ndarray) -> np.ndarray:
@@ -310,13 +318,15 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
     if not prediction.results:
         st.error("No model could score this clip (see the warnings above).")
         return
-    genre, agree = consensus(prediction.results)
+    genre, why = answer_of(prediction.results, models)
+    agree = agreeing(prediction.results, genre)
     m1, m2, m3 = st.columns(3)
-    m1.metric("Most models say", genre)
+    m1.metric("Answer", genre, help="Each model's vote weighs its measured trust (the lower end "
+              "of its test interval); a model counts only among the genres it was trained on.")
     m2.metric("Models agreeing", f"{agree} of {len(prediction.results)}")
     m3.metric("Clip length", f"{prediction.duration_s:.1f} s")
-    st.markdown(f"The clip sounds most like <b style='color:{genre_color(genre)}'>{genre}</b> "
-                f"to {agree} of the {len(prediction.results)} models.", unsafe_allow_html=True)
+    st.markdown(f"The answer is <b style='color:{genre_color(genre)}'>{genre}</b>: {why}.",
+                unsafe_allow_html=True)
 
     st.subheader("Every model's verdict")
     st.dataframe(summary_table(prediction, models), hide_index=True, column_config={

@@ -231,9 +231,9 @@ def test_page_run_alone_is_sent_back_through_app(app_env, monkeypatch: pytest.Mo
     at.switch_page(layout.PAGE_DATASET).run()
     assert not at.exception
     assert at.title[0].value == "Dataset"
-    assert len(at.sidebar.text_input) == 3
+    assert len(at.sidebar.text_input) == 4   # folder, download target, split lists, artist index
     at.run()
-    assert at.title[0].value == "Dataset" and len(at.sidebar.text_input) == 3
+    assert at.title[0].value == "Dataset" and len(at.sidebar.text_input) == 4
 
 
 def test_download_button_shows_progress_and_remembers_folder(app_env, tmp_path: Path,
@@ -269,3 +269,13 @@ def test_download_button_shows_progress_and_remembers_folder(app_env, tmp_path: 
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_artist_index_setting_validated(tmp_path: Path):
+    assert "no such artist index" in sidebar.set_artists_file(str(tmp_path / "none.txt"))
+    assert config.load_settings().get("artists_path") is None
+    index = tmp_path / "GTZANindex.txt"
+    index.write_text("reggae.00001.wav ::: Bob Marley ::: No Woman No Cry\n")
+    assert sidebar.set_artists_file(str(index)) is None
+    assert config.artists_path() == index
+    assert sidebar.set_artists_file("") is None and config.artists_path() is None

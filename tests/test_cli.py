@@ -33,7 +33,8 @@ def test_module_entry_help() -> None:
         assert command in out.stdout
 
 
-@pytest.mark.parametrize("command", ["extract", "train", "evaluate", "predict", "download", "info"])
+@pytest.mark.parametrize("command", ["extract", "train", "evaluate", "predict", "download", "info",
+                                     "evaluate-folder"])
 def test_each_command_has_help(command: str, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])

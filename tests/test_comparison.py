@@ -65,3 +65,14 @@ def test_measured_text_gives_accuracy_interval_n_protocol_and_seed() -> None:
     assert comparison.measured_text(fixed, "svm").endswith(
         "of 30 test tracks · artist-filtered split, seed 7")
     assert comparison.measured_text(fixed, "knn").startswith("not measured")
+
+
+def test_measured_text_adds_the_outside_figure_when_the_card_has_it() -> None:
+    card = _card("svm", "mfcc", ("svm",))
+    assert comparison.outside_text(card) == ""
+    card["outside"] = {"set": "xd-dev (49 clips outside GTZAN: 4Q/Emotify)", "n": 49,
+                       "correct": 15, "accuracy": 15 / 49, "ci_low": 0.195, "ci_high": 0.446,
+                       "date": "2026-12-06"}
+    text = comparison.measured_text(card, "svm")
+    assert text.startswith("60.0% (42%–75%) of 30 test tracks · ")
+    assert text.endswith(" · outside GTZAN: 30.6% (20%–45%) of 49 clips of xd-dev")

@@ -161,7 +161,7 @@ def visit_pages(page, app_url: str, clip: Path) -> None:
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
                 str(clip))
             verdict = page.locator('[data-testid="stMetric"]',
-                                   has_text="Most models say")
+                                   has_text="Answer")
             verdict.wait_for(timeout=PAGE_IDLE_MS)
             wait_idle(page)
             genre = verdict.locator('[data-testid="stMetricValue"]').inner_text().strip()

@@ -73,9 +73,9 @@ def rms_per_second(y: np.ndarray, sr: int) -> np.ndarray:
 def verdict(page, previous: str | None = None) -> tuple[str, np.ndarray, int, str]:
     """Wait for a prediction of a clip (other than the one at url `previous`).
 
-    Returns the genre most models say, the clip's samples and rate, and the clip's url.
+    Returns the headline answer, the clip's samples and rate, and the clip's url.
     """
-    box = page.locator('[data-testid="stMetric"]', has_text="Most models say")
+    box = page.locator('[data-testid="stMetric"]', has_text="Answer")
     box.wait_for(timeout=PAGE_IDLE_MS)
     player = page.locator('[data-testid="stAudio"]').first
     if previous is not None:

@@ -131,3 +131,22 @@ def test_real_folder_with_a_bad_clip_lists_it_as_skipped(app_env, tmp_path: Path
     reasons = dict(zip(skipped["track"], skipped["reason"]))
     assert "3 s" in reasons["rock.00000"]
     assert np.all([bool(r) for r in skipped["reason"]])
+
+
+def test_track_table_names_artist_and_title_when_the_index_is_set(app_env, tmp_path: Path):
+    at = _page()
+    table = next(d.value for d in at.dataframe if "duration_s" in d.value.columns)
+    assert "artist" not in table.columns
+    first = str(table["track"].iloc[0])
+    index = tmp_path / "GTZANindex.txt"
+    index.write_text(f"## test index\n{first}.wav ::: Test Artist ::: Test Song\n")
+    config.save_setting("artists_path", str(index))
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "duration_s" in d.value.columns)
+    assert list(table.columns[:4]) == ["track", "genre", "artist", "title"]
+    row = table.set_index("track").loc[first]
+    assert (row["artist"], row["title"]) == ("Test Artist", "Test Song")
+    at.text_input(key="track_filter").set_value("test artist").run()
+    shown = next(d.value for d in at.dataframe if "duration_s" in d.value.columns)
+    assert list(shown["track"]) == [first]

@@ -213,3 +213,37 @@ def test_without_a_run_beyond_the_study_says_so(isolated_dirs: Path) -> None:
     at = page()
     assert not at.exception
     assert any("No run of a model beyond the study" in m.value for m in at.markdown)
+
+
+def test_outside_gtzan_section_evaluates_a_folder_on_request(isolated_dirs: Path,
+                                                              tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from tests.conftest import tone
+    from tests.test_prediction import sklearn_run
+
+    sklearn_run("svm", "mfcc")
+    sklearn_run("knn", "zcr", dim=30, run_id="20250102-000000-knn-zcr-bbbbbb")
+    folder = tmp_path / "outside"
+    for sub, freq in (("Hip-Hop", 110), ("jazz", 440)):
+        (folder / sub).mkdir(parents=True)
+        sf.write(folder / sub / "a.wav", tone(freq, 4.0) + tone(2 * freq, 4.0), 22050)
+    (folder / "jazz" / "broken.mp3").write_bytes(b"not audio at all" * 10)
+    (folder / "misc").mkdir()
+    at = page()
+    at.text_input(key="outside_folder").set_value(str(folder)).run()
+    assert not at.exception
+    assert any("skipped folders: misc" in m.value for m in at.markdown)
+    assert not [d for d in at.dataframe if "Outside GTZAN (95 % CI)" in d.value.columns]
+    at.button(key="outside_run").click().run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "Outside GTZAN (95 % CI)" in d.value.columns)
+    assert list(table["Model"])[-1] == "answer" and len(table) == 3
+    assert set(table["Correct of n"]) <= {"0 of 2", "1 of 2", "2 of 2"}
+    assert all("test tracks" in t or "not measured" in t or "vote" in t
+               for t in table["In GTZAN (test track accuracy, 95 % CI)"])
+    assert {"hiphop recall", "jazz recall"} <= set(table.columns)
+    assert any("broken.mp3" in w.value for w in at.warning)
+    at.selectbox(key="outside_model").set_value("answer").run()
+    assert not at.exception
+    assert any("answer: outside GTZAN (n = 2)" in c.proto.spec for c in at.get("plotly_chart"))

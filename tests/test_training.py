@@ -454,3 +454,23 @@ def test_real_gtzan4_svm_on_mfcc(real_ogg: Path, real_splits: Path) -> None:
                                          "train/valid/test 181/84/121")
     test = card["metrics"]["svm"]["test"]
     assert test["n_tracks"] == 121 and test["track_accuracy"] >= 0.55
+
+
+def test_artist_grouped_protocol_trains_with_whole_artists_per_side(tiny: Path,
+                                                                     tmp_path: Path) -> None:
+    ids = sorted(t.track_id for t in list_tracks(tiny))
+    index = tmp_path / "GTZANindex.txt"
+    # two tracks of each genre share an artist, the third has none (a group of its own)
+    index.write_text("".join(f"{t}.wav ::: {t.split('.')[0] if not t.endswith('2') else ''} "
+                             f"::: song\n" for t in ids))
+    run_dir = runner.run_training(_config(tiny, model="svm", feature="zcr",
+                                            protocol="artist-grouped", artists_path=index))
+    card = persistence.load_card(run_dir)
+    protocol = card["protocol"]
+    assert protocol["protocol"] == "artist-grouped" and protocol["notes"]["unknown_artist"] == 10
+    assert card["config"]["artists_path"] == str(index)
+    for genre in {t.split(".")[0] for t in ids}:
+        pair = {t for t in ids if t.startswith(genre) and not t.endswith("2")}
+        sides = [name for name in ("train", "valid", "test") if pair & set(protocol[name])]
+        assert len(sides) == 1, (genre, sides)   # the artist's two tracks on one side
+    assert card["metrics"]["svm"]["test"]["n_tracks"] == len(protocol["test"])

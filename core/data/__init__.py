@@ -1,4 +1,5 @@
-"""Data: decoding audio, finding GTZAN clips, splits, coverage, downloads and the synthetic demo set.
+"""Data: decoding audio, finding GTZAN clips, artists, splits, coverage, downloads and the synthetic
+demo set.
 
 The bottom stage of the pipeline: it may use only core.constants, core.config and core.cluster.
 """

@@ -1,11 +1,13 @@
-"""Train/validation/test splits by track: seeded stratified random, or GTZAN's artist-filtered lists."""
+"""Train/validation/test splits by track: seeded stratified random, grouped by artist (random,
+stratified by genre, no artist on two sides), or GTZAN's artist-filtered lists."""
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -13,6 +15,7 @@ from core.constants import DEFAULT_SEED, GENRES
 
 RANDOM_PROTOCOL = "random-track"
 FILTERED_PROTOCOL = "artist-filtered"
+GROUPED_PROTOCOL = "artist-grouped"
 SPLIT_FILES: dict[str, str] = {
     "train": "train_filtered.txt", "valid": "valid_filtered.txt", "test": "test_filtered.txt",
 }
@@ -164,3 +167,57 @@ def artist_filtered_split(track_ids: Sequence[str], lists_folder: str | Path) ->
     notes = {"excluded": len(have - listed), "missing": len(listed - have)}
     return _check_disjoint(Split(FILTERED_PROTOCOL, None, sides["train"], sides["valid"],
                                  sides["test"], notes))
+
+
+def _grouped_cut(ids: np.ndarray, groups: np.ndarray, fraction: float, seed: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, cut) positions: about `fraction` of ids in cut, whole groups only, stratified by
+    genre: the first round(fraction × k) of scikit-learn's StratifiedGroupKFold's k folds
+    (k = up to 20, fewer with fewer groups or
+    tracks of a genre)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_groups = len(set(groups))
+    genres = np.array([genre_of(t) for t in ids])
+    n_folds = min(20, n_groups, max(Counter(genres).values()))   # sklearn's limits
+    n_cut = int(round(fraction * n_folds))
+    if n_folds < 2 or n_cut < 1 or n_cut >= n_folds:
+        raise SplitError(f"{n_groups} artists are too few to set about {fraction:.0%} of the "
+                         "tracks apart by artist")
+    folds = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():   # "the least populated class has fewer members than folds"
+        warnings.simplefilter("ignore", UserWarning)
+        tests = [test for _, test in folds.split(ids, genres, groups)]
+    cut = np.sort(np.concatenate(tests[:n_cut]))
+    return np.setdiff1d(np.arange(len(ids)), cut), cut
+
+
+def artist_grouped_split(track_ids: Sequence[str], artists: Mapping[str, str],
+                         test_size: float = 0.3, valid_size: float = 0.1,
+                         seed: int = DEFAULT_SEED) -> Split:
+    """Seeded random split that keeps each artist's tracks on one side, stratified by genre as
+    far as whole artists allow. artists: {track id: artist group} (core.data.artists.groups);
+    a track missing from it is a group of its own. test_size and valid_size are fractions of
+    all tracks (approximate: sides are made of whole artists). notes: "artists" (groups),
+    "unknown_artist" (tracks without one) and "no_valid_side" when too few artists are left for
+    a validation side. SplitError when too few artists for a test side."""
+    ids = np.array(sorted(set(track_ids)))
+    if len(ids) < 3:
+        raise SplitError(f"{len(ids)} tracks are too few to split into train/valid/test")
+    groups = np.array([artists.get(t) or f"unknown:{t}" for t in ids])
+    rest, test = _grouped_cut(ids, groups, test_size, seed)
+    valid = np.array([], dtype=int)
+    notes = {"artists": len(set(groups)),
+             "unknown_artist": int(sum(str(g).startswith("unknown:") for g in groups))}
+    if valid_size > 0:
+        try:
+            inner, cut = _grouped_cut(ids[rest], groups[rest], valid_size / (1 - test_size), seed)
+            rest, valid = rest[inner], rest[cut]
+        except SplitError:   # too few artists left: no validation side (training may carve one)
+            notes["no_valid_side"] = 1
+
+    def as_ids(side: np.ndarray) -> tuple[str, ...]:
+        return tuple(sorted(str(t) for t in ids[side]))
+
+    return _check_disjoint(Split(GROUPED_PROTOCOL, seed, as_ids(rest), as_ids(valid),
+                                 as_ids(test), notes))

@@ -1,4 +1,5 @@
-"""Prediction: the model catalogue, a clip's features and verdicts, streams, batches, the warm-up.
+"""Prediction: the model catalogue, a clip's features and verdicts, streams, batches, the headline
+answer, models scored on a labelled folder from outside GTZAN, the warm-up.
 
 Scores clips with saved models through their families (core.models); never imports core.training.
 """

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Sequence
 
-from core.prediction import pipeline, streaming
+from core.prediction import answer, pipeline, streaming
 from core.data.audio import AudioError
 from core.constants import AUDIO_EXTENSIONS, GENRES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, SAMPLE_RATE
 from core.prediction.warmup import warm_clip
@@ -181,12 +181,16 @@ class ClipRow:
     name: str
     prediction: pipeline.ClipPrediction | None = None
     error: str | None = None
+    answer: tuple[str, str] | None = None   #: headline (genre, why) given the models' trust
 
     @property
     def consensus(self) -> tuple[str, int] | None:
-        """(genre most models chose, how many chose it), None without results."""
-        return (streaming.consensus(self.prediction.results) if self.prediction is not None
-                else None)
+        """(the headline answer, how many models chose it), None without results. The answer is
+        core.prediction.answer.headline (predict_many weighs each model by its trust)."""
+        if self.prediction is None or not self.prediction.results:
+            return None
+        verdict = self.answer or answer.headline(self.prediction.results)
+        return verdict[0], answer.agreeing(self.prediction.results, verdict[0])
 
 
 @dataclass
@@ -251,7 +255,9 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
                     None, got.computed, got.duration_s, got.n_segments))
                 for _ in stream:
                     pass
-                row = ClipRow(item.name, prediction=stream.prediction())
+                prediction = stream.prediction()
+                row = ClipRow(item.name, prediction=prediction,
+                              answer=answer.headline(prediction.results, models))
         if progress is not None:
             progress(done, total, item.name)
         yield row
@@ -261,7 +267,7 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
 
 
 def table_rows(rows: Sequence[ClipRow], labels: Sequence[str]) -> list[dict]:
-    """One dict per clip: clip, consensus, agreeing, then "<model> genre" and "<model> p" per
+    """One dict per clip: clip, consensus (the headline answer), agreeing, then "<model> genre" and "<model> p" per
     model label (probability of its genre, 0..1), and error (empty when the clip was used).
     Numbers a clip has not got are None (empty cells in the CSV)."""
     out = []

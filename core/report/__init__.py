@@ -1,4 +1,5 @@
-"""Report: the runs beside the study's figures, plotly figures and the self-contained HTML report.
+"""Report: the runs beside the study's figures, plotly figures, the Outside GTZAN section and the
+self-contained HTML report.
 
 Reads saved runs (core.models.persistence) and results; the pages and the CLI sit above it.
 """

@@ -65,12 +65,30 @@ def measured_text(card: dict, head: str) -> str:
     test = ((card.get("metrics") or {}).get(head) or {}).get("test") or {}
     n = int(test.get("n_tracks") or 0)
     if n <= 0 or test.get("track_accuracy") is None:
-        return "not measured (its card holds no test result)"
+        return "not measured (its card holds no test result)" + (
+            f" · {text}" if (text := outside_text(card)) else "")
     accuracy = float(test["track_accuracy"])
     low, high = wilson_interval(accuracy, n)
     split = (card.get("protocol") or {}).get("protocol")
     where = f"{split} split, seed {seed_of(card)}" if split else protocol_text(card)
-    return f"{accuracy:.1%} ({low:.0%}–{high:.0%}) of {n} test tracks · {where}"
+    return f"{accuracy:.1%} ({low:.0%}–{high:.0%}) of {n} test tracks · {where}" + (
+        f" · {text}" if (text := outside_text(card)) else "")
+
+
+def outside_text(card: dict) -> str:
+    """The card's figure on music from outside GTZAN ("outside" key, written by
+    bench/outside_gtzan.py), e.g. "outside GTZAN: 30.6% (19–45%) of 49 clips of xd-dev ...";
+    "" when the card has none."""
+    figure = card.get("outside") or {}
+    n = int(figure.get("n") or 0)
+    if n <= 0 or figure.get("accuracy") is None:
+        return ""
+    accuracy = float(figure["accuracy"])
+    low, high = (figure.get("ci_low"), figure.get("ci_high"))
+    if low is None or high is None:
+        low, high = wilson_interval(accuracy, n)
+    where = str(figure.get("set") or "a labelled folder").split(" (")[0]
+    return f"outside GTZAN: {accuracy:.1%} ({low:.0%}–{high:.0%}) of {n} clips of {where}"
 
 
 def method_label(card: dict, head: str) -> str:

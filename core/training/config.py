@@ -39,7 +39,7 @@ MODEL_LABELS: dict[str, str] = {k: models.MODEL_LABELS[k] for k in MODELS}
 FEATURE_LABELS: dict[str, str] = {n: models.FEATURE_LABELS[n] for n in FEATURE_KIND}
 
 
-PROTOCOLS: tuple[str, ...] = ("random-track", "artist-filtered")
+PROTOCOLS: tuple[str, ...] = ("random-track", "artist-filtered", "artist-grouped")
 
 
 CARVED_VALID_FRACTION: float = 0.15  #: fraction of training tracks held out for early stopping
@@ -66,10 +66,11 @@ class TrainConfig:
     augment: dict = field(default_factory=_no_augmentation)
     protocol: str = "random-track"
     splits_path: str | None = None      #: folder of *_filtered.txt (artist-filtered protocol)
+    artists_path: str | None = None     #: artist index, GTZANindex.txt (artist-grouped protocol)
     seed: int = DEFAULT_SEED
     data_path: str | None = None        #: None = the active source (setting or demo set)
-    test_size: float = 0.3              #: fraction of all tracks (random-track protocol)
-    valid_size: float = 0.1             #: fraction of all tracks (random-track protocol)
+    test_size: float = 0.3              #: fraction of all tracks (random-track, artist-grouped)
+    valid_size: float = 0.1             #: fraction of all tracks (random-track, artist-grouped)
     name: str | None = None
     patience: int = 8                   #: epochs without validation-loss gain before stopping
     start_from_epoch: int = 5           #: epochs before early stopping may count (BatchNorm warm-up)
@@ -126,6 +127,7 @@ class TrainConfig:
                                 "must be fractions that leave tracks for training")
         self.data_path = str(self.data_path) if self.data_path else None
         self.splits_path = str(self.splits_path) if self.splits_path else None
+        self.artists_path = str(self.artists_path) if self.artists_path else None
         self.genres = parse_genres(self.genres)
 
     @property

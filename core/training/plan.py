@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from core import config as gconfig, models
-from core.data import splits
+from core.data import artists, splits
 from core.data.splits import SIDES, genre_of
 from core.features.study import TRACK_KINDS
 from core.models.fitting import SideData, TrainingError
@@ -37,6 +37,16 @@ def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
             raise TrainingError("the artist-filtered protocol needs the folder of "
                                 "train/valid/test_filtered.txt: set splits_path (or GENRELAB_SPLITS)")
         split = splits.artist_filtered_split(track_ids, folder)
+    elif config.protocol == "artist-grouped":
+        index_file = config.artists_path or gconfig.artists_path()
+        if not index_file:
+            raise TrainingError("the artist-grouped protocol needs the artist index "
+                                "(GTZANindex.txt): set artists_path (or GENRELAB_ARTISTS)")
+        index = artists.read_index(index_file)
+        split = splits.artist_grouped_split(
+            track_ids, dict(zip(track_ids, artists.groups(list(track_ids), index))),
+            config.test_size, config.valid_size,
+            config.seed if config.split_seed is None else int(config.split_seed))
     else:
         split = splits.random_track_split(
             track_ids, config.test_size, config.valid_size,

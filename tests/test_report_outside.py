@@ -1,0 +1,32 @@
+"""The report's Outside GTZAN section (core.report.outside): figures with intervals, escaped."""
+
+from __future__ import annotations
+
+from core.report.outside import outside_section_html
+
+
+def figures() -> dict:
+    """evaluate-folder's JSON for two models and the answer on 3 clips, with hostile names."""
+    per = {"hiphop": {"correct": 1, "n": 2, "recall": 0.5},
+           "rock": {"correct": 1, "n": 1, "recall": 1.0}}
+    four = {"hiphop": {"correct": 0, "n": 2, "recall": 0.0, "note": "cannot answer"},
+            "rock": {"correct": 1, "n": 1, "recall": 1.0}}
+    model = {"correct": 2, "n": 3, "accuracy": 2 / 3, "ci_low": 0.208, "ci_high": 0.939,
+             "macro_f1": 0.667}
+    return {"folder": "/music/<set>", "n": 3, "genres": {"hiphop": 2, "rock": 1},
+            "skipped_folders": ["<notes>"],
+            "bad_files": [{"clip": "rock/<b>.mp3", "genre": "rock", "reason": "cannot be decoded"}],
+            "models": [{**model, "label": "SVM <script>", "per_genre": per},
+                       {**model, "correct": 1, "accuracy": 1 / 3, "label": "four",
+                        "per_genre": four},
+                       {**model, "label": "answer", "per_genre": per}]}
+
+
+def test_section_shows_intervals_n_and_cannot_answer_escaped() -> None:
+    html = outside_section_html(figures())
+    assert html.startswith('<section id="outside-gtzan"><h2>Outside GTZAN</h2>')
+    assert "<script>" not in html and "SVM &lt;script&gt;" in html
+    assert "/music/&lt;set&gt;" in html and "&lt;notes&gt;" in html and "rock/&lt;b&gt;.mp3" in html
+    assert "66.7 % [20.8 %–93.9 %]" in html and "2 of 3" in html
+    assert "0/2 <small>(cannot answer)</small>" in html
+    assert "<b>answer</b>" in html and html.count("<tr>") == 4
