@@ -131,3 +131,14 @@ def test_real_folder_with_a_bad_clip_lists_it_as_skipped(app_env, tmp_path: Path
     reasons = dict(zip(skipped["track"], skipped["reason"]))
     assert "3 s" in reasons["rock.00000"]
     assert np.all([bool(r) for r in skipped["reason"]])
+
+
+def test_the_split_defaults_match_the_training_console(app_env):
+    """Issue 19.2: the Dataset page starts from the Training console's fractions and says so."""
+    from core.training.config import TrainConfig
+
+    at = _page()
+    defaults = TrainConfig()
+    assert at.slider(key="valid_pct").value == round(defaults.valid_size * 100)
+    assert at.slider(key="test_pct").value == round(defaults.test_size * 100)
+    assert any("The Training console makes the same split" in c.value for c in at.caption)
