@@ -11,6 +11,7 @@ from pages import data_source, layout, loaders
 layout.require_app()
 
 st.title("Dataset")
+layout.training_notice()
 source = data_source.active_source()
 layout.synthetic_notice(source)
 st.caption(f"Source: {source.label} — `{source.root}`")

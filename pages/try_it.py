@@ -376,6 +376,7 @@ def main() -> None:
     """Draw the Try it page."""
     layout.require_app()
     st.title("Try it")
+    layout.training_notice()
     st.caption("Play GenreLab some music – at least 3 seconds – and every trained model says which "
                "of the ten GTZAN genres it hears. Works with the shipped models, no training "
                "needed.")
