@@ -14,7 +14,8 @@ st.title("Dataset")
 layout.training_notice()
 source = data_source.active_source()
 layout.synthetic_notice(source)
-st.caption(f"Source: {source.label} — `{source.root}`")
+st.caption(f"Source: {source.label}" + ("" if str(source.root) in source.label
+                                       else f" — `{source.root}`"))
 
 df = loaders.tracks_df(source)
 ok = df[df["error"] == ""]

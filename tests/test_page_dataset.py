@@ -111,6 +111,9 @@ def test_partial_mixed_format_copy_shows_its_coverage(app_env, tmp_path: Path,
     assert "Genres without clips: classical, country" in _texts(at.caption)
     ignored = next(d.value for d in at.dataframe if list(d.value.columns) == ["file", "reason"])
     assert ignored["file"].tolist() == ["jazz/booklet.pdf"]
+    # issue 19.9: the folder's path is printed once
+    source_line = next(c.value for c in at.caption if c.value.startswith("Source:"))
+    assert source_line.count(str(root)) == 1
 
 
 def test_real_folder_with_a_bad_clip_lists_it_as_skipped(app_env, tmp_path: Path,
