@@ -145,3 +145,24 @@ def test_the_split_defaults_match_the_training_console(app_env):
     assert at.slider(key="valid_pct").value == round(defaults.valid_size * 100)
     assert at.slider(key="test_pct").value == round(defaults.test_size * 100)
     assert any("The Training console makes the same split" in c.value for c in at.caption)
+
+
+def test_big_set_extraction_counts_clips_and_tidies_up(app_env, monkeypatch: pytest.MonkeyPatch):
+    """Issue 19.8: a progress bar counts clips done; the note and button go once extraction ends."""
+    from pages import loaders
+
+    monkeypatch.setattr(loaders, "AUTO_EXTRACT_TRACKS", 5)
+    loaders.feature_set.clear()   # extracted by an earlier test of this process
+    counts: list[tuple[int, int]] = []
+    text = loaders.extraction_text
+    monkeypatch.setattr(loaders, "extraction_text",
+                        lambda done, total: counts.append((done, total)) or text(done, total))
+    at = _page()
+    assert not at.exception
+    assert any("extracting their features" in i.value for i in at.info)
+    at.button(key=next(b.key for b in at.button if b.key.startswith("btn_extract:"))).click().run()
+    assert not at.exception
+    assert counts[0][1] == 30 and counts[-1] == (30, 30) and len(counts) > 2
+    assert not any("extracting their features" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key.startswith("btn_extract:")]
+    assert len(at.get("plotly_chart")) == 3
