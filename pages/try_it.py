@@ -117,10 +117,21 @@ def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPredict
 
 
 def batch_inputs(files: list) -> list[batch.ClipInput]:
-    """The clips of several uploaded files (zips opened member by member), limit applied."""
+    """The clips of several uploaded files (zips opened member by member), limit applied; a file
+    added twice (same name, same bytes) is taken once."""
     inputs: list[batch.ClipInput] = []
+    seen: set[tuple[str, str]] = set()
+    twice: list[str] = []
     for file in files:
-        inputs += batch.from_upload(file.name, file.getvalue())
+        data = file.getvalue()
+        key = (file.name, hashlib.sha1(data).hexdigest())
+        if key in seen:
+            twice.append(file.name)
+            continue
+        seen.add(key)
+        inputs += batch.from_upload(file.name, data)
+    if twice:
+        st.caption("Added more than once, listed once: " + ", ".join(sorted(set(twice))) + ".")
     return batch.limit_files(inputs)
 
 
@@ -147,8 +158,10 @@ def analyse_batch(inputs: list[batch.ClipInput], models: list[ModelEntry]) -> li
     return st.session_state[key]
 
 
-def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry]) -> None:
-    """The batch's table (one row per clip), its CSV, and the clips per genre."""
+def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry],
+               inputs: list[batch.ClipInput] | None = None) -> None:
+    """The batch's table (one row per clip), its CSV, the clips per genre, and one clip's
+    detail (timeline, why map, tags) when the user picks it."""
     labels = [m.label for m in models]
     used = [r for r in rows if r.prediction is not None]
     refused = [r for r in rows if r.error is not None]
@@ -169,6 +182,30 @@ def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry]) -> None:
     if used:
         layout.plot(clips_per_genre(batch.genre_counts(rows)), key="tryit_batch_genres")
         st.caption("Each clip counts once, for the genre most models chose (its consensus).")
+        show_batch_clip(used, models, inputs or [])
+
+
+def show_batch_clip(used: list[batch.ClipRow], models: list[ModelEntry],
+                    inputs: list[batch.ClipInput]) -> None:
+    """One clip of a batch in detail, chosen from the table's answered clips."""
+    st.subheader("One clip in detail")
+    st.caption("Uploads add up: remove a file with its × above to go back to one clip, or pick "
+               "any clip of the table here to see its timeline, tags and the 2D-CNN's reasons.")
+    names = [r.name for r in used]
+    pick = st.selectbox("Clip", names, index=None, placeholder="Choose a clip of the table",
+                        key="tryit_batch_pick")
+    if pick is None:
+        return
+    row = used[names.index(pick)]
+    item = next((i for i in inputs if i.name == pick), None)
+    data = None
+    if item is not None:
+        data = item.data if item.data is not None else (
+            item.path.read_bytes() if item.path is not None else None)
+    if data is not None:
+        st.audio(data)
+        st.session_state["tryit_current"] = f"batch:{pick}:{hashlib.sha1(data).hexdigest()}"
+    show_prediction(row.prediction, models, data if data is not None else np.zeros(1))
 
 
 def clip_input() -> tuple[bytes | np.ndarray | list | None, str]:
@@ -398,7 +435,8 @@ def main() -> None:
         st.info("Choose or record a clip to start.")
         return
     if name == "batch":
-        show_batch(analyse_batch(batch_inputs(source), list(models)), list(models))
+        inputs = batch_inputs(source)
+        show_batch(analyse_batch(inputs, list(models)), list(models), inputs)
         show_warming(warming)
         return
     if isinstance(source, bytes):
