@@ -234,15 +234,18 @@ def clip_input() -> tuple[bytes | np.ndarray | list | None, str]:
                                    sample_rate=RECORD_RATE, key="tryit_mic")
         return (recording.getvalue(), "recording.wav") if recording is not None else (None, "")
     if source == "button":
-        from audio_recorder_streamlit import audio_recorder
+        from pages.recorder import audio_recorder
 
         st.caption(f"Click the microphone to start; recording stops after {BUTTON_PAUSE_S:.0f} s "
                    "of quiet, or when you click it again.")
         # no sample_rate: the recorder then records at the browser's own rate (decode resamples);
         # a fixed rate makes Firefox refuse the microphone ("Connecting AudioNodes from
         # AudioContexts with different sample-rate is currently not supported")
-        data = audio_recorder(text="Click to record", pause_threshold=BUTTON_PAUSE_S,
-                              key="tryit_button")
+        data, empty = audio_recorder(text="Click to record", pause_threshold=BUTTON_PAUSE_S,
+                                     key="tryit_button")
+        if empty:
+            st.info("The recorder stopped before it heard anything (the microphone was still "
+                    "starting). Click it again to record.", icon=":material/mic:")
         return (data, "recording.wav") if data else (None, "")
     from core.data.demo_styles import synth_clip
 
