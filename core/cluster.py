@@ -249,13 +249,15 @@ def _parallel(n_jobs: int) -> Any:
 
 def run_tasks(function: Callable[..., T], items: Sequence[Any], lost: Callable[[Any, str], T], *,
               args: tuple = (), n_jobs: int = -1, desc: str = "tasks",
-              progress: bool = False) -> list[T]:
+              progress: bool = False,
+              on_progress: Callable[[int, int], None] | None = None) -> list[T]:
     """[function(item, *args) for item in items], run as joblib tasks on the active backend.
     Results keep the order of items. When the process running a task dies (a Dask worker: after
     the scheduler's own retries on other workers; a loky process: at once), the results already
     in are kept, and the items still open are run again in halves until the item whose process
     dies stands alone: its result is lost(item, reason). The function must be importable by the
     workers (a module-level function of GenreLab) and should return its own errors as values.
+    on_progress(done, total) is called in the caller's thread as each result comes in.
     """
     from joblib import delayed
     from tqdm.auto import tqdm
@@ -270,6 +272,8 @@ def run_tasks(function: Callable[..., T], items: Sequence[Any], lost: Callable[[
                 for index, value in _parallel(n_jobs)(tasks):
                     results[index] = value
                     bar.update()
+                    if on_progress is not None:
+                        on_progress(len(results), len(items))
             except _worker_lost_errors() as error:
                 left = [i for i in group if i not in results]
                 if len(left) == 1:
@@ -278,6 +282,8 @@ def run_tasks(function: Callable[..., T], items: Sequence[Any], lost: Callable[[
                                                             f"running it ({type(error).__name__}"
                                                             f"{': ' + reason if reason else ''})")
                     bar.update()
+                    if on_progress is not None:
+                        on_progress(len(results), len(items))
                 elif left:
                     half = len(left) // 2
                     groups += [left[half:], left[:half]]   # the first half runs next

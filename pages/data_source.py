@@ -9,11 +9,10 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from core import config
-from core.constants import GENRES, PROJECT_ROOT
+from core.constants import GENRES
 from core.data.gtzan import DatasetError, find_root
 from pages.layout import show_error
 
@@ -100,13 +99,51 @@ def source_summary() -> dict:
         try:
             root = find_root(path)
             source = _load_source(str(root), *demo_size(), folder_stamp(root))
+            per = {g: 0 for g in GENRES}
+            for track in source.tracks:
+                per[track.genre] = per.get(track.genre, 0) + 1
             return {"label": source.label, "synthetic": source.synthetic,
-                    "tracks": len(source.tracks), "root": str(source.root), "error": None}
+                    "tracks": len(source.tracks), "root": str(source.root), "error": None,
+                    "per_genre": {g: n for g, n in per.items() if n}}
         except DatasetError as exc:
             error = str(exc)
     per_genre, seconds = demo_size()
     return {"label": DEMO_LABEL, "synthetic": True, "tracks": per_genre * len(GENRES),
-            "root": None, "error": error, "seconds": seconds}
+            "root": None, "error": error, "seconds": seconds,
+            "per_genre": {g: per_genre for g in GENRES}}
+
+
+def thin_genres(per_genre: dict[str, int]) -> dict[str, int]:
+    """Genres with fewer than half the clips of the largest one (too few to learn or score well)."""
+    top = max(per_genre.values(), default=0)
+    return {g: n for g, n in per_genre.items() if n < top / 2}
+
+
+def counts_text(per_genre: dict[str, int]) -> str:
+    """Clips per genre in a sentence: "3 clips in each of the 10 genres", or the range and the
+    thin genres by name ("4 genres with 98-100 clips; thin: jazz 11, rock 12")."""
+    if not per_genre:
+        return "no clips"
+    counts = sorted(set(per_genre.values()))
+    missing = [g for g in GENRES if g not in per_genre]
+    head = (f"{counts[0]} clips in each of the {len(per_genre)} genres" if len(counts) == 1
+            else f"{len(per_genre)} genres, {counts[0]}–{counts[-1]} clips each")
+    thin = thin_genres(per_genre)
+    if thin:
+        head += "; thin: " + ", ".join(f"{g} {n}" for g, n in thin.items())
+    if missing:
+        head += "; none of " + ", ".join(missing)
+    return head
+
+
+def splits_text() -> str:
+    """Where the artist-filtered split lists stand: set (and where), incomplete, or not set."""
+    path = config.splits_path()
+    if path is None:
+        return "Artist-filtered split lists: not set (random split only)."
+    if splits_folder() is None:
+        return f"Artist-filtered split lists: `{path}` does not hold all three lists."
+    return f"Artist-filtered split lists: `{path}` (both split protocols available)."
 
 
 def splits_folder() -> Path | None:

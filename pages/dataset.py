@@ -11,9 +11,11 @@ from pages import data_source, layout, loaders
 layout.require_app()
 
 st.title("Dataset")
+layout.training_notice()
 source = data_source.active_source()
 layout.synthetic_notice(source)
-st.caption(f"Source: {source.label} — `{source.root}`")
+st.caption(f"Source: {source.label}" + ("" if str(source.root) in source.label
+                                       else f" — `{source.root}`"))
 
 df = loaders.tracks_df(source)
 ok = df[df["error"] == ""]
@@ -144,14 +146,19 @@ protocol = st.radio("Protocol", protocols, horizontal=True, key="split_protocol"
                     help="random-track: a seeded random split by clip, stratified by genre. "
                     "artist-filtered: Kereliuk & Sturm's lists, each artist on one side.")
 from core.data.splits import SplitError, artist_filtered_split, random_track_split
+from core.training.config import CARVED_VALID_FRACTION, TrainConfig
+
+SPLIT_DEFAULTS = TrainConfig()   # the Training console starts from the same fractions
 
 split = None
 try:
     if protocol == "random-track":
         c1, c2, c3 = st.columns(3)
         seed = int(c1.number_input("Seed", min_value=0, value=DEFAULT_SEED, step=1, key="seed"))
-        test_pct = c2.slider("Test share (%)", 10, 50, 30, step=5, key="test_pct")
-        valid_pct = c3.slider("Validation share (%)", 0, 30, 10, step=5, key="valid_pct")
+        test_pct = c2.slider("Test share (%)", 10, 50, round(SPLIT_DEFAULTS.test_size * 100),
+                             step=5, key="test_pct")
+        valid_pct = c3.slider("Validation share (%)", 0, 30,
+                              round(SPLIT_DEFAULTS.valid_size * 100), step=5, key="valid_pct")
         split = random_track_split(source.track_ids, test_pct / 100, valid_pct / 100, seed)
     elif splits_folder is None:
         st.info("Set the folder of the artist-filtered split lists in the sidebar (*Change data "
@@ -170,7 +177,11 @@ if split is not None:
     st.dataframe(pd.DataFrame(sizes).T.rename_axis("side"), column_config={
         "total": st.column_config.NumberColumn("total", help="clips on this side")})
     st.caption(f"{split.label()}. Whole clips go to one side, so no 3-s segment of a test clip "
-               "is ever seen in training.")
+               "is ever seen in training. The Training console makes the same split from the "
+               "same seed and fractions"
+               + (f"; with no validation side, the networks (LSTM, CNNs) hold back "
+                  f"{CARVED_VALID_FRACTION:.0%} of the training clips for early stopping."
+                  if not split.valid else "."))
     if split.notes:
         st.caption(f"Clips at hand that no list names (left out): {split.notes.get('excluded', 0)}; "
                    f"listed clips not at hand: {split.notes.get('missing', 0)}.")

@@ -43,6 +43,7 @@ def embed(key: str, method: str, _X: np.ndarray) -> np.ndarray:
 
 
 st.title("Features")
+layout.training_notice()
 source = data_source.active_source()
 layout.synthetic_notice(source)
 st.markdown("The study turns each clip into numbers in three ways: the **zero-crossing rate** "

@@ -33,7 +33,14 @@ cols = st.columns([2, 1, 1])
 cols[0].metric("Active data source", "Synthetic demo set" if summary["synthetic"]
                else "GTZAN folder", border=True)
 cols[1].metric("Clips", summary["tracks"], border=True)
-cols[2].metric("Genres", 10, border=True)
+cols[2].metric("Genres", len(summary["per_genre"]), border=True)
+thin = data_source.thin_genres(summary["per_genre"])
+st.caption(f"Clips per genre: {data_source.counts_text(summary['per_genre'])}. "
+           + data_source.splits_text())
+if thin and not summary["synthetic"]:
+    st.warning(f"{len(thin)} genre(s) have few clips ({', '.join(f'{g}: {n}' for g, n in thin.items())})"
+               ": models learn and are scored on them from little data, so their numbers are "
+               "rough.", icon=":material/warning:")
 if summary["synthetic"]:
     st.warning("**Synthetic data.** No GTZAN folder is set, so GenreLab uses its built-in demo "
                "set: synthesised audio in ten styles named after GTZAN's genres — not real music. "
@@ -60,7 +67,9 @@ steps = [
 cols = st.columns(len(steps))
 for col, (path, label, icon, text) in zip(cols, steps):
     with col.container(border=True, height="stretch"):
-        st.page_link(path, label=label, icon=icon)
+        # the whole card's head is a button that opens the page (a bare link read as dead text)
+        if st.button(label, icon=icon, key=f"home_go_{label}", width="stretch", type="primary"):
+            st.switch_page(path)
         st.caption(text)
 
 st.subheader("Models shipped with GenreLab")

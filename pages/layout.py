@@ -55,6 +55,26 @@ def viewer_note(what: str) -> None:
     st.caption(f":material/visibility: {what} — {VIEWER_NOTE}")
 
 
+def training_notice() -> None:
+    """A line saying a training job is running (so a slow page is expected), when one is.
+
+    The job runs at a lower priority with few threads (core.training.jobs), but on a small
+    machine it still takes CPU time pages would otherwise have.
+    """
+    from core.training.config import MODEL_LABELS
+    from core.training.jobs import list_jobs   # reads a few small files; no TensorFlow
+
+    try:
+        running = [j for j in list_jobs() if j.active]
+    except OSError:   # the runs folder cannot be read: say nothing rather than fail the page
+        return
+    if running:
+        conf = running[0].config or {}
+        what = conf.get("name") or MODEL_LABELS.get(conf.get("model"), "a model")
+        st.caption(f":material/hourglass_top: A training job is running ({what}, on the "
+                   "Training console), so this page may be slower than usual until it ends.")
+
+
 def plot(fig, key: str | None = None, where=None) -> None:
     """Show a plotly figure full width with GenreLab's modebar config (PNG download at 2x).
 

@@ -85,30 +85,85 @@ def artist_index(path: str, mtime: float) -> dict | None:
         return None
 
 
-@st.cache_data(show_spinner="Extracting features (cached on disk after the first time)…",
-               max_entries=4)
+FEATURE_SETS_KEPT = 4   #: feature sets kept in memory per server (the newest ones)
+
+
+@st.cache_resource(show_spinner=False)
+def _feature_store() -> dict:
+    """The server's feature sets by (root, stamp, track ids, kinds), newest last.
+
+    A plain dict rather than st.cache_data, so the extraction can draw its progress bar: a cached
+    function may not write into a block made outside it.
+    """
+    return {}
+
+
+class _FeatureCache:
+    """feature_set's cache, cleared like a cached function's (feature_set.clear())."""
+
+    @staticmethod
+    def clear() -> None:
+        _feature_store().clear()
+
+
 def feature_set(root: str, stamp: float, track_ids: tuple[str, ...],
-                kinds: tuple[str, ...] = SEGMENT_KINDS):
-    """FeatureSet of the given tracks of a folder (core.features.study, disk-cached, 2 processes)."""
+                kinds: tuple[str, ...] = SEGMENT_KINDS, on_progress=None):
+    """FeatureSet of the given tracks of a folder (core.features.study, disk-cached, 2 processes),
+    kept in memory per server. on_progress(done, total) is told of each track extracted."""
     from core.data.gtzan import list_tracks
     from core.features.study import extract_tracks
 
+    store = _feature_store()
+    key = (root, stamp, tuple(track_ids), tuple(kinds))
+    if key in store:
+        return store[key]
     wanted = set(track_ids)
     tracks = [t for t in list_tracks(root) if t.track_id in wanted]
-    return extract_tracks(tracks, kinds, n_jobs=min(2, os.cpu_count() or 1), progress=False)
+    result = extract_tracks(tracks, kinds, n_jobs=min(2, os.cpu_count() or 1), progress=False,
+                            on_progress=on_progress)
+    store[key] = result
+    while len(store) > FEATURE_SETS_KEPT:
+        store.pop(next(iter(store)))
+    return result
+
+
+feature_set.clear = _FeatureCache.clear
+
+
+def extraction_text(done: int, total: int) -> str:
+    """The progress bar's words: clips done out of all (cached on disk after the first time)."""
+    return (f"Extracting features: {done} of {total} clips done (cached on disk, so the next "
+            "time is quick)…")
 
 
 def source_features(source, kinds: tuple[str, ...] = SEGMENT_KINDS):
-    """FeatureSet of every track of the source, or None until the user asks for a big set."""
+    """FeatureSet of every track of the source, or None until the user asks for a big set.
+
+    A big set waits for the Extract button (its note and button go once pressed); extraction
+    shows a progress bar with the count of clips done, removed once it is over.
+    """
     key = f"extract:{source.root}"
     if len(source.tracks) > AUTO_EXTRACT_TRACKS and not st.session_state.get(key):
-        st.info(f"{len(source.tracks)} tracks: extracting their features takes a few minutes "
-                "the first time (then they are read from the disk cache).")
-        if not st.button("Extract features", key=f"btn_{key}", icon=":material/play_arrow:"):
+        ask = st.empty()
+        with ask.container():
+            st.info(f"{len(source.tracks)} tracks: extracting their features takes a few "
+                    "minutes the first time (then they are read from the disk cache).")
+            pressed = st.button("Extract features", key=f"btn_{key}",
+                                icon=":material/play_arrow:")
+        if not pressed:
             return None
         st.session_state[key] = True
-    return feature_set(str(source.root), folder_stamp(source.root),
-                       tuple(source.track_ids), kinds)
+        ask.empty()
+    slot = st.empty()
+
+    def report(done: int, of: int) -> None:
+        slot.progress(done / max(of, 1), text=extraction_text(done, of))
+
+    try:
+        return feature_set(str(source.root), folder_stamp(source.root),
+                           tuple(source.track_ids), kinds, on_progress=report)
+    finally:
+        slot.empty()
 
 
 @st.cache_data(show_spinner="Loading audio…", max_entries=32)

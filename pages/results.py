@@ -54,12 +54,18 @@ def show_run(card: dict) -> None:
         return
     normalise = st.toggle("Show fractions of each true genre", value=True, key="results_norm")
     left, right = st.columns([3, 2])
-    layout.plot(confusion_matrix(np.asarray(report["confusion"]), GENRES, normalise,
-                                 title=f"Confusion matrix ({level}s)"),
+    cm = np.asarray(report["confusion"])
+    run_genres = card.get("genres") if isinstance(card.get("genres"), list) else None
+    layout.plot(confusion_matrix(cm, GENRES, normalise, title=f"Confusion matrix ({level}s)",
+                                 run_genres=run_genres),
                 key="results_cm", where=left)
     layout.plot(recall_bars(report.get("recall", [0.0] * len(GENRES)),
-                            title=f"Recall per genre ({level}s)"),
+                            title=f"Recall per genre ({level}s)", run_genres=run_genres,
+                            support=cm.sum(axis=1).tolist()),
                 key="results_recall", where=right)
+    if run_genres and len(run_genres) < len(GENRES):
+        st.caption(f"This run learned {len(run_genres)} genres ({', '.join(run_genres)}); the "
+                   "charts show only those. A genre with no test items reads n/a, not 0 %.")
 
 
 def report_button(runs: list[RunInfo]) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 from core import config
 from core.constants import PROJECT_ROOT
 from core.data.gtzan import DatasetError, find_root
+from pages import data_source
 from pages.data_source import _load_source, source_summary
 from pages.layout import show_error, viewer_note
 from pages.loaders import feature_set, track_table
@@ -122,11 +123,14 @@ def sidebar() -> None:
         st.markdown("### Data source")
         if summary["synthetic"]:
             st.badge("synthetic demo set", icon=":material/science:", color="orange")
-            st.caption(f"{summary['label']} — {summary['tracks']} clips. Set a GTZAN folder "
+            st.caption(f"{summary['label']} — {summary['tracks']} clips "
+                       f"({data_source.counts_text(summary['per_genre'])}). Set a GTZAN folder "
                        "below for real music.")
         else:
             st.badge("GTZAN folder", icon=":material/library_music:", color="green")
-            st.caption(f"{summary['root']} — {summary['tracks']} clips")
+            st.caption(f"`{summary['root']}` — {summary['tracks']} clips "
+                       f"({data_source.counts_text(summary['per_genre'])})")
+        st.caption(data_source.splits_text())
         if summary["error"]:
             st.error(f"The saved folder cannot be used: {summary['error']}")
         if config.viewer_mode():
@@ -174,15 +178,15 @@ def _source_form() -> None:
                            placeholder="/path/to/gtzan or …/genres_original",
                            help="The folder holding genres_original/ (Kaggle) or genres/ "
                            "(original), or that folder itself.", disabled=bool(env))
-    left, right = st.columns(2)
-    if left.button("Use folder", key="use_folder", disabled=bool(env)):
+    # one button a line: two side by side in the narrow sidebar cut their labels ("Use dem…")
+    if st.button("Use folder", key="use_folder", disabled=bool(env)):
         error = set_data_folder(folder)
         if error:
             st.session_state["data_folder_error"] = error
         else:
             st.session_state.pop("data_folder_error", None)
             st.rerun()
-    if right.button("Use demo set", key="use_demo", disabled=bool(env) or not current):
+    if st.button("Use demo set", key="use_demo", disabled=bool(env) or not current):
         config.save_setting("data_path", None)
         st.session_state.pop("data_folder_error", None)
         _forget_sources()
@@ -203,14 +207,14 @@ def _source_form() -> None:
                          value=str(splits) if splits else "", key="splits_input",
                          help="Folder with train_filtered.txt, valid_filtered.txt and "
                          "test_filtered.txt (Kereliuk & Sturm). Empty = random track split only.")
-    left, right = st.columns(2)
-    if left.button("Use lists", key="use_splits"):
+    if st.button("Use lists", key="use_splits"):
         error = set_splits_folder(text)
         if error:
             st.error(error, icon=":material/rule:")
         else:
-            st.success("Split lists saved." if text.strip() else "Split lists cleared.")
-    if right.button("Download lists", key="download_splits"):
+            st.success(f"Split lists saved: {data_source.splits_text()}" if text.strip()
+                       else "Split lists cleared.")
+    if st.button("Download lists", key="download_splits"):
         _download_splits(text.strip() or str(DEFAULT_DOWNLOAD_DIR.parent / "splits"))
 
     index_file = config.artists_path()

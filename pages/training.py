@@ -11,7 +11,7 @@ from core.training import config as train_config, jobs as training_jobs, plan as
 from core.constants import DEFAULT_SEED, GENRES
 from core.report.figures import training_curves
 from core.models.persistence import iter_runs
-from core.training.config import FEATURE_LABELS, KERAS_MODELS, MODEL_FEATURES, MODEL_LABELS, TrainConfig
+from core.training.config import CARVED_VALID_FRACTION, FEATURE_LABELS, KERAS_MODELS, MODEL_FEATURES, MODEL_LABELS, TrainConfig
 from core.models.fitting import TrainingError
 from pages import data_source, layout
 
@@ -25,6 +25,7 @@ STATE_TEXT: dict[str, str] = {
     "failed": "failed",
 }
 JOB_KEY = "training_job_id"
+DEFAULTS = TrainConfig()   #: the form's starting split, the same as the Dataset page's
 
 
 # --- the form -------------------------------------------------------------------------------
@@ -89,13 +90,16 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
         st.caption(f"Lists from {splits_folder}. Tracks the lists leave out are not used.")
     else:
         kwargs["seed"] = int(p2.number_input("Seed", 0, 2**31 - 1, DEFAULT_SEED, key="train_seed"))
-        kwargs["test_size"] = float(p3.slider("Test fraction", 0.1, 0.5, 0.3, 0.05,
-                                              key="train_test"))
+        kwargs["test_size"] = float(p3.slider("Test fraction", 0.1, 0.5, DEFAULTS.test_size,
+                                              0.05, key="train_test"))
 
     with st.expander("More settings"):
         m1, m2 = st.columns(2)
-        kwargs["valid_size"] = (float(m1.slider("Validation fraction", 0.0, 0.3, 0.15, 0.05,
-                                                key="train_valid"))
+        kwargs["valid_size"] = (float(m1.slider(
+            "Validation fraction", 0.0, 0.3, DEFAULTS.valid_size, 0.05, key="train_valid",
+            help="The Dataset page shows the same split for the same seed and fractions. At 0, "
+                 f"the networks hold back {CARVED_VALID_FRACTION:.0%} of the training tracks "
+                 "for early stopping."))
                                 if protocol == "random-track" else 0.1)
         if model in KERAS_MODELS:
             kwargs["patience"] = int(m2.number_input("Patience (epochs)", 1, 100, 8,
@@ -135,7 +139,22 @@ def split_preview(config: TrainConfig, track_ids: list[str]) -> bool:
                  "track per genre) or set the validation fraction to 0.")
         return False
     st.caption(f"Split: {split.label()}.")
+    note = carve_note(config, split)
+    if note:
+        st.caption(note)
     return True
+
+
+def carve_note(config: TrainConfig, split) -> str | None:
+    """What training does beyond the split: the tracks a network carves for early stopping."""
+    if config.model not in KERAS_MODELS or split.valid:
+        return None
+    train, valid = run_plan.carve_validation(split.train, config.seed)
+    if not valid:
+        return None
+    return (f"With no validation side, {MODEL_LABELS[config.model]} holds back {len(valid)} of "
+            f"the {len(split.train)} training tracks for early stopping, so it trains on "
+            f"{len(train)}: train/valid/test {len(train)}/{len(valid)}/{len(split.test)}.")
 
 
 # --- the live job panel ---------------------------------------------------------------------
@@ -273,6 +292,21 @@ def _config_label(conf: dict) -> str:
     return f"{MODEL_LABELS.get(model, model)} on {FEATURE_LABELS.get(feature, feature)}"
 
 
+def running_summary(conf: dict) -> str:
+    """A running job's settings in one line: model, genres, split, epochs."""
+    genres = conf.get("genres")
+    parts = [conf.get("name") or _config_label(conf),
+             f"{len(genres)} genres ({', '.join(genres)})" if genres else "every genre present"]
+    if conf.get("protocol") == "artist-filtered":
+        parts.append("artist-filtered split")
+    else:
+        parts.append(f"random split, seed {conf.get('seed')}, test {conf.get('test_size')}, "
+                     f"validation {conf.get('valid_size')}")
+    if conf.get("model") in KERAS_MODELS:
+        parts.append(f"up to {conf.get('epochs')} epochs")
+    return " · ".join(parts)
+
+
 def _num(value) -> str:
     """A float to 3 decimals, or a dash."""
     return f"{value:.3f}" if isinstance(value, (int, float)) else "–"
@@ -289,13 +323,17 @@ def main() -> None:
     st.caption(f"Data: {source.label} — {len(source.tracks)} tracks.")
 
     viewer = gconfig.viewer_mode()
-    st.header("Settings" if not viewer else "Settings (to look at: training is fixed here)")
-    config = settings_form(data_source.splits_folder(), source.track_ids)
     jobs = training_jobs.list_jobs()
     running = [j for j in jobs if j.active]
     if running:
-        st.info("A training job is already running; start the next one when it has finished "
-                "(one at a time keeps the machine responsive).")
+        st.header("Settings for the next job" if not viewer else "Settings (to look at: training is fixed here)")
+        st.info(f"**Running now:** {running_summary(running[0].config or {})}. Its progress is "
+                "below. The form here does not show that job: it sets up the next one, which "
+                "can start when this one has finished (one at a time keeps the machine "
+                "responsive).", icon=":material/model_training:")
+    else:
+        st.header("Settings" if not viewer else "Settings (to look at: training is fixed here)")
+    config = settings_form(data_source.splits_folder(), source.track_ids)
     if viewer:
         layout.viewer_note("Training")
     elif st.button("Start training", type="primary", icon=":material/play_arrow:",

@@ -122,10 +122,21 @@ def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPredict
 
 
 def batch_inputs(files: list) -> list[batch.ClipInput]:
-    """The clips of several uploaded files (zips opened member by member), limit applied."""
+    """The clips of several uploaded files (zips opened member by member), limit applied; a file
+    added twice (same name, same bytes) is taken once."""
     inputs: list[batch.ClipInput] = []
+    seen: set[tuple[str, str]] = set()
+    twice: list[str] = []
     for file in files:
-        inputs += batch.from_upload(file.name, file.getvalue())
+        data = file.getvalue()
+        key = (file.name, hashlib.sha1(data).hexdigest())
+        if key in seen:
+            twice.append(file.name)
+            continue
+        seen.add(key)
+        inputs += batch.from_upload(file.name, data)
+    if twice:
+        st.caption("Added more than once, listed once: " + ", ".join(sorted(set(twice))) + ".")
     return batch.limit_files(inputs)
 
 
@@ -152,8 +163,10 @@ def analyse_batch(inputs: list[batch.ClipInput], models: list[ModelEntry]) -> li
     return st.session_state[key]
 
 
-def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry]) -> None:
-    """The batch's table (one row per clip), its CSV, and the clips per genre."""
+def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry],
+               inputs: list[batch.ClipInput] | None = None) -> None:
+    """The batch's table (one row per clip), its CSV, the clips per genre, and one clip's
+    detail (timeline, why map, tags) when the user picks it."""
     labels = [m.label for m in models]
     used = [r for r in rows if r.prediction is not None]
     refused = [r for r in rows if r.error is not None]
@@ -175,6 +188,30 @@ def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry]) -> None:
         layout.plot(clips_per_genre(batch.genre_counts(rows)), key="tryit_batch_genres")
         st.caption("Each clip counts once, for its answer (the consensus column: votes "
                    "weighed by each model's measured trust).")
+        show_batch_clip(used, models, inputs or [])
+
+
+def show_batch_clip(used: list[batch.ClipRow], models: list[ModelEntry],
+                    inputs: list[batch.ClipInput]) -> None:
+    """One clip of a batch in detail, chosen from the table's answered clips."""
+    st.subheader("One clip in detail")
+    st.caption("Uploads add up: remove a file with its × above to go back to one clip, or pick "
+               "any clip of the table here to see its timeline, tags and the 2D-CNN's reasons.")
+    names = [r.name for r in used]
+    pick = st.selectbox("Clip", names, index=None, placeholder="Choose a clip of the table",
+                        key="tryit_batch_pick")
+    if pick is None:
+        return
+    row = used[names.index(pick)]
+    item = next((i for i in inputs if i.name == pick), None)
+    data = None
+    if item is not None:
+        data = item.data if item.data is not None else (
+            item.path.read_bytes() if item.path is not None else None)
+    if data is not None:
+        st.audio(data)
+        st.session_state["tryit_current"] = f"batch:{pick}:{hashlib.sha1(data).hexdigest()}"
+    show_prediction(row.prediction, models, data if data is not None else np.zeros(1))
 
 
 def clip_input(models: list[ModelEntry] | None = None) -> tuple[bytes | np.ndarray | list | None, str]:
@@ -209,15 +246,18 @@ def clip_input(models: list[ModelEntry] | None = None) -> tuple[bytes | np.ndarr
                                    sample_rate=RECORD_RATE, key="tryit_mic")
         return (recording.getvalue(), "recording.wav") if recording is not None else (None, "")
     if source == "button":
-        from audio_recorder_streamlit import audio_recorder
+        from pages.recorder import audio_recorder
 
         st.caption(f"Click the microphone to start; recording stops after {BUTTON_PAUSE_S:.0f} s "
                    "of quiet, or when you click it again.")
         # no sample_rate: the recorder then records at the browser's own rate (decode resamples);
         # a fixed rate makes Firefox refuse the microphone ("Connecting AudioNodes from
         # AudioContexts with different sample-rate is currently not supported")
-        data = audio_recorder(text="Click to record", pause_threshold=BUTTON_PAUSE_S,
-                              key="tryit_button")
+        data, empty = audio_recorder(text="Click to record", pause_threshold=BUTTON_PAUSE_S,
+                                     key="tryit_button")
+        if empty:
+            st.info("The recorder stopped before it heard anything (the microphone was still "
+                    "starting). Click it again to record.", icon=":material/mic:")
         return (data, "recording.wav") if data else (None, "")
     from core.data.demo_styles import synth_clip
 
@@ -393,6 +433,7 @@ def main() -> None:
     """Draw the Try it page."""
     layout.require_app()
     st.title("Try it")
+    layout.training_notice()
     st.caption("Play GenreLab some music – at least 3 seconds – and every trained model says which "
                "of the ten GTZAN genres it hears. Works with the shipped models, no training "
                "needed.")
@@ -418,7 +459,8 @@ def main() -> None:
         st.info("Choose or record a clip to start.")
         return
     if name == "batch":
-        show_batch(analyse_batch(batch_inputs(source), list(models)), list(models))
+        inputs = batch_inputs(source)
+        show_batch(analyse_batch(inputs, list(models)), list(models), inputs)
         show_warming(warming)
         return
     if isinstance(source, bytes):

@@ -31,8 +31,33 @@ def test_home_renders_on_demo_set(app_env):
     assert _metric(at, "Clips") == "30"
     assert "Synthetic data" in _texts(at.warning)
     assert "synthetic demo set" in _texts(at.sidebar.markdown)
-    links = at.get("page_link")
-    assert len(links) == 5
+    # issue 19.10: each "What to do next" card is a button that opens its page
+    assert len([b for b in at.button if b.key.startswith("home_go_")]) == 5
+    # issue 19.9: the genres present and the clips per genre, and where the split lists stand
+    assert _metric(at, "Genres") == "10"
+    assert "3 clips in each of the 10 genres" in _texts(at.caption)
+    assert "split lists: not set" in _texts(at.caption)
+    assert "3 clips in each of the 10 genres" in _texts(at.sidebar.caption)
+    assert "Artist-filtered split lists" in _texts(at.sidebar.caption)
+
+
+def test_home_cards_open_their_pages(app_env):
+    at = _app()
+    at.button(key="home_go_Dataset").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Dataset"
+
+
+def test_home_names_thin_genres_of_a_partial_copy(app_env, tmp_path: Path):
+    clips = {f"{g}.{i:05d}": tone(220.0, 3.0) for g in ("blues", "jazz") for i in range(4)}
+    clips["rock.00000"] = tone(220.0, 3.0)
+    root = write_gtzan(tmp_path / "gtzan", clips)
+    config.save_setting("data_path", str(root))
+    at = _app()
+    assert not at.exception
+    assert _metric(at, "Genres") == "3"
+    assert "thin: rock 1" in _texts(at.caption)
+    assert "rock: 1" in _texts(at.warning)
 
 
 def test_home_lists_shipped_models_or_says_none(app_env):

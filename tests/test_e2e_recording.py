@@ -31,7 +31,7 @@ PAUSE_S = 5.0                #: s of silence after it (longer than the page's BU
 MIC_TAKE_MS = 4500           #: ms between the clicks on st.audio_input's record and stop
 BUTTON_TAKE_MS = 4000        #: ms between the two clicks of the button recorder's second take
 MIN_CORRELATION = 0.8        #: least normalised correlation of an unprocessed take with the file
-RECORDER_FRAME = 'iframe[title="audio_recorder_streamlit.audio_recorder"]'
+RECORDER_FRAME = 'iframe[title="pages.recorder.audio_recorder"]'   #: pages/recorder.py's patched copy
 FAKE_MIC_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 

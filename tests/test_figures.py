@@ -253,3 +253,19 @@ def test_clips_per_genre_bars_keep_the_genre_order() -> None:
     bar = fig.data[0]
     assert list(bar.x) == list(GENRES) and list(bar.y) == [i % 3 for i in range(len(GENRES))]
     assert bar.marker.color[0] == figures.genre_color(GENRES[0])
+
+
+def test_recall_bars_say_na_for_a_genre_without_test_items() -> None:
+    """Issue 19.1: a learned genre with no test items reads n/a, not 0 %."""
+    from core.report.figures import recall_bars
+
+    fig = recall_bars([0.5, 0.0, 1.0], ["blues", "jazz", "rock"], support=[2, 0, 3])
+    assert list(fig.data[0].text) == ["50%", "n/a (no test items)", "100%"]
+
+
+def test_clips_per_genre_has_whole_number_ticks() -> None:
+    """Issue 19.7: one or two clips never draw ticks at 0.5 and 1.5."""
+    from core.report.figures import clips_per_genre
+
+    fig = clips_per_genre({"blues": 1, "rock": 2})
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.tickformat == "d"

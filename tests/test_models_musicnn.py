@@ -79,7 +79,7 @@ def test_svm_and_knn_heads_train_on_real_embeddings_and_predict_with_tags(
     run = runner.run_training(conf, [events.append])
     card = persistence.load_card(run)
     assert card["model"] == "musicnn" and card["primary"] == "svm"
-    assert card["name"] == "musicnn+SVM on MSD embeddings (3 genres)"
+    assert card["name"] == "musicnn+SVM on MSD embeddings (3 genres) (yours)"
     assert set(card["files"]) == {"svm.skops"}          # the network's weights are not copied
     assert card["genres"] == GENRES3
     assert card["embedding"]["outputs"] == list(family.OUTPUTS)

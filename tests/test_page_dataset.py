@@ -111,6 +111,9 @@ def test_partial_mixed_format_copy_shows_its_coverage(app_env, tmp_path: Path,
     assert "Genres without clips: classical, country" in _texts(at.caption)
     ignored = next(d.value for d in at.dataframe if list(d.value.columns) == ["file", "reason"])
     assert ignored["file"].tolist() == ["jazz/booklet.pdf"]
+    # issue 19.9: the folder's path is printed once
+    source_line = next(c.value for c in at.caption if c.value.startswith("Source:"))
+    assert source_line.count(str(root)) == 1
 
 
 def test_real_folder_with_a_bad_clip_lists_it_as_skipped(app_env, tmp_path: Path,
@@ -150,3 +153,35 @@ def test_track_table_names_artist_and_title_when_the_index_is_set(app_env, tmp_p
     at.text_input(key="track_filter").set_value("test artist").run()
     shown = next(d.value for d in at.dataframe if "duration_s" in d.value.columns)
     assert list(shown["track"]) == [first]
+
+
+def test_the_split_defaults_match_the_training_console(app_env):
+    """Issue 19.2: the Dataset page starts from the Training console's fractions and says so."""
+    from core.training.config import TrainConfig
+
+    at = _page()
+    defaults = TrainConfig()
+    assert at.slider(key="valid_pct").value == round(defaults.valid_size * 100)
+    assert at.slider(key="test_pct").value == round(defaults.test_size * 100)
+    assert any("The Training console makes the same split" in c.value for c in at.caption)
+
+
+def test_big_set_extraction_counts_clips_and_tidies_up(app_env, monkeypatch: pytest.MonkeyPatch):
+    """Issue 19.8: a progress bar counts clips done; the note and button go once extraction ends."""
+    from pages import loaders
+
+    monkeypatch.setattr(loaders, "AUTO_EXTRACT_TRACKS", 5)
+    loaders.feature_set.clear()   # extracted by an earlier test of this process
+    counts: list[tuple[int, int]] = []
+    text = loaders.extraction_text
+    monkeypatch.setattr(loaders, "extraction_text",
+                        lambda done, total: counts.append((done, total)) or text(done, total))
+    at = _page()
+    assert not at.exception
+    assert any("extracting their features" in i.value for i in at.info)
+    at.button(key=next(b.key for b in at.button if b.key.startswith("btn_extract:"))).click().run()
+    assert not at.exception
+    assert counts[0][1] == 30 and counts[-1] == (30, 30) and len(counts) > 2
+    assert not any("extracting their features" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key.startswith("btn_extract:")]
+    assert len(at.get("plotly_chart")) == 3

@@ -95,3 +95,27 @@ def test_bad_uploads_are_reported(app_env):
     at.file_uploader(key="upload").set_value(("short.wav", _wav(tone(440, 1.0)), "audio/wav")).run()
     assert not at.exception
     assert "at least 3 s" in _texts(at.error)
+
+
+def test_a_running_training_job_is_named_on_busy_pages(app_env):
+    """Issue 19.5: while a job trains, the page says why it may be slow."""
+    import subprocess
+    import sys
+
+    from core.models import persistence
+    from core.training import jobs
+
+    job_id = "20260101-000000-lstm-mfcc-0123abcd"
+    folder = jobs.jobs_dir() / job_id
+    folder.mkdir(parents=True)
+    persistence.write_json(folder / "config.json", {"job_id": job_id, "created": "",
+                                                     "config": {"model": "lstm"}})
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", job_id])
+    try:
+        persistence.write_json(folder / "status.json", {"state": "running", "pid": child.pid})
+        at = _page()
+        assert not at.exception
+        assert "A training job is running (LSTM" in _texts(at.caption)
+    finally:
+        child.kill()
+        child.wait()

@@ -247,3 +247,31 @@ def test_outside_gtzan_section_evaluates_a_folder_on_request(isolated_dirs: Path
     at.selectbox(key="outside_model").set_value("answer").run()
     assert not at.exception
     assert any("answer: outside GTZAN (n = 2)" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_a_four_genre_run_charts_only_its_genres(isolated_dirs: Path) -> None:
+    """Issue 19.1: a run of 4 genres shows a 4 x 4 matrix and 4 recall bars, never 0 % for the rest."""
+    import json
+
+    run = write_run(name="SVM on MFCC (4 genres)")
+    card = persistence.load_card(run)
+    four = ["blues", "classical", "jazz", "metal"]
+    card["genres"] = four
+    # the card's 10 x 10 matrices: zero the rows of the six genres the run never learned
+    for level in ("track", "segment"):
+        report = card["metrics"]["svm"]["test"][level]
+        cm = np.asarray(report["confusion"])
+        out = [GENRES.index(g) for g in GENRES if g not in four]
+        cm[out, :] = 0
+        cm[:, out] = 0
+        report["confusion"] = cm.tolist()
+        report["recall"] = [r if g in four else 0.0 for g, r in zip(GENRES, report["recall"])]
+    (run / "card.json").write_text(json.dumps(card))
+    at = page()
+    assert not at.exception
+    specs = {c.proto.spec: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    cm_fig = next(f for s, f in specs.items() if "Confusion matrix (tracks)" in s)
+    assert cm_fig["data"][0]["y"] == four and cm_fig["data"][0]["z"]["shape"] == "4, 4"
+    bars = next(f for s, f in specs.items() if "Recall per genre (tracks)" in s)
+    assert bars["data"][0]["x"] == four
+    assert any("learned 4 genres" in c.value for c in at.caption)

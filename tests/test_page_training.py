@@ -73,6 +73,18 @@ def test_renders_with_a_split_preview() -> None:
     assert any("tracks train/valid/test 18/0/12" in c.value for c in at.caption)
 
 
+def test_the_default_split_is_the_dataset_pages_and_carving_is_said() -> None:
+    """Issue 19.2: same fractions as the Dataset page; a network's carved tracks are named."""
+    at = page()
+    defaults = train_config.TrainConfig()
+    assert at.slider(key="train_valid").value == defaults.valid_size == 0.1
+    assert at.slider(key="train_test").value == defaults.test_size
+    at.selectbox(key="train_model").set_value("lstm").run()
+    at = splittable(at)
+    notes = [c.value for c in at.caption if "holds back" in c.value]
+    assert notes and "for early stopping" in notes[0] and "train/valid/test" in notes[0]
+
+
 def test_genre_multiselect_restricts_the_split() -> None:
     at = splittable(page())
     assert at.multiselect(key="train_genres").value == list(runner.GENRES)
@@ -188,6 +200,10 @@ def test_a_running_job_is_found_again_and_can_be_stopped() -> None:
     at = page()   # a fresh session: the job is found through list_jobs, not session state
     assert not at.exception
     assert any(job_id in m.value for m in at.markdown)
+    # issue 19.4: the form says it is for the next job and names the running job's settings
+    assert any(h.value == "Settings for the next job" for h in at.header)
+    running = [i.value for i in at.info if "Running now" in i.value]
+    assert running and "LSTM" in running[0] and "up to 300 epochs" in running[0]
     stop = at.button(key=f"stop_{job_id}")
     stop.click().run()
     assert (training_jobs.job_dir(job_id) / training_jobs.STOP_FILE).is_file()

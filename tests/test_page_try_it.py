@@ -411,3 +411,22 @@ def test_verdict_table_is_best_first_by_the_lower_end_of_the_interval() -> None:
     shown = [float(t.split("(")[1].split("%")[0]) for t in
              table["Measured (test track accuracy, 95 % CI)"]]
     assert shown == sorted(shown, reverse=True)   # the printed lower ends agree
+
+
+def test_a_batch_lists_a_file_once_and_opens_one_clip_in_detail(with_models: Path) -> None:
+    """Issue 19.7: the same file twice is one row; a clip of the table opens its detail."""
+    clip = wav_bytes(music(4.0, 22050, stereo=False), 22050)
+    other = wav_bytes(music(5.0, 22050, stereo=False), 22050)
+    at = upload_many(page(), [("a.wav", clip), ("b.wav", other), ("a.wav", clip)])
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert sorted(table["clip"]) == ["a.wav", "b.wav"]
+    assert any("listed once: a.wav" in c.value for c in at.caption)
+    counts = next(c.proto.spec for c in at.get("plotly_chart") if "Clips per genre" in c.proto.spec)
+    assert '"dtick":1' in counts.replace(" ", "")
+    at.selectbox(key="tryit_batch_pick").set_value("b.wav").run()
+    assert not at.exception
+    assert any(s.value == "Genre along the clip" for s in at.subheader)
+    assert any("tryit_timeline" == (c.key if hasattr(c, "key") else None) or
+               "3-s segment" in c.proto.spec for c in at.get("plotly_chart"))
+    assert metric(at, "Clip length").startswith("5.")

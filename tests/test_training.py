@@ -184,7 +184,8 @@ def test_svm_run_card(tiny: Path) -> None:
     assert run_dir.parent == Path(os.environ["GENRELAB_RUNS"])
     card = persistence.load_card(run_dir)
     assert card["model"] == "svm" and card["feature"] == "zcr" and card["primary"] == "svm"
-    assert card["name"] == "SVM on ZCR" and set(card["files"]) == {"svm.skops"}
+    assert card["name"] == "SVM on ZCR (yours)" and set(card["files"]) == {"svm.skops"}
+    assert card["stopped_by_user"] is False and card["stop_note"] is None
     assert card["data"]["synthetic"] is True and card["data"]["n_tracks"] == 30
     assert card["protocol"]["label"].startswith("random-track, seed 42")
     assert len(card["protocol"]["test"]) == 10 and not set(card["protocol"]["test"]) & set(
@@ -235,7 +236,7 @@ def test_genre_subset_run_knows_its_label_set(tiny: Path) -> None:
                    genres=["blues", "jazz", "rock"])
     run_dir = runner.run_training(conf, [events.append])
     card = persistence.load_card(run_dir)
-    assert card["genres"] == ["blues", "jazz", "rock"] and card["name"].endswith("(3 genres)")
+    assert card["genres"] == ["blues", "jazz", "rock"] and card["name"].endswith("(3 genres) (yours)")
     assert card["data"]["n_tracks"] == 9 and "3 genres present" in card["protocol"]["label"]
     assert card["data"]["clips_per_genre"] == {"blues": 3, "jazz": 3, "rock": 3}
     assert card["data"]["format"] == "wav"
@@ -318,6 +319,11 @@ def test_stop_event_keeps_best_weights_and_saves(tiny: Path) -> None:
     assert card["stopped_early"] and card["stop_reason"] == "stop requested"
     assert card["epochs_run"] == 1 and card["best_epoch"] == 1
     assert events[-1]["type"] == "stopped" and events[-1]["run_dir"] == str(run_dir)
+    # issue 19.3: a stopped run says so in its card and its name, never a shipped model's name
+    assert card["stopped_by_user"] and card["stop_note"] == "stopped by you at epoch 1 of 50"
+    assert card["name"] == "LSTM+SVM on MFCC — stopped by you at epoch 1 of 50 (yours)" or (
+        card["name"].endswith("— stopped by you at epoch 1 of 50 (yours)"))
+    assert "stopped by you at epoch 1 of 50" in events[-1]["message"]
     from core.models import networks
 
     assert networks.load_model(run_dir / "model.keras").output_shape == (None, 10)
@@ -474,3 +480,28 @@ def test_artist_grouped_protocol_trains_with_whole_artists_per_side(tiny: Path,
         sides = [name for name in ("train", "valid", "test") if pair & set(protocol[name])]
         assert len(sides) == 1, (genre, sides)   # the artist's two tracks on one side
     assert card["metrics"]["svm"]["test"]["n_tracks"] == len(protocol["test"])
+
+
+def test_a_job_process_yields_the_cpu(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Issue 19.5: a job runs with few maths threads (env) and at a lower priority (nice)."""
+    seen: dict = {}
+
+    class FakeChild:
+        pid = 424242
+
+    def fake_popen(args, **kw):
+        seen.update(kw)
+        return FakeChild()
+
+    monkeypatch.setenv("GENRELAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(training_jobs.subprocess, "Popen", fake_popen)
+    monkeypatch.setattr(training_jobs.os, "cpu_count", lambda: 2)
+    training_jobs.start_job(train_config.TrainConfig(model="svm", feature="zcr"))
+    env = seen["env"]
+    for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "OPENBLAS_NUM_THREADS"):
+        assert env[name] == "1", name
+    niced: list[int] = []
+    monkeypatch.setattr(training_jobs.os, "nice", lambda n: niced.append(n) or n)
+    training_jobs.yield_cpu()
+    assert niced and niced[0] > 0

@@ -511,7 +511,7 @@ def assemble(results: list[TrackResult], kinds: tuple[str, ...],
 
 def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS,
                    n_jobs: int = -1, progress: bool = True, filter_noise: bool = True,
-                   cache: bool = True) -> FeatureSet:
+                   cache: bool = True, on_progress=None) -> FeatureSet:
     """Features of many tracks, in parallel (joblib processes), with the disk cache.
     Tracks run as joblib tasks (core.cluster.run_tasks: loky processes by default, a Dask
     cluster inside core.cluster.joblib_backend); results keep the order of `tracks`. A track
@@ -520,7 +520,7 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
     features are read from / written to features_cache_dir(), keyed by the file's sha1 and the
     feature parameters. logmel is rounded to float16 precision (as cached) whether or not it
     came from the cache, so repeated runs agree exactly. With only mfcc_seq requested, the
-    segment arrays are empty.
+    segment arrays are empty. on_progress(done, total): called as each track is done.
     """
     kinds = check_kinds(kinds)
     tracks = list(tracks)
@@ -535,5 +535,6 @@ def extract_tracks(tracks: Sequence[Track], kinds: Sequence[str] = FEATURE_KINDS
         _track_label(t)
     cache_root = features_cache_dir() if cache else None
     results = run_tasks(_extract_track, tracks, _lost_track, n_jobs=n_jobs, desc="features",
-                        args=(kinds, filter_noise, cache_root), progress=progress)
+                        args=(kinds, filter_noise, cache_root), progress=progress,
+                        on_progress=on_progress)
     return assemble(results, kinds)

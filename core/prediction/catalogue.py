@@ -132,9 +132,13 @@ def _label(card: dict, head: str, shipped: bool) -> str:
     primary = card.get("primary") or _default_head(card["model"])
     name = card.get("name") if head == primary and card.get("name") else model_title(
         card["model"], card.get("feature") or _default_feature(card["model"]), head)
+    note = card.get("stop_note")
+    if note and note not in name:   # another head of a stopped run
+        name = f"{name} — {note}"
     if shipped:
         return f"{name} (shipped)"
-    return f"{name} — your run {str(card.get('created', ''))[:10] or card['run_id']}"
+    when = str(card.get('created', ''))[:10] or card['run_id']
+    return f"{name} — {when}" if "(yours)" in name else f"{name} — your run {when}"
 
 
 def _entry(info: persistence.RunInfo) -> ModelEntry:

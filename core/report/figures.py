@@ -301,7 +301,10 @@ def clips_per_genre(counts: Mapping[str, int],
     fig.add_trace(go.Bar(x=genres, y=[int(counts[g]) for g in genres],
                          marker_color=[genre_color(g) for g in genres],
                          hovertemplate="%{x}: %{y} clips<extra></extra>"))
-    fig.update_yaxes(title="clips", rangemode="tozero")
+    top = max((int(counts[g]) for g in genres), default=0)
+    # whole clips only: a tick a clip while few, plotly's own (whole-number) spacing beyond that
+    fig.update_yaxes(title="clips", rangemode="tozero", tickformat="d",
+                     dtick=1 if top <= 10 else None)
     return fig
 
 
@@ -330,9 +333,29 @@ def segment_map(points: np.ndarray, labels: Sequence[str], title: str | None = N
 
 # --- results views --------------------------------------------------------------------------
 
+def run_subset(cm: np.ndarray, genres: Sequence[str],
+               run_genres: Sequence[str] | None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """A confusion matrix over `genres` cut to the genres a run learned (its card's "genres").
+
+    Returns (matrix, genre names, row positions kept); with no run_genres, or names not among
+    `genres`, everything is kept. A 4-genre run's 10 x 10 matrix becomes 4 x 4, so genres the
+    model never learned show neither as empty rows nor as 0 % recall.
+    """
+    cm = np.asarray(cm)
+    genres = list(genres)
+    if not run_genres or any(g not in genres for g in run_genres) or cm.shape[0] != len(genres):
+        return cm, genres, np.arange(len(genres))
+    keep = np.array([genres.index(g) for g in run_genres])
+    return cm[np.ix_(keep, keep)], [genres[i] for i in keep], keep
+
+
 def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: bool = True,
-                     title: str | None = "Confusion matrix") -> go.Figure:
-    """Confusion matrix heatmap, rows true and columns predicted genre; normalise = by true row."""
+                     title: str | None = "Confusion matrix",
+                     run_genres: Sequence[str] | None = None) -> go.Figure:
+    """Confusion matrix heatmap, rows true and columns predicted genre; normalise = by true row.
+    run_genres: the genres the run learned (card["genres"]); only those rows and columns are drawn.
+    """
+    cm, genres, _ = run_subset(np.asarray(cm, dtype=np.float64), genres, run_genres)
     cm = np.asarray(cm, dtype=np.float64)
     n = len(genres)
     if cm.shape != (n, n):
@@ -341,11 +364,11 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
         rows = cm.sum(axis=1, keepdims=True)
         z = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
         text, zmax = np.round(z, 2).astype(str), 1.0
-        text[rows[:, 0] == 0] = ""
+        text[rows[:, 0] == 0] = "n/a"
     else:
         z, zmax = cm, max(1.0, float(cm.max()))
         text = cm.astype(int).astype(str)
-    fig = _fig(title, height=520, width=None)
+    fig = _fig(title, height=max(300, 140 + 38 * n), width=None)
     fig.add_trace(go.Heatmap(
         z=z, x=list(genres), y=list(genres), colorscale=colorscale("Blues"), zmin=0, zmax=zmax,
         text=text, texttemplate="%{text}", customdata=cm,
@@ -463,13 +486,28 @@ def occlusion_overlay(logmel: np.ndarray, occ_map: np.ndarray, sr: int = SAMPLE_
 
 
 def recall_bars(recall: Sequence[float], genres: Sequence[str] = GENRES,
-                title: str = "Recall per genre") -> go.Figure:
-    """Bars of per-genre recall (fraction of 1) in the genre colours."""
+                title: str = "Recall per genre", run_genres: Sequence[str] | None = None,
+                support: Sequence[int] | None = None) -> go.Figure:
+    """Bars of per-genre recall (fraction of 1) in the genre colours.
+    run_genres: the genres the run learned (card["genres"]); only those bars are drawn.
+    support: test items per genre (the confusion matrix's row sums, same order as recall); a
+    genre with none reads "n/a", not 0 %.
+    """
+    genres = list(genres)
+    recall = [float(r) for r in recall]
+    support = list(support) if support is not None and len(support) == len(recall) else None
+    if run_genres and all(g in genres for g in run_genres) and len(recall) == len(genres):
+        keep = [genres.index(g) for g in run_genres]
+        genres, recall = [genres[i] for i in keep], [recall[i] for i in keep]
+        support = [support[i] for i in keep] if support is not None else None
+    scored = [support is None or int(n) > 0 for n in (support or recall)]
     fig = _fig(title, height=340, showlegend=False)
-    fig.add_trace(go.Bar(x=list(genres), y=list(recall),
+    fig.add_trace(go.Bar(x=genres, y=[r if ok else 0.0 for r, ok in zip(recall, scored)],
                          marker_color=[genre_color(g) for g in genres],
-                         text=[f"{r:.0%}" for r in recall], textposition="outside",
-                         hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
+                         text=[f"{r:.0%}" if ok else "n/a (no test items)"
+                               for r, ok in zip(recall, scored)],
+                         textposition="outside", cliponaxis=False,
+                         hovertemplate="%{x}: %{text}<extra></extra>"))
     fig.update_yaxes(title="recall", range=[0, 1.12], tickformat=".0%")
     return fig
 

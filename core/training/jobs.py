@@ -199,6 +199,7 @@ def start_job(config: TrainConfig) -> str:
     persistence.write_json(folder / "status.json", {"state": "starting", "updated": created})
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.update(_thread_caps(env))
     env["PYTHONPATH"] = os.pathsep.join(
         [str(PROJECT_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     with open(folder / "log.txt", "ab") as log:
@@ -209,6 +210,27 @@ def start_job(config: TrainConfig) -> str:
     _CHILDREN[child.pid] = child
     (folder / "pid").write_text(str(child.pid))
     return job_id
+
+
+#: environment variables that cap the maths libraries' threads in a job process
+THREAD_VARS: tuple[str, ...] = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+JOB_NICENESS: int = 10   #: how much a job process lowers its own priority (os.nice)
+
+
+def _thread_caps(env: dict) -> dict[str, str]:
+    """Thread caps for a job: GENRELAB_TRAIN_THREADS, else half the cores (1 on a 2-core machine),
+    so the app's pages keep a core while a network trains; a cap the caller set is kept."""
+    wanted = env.get("GENRELAB_TRAIN_THREADS") or str(max(1, (os.cpu_count() or 2) // 2))
+    return {name: env.get(name) or wanted for name in THREAD_VARS}
+
+
+def yield_cpu() -> None:
+    """Lower this process's priority so the app's pages come first (call in the job process)."""
+    try:
+        os.nice(JOB_NICENESS)
+    except (AttributeError, OSError):   # no nice on this platform, or not permitted: run as is
+        pass
 
 
 def _set_status(folder: Path, state: str, **extra: Any) -> None:
@@ -225,6 +247,7 @@ def run_job(folder: Path) -> int:
     term = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: term.set())   # SIGTERM = polite stop request
     stop = StopFlag(term, folder / STOP_FILE)
+    yield_cpu()
     _set_status(folder, "running")
     try:
         conf = TrainConfig.from_dict(_read_json(folder / "config.json").get("config") or {})

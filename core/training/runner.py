@@ -37,6 +37,24 @@ def _run_name(config: TrainConfig, primary: str, genres: Sequence[str] = GENRES)
     return f"{model} on {FEATURE_LABELS[str(config.feature)]}{subset}"
 
 
+def stop_note(stopped_by_user: bool, epochs_run: int, epochs_planned: int) -> str | None:
+    """ "stopped by you at epoch 8 of 40" for a run the user stopped; None otherwise."""
+    if not stopped_by_user:
+        return None
+    return f"stopped by you at epoch {int(epochs_run)} of {int(epochs_planned)}"
+
+
+def user_run_name(name: str, note: str | None, own_folder: bool, named: bool) -> str:
+    """A run's card name: the stop note appended to a stopped run, and " (yours)" on a run saved
+    in the user's runs folder under an automatic name, so it never reads exactly like a shipped
+    model's (those are trained into models/ by `python -m core train --out`)."""
+    if note:
+        name = f"{name} — {note}"
+    if own_folder and not named:
+        name = f"{name} (yours)"
+    return name
+
+
 def run_training(config: TrainConfig, callbacks: Iterable[Callback] = (),
                  stop_event: Any = None, *, output_root: Path | None = None,
                  progress: bool = False) -> Path:
@@ -113,7 +131,10 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
                                 valid_source, emit, stop)
     outcome = family.fit(context)
     metrics, primary, files = outcome.metrics, outcome.primary, outcome.files
-    name = _run_name(config, primary, plan.genres)
+    stopped_by_user = outcome.stop_reason == "stop requested"
+    note = stop_note(stopped_by_user, len(outcome.history), config.epochs)
+    name = user_run_name(_run_name(config, primary, plan.genres), note, output_root is None,
+                         bool(config.name))
     emit("stage", message="saving the run")
     root = Path(output_root) if output_root else gconfig.runs_dir()
     writer = persistence.RunWriter(root, persistence.new_run_id(name))
@@ -143,6 +164,8 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
             "history": outcome.history, "best_epoch": outcome.best_epoch,
             "epochs_run": len(outcome.history), "stopped_early": outcome.stopped_early,
             "stop_reason": outcome.stop_reason, "class_weight": outcome.class_weight,
+            "stopped_by_user": stopped_by_user, "epochs_planned": int(config.epochs),
+            "stop_note": note,
             "svm_class_weight": balance if family.sklearn_heads else None,
             **outcome.card,
             "elapsed_s": round(emit.elapsed(), 3),
@@ -155,9 +178,8 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     summary = (f"{name}: test segment accuracy {test_m['segment_accuracy']:.3f}, track accuracy "
                f"{test_m['track_accuracy']:.3f} ({split.label()}; {source.label})")
     if outcome.stop_reason == "stop requested":
-        emit("stopped", run_dir=str(run_dir), message=f"stopped by request after "
-             f"{len(outcome.history)} epoch(s); best weights (epoch {outcome.best_epoch}) "
-             f"saved. {summary}")
+        emit("stopped", run_dir=str(run_dir), message=f"{note}; best weights (epoch "
+             f"{outcome.best_epoch}) saved. {summary}")
     else:
         emit("done", run_dir=str(run_dir), message=summary)
     return run_dir
