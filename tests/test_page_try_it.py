@@ -176,7 +176,7 @@ def test_a_genre_subset_model_shows_only_its_genres(isolated_dirs: Path,
     at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
     assert not at.exception and not at.error
     table = at.dataframe[0].value
-    assert list(table["Model"].str.split(" — ").str[0]) == ["SVM on MFCC (3 genres)"]
+    assert list(table["Model"].str.split(" — ").str[0]) == ["SVM on MFCC (3 genres) (yours)"]
     assert table["Genre"].iloc[0] in ("blues", "jazz", "rock")
     assert table["Genres it knows"].iloc[0].startswith("3: cannot answer classical, country")
     bars = next(c.proto.spec for c in at.get("plotly_chart") if "SVM on MFCC (3 genres)" in
@@ -367,7 +367,7 @@ def test_musicnn_shows_the_networks_own_tags_beside_the_genre(musicnn_and_svm: P
     at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = list(at.dataframe[0].value["Model"].str.split(" — ").str[0])
-    assert "musicnn+SVM on MSD embeddings (3 genres)" in labels
+    assert "musicnn+SVM on MSD embeddings (3 genres) (yours)" in labels
     assert any(s.value == "What the pretrained network hears" for s in at.subheader)
     line = next(m.value for m in at.markdown if "the network itself hears" in m.value)
     shown = [part.rsplit(" ", 2)[0] for part in line.split("hears: ")[1].split(", ")]
@@ -390,7 +390,7 @@ def test_damaged_musicnn_weights_give_a_message_and_the_others_answer(
     warning = next(w.value for w in at.warning if "could not score" in w.value)
     assert warning.startswith("musicnn+SVM") and "damaged" in warning
     labels = list(at.dataframe[0].value["Model"].str.split(" — ").str[0])
-    assert labels == ["SVM on MFCC (3 genres)"]
+    assert labels == ["SVM on MFCC (3 genres) (yours)"]
     assert not any(s.value == "What the pretrained network hears" for s in at.subheader)
 
 

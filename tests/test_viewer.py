@@ -91,7 +91,8 @@ def test_the_viewer_flag_of_app_py_sets_the_mode(monkeypatch: pytest.MonkeyPatch
     import runpy
     import sys
 
-    monkeypatch.delenv(config.ENV_MODE, raising=False)
+    # setenv (not delenv) so the mode app.py sets is undone after the test
+    monkeypatch.setenv(config.ENV_MODE, "")
     monkeypatch.setattr(sys, "argv", ["app.py", "--viewer"])
     monkeypatch.setattr("streamlit.App", lambda *a, **k: None, raising=False)
     runpy.run_path(str(APP), run_name="app")
