@@ -240,7 +240,7 @@ def test_outside_gtzan_section_evaluates_a_folder_on_request(isolated_dirs: Path
     table = next(d.value for d in at.dataframe if "Outside GTZAN (95 % CI)" in d.value.columns)
     assert list(table["Model"])[-1] == "answer" and len(table) == 3
     assert set(table["Correct of n"]) <= {"0 of 2", "1 of 2", "2 of 2"}
-    assert all("test tracks" in t or "not measured" in t or "vote" in t
+    assert all("test tracks" in t or "not measured" in t or "most trusted" in t
                for t in table["In GTZAN (test track accuracy, 95 % CI)"])
     assert {"hiphop recall", "jazz recall"} <= set(table.columns)
     assert any("broken.mp3" in w.value for w in at.warning)
