@@ -326,7 +326,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("error: name at least one run (its folder or run id), or give --all-shipped or "
               "--all", file=sys.stderr)
         return EXIT_USAGE
-    result = document.make_report(names, args.out, title=args.title or document.REPORT_TITLE)
+    outside = None
+    if args.outside:
+        try:
+            outside = json.loads(Path(args.outside).read_text())
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"--outside {args.outside}: not a readable evaluate-folder JSON "
+                              f"({exc})") from exc
+        if not isinstance(outside, dict) or not isinstance(outside.get("models"), list):
+            raise ReportError(f"--outside {args.outside}: not an evaluate-folder JSON (no "
+                              "'models' list)")
+    result = document.make_report(names, args.out, title=args.title or document.REPORT_TITLE,
+                                  outside=outside)
     size = result.path.stat().st_size
     print(f"report: {result.path} ({len(result.runs)} run(s), {size / 1e6:.1f} MB"
           + (f"; {len(result.left_out)} left out" if result.left_out else "") + ")")
@@ -468,6 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-shipped", action="store_true", help="add every shipped model (models/)")
     p.add_argument("--all", action="store_true", help="add every run: yours and the shipped ones")
     p.add_argument("--title", help="the report's title")
+    p.add_argument("--outside", metavar="JSON",
+                   help="an `evaluate-folder --json` file: its figures form the report's Outside "
+                        "GTZAN section (without it, the figures the runs' cards record)")
     p.set_defaults(func=cmd_report)
     return parser
 

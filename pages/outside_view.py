@@ -44,7 +44,7 @@ def evaluate(folder: str, stamp: tuple, models: tuple[str, ...]) -> dict:
 def in_gtzan(card: dict | None, head: str | None) -> str:
     """A model's in-GTZAN figure (test track accuracy with interval, n, protocol)."""
     if card is None:
-        return "the models' trust-weighted vote" if head == "answer" else ""
+        return "the most trusted model's answer" if head == "answer" else ""
     return measured_text({k: v for k, v in card.items() if k != "outside"}, head)
 
 
@@ -105,6 +105,7 @@ def show_outside() -> None:
                    f"({len(scan.clips)} clips × {len(entries)} models).")
         return
     data = evaluate(*key)
+    st.session_state["outside_data"] = data   # the report's Outside GTZAN section uses it
     st.dataframe(figures_table(data, entries), hide_index=True)
     st.caption(f"n = {data['n']} clips of {data['folder']} (outside GTZAN, no training on them). "
                "Beside each: its in-GTZAN test figure, as its card states it.")

@@ -83,7 +83,8 @@ def report_button(runs: list[RunInfo]) -> None:
         "Runs in the report", list(paths), default=list(paths), key="report_runs",
         format_func=lambda p: f"{paths[p].card.get('name', Path(p).name)} – "
         f"{'shipped' if paths[p].shipped else 'yours'} – {Path(p).name}")
-    st.download_button("Download report", data=partial(document.report_bytes, tuple(chosen)),
+    st.download_button("Download report", data=partial(document.report_bytes, tuple(chosen),
+                                                      st.session_state.get("outside_data")),
                        file_name="genrelab-report.html", mime="text/html", key="report_download",
                        disabled=not chosen, on_click="ignore", icon=":material/description:")
 

@@ -623,3 +623,42 @@ def test_report_bytes_explain_when_nothing_is_usable() -> None:
     (run / "model.bin").write_bytes(b"changed")
     bad = document.report_bytes([str(run)]).decode("utf-8")
     assert "No report" in bad and "checksum" in bad and run.name in bad
+
+
+def test_a_run_of_fewer_genres_draws_only_them_and_says_who_stopped_it() -> None:
+    """Issue 19.1 and 19.3 in the report: a 3-genre run's 10 x 10 card matrices are drawn 3 x 3
+    (no 0 % bars for genres it never learned), and a run the user stopped says so."""
+    run = write_run(genres=("blues", "metal", "pop"), history=True)
+    card = persistence.load_card(run)
+    assert np.asarray(card["metrics"]["svm"]["test"]["track"]["confusion"]).shape == (10, 10)
+    card.update(epochs_run=3, stopped_early=True, stop_note="stopped by you at epoch 3 of 40")
+    html = document.render_report([persistence.RunInfo(run, card, None, False)])
+    text = chart_text(html)
+    assert text.count('"x":["blues","metal","pop"]') == 4      # 2 matrices, 2 recall charts
+    assert '"country"' not in text
+    assert "Only the 3 genres the run learned are drawn" in html
+    assert "trained 3 epochs, stopped by you at epoch 3 of 40" in html
+    card.pop("stop_note")
+    html = document.render_report([persistence.RunInfo(run, card, None, False)])
+    assert "stopped early (no gain on the validation side)" in html
+
+
+def test_outside_gtzan_section_from_cards_or_a_given_evaluation() -> None:
+    """Issue 17: the report carries the Outside GTZAN figures: the cards' own, or a fresh
+    evaluate-folder result when one is given."""
+    from tests.test_report_outside import figures
+
+    run = write_run()
+    card = persistence.load_card(run)
+    info = persistence.RunInfo(run, card, None, False)
+    assert "outside-gtzan" not in document.render_report([info])   # nothing measured: no section
+    card["outside"] = {"set": "xd-dev", "n": 49, "correct": 29, "accuracy": 29 / 49,
+                       "ci_low": 0.4525, "ci_high": 0.7178, "macro_f1": 0.533,
+                       "date": "2026-12-06"}
+    html = document.render_report([info])
+    assert "<a href='#outside-gtzan'>Outside GTZAN</a>" in html
+    section = html[html.index('<section id="outside-gtzan">'):html.index("id='runs'")]
+    assert "59.2 % [45.2 %–71.8 %]" in section and "29 of 49" in section and "xd-dev" in section
+    given = document.render_report([info], outside=figures())
+    section = given[given.index('<section id="outside-gtzan">'):given.index("id='runs'")]
+    assert "66.7 % [20.8 %–93.9 %]" in section and "29 of 49" not in section

@@ -29,6 +29,7 @@ import numpy as np
 
 from core.models import persistence
 from core.models.persistence import ModelFileError, RunInfo
+from core.report.outside import cards_outside_html, outside_section_html
 from core.report.packing import loader_js, plotly_blob
 from core.report.sections import (CSS, EXPLAINER, Charts, comparison_figure, comparison_rows,
                                   comparison_table_html, run_section)
@@ -126,8 +127,11 @@ def check_card(card: dict) -> None:
 # --- the whole report -----------------------------------------------------------------------
 
 def render_report(runs: Sequence[RunInfo], left_out: Sequence[LeftOut] = (),
-                  title: str = REPORT_TITLE, created: str | None = None) -> str:
-    """The whole report as one HTML document (plotly.js and the charts packed inside; no network)."""
+                  title: str = REPORT_TITLE, created: str | None = None,
+                  outside: dict | None = None) -> str:
+    """The whole report as one HTML document (plotly.js and the charts packed inside; no network).
+    outside: an evaluate-folder result (OutsideResult.to_dict()) for the Outside GTZAN section;
+    without it, the section shows the outside figures the runs' cards record, if any."""
     if not runs:
         raise ReportError("no usable run to report on"
                           + (": " + "; ".join(f"{o.reason}" for o in left_out) if left_out else ""))
@@ -160,9 +164,12 @@ def render_report(runs: Sequence[RunInfo], left_out: Sequence[LeftOut] = (),
                      "for, but the run folder is missing or damaged):<ul>"
                      + "".join(f"<li><b>{esc(o.name)}</b>: {esc(o.reason)}</li>" for o in left_out)
                      + "</ul></div>")
+    outside_html = (outside_section_html(outside) if outside is not None
+                    else cards_outside_html([r.card for r in runs]))
     parts.append("<p>Contents: <a href='#reading'>How to read this report</a> · "
                  "<a href='#comparison-section'>Beside the study</a> · "
-                 "<a href='#runs'>Each run in detail</a></p>")
+                 + ("<a href='#outside-gtzan'>Outside GTZAN</a> · " if outside_html else "")
+                 + "<a href='#runs'>Each run in detail</a></p>")
     parts.append(EXPLAINER)
     parts.append("<h2 id='comparison-section'>Beside the study</h2>")
     parts.append(charts.div(comparison_figure(rows),
@@ -174,6 +181,8 @@ def render_report(runs: Sequence[RunInfo], left_out: Sequence[LeftOut] = (),
     parts.append("<p>The table lists each of the study's published figures (shaded) followed by "
                  "the runs that used the same method, then runs the study has no figure for.</p>")
     parts.append(comparison_table_html(rows))
+    if outside_html:
+        parts.append(outside_html)
     parts.append("<h2 id='runs'>Each run in detail</h2>")
     parts.extend(run_section(run, charts, i) for i, run in enumerate(runs, start=1))
     parts.append("<p class='meta'>GenreLab report · numbers taken from each run's card.json "
@@ -198,26 +207,27 @@ def write_report(text: str, out: Path) -> Path:
 
 
 def make_report(names: Iterable[str], out: Path | None = None, title: str = REPORT_TITLE,
-                warn: bool = True) -> Report:
+                warn: bool = True, outside: dict | None = None) -> Report:
     """Collect the named runs, render the report and (with out) write it; damaged runs are named
     on stderr (warn) and in the report, and left out."""
     runs, left_out = collect_runs(names)
     if warn:
         for item in left_out:
             print(f"warning: left out of the report: {item.reason}", file=sys.stderr)
-    text = render_report(runs, left_out, title=title)
+    text = render_report(runs, left_out, title=title, outside=outside)
     path = write_report(text, out) if out is not None else None
     return Report(text, runs, left_out, path)
 
 
-def report_bytes(names: Iterable[str]) -> bytes:
-    """The report of the named runs as UTF-8 bytes (the Results page's download).
+def report_bytes(names: Iterable[str], outside: dict | None = None) -> bytes:
+    """The report of the named runs as UTF-8 bytes (the Results page's download); outside: an
+    evaluate-folder result for its Outside GTZAN section (see render_report).
     When none of them is usable, a short HTML page that says why, so a download never fails
     without a word.
     """
     runs, left_out = collect_runs(names)
     if runs:
-        return render_report(runs, left_out).encode("utf-8")
+        return render_report(runs, left_out, outside=outside).encode("utf-8")
     items = "".join(f"<li><b>{esc(o.name)}</b>: {esc(o.reason)}</li>" for o in left_out)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(REPORT_TITLE)}"
             f"</title></head><body><h1>No report</h1><p>None of the chosen runs could be used:</p>"

@@ -1,9 +1,11 @@
-"""The report's "Outside GTZAN" section: each model's figures on a labelled folder from outside
-GTZAN (core.prediction.outside), as escaped HTML. The report document hooks it in."""
+"""The report's "Outside GTZAN" section as escaped HTML: each model's figures on a labelled folder
+from outside GTZAN (core.prediction.outside), or, without a fresh evaluation, the figures the runs'
+cards record. core.report.document puts it after the comparison with the study."""
 
 from __future__ import annotations
 
 from html import escape
+from typing import Sequence
 
 from core.prediction.outside import OutsideResult
 
@@ -11,6 +13,34 @@ from core.prediction.outside import OutsideResult
 def _pct(value: float) -> str:
     """A fraction as a percentage with one decimal."""
     return f"{100 * value:.1f} %"
+
+
+def cards_outside_html(cards: Sequence[dict]) -> str:
+    """One <section> from the figures the runs' cards record ("outside": set, n, accuracy with
+    its interval, date), or "" when no card has one."""
+    measured = [c for c in cards if isinstance(c.get("outside"), dict)]
+    if not measured:
+        return ""
+    rows = []
+    for card in measured:
+        o = card["outside"]
+        rows.append(f"<tr><td>{escape(str(card.get('name') or card.get('run_id')))}</td>"
+                    f"<td>{_pct(float(o['accuracy']))} [{_pct(float(o['ci_low']))}–"
+                    f"{_pct(float(o['ci_high']))}]</td>"
+                    f"<td>{int(o['correct'])} of {int(o['n'])}</td>"
+                    f"<td>{float(o.get('macro_f1', float('nan'))):.3f}</td>"
+                    f"<td>{escape(str(o.get('set', '')))}</td><td>{escape(str(o.get('date', '')))}"
+                    "</td></tr>")
+    return "\n".join([
+        '<section id="outside-gtzan"><h2>Outside GTZAN</h2>',
+        f"<p>{len(measured)} of the {len(cards)} run(s) were also measured on labelled music from "
+        "outside GTZAN, which none of them was trained on (the figure each card records). "
+        "Accuracy with its 95 % Wilson interval; a clip of a genre a model was not trained on "
+        "counts as wrong for it. These figures are far below the in-GTZAN ones: GTZAN flatters.</p>",
+        "<table><thead><tr><th>Model</th><th>Accuracy [95 % CI]</th><th>Correct of n</th>"
+        "<th>Macro-F1</th><th>Set</th><th>Measured</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table>",
+        "</section>"])
 
 
 def outside_section_html(result: OutsideResult | dict) -> str:
@@ -38,8 +68,8 @@ def outside_section_html(result: OutsideResult | dict) -> str:
         f"<p>Every model on {int(data.get('n', 0))} labelled clips of "
         f"<code>{escape(str(data.get('folder', '')))}</code> ({counts}): music none of them was "
         "trained on. Accuracy with its 95 % Wilson interval; a clip of a genre a model was not "
-        "trained on counts as wrong for it. <i>answer</i> is the headline answer (votes weighed "
-        "by each model's measured trust).</p>",
+        "trained on counts as wrong for it. <i>answer</i> is the headline answer (the most "
+        "trusted model that can answer every genre).</p>",
         "<table><thead><tr><th>Model</th><th>Accuracy [95 % CI]</th><th>Correct of n</th>"
         f"<th>Macro-F1</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
     ]

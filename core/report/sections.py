@@ -299,8 +299,10 @@ def _settings(card: dict) -> str:
     if card.get("history"):
         parts.append("augmentation: " + (", ".join(augment) if augment else "none"))
         if card.get("epochs_run") is not None:
-            parts.append(f"trained {card['epochs_run']} epochs"
-                         + (", stopped early" if card.get("stopped_early") else ""))
+            stopped = (f", {card['stop_note']}" if card.get("stop_note")
+                       else ", stopped early (no gain on the validation side)"
+                       if card.get("stopped_early") else "")
+            parts.append(f"trained {card['epochs_run']} epochs{stopped}")
     return "; ".join(parts) if parts else "–"
 
 
@@ -359,16 +361,21 @@ def run_section(run: RunInfo, charts: Charts, index: int) -> str:
         cm = np.asarray(report["confusion"])
         genres = card_genres(card, cm.shape[0])
         labels = [plot_text(g) for g in genres]
+        learned = [plot_text(g) for g in card.get("genres") or []
+                   if len(card.get("genres") or []) < len(genres)] or None
         figs.append(charts.div(
-            confusion_matrix(cm, labels, True, title=f"Confusion matrix, test {noun}"),
+            confusion_matrix(cm, labels, True, title=f"Confusion matrix, test {noun}",
+                             run_genres=learned),
             f"{esc(HEAD_TEXT.get(head, head))}. Rows: the true genre; columns: the genre the "
             f"model named. Each cell is the fraction of that row's test {noun}; the diagonal "
-            "holds the right answers. An empty row is a genre with no test items."))
+            "holds the right answers. An empty row is a genre with no test items."
+            + (f" Only the {len(learned)} genres the run learned are drawn." if learned else "")))
         recall = report.get("recall")
         if isinstance(recall, list) and len(recall) == len(genres):
             figs.append(charts.div(
                 recall_bars([float(r) for r in recall], labels,
-                            title=f"Recall per genre, test {noun}"),
+                            title=f"Recall per genre, test {noun}", run_genres=learned,
+                            support=[int(k) for k in cm.sum(axis=1)]),
                 f"Of the test {noun} of each genre, the share the model named correctly."))
     if figs:
         out.append(f"<h4>Where the model goes wrong ({esc(HEAD_TEXT.get(head, head))})</h4>"
