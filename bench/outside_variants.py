@@ -221,9 +221,9 @@ def fit_head(head: str, c: float, x: np.ndarray, y: np.ndarray, seed: int = DEFA
         return PatchHead(c, seed).fit(x, y)
     model = make_head(head, c, seed)
     if head == "svm-cal":
-        from core.models.baselines import _grouped_folds, calibrate_svm
+        from core.models.baselines import calibrate_svm, grouped_folds
 
-        calibrate_svm(model, y, _grouped_folds(y, np.arange(len(y)).astype(str), seed))
+        calibrate_svm(model, y, grouped_folds(y, np.arange(len(y)).astype(str), seed))
     return model.fit(x, y)
 
 
