@@ -145,7 +145,7 @@ def analyse_batch(inputs: list[batch.ClipInput], models: list[ModelEntry]) -> li
     digest = hashlib.sha1("|".join(f"{m.run_id}:{m.head}" for m in models).encode())
     for item in inputs:
         digest.update(item.name.encode())
-        digest.update(hashlib.sha1(item.data or b"").digest())
+        digest.update(item.digest())   # a zip member's CRC and size: nothing is unpacked
         digest.update((item.refusal or "").encode())
     key = f"tryit_batch_{digest.hexdigest()}"
     if key not in st.session_state:
@@ -205,9 +205,8 @@ def show_batch_clip(used: list[batch.ClipRow], models: list[ModelEntry],
     row = used[names.index(pick)]
     item = next((i for i in inputs if i.name == pick), None)
     data = None
-    if item is not None:
-        data = item.data if item.data is not None else (
-            item.path.read_bytes() if item.path is not None else None)
+    if item is not None and item.usable:
+        data = item.read_bytes()   # a zip member is unpacked now (at most MAX_UPLOAD_BYTES)
     if data is not None:
         st.audio(data)
         st.session_state["tryit_current"] = f"batch:{pick}:{hashlib.sha1(data).hexdigest()}"
@@ -365,6 +364,10 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
               "of its test interval); a model counts only among the genres it was trained on.")
     m2.metric("Models agreeing", f"{agree} of {len(prediction.results)}")
     m3.metric("Clip length", f"{prediction.duration_s:.1f} s")
+    if prediction.excerpt:
+        st.info(f"This file is long: the models heard {prediction.excerpt} (files are analysed "
+                f"on at most their first {constants.MAX_CLIP_SECONDS / 60:.0f} minutes).",
+                icon=":material/content_cut:")
     st.markdown(f"The answer is <b style='color:{genre_color(genre)}'>{genre}</b>: {why}.",
                 unsafe_allow_html=True)
 
