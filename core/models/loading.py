@@ -72,6 +72,7 @@ class _KerasRunner:
         self.model = model
         self.input_shape = tuple(model.input_shape[1:])
         self._fns: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+        self._compiling = threading.Lock()   #: one thread traces each forward pass
 
     def _compile(self, output: str) -> Callable[[np.ndarray], np.ndarray]:
         """A batch forward pass (training=False) to the model's output or the deep feature."""
@@ -104,7 +105,9 @@ class _KerasRunner:
                                  f"the feature gives {tuple(x.shape[1:])}")
         x = x.reshape((x.shape[0],) + tuple(-1 if d is None else d for d in self.input_shape))
         if output not in self._fns:
-            self._fns[output] = self._compile(output)
+            with self._compiling:
+                if output not in self._fns:
+                    self._fns[output] = self._compile(output)
         return np.asarray(self._fns[output](x), dtype=np.float64)
 
 

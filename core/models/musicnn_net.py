@@ -35,6 +35,7 @@ import functools
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -277,6 +278,17 @@ def build_model(weights: dict[str, np.ndarray]):  # -> keras.Model
     return model
 
 
+#: Held while the network is built: two threads (the server's warm-up and a visitor's upload)
+#: asking for it at once build it once, the second waiting for the first.
+_BUILD_LOCK = threading.Lock()
+
+
+def _forward_once() -> Callable[[np.ndarray], dict[str, np.ndarray]]:
+    """_forward, built by one thread only."""
+    with _BUILD_LOCK:
+        return _forward()
+
+
 @functools.lru_cache(maxsize=1)
 def _forward() -> Callable[[np.ndarray], dict[str, np.ndarray]]:
     """The cached compiled forward pass (B, 187, 96) float32 -> dict of float32 arrays."""
@@ -299,7 +311,7 @@ def embed_patches(batch: np.ndarray) -> dict[str, np.ndarray]:
     if batch.ndim != 3 or batch.shape[1:] != (PATCH_FRAMES, MUSICNN_N_MELS):
         raise ValueError(f"musicnn patches must have shape (n, {PATCH_FRAMES}, "
                          f"{MUSICNN_N_MELS}); got {batch.shape}")
-    forward = _forward()
+    forward = _forward_once()
     parts = [forward(batch[i:i + BATCH_PATCHES]) for i in range(0, len(batch), BATCH_PATCHES)]
     return {k: np.concatenate([p[k] for p in parts]).astype(np.float32, copy=False)
             for k in OUTPUT_KINDS}
