@@ -1,17 +1,20 @@
 """Many visitors at once: N headless-Chromium sessions open Try it on one fresh server and upload
 a real 30-s clip within the same second; how many are answered, how fast, at what memory.
 
-Usage: python bench/concurrent.py [--sessions N] [--clip WAV] [--timeout S] [--keep-log]
+Usage: python bench/concurrent.py [--sessions N] [--clip WAV] [--timeout S] [--warm] [--keep-log]
 
 Starts `streamlit run app.py` (tests/live_server.py) with an empty temporary runs folder (the
 shipped models only), waits for its health check, then opens Try it in N separate browser
 contexts of one headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) at once.
 When every page shows its uploader, the clip is given to every uploader in one quick loop
 (`upload_spread_s:` says how long that loop took) and the clock starts. A session is answered
-when its page shows the finished verdict (the "Models agreeing" figure beside the Answer). The server's process tree (the server and
-its worker processes) is sampled every 0.2 s (psutil) for its resident memory.
+when its page shows the finished verdict (the "Models agreeing" figure beside the Answer). The
+server's process tree (the server and its worker processes) is sampled every 0.2 s (psutil) for
+its resident memory.
 
-Prints per session its page load and answer times, then `exception_boxes:` (Streamlit exception
+With --warm the pages are opened only once the server's warm-up is done. Prints
+`server_cpu_s:` (CPU seconds of the server's tree from the uploads to the last answer: the cost,
+whatever else the machine runs), per session its page load and answer times, then `exception_boxes:` (Streamlit exception
 boxes on all pages at the end, with the first texts), `sessions_answered: K/N`,
 `last_answer_s:` (the slowest answer, from the end of the upload loop; `inf` when a session was
 not answered) and `peak_rss_mb:` (largest sampled sum over the server's process tree).
@@ -64,11 +67,13 @@ def demo_clip(folder: Path) -> Path:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the resident memory of a process and its descendants every 0.2 s (the peak)."""
+    """Samples the resident memory of a process and its descendants every 0.2 s (the peak), and
+    their CPU seconds so far (`cpu_s`, children that have gone included)."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.pid, self.peak, self.running = pid, 0, True
+        self.pid, self.peak, self.running, self.cpu_s = pid, 0, True, 0.0
+        self._cpu: dict[int, float] = {}
 
     def run(self) -> None:
         import psutil
@@ -83,9 +88,12 @@ class TreeSampler(threading.Thread):
             for proc in procs:
                 try:
                     total += proc.memory_info().rss
+                    times = proc.cpu_times()
+                    self._cpu[proc.pid] = times.user + times.system
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
+            self.cpu_s = sum(self._cpu.values())
             time.sleep(0.2)
 
 
@@ -102,7 +110,16 @@ def warm_up_state(url: str) -> str:
     return "done" if state.get("done") else "still warming: " + ", ".join(waiting)
 
 
-def visit(url: str, clip: Path, sessions: int, timeout_s: float) -> dict:
+def wait_warm(url: str, timeout_s: float) -> float:
+    """Wait until the server's warm-up is done; seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout_s and warm_up_state(url) not in ("done", "off"):
+        time.sleep(1.0)
+    return time.monotonic() - began
+
+
+def visit(url: str, clip: Path, sessions: int, timeout_s: float,
+          sampler: TreeSampler | None = None) -> dict:
     """Open Try it in every session, upload the clip in each at once, wait for the answers."""
     from playwright.sync_api import sync_playwright
 
@@ -130,6 +147,7 @@ def visit(url: str, clip: Path, sessions: int, timeout_s: float) -> dict:
             for i in loaded:
                 uploaders[i].set_input_files(str(clip))
             clock = time.monotonic()
+            cpu_at_upload = sampler.cpu_s if sampler else 0.0
             out["upload_spread_s"] = clock - upload_began
             verdicts = [p.locator('[data-testid="stMetric"]', has_text=VERDICT_TEXT) for p in pages]
             deadline = clock + timeout_s
@@ -140,6 +158,7 @@ def visit(url: str, clip: Path, sessions: int, timeout_s: float) -> dict:
                         out["answer_s"][i] = time.monotonic() - clock
                         waiting.discard(i)
                 pages[0].wait_for_timeout(200)
+            out["answer_cpu_s"] = (sampler.cpu_s - cpu_at_upload) if sampler else 0.0
             pages[0].wait_for_timeout(1500)   # let late reruns (and their errors) draw
             for page in pages:
                 boxes = page.locator('[data-testid="stException"]')
@@ -156,6 +175,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="longest wait for the pages, then for the answers, s (each)")
     parser.add_argument("--keep-log", action="store_true", help="print the server log's end")
+    parser.add_argument("--warm", action="store_true",
+                        help="wait for the server's warm-up to finish before opening the pages")
     args = parser.parse_args()
     if not CHROMIUM.is_file():
         raise SystemExit(f"{CHROMIUM} not found: install Debian's chromium")
@@ -174,7 +195,8 @@ def main() -> None:
             wait_healthy(url, proc, log)
         except ServerError as exc:
             raise SystemExit(str(exc)) from None
-        figures = visit(url, clip, args.sessions, args.timeout)
+        warm_s = wait_warm(url, 600.0) if args.warm else None
+        figures = visit(url, clip, args.sessions, args.timeout, sampler)
     finally:
         sampler.running = False
         stop(proc)
@@ -184,7 +206,11 @@ def main() -> None:
     answers = figures["answer_s"]
     print(f"clip: {clip}")
     print(f"warm-up when the clips were uploaded: {figures['warm_up_at_upload']}")
+    if warm_s is not None:
+        print(f"waited {warm_s:.1f} s for the warm-up before opening the pages")
     print(f"upload_spread_s: {figures['upload_spread_s']:.2f}")
+    print(f"server_cpu_s: {figures['answer_cpu_s']:.1f} (server tree, from the uploads to the "
+          "last answer)")
     for i, (load, answer) in enumerate(zip(figures["load_s"], answers)):
         print(f"session {i + 1}: page {'%.1f s' % load if load is not None else 'not loaded'}, "
               f"answer {'%.1f s' % answer if answer is not None else 'none'}")
