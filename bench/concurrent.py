@@ -1,7 +1,8 @@
 """Many visitors at once: N headless-Chromium sessions open Try it on one fresh server and upload
 a real 30-s clip within the same second; how many are answered, how fast, at what memory.
 
-Usage: python bench/concurrent.py [--sessions N] [--clip WAV] [--timeout S] [--warm] [--keep-log]
+Usage: python bench/concurrent.py [--sessions N] [--clip WAV] [--timeout S] [--warm]
+                                  [--nice-browser] [--keep-log]
 
 Starts `streamlit run app.py` (tests/live_server.py) with an empty temporary runs folder (the
 shipped models only), waits for its health check, then opens Try it in N separate browser
@@ -12,10 +13,13 @@ when its page shows the finished verdict (the "Models agreeing" figure beside th
 server's process tree (the server and its worker processes) is sampled every 0.2 s (psutil) for
 its resident memory.
 
-With --warm the pages are opened only once the server's warm-up is done. Prints
+With --warm the pages are opened only once the server's warm-up is done; with --nice-browser
+Chromium runs at nice 19 (here the 8 browsers' rendering shares the server's 2 cores, which a
+real visitor's browser does not). Prints
 `server_cpu_s:` (CPU seconds of the server's tree from the uploads to the last answer: the cost,
-whatever else the machine runs), per session its page load and answer times, then `exception_boxes:` (Streamlit exception
-boxes on all pages at the end, with the first texts), `sessions_answered: K/N`,
+whatever else the machine runs), per session its page load and answer times, then
+`exception_boxes:` (Streamlit exception boxes on all pages at the end, with the first texts),
+`sessions_answered: K/N`,
 `last_answer_s:` (the slowest answer, from the end of the upload loop; `inf` when a session was
 not answered) and `peak_rss_mb:` (largest sampled sum over the server's process tree).
 Without --clip: GTZAN's blues.00000.wav beside the project, else a synthesised 30-s demo clip.
@@ -118,14 +122,22 @@ def wait_warm(url: str, timeout_s: float) -> float:
     return time.monotonic() - began
 
 
+def niced_chromium(folder: Path) -> Path:
+    """A script that starts Chromium at the lowest CPU priority (nice 19)."""
+    script = folder / "chromium-niced"
+    script.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
+    script.chmod(0o755)
+    return script
+
+
 def visit(url: str, clip: Path, sessions: int, timeout_s: float,
-          sampler: TreeSampler | None = None) -> dict:
+          sampler: TreeSampler | None = None, executable: Path = CHROMIUM) -> dict:
     """Open Try it in every session, upload the clip in each at once, wait for the answers."""
     from playwright.sync_api import sync_playwright
 
     out: dict = {"load_s": [None] * sessions, "answer_s": [None] * sessions, "errors": []}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+        browser = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS,
                                      headless=True)
         try:
             pages = []
@@ -175,6 +187,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="longest wait for the pages, then for the answers, s (each)")
     parser.add_argument("--keep-log", action="store_true", help="print the server log's end")
+    parser.add_argument("--nice-browser", action="store_true",
+                        help="run Chromium at nice 19: the browsers, which here share the "
+                             "server's cores, stand aside as visitors' own machines would")
     parser.add_argument("--warm", action="store_true",
                         help="wait for the server's warm-up to finish before opening the pages")
     args = parser.parse_args()
@@ -196,7 +211,8 @@ def main() -> None:
         except ServerError as exc:
             raise SystemExit(str(exc)) from None
         warm_s = wait_warm(url, 600.0) if args.warm else None
-        figures = visit(url, clip, args.sessions, args.timeout, sampler)
+        figures = visit(url, clip, args.sessions, args.timeout, sampler,
+                        niced_chromium(work) if args.nice_browser else CHROMIUM)
     finally:
         sampler.running = False
         stop(proc)
