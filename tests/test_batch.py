@@ -258,3 +258,19 @@ def test_a_long_clip_is_analysed_on_its_first_part_and_the_table_says_so(monkeyp
     assert "analysed" not in batch.to_csv(rows[1:], [entries[0].label]).splitlines()[0]
     single = streaming.predict_clip(wav_bytes(music(10.0)), entries)
     assert single.excerpt == "the first 0:06 of 0:10"
+
+
+def test_a_member_whose_deflate_stream_is_damaged_is_refused_with_the_reason(tmp_path: Path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.wav", bytes(range(256)) * 4000)
+    raw = bytearray(buf.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).infolist()[0]
+    start = info.header_offset + 30 + len(info.filename)
+    for k in range(start + 10, start + 60):     # the deflate stream itself, not the headers
+        raw[k] ^= 0xFF
+    [item] = batch.zip_members("z.zip", bytes(raw))
+    assert item.usable                          # named while gathering, not read
+    got = batch.unpack_member(item, tmp_path)
+    assert "cannot be read from the archive (Error -3" in got.refusal   # zlib.error, not raised
+    assert list(tmp_path.iterdir()) == []

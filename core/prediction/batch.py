@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -266,7 +267,7 @@ def unpack_member(item: ClipInput, folder: Path) -> ClipInput:
                 if copied > MAX_UPLOAD_BYTES:
                     raise OSError(f"it unpacks to more than {_mib(MAX_UPLOAD_BYTES)}")
                 dst.write(chunk)
-    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError, ValueError) as exc:
         target.unlink(missing_ok=True)
         return _refused(item.name, f"cannot be read from the archive ({exc})")
     return replace(item, path=target, archive=None)
