@@ -2,6 +2,10 @@
 (a ~10 MB zip that unpacks to 9.6 GiB) plus one short clip of music.
 
 Usage: python bench/memory.py [--members N] [--member-mib M] [--jobs J] [--all] [--keep PATH]
+       python bench/memory.py --long [--all]
+
+With --long the input is instead one 50-MB WAV of 54 minutes (8 kHz mono noisy tones), of which
+the first 10 minutes are analysed (MAX_CLIP_SECONDS).
 
 The archive is built in a temporary folder (tests/zip_bomb.py: a second, a few MB of memory),
 then `python -m core predict bomb.zip --quiet --csv table.csv` runs in a fresh process. Its
@@ -48,6 +52,22 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def long_wav(path: Path, n_bytes: int = 50 * 2**20, sr: int = 8000) -> Path:
+    """A 16-bit mono WAV of n_bytes (50 MB: 54 minutes at 8 kHz) of noisy tones and clicks."""
+    import numpy as np
+    import soundfile as sf
+
+    n = (n_bytes - 100) // 2
+    with sf.SoundFile(path, "w", sr, 1, subtype="PCM_16") as out:
+        rng = np.random.default_rng(0)
+        for start in range(0, n, 1 << 20):
+            t = np.arange(start, min(n, start + (1 << 20))) / sr
+            y = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.1 * rng.standard_normal(t.size)
+            y[(np.arange(start, start + t.size) % (sr // 2)) == 0] += 0.8
+            out.write(np.clip(y, -1, 1).astype(np.float32))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=zip_bomb.MEMBERS)
@@ -55,13 +75,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="passed to predict --jobs")
     parser.add_argument("--all", action="store_true", help="every model (predict --all)")
     parser.add_argument("--keep", type=Path, help="also copy the table here")
+    parser.add_argument("--long", action="store_true", help="one 50-MB WAV of 54 minutes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="genrelab-membench-") as folder:
-        bomb = zip_bomb.build(Path(folder) / "bomb.zip", args.members, args.member_mib,
-                              extra={"music/a.wav": zip_bomb.music_wav(4.0)})
         table = Path(folder) / "table.csv"
-        print(f"archive_mb: {bomb.stat().st_size / 2**20:.1f}")
-        print(f"unpacked_gib: {args.members * args.member_mib / 1024:.1f}")
+        if args.long:
+            bomb = long_wav(Path(folder) / "long.wav")
+            print(f"file_mb: {bomb.stat().st_size / 2**20:.1f}")
+        else:
+            bomb = zip_bomb.build(Path(folder) / "bomb.zip", args.members, args.member_mib,
+                                  extra={"music/a.wav": zip_bomb.music_wav(4.0)})
+            print(f"archive_mb: {bomb.stat().st_size / 2**20:.1f}")
+            print(f"unpacked_gib: {args.members * args.member_mib / 1024:.1f}")
         cmd = [sys.executable, "-m", "core", "predict", str(bomb), "--quiet", "--csv", str(table)]
         cmd += ["--jobs", str(args.jobs)] * (args.jobs is not None) + ["--all"] * args.all
         began = time.perf_counter()
