@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from core import config, models as families
-from core.constants import DEFAULT_SEED, GENRES
+from core.constants import DEFAULT_SEED, GENRES, MAX_CLIP_SECONDS
 from core.data.audio import AudioError
 from core.cluster import ClusterError
 from core.data.gtzan import DatasetError
@@ -184,6 +184,9 @@ def _print_clip_detail(row, top: int) -> None:
     """One clip's verdict model by model, with the top genres' probabilities as bars."""
     result = row.prediction
     print(f"clip: {row.name} ({result.duration_s:.1f} s, {len(result.segment_starts_s)} segments)")
+    if result.excerpt:
+        print(f"analysed: {result.excerpt} (longer files are cut to their first "
+              f"{MAX_CLIP_SECONDS / 60:.0f} minutes)")
     for label, reason in result.failed:
         print(f"{label}: could not score the clip: {reason}")
     for res in result.results:
@@ -198,7 +201,7 @@ def _print_clip_detail(row, top: int) -> None:
                   + ", ".join(f"{tag} {100 * p:.0f} %" for tag, p in res.tags))
 
 
-def clip_line(row) -> str:
+def _verdict_line(row) -> str:
     """One line for one clip: its genre (or the consensus and each model's genre), or why not."""
     if row.error is not None:
         return f"{row.name}: error: {row.error}"
@@ -213,6 +216,13 @@ def clip_line(row) -> str:
     verdicts = [f"{r.label}: {r.genre} {100 * r.clip_proba.max():.0f} %" for r in results]
     return (f"{row.name}: {genre} ({agree} of {len(results)} models) | "
             + "; ".join(verdicts + failed))
+
+
+def clip_line(row) -> str:
+    """One line for one clip (_verdict_line), with the part analysed of a longer file."""
+    line = _verdict_line(row)
+    excerpt = row.prediction.excerpt if row.prediction is not None else ""
+    return f"{line} [analysed: {excerpt}]" if excerpt else line
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

@@ -73,3 +73,9 @@ SHARED_DATA: Path = PROJECT_ROOT.parent / "shared" / "data"
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".mp3", ".ogg", ".flac")
 MAX_UPLOAD_BYTES: int = 50 * 1024 * 1024     #: refuse uploads larger than this
 MAX_BATCH_FILES: int = 200                   #: clips predicted at once (upload, zip, CLI); more are refused
+#: bytes a zip archive's members may unpack to in all; members past it are refused unopened
+MAX_ARCHIVE_UNPACKED_BYTES: int = 1024 * 1024 * 1024
+#: bytes the zip members of one batch (every upload or CLI path together) may unpack to
+MAX_BATCH_UNPACKED_BYTES: int = 2 * 1024 * 1024 * 1024
+#: s of a file that are decoded at most; a longer file is analysed on its first MAX_CLIP_SECONDS
+MAX_CLIP_SECONDS: float = 600.0

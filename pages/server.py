@@ -1,4 +1,5 @@
-"""The server's own start-up, for app.py's st.App: warm-up, its status route, the browser.
+"""The server's own start-up, for app.py's st.App: warm-up, its status route, the browser, and
+Keras kept out of Streamlit's per-run reset (keep_keras_state).
 
 Imported when `streamlit run app.py` loads app.py as a module, before Streamlit's runtime
 exists, so it imports pages.loaders (whose cached functions need the runtime) only inside the
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sys
 import webbrowser
 from collections.abc import AsyncIterator
 
@@ -26,9 +29,44 @@ async def lifespan(_app) -> AsyncIterator[None]:
     open a browser on the app unless the server is headless, as `streamlit run` does."""
     from pages import loaders
 
+    keep_keras_state()
     loaders.start_warm_up()
     asyncio.get_running_loop().call_soon(open_browser)
     yield
+
+
+def _close_figures_only() -> None:
+    """Streamlit's after-run clean-up without its Keras part: close pyplot's figures."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        try:
+            plt.close("all")
+        except Exception:  # noqa: BLE001 - as Streamlit's own clean-up: never break the app
+            pass
+
+
+def keep_keras_state() -> bool:
+    """Stop Streamlit from resetting Keras after every script run; True when done.
+
+    THE ONE PATCH OF STREAMLIT'S INTERNALS IN GENRELAB (no option turns this off: see
+    streamlit/runtime/scriptrunner/script_runner.py, _clean_problem_modules, 1.67). After every
+    run of every session, once Keras is imported, Streamlit calls keras.backend.clear_session():
+    a full gc.collect() and a reset of TensorFlow's graph and kernel cache (about a quarter of a
+    busy server's time), and a reset of Keras' layer-name counters in every thread, so a model
+    being built in another session then fails with 'The name "reshape" is used 2 times in the
+    model'. GenreLab builds its models once per server (core.models.musicnn_net, the cache of
+    core.models.loading) and never relies on that reset; the pyplot half of the clean-up is kept. When a later
+    Streamlit renames the function, nothing is patched and the server logs a warning.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+        logging.getLogger(__name__).warning(
+            "Streamlit has no script_runner._clean_problem_modules any more: Keras may be reset "
+            "after every script run")
+        return False
+    script_runner._clean_problem_modules = _close_figures_only
+    return True
 
 
 async def warm_up_status(_request: Request) -> JSONResponse:

@@ -21,6 +21,7 @@ from core.prediction.streaming import ClipStream
 from core.prediction.answer import agreeing, headline as answer_of
 from core.prediction.catalogue import ModelEntry, available_models, trust
 from core.prediction.explain import occlusion_map
+from core.prediction.gate import GATE
 from pages import layout, loaders
 
 RECORD_RATE: int = 22050  #: Hz, asked of st.audio_input (GTZAN's rate)
@@ -100,7 +101,8 @@ def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPredict
     first, a spinner on those still running); remembered per clip and model set."""
     key = _prediction_key(source, models)
     if key not in st.session_state:
-        stream = ClipStream(source, models)  # AudioError here: the clip cannot be used
+        with GATE.slot():   # decoding waits its turn like the models (core.prediction.gate)
+            stream = ClipStream(source, models)  # AudioError here: the clip cannot be used
         for old in [k for k in st.session_state if str(k).startswith("tryit_pred_")]:
             del st.session_state[old]
         box = st.empty()
@@ -110,7 +112,7 @@ def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPredict
                               unsafe_allow_html=True)
             rows = {e.label: st.status(f"{e.label}: listening…", state="running")
                     for e in stream.pending}
-        for outcome in stream:
+        for outcome in GATE.each(stream):   # one model at a time, in turn with other visitors
             state = "error" if isinstance(outcome, ModelFailure) else "complete"
             rows[outcome.label].update(label=verdict_text(outcome), state=state)
             headline.markdown(consensus_text(stream.results, len(stream.entries), models),
@@ -145,7 +147,7 @@ def analyse_batch(inputs: list[batch.ClipInput], models: list[ModelEntry]) -> li
     digest = hashlib.sha1("|".join(f"{m.run_id}:{m.head}" for m in models).encode())
     for item in inputs:
         digest.update(item.name.encode())
-        digest.update(hashlib.sha1(item.data or b"").digest())
+        digest.update(item.digest())   # a zip member's CRC and size: nothing is unpacked
         digest.update((item.refusal or "").encode())
     key = f"tryit_batch_{digest.hexdigest()}"
     if key not in st.session_state:
@@ -154,10 +156,10 @@ def analyse_batch(inputs: list[batch.ClipInput], models: list[ModelEntry]) -> li
         usable = sum(item.usable for item in inputs)
         bar = st.progress(0.0, text=f"Listening to {usable} clips…")
         try:
-            st.session_state[key] = list(batch.predict_many(
+            st.session_state[key] = list(GATE.each(batch.predict_many(   # a clip per turn
                 inputs, models, jobs=BATCH_JOBS if usable > 2 else 1,
                 progress=lambda done, total, name: bar.progress(
-                    done / total, text=f"{done} of {total} clips: {name}")))
+                    done / total, text=f"{done} of {total} clips: {name}"))))
         finally:
             bar.empty()
     return st.session_state[key]
@@ -205,9 +207,8 @@ def show_batch_clip(used: list[batch.ClipRow], models: list[ModelEntry],
     row = used[names.index(pick)]
     item = next((i for i in inputs if i.name == pick), None)
     data = None
-    if item is not None:
-        data = item.data if item.data is not None else (
-            item.path.read_bytes() if item.path is not None else None)
+    if item is not None and item.usable:
+        data = item.read_bytes()   # a zip member is unpacked now (at most MAX_UPLOAD_BYTES)
     if data is not None:
         st.audio(data)
         st.session_state["tryit_current"] = f"batch:{pick}:{hashlib.sha1(data).hexdigest()}"
@@ -336,7 +337,7 @@ def show_why(prediction: ClipPrediction, models: list[ModelEntry]) -> None:
     genre_index = int(np.argmax(seg_proba))
     key = ("tryit_occ", result.run_id, k, st.session_state.get("tryit_current"))
     if st.session_state.get("tryit_occ_key") != key:
-        with st.spinner("Masking patches of the spectrogram one by one…"):
+        with st.spinner("Masking patches of the spectrogram one by one…"), GATE.slot():
             st.session_state["tryit_occ"] = occlusion_map(entries[(result.run_id, result.head)],
                                                           prediction.logmel[k], genre_index)
         st.session_state["tryit_occ_key"] = key
@@ -366,6 +367,10 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
               "outside GTZAN this rule beat a trust-weighted vote of all models, 29 to 20.")
     m2.metric("Models agreeing", f"{agree} of {len(prediction.results)}")
     m3.metric("Clip length", f"{prediction.duration_s:.1f} s")
+    if prediction.excerpt:
+        st.info(f"This file is long: the models heard {prediction.excerpt} (files are analysed "
+                f"on at most their first {constants.MAX_CLIP_SECONDS / 60:.0f} minutes).",
+                icon=":material/content_cut:")
     st.markdown(f"The answer is <b style='color:{genre_color(genre)}'>{genre}</b>: {why}.",
                 unsafe_allow_html=True)
 
@@ -422,12 +427,26 @@ def show_warming(box) -> None:
 WARMING_REFRESH_S = 1.0
 
 
+def warming_tick() -> None:
+    """One redraw of the warming line (the fragment's body); once nothing is warming, one rerun
+    of the whole page, which draws it without the line and without this fragment, so that the
+    fragment's timer stops: an idle page then costs the server nothing."""
+    note = loaders.warm_up_note()
+    if note:
+        st.caption(note)
+    else:
+        st.rerun(scope="app")
+
+
 def keep_warming_fresh(box) -> None:
-    """While the warm-up runs, redraw the warming line in box every WARMING_REFRESH_S seconds
-    (a fragment), so an idle page drops it when the warm-up ends instead of keeping it stale."""
+    """At the end of a run: while the warm-up runs, the warming line in box, redrawn every
+    WARMING_REFRESH_S seconds by a fragment drawn there (its own output, so it never writes
+    outside itself); when nothing is warming, box is cleared and no fragment is scheduled."""
     if loaders.warm_up_note() is None:
+        box.empty()
         return
-    st.fragment(lambda: show_warming(box), run_every=WARMING_REFRESH_S)()
+    with box.container():
+        st.fragment(warming_tick, run_every=WARMING_REFRESH_S)()
 
 
 def main() -> None:
@@ -448,9 +467,15 @@ def main() -> None:
         return
     st.caption(f"{len(models)} model{'s' if len(models) != 1 else ''} ready: "
                + ", ".join(m.label for m in models))
-    warming = st.empty()   # what is still warming, said again once a clip has been analysed
+    warming = st.empty()   # what is still warming: said now, kept fresh once the page is drawn
     show_warming(warming)
+    clip_page(models)
     keep_warming_fresh(warming)
+
+
+def clip_page(models) -> None:
+    """The clip chosen, and every model's verdict on it (listening live: the models chosen
+    there)."""
     source, name = clip_input(list(models))
     if st.session_state.get("tryit_source") == "live":
         from pages import live
@@ -462,7 +487,6 @@ def main() -> None:
     if name == "batch":
         inputs = batch_inputs(source)
         show_batch(analyse_batch(inputs, list(models)), list(models), inputs)
-        show_warming(warming)
         return
     if isinstance(source, bytes):
         st.audio(source)
@@ -476,7 +500,6 @@ def main() -> None:
     except ModelFileError as exc:
         st.error(f"A model file could not be used: {exc}")
         return
-    show_warming(warming)
     show_prediction(prediction, list(models), source)
 
 

@@ -46,3 +46,22 @@ def test_warm_up_can_be_switched_off(isolated_dirs: Path) -> None:
     with live_server.serve(isolated_dirs / "streamlit.log", env) as url:
         assert json.loads(get(url + server.WARM_UP_ROUTE)[1]) == {
             "enabled": False, "done": True, "steps": []}
+
+
+def test_streamlit_no_longer_resets_keras_after_each_run(monkeypatch) -> None:
+    from streamlit.runtime.scriptrunner import script_runner
+
+    monkeypatch.setattr(script_runner, "_clean_problem_modules",
+                        script_runner._clean_problem_modules)   # restored after the test
+    assert server.keep_keras_state() is True
+    assert script_runner._clean_problem_modules is server._close_figures_only
+    script_runner._clean_problem_modules()                      # runs: pyplot only
+    monkeypatch.delattr(script_runner, "_clean_problem_modules")
+    assert server.keep_keras_state() is False                   # a renamed internal: no patch
+
+
+def test_the_server_skips_the_gc_after_every_run() -> None:
+    import tomllib
+
+    config = tomllib.loads((live_server.ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False

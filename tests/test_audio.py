@@ -137,3 +137,15 @@ def test_preprocess_does_not_import_librosa_core() -> None:
             "print('librosa.core.pitch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"  # its numba code compiles for seconds when uncached
+
+
+def test_a_long_file_is_decoded_on_its_first_part_only(monkeypatch) -> None:
+    data = _wav_bytes(np.stack([tone(440, 5.0, sr=44100)] * 2, axis=1), 44100)
+    y, excerpt = audio.decode_part(data, max_seconds=2.0)
+    assert y.size == 2 * SAMPLE_RATE and str(excerpt) == "the first 0:02 of 0:05"
+    whole, none = audio.decode_part(data)
+    assert none is None and abs(whole.size - 5 * SAMPLE_RATE) <= 2
+    np.testing.assert_allclose(whole[: 2 * SAMPLE_RATE - 100], y[: 2 * SAMPLE_RATE - 100], atol=1e-6)
+    monkeypatch.setattr(audio, "MAX_CLIP_SECONDS", 3.0)
+    assert audio.decode(data).size == 3 * SAMPLE_RATE
+    assert str(audio.Excerpt(600.0, 3734.0)) == "the first 10:00 of 1:02:14"

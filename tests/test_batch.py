@@ -58,7 +58,7 @@ def test_zip_members_are_refused_one_by_one_with_the_reason():
     assert "encrypted" in got["pack.zip/songs/locked.wav"]
     assert not any("MACOSX" in name for name in got) and "pack.zip/songs/" not in got
     usable = [i for i in batch.zip_members("pack.zip", data) if i.usable]
-    assert [i.data for i in usable] == [good]
+    assert [i.read_bytes() for i in usable] == [good]   # unpacked only when asked
 
 
 def test_broken_or_empty_zip_is_one_refused_row():
@@ -184,3 +184,93 @@ def test_batch_musicnn_answer_equals_the_single_clip_answer():
     np.testing.assert_array_equal(row.prediction.results[0].clip_proba,
                                   single.results[0].clip_proba)
     assert row.prediction.results[0].tags == single.results[0].tags
+
+
+def test_a_zip_bomb_is_answered_member_by_member_in_bounded_memory(tmp_path: Path):
+    """200 members of 49 MiB of silence (a ~10 MB zip unpacking to 9.6 GiB) and one clip of
+    music: every member is answered or refused with its reason, the music is answered, and the
+    process that predicts them never holds more than 1.5 GB (it held 10.9 GB when every member
+    was read whole before any was analysed)."""
+    import json
+    import subprocess
+    import sys
+
+    from core.constants import MAX_ARCHIVE_UNPACKED_BYTES
+
+    from . import zip_bomb
+
+    bomb = zip_bomb.build(tmp_path / "bomb.zip", extra={"music/a.wav": zip_bomb.music_wav(4.0)})
+    assert bomb.stat().st_size < 12 * 2**20
+    code = (
+        "import json, sys\n"
+        "from core.prediction import batch, catalogue\n"
+        "entries = [e for e in catalogue.available_models() if e.model == 'svm'][:1]\n"
+        "inputs = batch.limit_files(batch.from_paths([sys.argv[1]]))\n"
+        "rows = batch.predict_many(inputs, entries, jobs=1)\n"
+        "print(json.dumps([[r.name, r.error, r.consensus and r.consensus[0]] for r in rows]))\n")
+    # a fresh parent process runs the batch and reads its child's peak (RUSAGE_CHILDREN: the
+    # largest child of that parent, so no earlier child of the test session can count)
+    measure = ("import resource, subprocess, sys\n"
+               "done = subprocess.run([sys.executable, '-c', sys.argv[1], sys.argv[2]])\n"
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+               "sys.exit(done.returncode)\n")
+    done = subprocess.run([sys.executable, "-c", measure, code, str(bomb)],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+                          timeout=600)
+    peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {name: (error, genre) for name, error, genre in json.loads(done.stdout)}
+    assert len(rows) == 201
+    assert rows[f"{bomb}/music/a.wav"][0] is None and rows[f"{bomb}/music/a.wav"][1] in GENRES
+    silent = [name for name, (error, _) in rows.items() if error and "silent" in error]
+    budget = [name for name, (error, _) in rows.items()
+              if error and f"more than {MAX_ARCHIVE_UNPACKED_BYTES // 2**20} MiB" in error]
+    assert len(silent) == MAX_ARCHIVE_UNPACKED_BYTES // (zip_bomb.MEMBER_MIB * 2**20) == 20
+    assert len(silent) + len(budget) == 200   # each member answered or refused, with the reason
+    assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_archive_and_batch_budgets_of_unpacked_bytes_name_the_limit():
+    data = make_zip({f"{i}.wav": bytes(1000) for i in range(4)})
+    got = reasons(batch.zip_members("z.zip", data, max_unpacked=2500))
+    assert list(got.values())[:2] == [None, None]
+    assert all("more than 0 MiB (the limit per archive" in r for r in list(got.values())[2:])
+    inputs = batch.zip_members("a.zip", data) + batch.zip_members("b.zip", data)
+    limited = batch.limit_files(inputs, max_unpacked=5000)
+    assert [i.usable for i in limited] == [True] * 5 + [False] * 3
+    assert "(the limit per batch" in limited[5].refusal and limited[5].member is None
+
+
+def test_a_long_clip_is_analysed_on_its_first_part_and_the_table_says_so(monkeypatch):
+    from core.data import audio
+
+    runs = [sklearn_run("svm", "mfcc")]
+    entries = only(catalogue.available_models(), *runs)
+    monkeypatch.setattr(audio, "MAX_CLIP_SECONDS", 6.0)
+    inputs = batch.from_upload("long.zip", make_zip({"long.wav": wav_bytes(music(10.0)),
+                                                     "short.wav": wav_bytes(music(4.0))}))
+    rows = list(batch.predict_many(inputs, entries))
+    assert rows[0].prediction.excerpt == "the first 0:06 of 0:10"
+    assert rows[0].prediction.duration_s == 6.0 and rows[1].prediction.excerpt == ""
+    records = batch.table_rows(rows, [entries[0].label])
+    assert [r["analysed"] for r in records] == ["the first 0:06 of 0:10", ""]
+    assert "analysed" in batch.to_csv(rows, [entries[0].label]).splitlines()[0]
+    assert "analysed" not in batch.to_csv(rows[1:], [entries[0].label]).splitlines()[0]
+    single = streaming.predict_clip(wav_bytes(music(10.0)), entries)
+    assert single.excerpt == "the first 0:06 of 0:10"
+
+
+def test_a_member_whose_deflate_stream_is_damaged_is_refused_with_the_reason(tmp_path: Path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.wav", bytes(range(256)) * 4000)
+    raw = bytearray(buf.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).infolist()[0]
+    start = info.header_offset + 30 + len(info.filename)
+    for k in range(start + 10, start + 60):     # the deflate stream itself, not the headers
+        raw[k] ^= 0xFF
+    [item] = batch.zip_members("z.zip", bytes(raw))
+    assert item.usable                          # named while gathering, not read
+    got = batch.unpack_member(item, tmp_path)
+    assert "cannot be read from the archive (Error -3" in got.refusal   # zlib.error, not raised
+    assert list(tmp_path.iterdir()) == []

@@ -309,8 +309,9 @@ def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Pat
 
 def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pages import try_it
-    from pages import loaders
+    from contextlib import nullcontext
+
+    from pages import loaders, try_it
 
     class Box:
         """Stands in for the st.empty holding the line."""
@@ -318,29 +319,35 @@ def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
         def __init__(self) -> None:
             self.shown: list[str | None] = []
 
-        def caption(self, text: str) -> None:
-            self.shown.append(text)
-
         def empty(self) -> None:
             self.shown.append(None)
 
+        def container(self):
+            self.shown.append("fragment")
+            return nullcontext()
+
     fragments: list[float | None] = []
+    said: list[str] = []
+    reruns: list[str] = []
 
     def fragment(func, run_every=None):
         fragments.append(run_every)
         return func
 
     monkeypatch.setattr(try_it.st, "fragment", fragment)
+    monkeypatch.setattr(try_it.st, "caption", said.append)
+    monkeypatch.setattr(try_it.st, "rerun", lambda scope="app": reruns.append(scope))
     note = {"now": "Still warming up in the background: TensorFlow."}
     monkeypatch.setattr(loaders, "warm_up_note", lambda: note["now"])
     box = Box()
-    try_it.keep_warming_fresh(box)          # warming: one redraw scheduled every second
-    assert fragments == [try_it.WARMING_REFRESH_S] and box.shown == [note["now"]]
+    try_it.keep_warming_fresh(box)    # warming: a fragment in the box, redrawn every second
+    assert fragments == [try_it.WARMING_REFRESH_S] and box.shown == ["fragment"]
+    assert said == [note["now"]] and reruns == []
     note["now"] = None
-    try_it.show_warming(box)                # a tick after the warm-up ended clears the line
-    assert box.shown[-1] is None
-    try_it.keep_warming_fresh(box)          # nothing warming: no redraws scheduled
-    assert fragments == [try_it.WARMING_REFRESH_S]
+    try_it.warming_tick()             # the first tick after the warm-up: the whole page once
+    assert reruns == ["app"] and len(said) == 1   # nothing more said
+    try_it.keep_warming_fresh(box)    # that run: the box cleared, no fragment, no timer
+    assert fragments == [try_it.WARMING_REFRESH_S] and box.shown[-1] is None
 
 
 @pytest.fixture

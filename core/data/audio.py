@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,8 @@ import soundfile as sf
 from scipy import signal
 
 from core.constants import (
-    HIGHPASS_HZ, HIGHPASS_ORDER, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK,
-    TRIM_TOP_DB,
+    HIGHPASS_HZ, HIGHPASS_ORDER, MAX_CLIP_SECONDS, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS,
+    SILENCE_PEAK, TRIM_TOP_DB,
 )
 
 
@@ -53,18 +54,76 @@ def _soundfile_reason(error: Exception) -> str:
     return _UNPARSED if _SF_MISLEADING in text or "not recognised" in text.lower() else text
 
 
-def _decode_audioread(path: str, sr: int) -> np.ndarray:
+#: Frames read from a file at a time (each block is mixed to mono before the next is read).
+READ_BLOCK_FRAMES: int = 1 << 20
+#: RMS frames computed at a time by frame_rms (a 30-s clip is 1292 frames: one block).
+RMS_BLOCK_FRAMES: int = 2048
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """The part of a longer file that was decoded: its first length_s seconds of total_s
+    (None when the file does not say how long it is)."""
+    length_s: float
+    total_s: float | None = None
+
+    def __str__(self) -> str:
+        total = f" of {_clock(self.total_s)}" if self.total_s else ""
+        return f"the first {_clock(self.length_s)}{total}"
+
+
+def _clock(seconds: float) -> str:
+    """Seconds as m:ss, or h:mm:ss from an hour up."""
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes = f"{rest // 60:02d}" if hours else f"{rest // 60}"
+    return f"{hours}:{minutes}:{rest % 60:02d}" if hours else f"{minutes}:{rest % 60:02d}"
+
+
+def _read_soundfile(handle, max_seconds: float) -> tuple[np.ndarray, int, Excerpt | None]:
+    """Mono float32 of at most max_seconds of a soundfile source, block by block (a long file is
+    never held whole), its rate, and the Excerpt when the file goes on past that."""
+    with sf.SoundFile(handle) as f:
+        file_sr = int(f.samplerate)
+        limit = max(1, int(max_seconds * file_sr))
+        blocks, kept = [], 0
+        while kept < limit:
+            block = f.read(min(READ_BLOCK_FRAMES, limit - kept), dtype="float32", always_2d=True)
+            if not len(block):
+                break
+            blocks.append(_to_mono_float32(block if block.shape[1] > 1 else block[:, 0]))
+            kept += len(block)
+        longer = kept >= limit and len(f.read(1, dtype="float32", always_2d=True)) > 0
+        total = f.frames / file_sr if longer and f.frames > kept else None
+    data = blocks[0] if len(blocks) == 1 else np.concatenate(blocks) if blocks else \
+        np.zeros(0, np.float32)
+    return data, file_sr, Excerpt(kept / file_sr, total) if longer else None
+
+
+def _decode_audioread(path: str, sr: int,
+                      max_seconds: float = MAX_CLIP_SECONDS) -> tuple[np.ndarray, Excerpt | None]:
     """Decode a file with audioread (ffmpeg or another installed backend) to mono float32 at sr
-    Hz, as librosa.load's fallback does, without importing librosa's compiled modules."""
+    Hz, as librosa.load's fallback does, without importing librosa's compiled modules; at most
+    max_seconds are read (the Excerpt says so when the file is longer)."""
     import audioread
 
     with audioread.audio_open(path) as handle:
         file_sr, channels = int(handle.samplerate), int(handle.channels)
-        pcm = b"".join(handle)
+        limit = max(1, int(max_seconds * file_sr)) * channels * 2   # bytes of 16-bit PCM
+        chunks, kept, longer = [], 0, False
+        for chunk in handle:
+            if kept >= limit:
+                longer = True
+                break
+            chunks.append(chunk[: limit - kept])
+            kept += len(chunks[-1])
+        duration = float(getattr(handle, "duration", 0.0) or 0.0)
+    pcm = b"".join(chunks)
     data = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)
     if channels > 1:
         data = data[: data.size - data.size % channels].reshape(-1, channels).mean(axis=1)
-    return resample(data.astype(np.float32, copy=False), file_sr, sr)
+    excerpt = Excerpt(data.size / file_sr, duration or None) if longer else None
+    return resample(data.astype(np.float32, copy=False), file_sr, sr), excerpt
 
 
 def decode(source: str | Path | bytes, name: str | None = None,
@@ -72,20 +131,31 @@ def decode(source: str | Path | bytes, name: str | None = None,
     """Decode a file path or raw bytes to mono float32 at sr Hz; AudioError if impossible.
     soundfile first (wav, flac, ogg, mp3, au); for a path, audioread (ffmpeg) as the fallback.
     The error names the file and says why: no such file, not audio, damaged, no decoder.
+    A file longer than MAX_CLIP_SECONDS is decoded on its first MAX_CLIP_SECONDS only
+    (decode_part says so).
     """
+    return decode_part(source, name, sr)[0]
+
+
+def decode_part(source: str | Path | bytes, name: str | None = None, sr: int = SAMPLE_RATE,
+                max_seconds: float | None = None) -> tuple[np.ndarray, Excerpt | None]:
+    """decode, and which part of the file the samples are: None when all of it, else the
+    Excerpt (its first max_seconds, default MAX_CLIP_SECONDS; the rest is never decoded, so an
+    hour-long file costs no more memory than max_seconds of it)."""
+    max_seconds = MAX_CLIP_SECONDS if max_seconds is None else max_seconds
     label = name or (str(source) if not isinstance(source, bytes) else "upload")
     if not isinstance(source, bytes) and not Path(source).is_file():
         raise AudioError("no such file", label)
     try:
         handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-        data, file_sr = sf.read(handle, dtype="float32", always_2d=False)
-        y = resample(_to_mono_float32(data), int(file_sr), sr)
+        data, file_sr, excerpt = _read_soundfile(handle, max_seconds)
+        y = resample(data, file_sr, sr)
     except Exception as sf_error:  # noqa: BLE001 - fall back, then report both reasons
         reason = _soundfile_reason(sf_error)
         if isinstance(source, bytes):
             raise AudioError(f"not a readable audio file ({reason})", label) from sf_error
         try:
-            y = _decode_audioread(str(source), sr)
+            y, excerpt = _decode_audioread(str(source), sr, max_seconds)
         except Exception as ar_error:  # noqa: BLE001
             fallback = ("no other decoder is installed (ffmpeg reads more formats)"
                         if type(ar_error).__name__ == "NoBackendError"
@@ -93,7 +163,7 @@ def decode(source: str | Path | bytes, name: str | None = None,
             raise AudioError(f"cannot be decoded: {reason}; {fallback}", label) from ar_error
     if y.size == 0:
         raise AudioError("the file holds no audio samples", label)
-    return y
+    return y, excerpt
 
 
 def clean(y: np.ndarray) -> np.ndarray:
@@ -129,7 +199,12 @@ def frame_rms(y: np.ndarray, frame_length: int = 2048, hop_length: int = 512) ->
     """
     padded = np.pad(np.asarray(y, dtype=np.float32), frame_length // 2)
     frames = np.lib.stride_tricks.sliding_window_view(padded, frame_length)[::hop_length].T
-    return np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=-2))
+    # a block of frames at a time: squaring all frames at once holds frame_length / hop_length
+    # copies of the signal (0.2 GB for 10 minutes); each column's mean is the same either way
+    step = RMS_BLOCK_FRAMES
+    return np.concatenate([
+        np.sqrt(np.mean(np.square(frames[:, i:i + step], dtype=np.float32), axis=-2))
+        for i in range(0, frames.shape[1], step)] or [np.zeros(0, np.float32)])
 
 
 def trim_bounds(y: np.ndarray, top_db: float = TRIM_TOP_DB, frame_length: int = 2048,

@@ -35,6 +35,7 @@ import functools
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -90,8 +91,11 @@ OUTPUT_KINDS: tuple[str, ...] = tuple(OUTPUT_DIMS)
 MUSICNN_VERSION: int = 1
 
 
-#: Patches per forward pass (bounds memory on long uploads; a 30-s clip is 10 patches).
-BATCH_PATCHES: int = 32
+#: Patches in one forward pass at most: a clip of up to ONE_PASS_PATCHES (a 30-s clip is 10)
+#: goes in one pass; a longer one BATCH_PATCHES at a time, since each pass holds the front end's
+#: activations (~0.15 GB for 5 patches, ~0.3 GB for 10, ~1 GB for 32) beside the long clip.
+ONE_PASS_PATCHES: int = 10
+BATCH_PATCHES: int = 5
 
 
 # front end: (checkpoint conv, checkpoint batch norm, filters, kernel) of each branch
@@ -277,6 +281,17 @@ def build_model(weights: dict[str, np.ndarray]):  # -> keras.Model
     return model
 
 
+#: Held while the network is built: two threads (the server's warm-up and a visitor's upload)
+#: asking for it at once build it once, the second waiting for the first.
+_BUILD_LOCK = threading.Lock()
+
+
+def _forward_once() -> Callable[[np.ndarray], dict[str, np.ndarray]]:
+    """_forward, built by one thread only."""
+    with _BUILD_LOCK:
+        return _forward()
+
+
 @functools.lru_cache(maxsize=1)
 def _forward() -> Callable[[np.ndarray], dict[str, np.ndarray]]:
     """The cached compiled forward pass (B, 187, 96) float32 -> dict of float32 arrays."""
@@ -299,8 +314,9 @@ def embed_patches(batch: np.ndarray) -> dict[str, np.ndarray]:
     if batch.ndim != 3 or batch.shape[1:] != (PATCH_FRAMES, MUSICNN_N_MELS):
         raise ValueError(f"musicnn patches must have shape (n, {PATCH_FRAMES}, "
                          f"{MUSICNN_N_MELS}); got {batch.shape}")
-    forward = _forward()
-    parts = [forward(batch[i:i + BATCH_PATCHES]) for i in range(0, len(batch), BATCH_PATCHES)]
+    forward = _forward_once()
+    step = max(1, len(batch)) if len(batch) <= ONE_PASS_PATCHES else BATCH_PATCHES
+    parts = [forward(batch[i:i + step]) for i in range(0, len(batch), step)]
     return {k: np.concatenate([p[k] for p in parts]).astype(np.float32, copy=False)
             for k in OUTPUT_KINDS}
 

@@ -2,26 +2,40 @@
 
 Inputs are gathered member by member: a zip member whose path escapes the archive's folder, a
 nested archive, a file that is not audio, an empty file or one past the file limit is kept as a
-refused ClipInput with the reason, and the other clips are still answered. Clips are decoded
-and featurised in parallel worker processes (joblib), which stop at the numpy inputs of any
-network (musicnn's log-mel patches) and so never import TensorFlow; the models are loaded once,
-in the calling process (the one TensorFlow import), which runs the networks and scores each clip
-as its features arrive (clips in the given order).
+refused ClipInput with the reason, and the other clips are still answered. Nothing is unpacked
+while gathering: a zip member is only named (ClipInput.member); members past the budget of
+unpacked bytes per archive (MAX_ARCHIVE_UNPACKED_BYTES) or per batch (MAX_BATCH_UNPACKED_BYTES)
+are refused unopened. Predicting, each member is streamed to a temporary file just before its
+clip is decoded (at most MAX_CLIP_SECONDS of it) and that file is removed once its features are
+in, so memory holds a few clips at a time whatever the archive unpacks to.
+Clips are decoded and featurised in parallel worker processes (joblib), which stop at the numpy
+inputs of any network (musicnn's log-mel patches) and so never import TensorFlow; the models are
+loaded once, in the calling process (the one TensorFlow import), which runs the networks and
+scores each clip as its features arrive (clips in the given order).
 """
 
 from __future__ import annotations
 
+import collections
 import csv
+import hashlib
 import io
+import os
+import shutil
+import tempfile
 import zipfile
+import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Sequence
 
 from core.prediction import answer, pipeline, streaming
 from core.data.audio import AudioError
-from core.constants import AUDIO_EXTENSIONS, GENRES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, SAMPLE_RATE
+from core.constants import (
+    AUDIO_EXTENSIONS, GENRES, MAX_ARCHIVE_UNPACKED_BYTES, MAX_BATCH_FILES,
+    MAX_BATCH_UNPACKED_BYTES, MAX_UPLOAD_BYTES, SAMPLE_RATE,
+)
 from core.prediction.warmup import warm_clip
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
@@ -29,20 +43,53 @@ ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip",)
 NESTED_ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z",
                                             ".rar")
 BatchProgress = Callable[[int, int, str], None]  #: (clips done, clips in all, name of the last)
+#: Bytes copied at a time from a zip member to its temporary file.
+COPY_CHUNK: int = 1 << 20
 
 
 @dataclass(frozen=True)
 class ClipInput:
-    """One clip to predict: its name, and its bytes or path; or the reason it is refused."""
+    """One clip to predict: its name, and its bytes or path, or the zip member it is (archive:
+    the zip's bytes or path, member: its ZipInfo, size: the bytes it unpacks to); or the reason
+    it is refused."""
     name: str
     data: bytes | None = None
     path: Path | None = None
     refusal: str | None = None
+    archive: bytes | Path | None = None
+    member: zipfile.ZipInfo | None = None
+    size: int = 0
 
     @property
     def usable(self) -> bool:
         """True when the clip is to be decoded (not refused while gathering)."""
         return self.refusal is None
+
+    def read_bytes(self) -> bytes:
+        """The clip's bytes (a zip member is unpacked: mind its size)."""
+        if self.data is not None:
+            return self.data
+        if self.member is not None:
+            with _open_zip(self.archive) as archive:
+                return archive.read(self.member)
+        return Path(self.path).read_bytes()
+
+    def digest(self) -> bytes:
+        """What tells this input's content apart cheaply: the bytes' SHA-1, a zip member's CRC
+        and size, a file's path, size and mtime (a key for remembered results)."""
+        if self.data is not None:
+            return hashlib.sha1(self.data).digest()
+        if self.member is not None:
+            return f"{self.member.CRC}:{self.member.file_size}".encode()
+        if self.path is not None:
+            stat = Path(self.path).stat()
+            return f"{self.path}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+        return b""
+
+
+def _open_zip(archive: bytes | Path) -> zipfile.ZipFile:
+    """A zip archive opened from its bytes or its path."""
+    return zipfile.ZipFile(io.BytesIO(archive) if isinstance(archive, bytes) else archive)
 
 
 def _refused(name: str, reason: str) -> ClipInput:
@@ -78,19 +125,43 @@ def _member_refusal(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def zip_members(name: str, data: bytes, max_files: int | None = None) -> list[ClipInput]:
-    """The clips of a zip archive's bytes, member by member (refused ones with the reason).
+def _mib(n_bytes: int) -> str:
+    """Bytes in MiB, e.g. "1024 MiB"."""
+    return f"{n_bytes / 2**20:.0f} MiB"
+
+
+def _over_archive_budget(budget: int) -> str:
+    """The refusal of a member past an archive's budget of unpacked bytes."""
+    return (f"not opened: the archive's members would unpack to more than {_mib(budget)} "
+            f"(the limit per archive, {_mib(budget)}); send the rest in another zip")
+
+
+def _over_batch_budget(budget: int) -> str:
+    """The refusal of a member past a batch's budget of unpacked bytes."""
+    return (f"not opened: the zip members of this batch would unpack to more than "
+            f"{_mib(budget)} (the limit per batch, {_mib(budget)}); send the rest in another "
+            "batch")
+
+
+def zip_members(name: str, data: bytes | Path, max_files: int | None = None,
+                max_unpacked: int | None = None) -> list[ClipInput]:
+    """The clips of a zip archive (its bytes, or its path), member by member (refused ones with
+    the reason); nothing is unpacked here.
+
     Folders and macOS resource files (__MACOSX/, ._*) are left out silently; everything else
     becomes a ClipInput named "<archive>/<member path>". Members past max_files usable clips
-    are refused unread (an archive cannot fill the memory); default MAX_BATCH_FILES.
+    (default MAX_BATCH_FILES) or past max_unpacked bytes unpacked in all (default
+    MAX_ARCHIVE_UNPACKED_BYTES, as the members' headers declare them; unpacking never goes
+    past a member's declared size) are refused unopened.
     """
     max_files = MAX_BATCH_FILES if max_files is None else max_files
+    budget = MAX_ARCHIVE_UNPACKED_BYTES if max_unpacked is None else max_unpacked
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = _open_zip(data)
     except (zipfile.BadZipFile, OSError) as exc:
         return [_refused(name, f"not a readable zip archive ({exc})")]
     inputs: list[ClipInput] = []
-    taken = 0
+    taken = unpacked = 0
     with archive:
         for info in archive.infolist():
             member = info.filename.replace("\\", "/")
@@ -101,16 +172,14 @@ def zip_members(name: str, data: bytes, max_files: int | None = None) -> list[Cl
             reason = _member_refusal(info) or _audio_refusal(member, info.file_size)
             if reason is None and taken >= max_files:
                 reason = _over_limit(max_files)
+            if reason is None and unpacked + info.file_size > budget:
+                reason = _over_archive_budget(budget)
             if reason:
                 inputs.append(_refused(shown, reason))
                 continue
-            try:
-                content = archive.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-                inputs.append(_refused(shown, f"cannot be read from the archive ({exc})"))
-                continue
-            inputs.append(ClipInput(shown, data=content))
+            inputs.append(ClipInput(shown, archive=data, member=info, size=info.file_size))
             taken += 1
+            unpacked += info.file_size
     if not inputs:
         return [_refused(name, "the archive holds no files")]
     return inputs
@@ -145,9 +214,10 @@ def from_paths(paths: Iterable[str | Path]) -> list[ClipInput]:
 
 
 def _from_file(path: Path) -> list[ClipInput]:
-    """The clips of one file on disk (a zip's members, or the file)."""
+    """The clips of one file on disk (a zip's members, read from the file when predicted, or
+    the file)."""
     if path.suffix.lower() in ARCHIVE_SUFFIXES:
-        return zip_members(str(path), path.read_bytes())
+        return zip_members(str(path), path)
     reason = _audio_refusal(path.name, path.stat().st_size)
     return [_refused(str(path), reason) if reason else ClipInput(str(path), path=path)]
 
@@ -157,19 +227,50 @@ def _over_limit(max_files: int) -> str:
     return f"over the limit of {max_files} clips at once (send the rest in another batch)"
 
 
-def limit_files(inputs: Sequence[ClipInput], max_files: int | None = None) -> list[ClipInput]:
+def limit_files(inputs: Sequence[ClipInput], max_files: int | None = None,
+                max_unpacked: int | None = None) -> list[ClipInput]:
     """The inputs with every usable clip past the first max_files (default MAX_BATCH_FILES)
-    refused (over the limit)."""
+    refused (over the limit), and every zip member past max_unpacked bytes unpacked in all
+    (default MAX_BATCH_UNPACKED_BYTES) refused unopened."""
     max_files = MAX_BATCH_FILES if max_files is None else max_files
+    budget = MAX_BATCH_UNPACKED_BYTES if max_unpacked is None else max_unpacked
     out: list[ClipInput] = []
-    kept = 0
+    kept = unpacked = 0
     for item in inputs:
         if item.usable:
             kept += 1
             if kept > max_files:
                 item = _refused(item.name, _over_limit(max_files))
+            elif item.member is not None and unpacked + item.size > budget:
+                item = _refused(item.name, _over_batch_budget(budget))
+                kept -= 1
+            else:
+                unpacked += item.size
         out.append(item)
     return out
+
+
+def unpack_member(item: ClipInput, folder: Path) -> ClipInput:
+    """A zip member's clip as a file in folder (streamed, at most its declared size and
+    MAX_UPLOAD_BYTES), or refused with why it cannot be read; other inputs as they are."""
+    if item.member is None or not item.usable:
+        return item
+    handle, temp = tempfile.mkstemp(dir=folder, suffix=PurePosixPath(item.member.filename).suffix)
+    os.close(handle)
+    target = Path(temp)
+    try:
+        with _open_zip(item.archive) as archive, archive.open(item.member) as src, \
+                target.open("wb") as dst:
+            copied = 0
+            while chunk := src.read(COPY_CHUNK):
+                copied += len(chunk)
+                if copied > MAX_UPLOAD_BYTES:
+                    raise OSError(f"it unpacks to more than {_mib(MAX_UPLOAD_BYTES)}")
+                dst.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError, ValueError) as exc:
+        target.unlink(missing_ok=True)
+        return _refused(item.name, f"cannot be read from the archive ({exc})")
+    return replace(item, path=target, archive=None)
 
 
 # --- predictions -------------------------------------------------------------------------------
@@ -200,18 +301,26 @@ class _Features:
     n_segments: int = 0
     computed: dict | None = None
     error: str | None = None
+    excerpt: str = ""   #: the part of a longer file analysed ("" = all of it)
 
 
 def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
     """Decode one clip and compute the features the models need, up to the inputs of any
     network (runs in a worker process, which never imports TensorFlow)."""
+    if not item.usable:
+        return _Features(error=item.refusal)   # a member that could not be unpacked
     try:
-        raw = streaming.decode_source(item.data if item.data is not None else item.path,
-                                        SAMPLE_RATE, name=PurePosixPath(item.name).name)
+        # a zip member's file is decoded as bytes (at most MAX_UPLOAD_BYTES), as an upload is
+        source = item.path.read_bytes() if item.member is not None else item.data
+        raw, excerpt = streaming.decode_excerpt(
+            source if source is not None else item.path, SAMPLE_RATE,
+            name=PurePosixPath(item.name).name)
+        del source
         streaming.check_usable(raw)
         feats = pipeline.ClipFeatures(raw)
+        del raw
         feats.prefetch(keys, networks=False)
-        return _Features(feats.duration_s, feats.n_segments, feats.computed())
+        return _Features(feats.duration_s, feats.n_segments, feats.computed(), excerpt=excerpt)
     except AudioError as exc:
         return _Features(error=exc.reason)   # the row already names the clip
 
@@ -230,16 +339,37 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
     """Every model's verdict on every clip, one ClipRow per input, in the given order.
     Usable clips are decoded and featurised by `jobs` worker processes (1: in this process);
     the models (core.prediction.catalogue.ModelEntry) are loaded once here and score each clip as its
-    features arrive. A refused or undecodable clip gets a row with the reason.
-    progress(done, total, name) is called after each row.
+    features arrive. A zip member is unpacked to a temporary file only when its turn comes and
+    that file is removed as soon as its features are in. A refused or undecodable clip gets a
+    row with the reason. progress(done, total, name) is called after each row.
     """
+    folder = Path(tempfile.mkdtemp(prefix="genrelab-batch-"))
+    try:
+        yield from _predict_many(inputs, models, jobs, progress, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int,
+                  progress: BatchProgress | None, folder: Path) -> Iterator[ClipRow]:
+    """predict_many with the zip members unpacked one at a time into folder."""
     from joblib import Parallel, delayed
 
     models = list(models)
     keys = sorted({pipeline.feature_key(m) for m in models})
     usable = [item for item in inputs if item.usable]
-    runner = Parallel(n_jobs=max(1, int(jobs)), return_as="generator")
-    computed = iter(runner(delayed(_featurise)(item, keys) for item in usable))
+    unpacked: collections.deque[Path | None] = collections.deque()
+
+    def staged(item: ClipInput) -> ClipInput:
+        """The item with its zip member unpacked (remembered, to be removed after use)."""
+        item = unpack_member(item, folder)
+        unpacked.append(item.path if item.member is not None and item.usable else None)
+        return item
+
+    # one clip per task, dispatched at most n_jobs + 1 ahead: few members are unpacked at once
+    runner = Parallel(n_jobs=max(1, int(jobs)), return_as="generator",
+                      pre_dispatch="n_jobs + 1", batch_size=1)
+    computed = iter(runner(delayed(_featurise)(staged(item), keys) for item in usable))
     if usable and jobs > 1:
         _load_models(models)   # while the workers start and featurise the first clips
     total = len(inputs)
@@ -248,11 +378,16 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
             row = ClipRow(item.name, error=item.refusal)
         else:
             got = next(computed)
+            temp = unpacked.popleft() if unpacked else None
+            if temp is not None:
+                temp.unlink(missing_ok=True)
             if got.error is not None:
                 row = ClipRow(item.name, error=got.error)
             else:
-                stream = streaming.ClipStream(None, models, features=pipeline.ClipFeatures(
-                    None, got.computed, got.duration_s, got.n_segments))
+                features = pipeline.ClipFeatures(None, got.computed, got.duration_s,
+                                                 got.n_segments)
+                features.excerpt = got.excerpt
+                stream = streaming.ClipStream(None, models, features=features)
                 for _ in stream:
                     pass
                 prediction = stream.prediction()
@@ -268,8 +403,10 @@ def predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int = 1,
 
 def table_rows(rows: Sequence[ClipRow], labels: Sequence[str]) -> list[dict]:
     """One dict per clip: clip, consensus (the headline answer), agreeing, then "<model> genre" and "<model> p" per
-    model label (probability of its genre, 0..1), and error (empty when the clip was used).
-    Numbers a clip has not got are None (empty cells in the CSV)."""
+    model label (probability of its genre, 0..1), and error (empty when the clip was used);
+    "analysed" before error when a clip was longer than MAX_CLIP_SECONDS (the part that was
+    analysed, e.g. "the first 10:00 of 1:02:14"). Numbers a clip has not got are None (empty
+    cells in the CSV)."""
     out = []
     for row in rows:
         record: dict = {"clip": row.name, "consensus": "", "agreeing": None}
@@ -284,9 +421,16 @@ def table_rows(rows: Sequence[ClipRow], labels: Sequence[str]) -> list[dict]:
             record[f"{label} p"] = round(float(result.clip_proba.max()), 4) if result else None
             if label in failed:
                 record[f"{label} genre"] = f"failed: {failed[label]}"
+        if any(_excerpt(r) for r in rows):
+            record["analysed"] = _excerpt(row)
         record["error"] = row.error or ""
         out.append(record)
     return out
+
+
+def _excerpt(row: ClipRow) -> str:
+    """The part of a longer file the clip's verdict is on ("" when all of it)."""
+    return row.prediction.excerpt if row.prediction is not None else ""
 
 
 def to_csv(rows: Sequence[ClipRow], labels: Sequence[str]) -> str:
@@ -294,7 +438,8 @@ def to_csv(rows: Sequence[ClipRow], labels: Sequence[str]) -> str:
     records = table_rows(rows, labels)
     buffer = io.StringIO()
     fields = ["clip", "consensus", "agreeing"] + [f"{label} {part}" for label in labels
-                                                  for part in ("genre", "p")] + ["error"]
+                                                  for part in ("genre", "p")]
+    fields += ["analysed"] * any(_excerpt(r) for r in rows) + ["error"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(records)

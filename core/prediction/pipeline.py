@@ -81,6 +81,7 @@ class ClipPrediction:
     results: list[ModelResult]
     failed: list[tuple[str, str]] = field(default_factory=list)  #: (model label, reason)
     logmel: np.ndarray | None = None          #: (n_seg, 128, 130) dB, when a 2D-CNN was used
+    excerpt: str = ""                         #: the part of a longer file analysed ("" = all)
 
 
 def _segment_kind(entry: ModelEntry) -> str:
@@ -127,6 +128,7 @@ class ClipFeatures:
         self._features: dict[FeatureKey, np.ndarray] = dict(computed or {})
         self._duration_s = duration_s
         self._n_segments = n_segments
+        self.excerpt = ""   #: the part of a longer file these are of ("" = all of it)
 
     @property
     def duration_s(self) -> float:

@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from core.constants import GENRE_INDEX, MAX_UPLOAD_BYTES, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK
-from core.data.audio import AudioError, clean, decode, resample
+from core.data.audio import AudioError, clean, decode_part, resample
 from core.prediction.catalogue import ModelEntry, available_models
 from core.prediction.pipeline import (ClipFeatures, ClipPrediction, ModelFailure, ModelResult,
                                       expected_ms, fastest_first, score_model)
@@ -38,6 +38,13 @@ def decode_source(source: bytes | str | Path | np.ndarray, sr: int,
                    name: str = "upload") -> np.ndarray:
     """The clip as raw mono float32 at 22050 Hz; AudioError for unusable input (bytes are
     called name in its message)."""
+    return decode_excerpt(source, sr, name)[0]
+
+
+def decode_excerpt(source: bytes | str | Path | np.ndarray, sr: int,
+                   name: str = "upload") -> tuple[np.ndarray, str]:
+    """decode_source, and which part of a longer file was decoded ("" when all of it; files are
+    decoded on at most their first MAX_CLIP_SECONDS, see core.data.audio.decode_part)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         if len(data) > MAX_UPLOAD_BYTES:
@@ -45,12 +52,14 @@ def decode_source(source: bytes | str | Path | np.ndarray, sr: int,
                              f"{MAX_UPLOAD_BYTES / 2**20:.0f} MiB is accepted")
         if not data:
             raise AudioError("the upload is empty")
-        return decode(data, name=name)
+        y, part = decode_part(data, name=name)
+        return y, str(part or "")
     if isinstance(source, (str, Path)):
         path = Path(source).expanduser()
         if not path.is_file():
             raise AudioError(f"{path}: no such audio file")
-        return decode(path, name=path.name)
+        y, part = decode_part(path, name=path.name)
+        return y, str(part or "")
     if isinstance(source, np.ndarray):
         y = source
         if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
@@ -63,7 +72,7 @@ def decode_source(source: bytes | str | Path | np.ndarray, sr: int,
         if sr <= 0:
             raise AudioError(f"the sample rate must be positive; got {sr}")
         y = clean(np.ascontiguousarray(y, dtype=np.float32))
-        return resample(y, int(sr), SAMPLE_RATE) if sr != SAMPLE_RATE else y
+        return (resample(y, int(sr), SAMPLE_RATE) if sr != SAMPLE_RATE else y), ""
     raise TypeError(f"predict_clip takes bytes, a path or a numpy array, not {type(source).__name__}")
 
 
@@ -88,9 +97,10 @@ class ClipStream:
                  models: Sequence[ModelEntry] | None = None, sr: int = SAMPLE_RATE,
                  features: ClipFeatures | None = None):
         if features is None:
-            raw = decode_source(source, sr)
+            raw, excerpt = decode_excerpt(source, sr)
             check_usable(raw)
             features = ClipFeatures(raw)
+            features.excerpt = excerpt
         self.features = features
         self.failed: list[tuple[str, str]] = []
         if models is None:
@@ -141,7 +151,7 @@ class ClipStream:
         starts = np.arange(self.features.n_segments) * SEGMENT_SECONDS
         logmel = self.features.computed().get(("logmel", True))
         return ClipPrediction(self.features.duration_s, starts, self.results, list(self.failed),
-                              logmel)
+                              logmel, self.features.excerpt)
 
 
 def predict_clip(source: bytes | str | Path | np.ndarray,
