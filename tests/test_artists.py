@@ -122,3 +122,17 @@ def test_real_index() -> None:
     ids = sorted(index)
     split = splits.artist_grouped_split(ids, dict(zip(ids, artists.groups(ids, index))))
     assert 250 <= len(split.test) <= 350 and set(map(splits.genre_of, split.test)) == set(GENRES)
+
+
+def test_a_genre_of_one_artist_is_learned_not_tested() -> None:
+    """GTZAN-473's reggae is all Bob Marley: the artist-grouped split keeps such a genre whole on
+    the training side (it cannot be tested apart from its artist), and says so."""
+    ids = [f"{g}.{i:05d}" for g in ("blues", "jazz", "reggae") for i in range(12)]
+    groups = {t: ("bob marley" if t.startswith("reggae") else f"artist {t}") for t in ids}
+    for seed in range(6):
+        split = splits.artist_grouped_split(ids, groups, 0.3, 0.1, seed=seed)
+        assert {t for t in ids if t.startswith("reggae")} <= set(split.train)
+        assert split.notes["train_only"] == "reggae"
+        assert sorted(split.train + split.valid + split.test) == sorted(ids)
+        assert {splits.genre_of(t) for t in split.test} == {"blues", "jazz"}
+        assert 0.2 <= len(split.test) / len(ids) <= 0.4 and split.valid

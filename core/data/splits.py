@@ -39,7 +39,7 @@ class Split:
     train: tuple[str, ...]
     valid: tuple[str, ...]
     test: tuple[str, ...]
-    notes: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, int | str] = field(default_factory=dict)
 
     def side(self, name: str) -> tuple[str, ...]:
         """Track ids of one side ("train", "valid" or "test")."""
@@ -199,22 +199,41 @@ def artist_grouped_split(track_ids: Sequence[str], artists: Mapping[str, str],
     far as whole artists allow. artists: {track id: artist group} (core.data.artists.groups);
     a track missing from it is a group of its own. test_size and valid_size are fractions of
     all tracks (approximate: sides are made of whole artists). notes: "artists" (groups),
-    "unknown_artist" (tracks without one) and "no_valid_side" when too few artists are left for
-    a validation side. SplitError when too few artists for a test side."""
+    "unknown_artist" (tracks without one), "train_only" (genres of a single artist, kept whole
+    on the training side) and "no_valid_side" when too few artists are left for a validation
+    side. SplitError when too few artists for a test side."""
     ids = np.array(sorted(set(track_ids)))
     if len(ids) < 3:
         raise SplitError(f"{len(ids)} tracks are too few to split into train/valid/test")
     groups = np.array([artists.get(t) or f"unknown:{t}" for t in ids])
-    rest, test = _grouped_cut(ids, groups, test_size, seed)
+    per_genre: dict[str, set[str]] = {}
+    for track, group in zip(ids, groups):
+        per_genre.setdefault(genre_of(str(track)), set()).add(str(group))
+    # a genre of one artist cannot be tested apart from its artist: it stays on the training
+    # side whole, so the model still learns it (GTZAN-473's reggae is all Bob Marley)
+    train_only = sorted(g for g, members in per_genre.items() if len(members) == 1)
+    solo = {next(iter(per_genre[g])) for g in train_only}
+    kept = np.flatnonzero(np.isin(groups, list(solo)))
+    pool = np.flatnonzero(~np.isin(groups, list(solo)))
+    if len(pool) < 3:
+        raise SplitError(f"{len(set(groups))} artists are too few to set a test side apart by "
+                         "artist")
+    share = min(test_size * len(ids) / len(pool), 0.9)
+    inner, cut = _grouped_cut(ids[pool], groups[pool], share, seed)
+    rest, test = pool[inner], pool[cut]
     valid = np.array([], dtype=int)
     notes = {"artists": len(set(groups)),
              "unknown_artist": int(sum(str(g).startswith("unknown:") for g in groups))}
+    if train_only:
+        notes["train_only"] = ", ".join(train_only)
     if valid_size > 0:
         try:
-            inner, cut = _grouped_cut(ids[rest], groups[rest], valid_size / (1 - test_size), seed)
+            share = min(valid_size * len(ids) / max(len(rest), 1), 0.9)
+            inner, cut = _grouped_cut(ids[rest], groups[rest], share, seed)
             rest, valid = rest[inner], rest[cut]
         except SplitError:   # too few artists left: no validation side (training may carve one)
             notes["no_valid_side"] = 1
+    rest = np.sort(np.concatenate([rest, kept])).astype(int)
 
     def as_ids(side: np.ndarray) -> tuple[str, ...]:
         return tuple(sorted(str(t) for t in ids[side]))

@@ -110,6 +110,9 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     if split.notes.get("excluded"):
         emit("stage", message=f"{split.notes['excluded']} tracks here are on no split list; "
                               "not used by the artist-filtered protocol")
+    if split.notes.get("train_only"):
+        emit("stage", message=f"one artist holds every track of {split.notes['train_only']}: "
+                              "kept whole on the training side, so it is learned but not tested")
     for note in plan.notes:
         emit("stage", message=note)
     emit("stage", message=f"split: {split.label()}; label set: {', '.join(plan.genres)}")
