@@ -162,7 +162,7 @@ def test_svm_job_finishes_and_appears_in_the_run_list_and_results() -> None:
     assert not results.exception and not results.error
     table1 = results.dataframe[0].value
     ours = table1[table1["Result from"] == "your run"]
-    assert list(ours["Method"]) == ["SVM on MFCC"]
+    assert list(ours["Method"]) == ["SVM on MFCC (yours)"]
     assert ours["Track accuracy"].iloc[0] == pytest.approx(runs["Track accuracy"][0])
 
 
