@@ -14,6 +14,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 PROJECT = Path(__file__).resolve().parents[1]
+
+# bench/concurrent.py (the visitors bench, named by issue 18) shadows the standard library's
+# `concurrent` package for any script run from bench/, whose folder Python puts first on
+# sys.path: load the real package now, with bench/ out of the way, before numpy or asyncio ask
+if "concurrent" not in sys.modules:
+    _path = sys.path[:]
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+    import concurrent.futures  # noqa: E402,F401
+    sys.path[:] = _path
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 

@@ -36,3 +36,17 @@ def test_no_big_tracked_file_outside_models() -> None:
         if size > SIZE_LIMIT:
             big[name] = size
     assert big == {}, f"tracked files over {SIZE_LIMIT} bytes outside models/: {big}"
+
+
+def test_bench_scripts_get_the_standard_librarys_concurrent() -> None:
+    """bench/concurrent.py (issue 18's name) must not shadow the standard library's `concurrent`
+    for the other bench scripts, which Python runs with bench/ first on sys.path."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    code = ("import sys; sys.path.insert(0, 'bench'); import benchkit, concurrent.futures; "
+            "print(concurrent.__file__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "bench" not in Path(done.stdout.strip()).parts, done.stdout
