@@ -1,4 +1,5 @@
-"""The server's own start-up, for app.py's st.App: warm-up, its status route, the browser.
+"""The server's own start-up, for app.py's st.App: warm-up, its status route, the browser, and
+Keras's state kept between script runs.
 
 Imported when `streamlit run app.py` loads app.py as a module, before Streamlit's runtime
 exists, so it imports pages.loaders (whose cached functions need the runtime) only inside the
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import webbrowser
 from collections.abc import AsyncIterator
 
@@ -26,9 +28,35 @@ async def lifespan(_app) -> AsyncIterator[None]:
     open a browser on the app unless the server is headless, as `streamlit run` does."""
     from pages import loaders
 
+    keep_keras_between_runs()
     loaders.start_warm_up()
     asyncio.get_running_loop().call_soon(open_browser)
     yield
+
+
+def keep_keras_between_runs() -> bool:
+    """Stop Streamlit from resetting Keras after every script run; True when it was stopped.
+
+    After each run (a fragment's included) Streamlit calls keras.backend.clear_session() when
+    Keras is imported (script_runner._clean_problem_modules), for scripts that build models.
+    GenreLab keeps its loaded models in a cache instead, and the reset cost ~250 ms holding the
+    GIL (a full garbage collection) and cleared TensorFlow's kernel cache, so the next call of
+    each network was 4-6 times slower. Listen live redraws several times a second: the server's
+    event loop, which carries the WebRTC audio, fell seconds behind and the connection expired.
+    Closing matplotlib's figures, the hook's other task, is kept.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if not hasattr(script_runner, "_clean_problem_modules"):
+        return False
+    script_runner._clean_problem_modules = _close_matplotlib_figures
+    return True
+
+
+def _close_matplotlib_figures() -> None:
+    """Close pyplot's figures after a run, when pyplot is imported (what Streamlit does too)."""
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 async def warm_up_status(_request: Request) -> JSONResponse:
