@@ -9,22 +9,43 @@ answer. Switches before the live models finished loading are not timed.
     python bench/live.py [--listen 80] [--part 8] [--screenshot docs/screenshots/live.png]
 
 Prints `live_latency_s: median=… p95=…` (and the switches missed: never answered before the
-next switch).
+next switch), with the machine's load average before and after (the machine may be shared).
+--screenshot saves the page at the end of the listening, as bench/screenshots.py does (1280 px
+wide, the whole page, a 256-colour palette when over 400 kB).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
+from screenshots import HEIGHT_JS, MAX_HEIGHT, WIDTH, save_png  # noqa: E402
 from tests import live_driver, live_server  # noqa: E402
 from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
+
+REDRAW_MS = 2500     #: wait after resizing for the screenshot: the timeline redraws every second
+
+
+def load() -> str:
+    """The machine's load average (1, 5, 15 min) and its core count, as text."""
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + \
+        f" on {os.cpu_count()} cores"
+
+
+def screenshot(page, path: Path) -> int:
+    """The whole page, WIDTH px wide, while listening (bench/screenshots.py's size budget); bytes."""
+    height = int(min(max(page.evaluate(HEIGHT_JS), 800), MAX_HEIGHT))
+    page.set_viewport_size({"width": WIDTH, "height": height})
+    page.wait_for_timeout(REDRAW_MS)
+    png = page.screenshot(full_page=False)
+    page.set_viewport_size(VIEWPORT)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_png(png, path)
 
 
 def main() -> None:
@@ -42,7 +63,7 @@ def main() -> None:
                GENRELAB_MODE="viewer")
     mic = live_driver.fake_mic(tmp, args.part)
     print(f"fake microphone: {' + '.join(mic.sources)} ({'real' if mic.real else 'synthetic'}), "
-          f"{args.part:g} s each, looped; {os.cpu_count()} cores")
+          f"{args.part:g} s each, looped; before: {load()}")
     with live_server.serve(tmp / "streamlit.log", env) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                      args=live_driver.chromium_args(CHROMIUM_ARGS, mic))
@@ -58,8 +79,8 @@ def main() -> None:
             page.wait_for_timeout(int(args.listen * 1e3))
             result = live_driver.timing(mic, started, live_driver.answers(page), after_s=warm_at)
             if args.screenshot is not None:
-                args.screenshot.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(args.screenshot), full_page=True)
+                size = screenshot(page, args.screenshot)
+                print(f"screenshot: {args.screenshot} ({size / 1e3:.0f} kB)")
             live_driver.stop(page)
             stopped = live_driver.wait_until(lambda: live_driver.live_tasks(page) == 0, 30)
         finally:
@@ -68,7 +89,7 @@ def main() -> None:
           [(round(t, 1), g) for t, g in result.events if t >= warm_at])
     print(f"switches timed: {len(result.latencies)}, missed: {len(result.misses)}; "
           f"latencies {[round(x, 2) for x in result.latencies]}")
-    print(f"live tasks after stop: {'0' if stopped else 'not 0'}")
+    print(f"live tasks after stop: {'0' if stopped else 'not 0'}; after: {load()}")
     print(f"live_latency_s: {result.summary()}")
 
 

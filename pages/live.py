@@ -178,8 +178,9 @@ def show_timeline(key: str) -> None:
     layout.plot(live_timeline(answers, labels), key="tryit_live_timeline")
     st.caption(plan_text(live.plan(session.models)))
     if session.dropped:
-        st.caption(f"{session.dropped} half-seconds were skipped while the server was busy "
-                   "(the newest sound is always scored first).")
+        n = session.dropped
+        st.caption(f"{n} half-second{'s were' if n != 1 else ' was'} skipped while the server "
+                   "was busy (the newest sound is always scored first).")
 
 
 def live_input(models: list) -> tuple[np.ndarray | None, str]:

@@ -55,8 +55,11 @@ def keep_keras_state() -> bool:
     busy server's time), and a reset of Keras' layer-name counters in every thread, so a model
     being built in another session then fails with 'The name "reshape" is used 2 times in the
     model'. GenreLab builds its models once per server (core.models.musicnn_net, the cache of
-    core.models.loading) and never relies on that reset; the pyplot half of the clean-up is kept. When a later
-    Streamlit renames the function, nothing is patched and the server logs a warning.
+    core.models.loading) and never relies on that reset; the pyplot half of the clean-up is kept.
+    The reset also cleared TensorFlow's kernel cache (each network's next call 4-6 times slower)
+    and held the GIL ~250 ms, so Listen live's event loop fell behind and its WebRTC connection
+    expired. When a later Streamlit renames the function, nothing is patched and the server logs
+    a warning.
     """
     from streamlit.runtime.scriptrunner import script_runner
 

@@ -156,8 +156,9 @@ def live_tasks(page) -> int | None:
 
 
 def warming(page) -> bool:
-    """True while the page lists models still loading for live listening."""
-    return page.get_by_text("Loading, then live").count() > 0
+    """True until the page lists the models answering live and none still loading."""
+    return (page.get_by_text("Answering live").count() == 0
+            or page.get_by_text("Loading, then live").count() > 0)
 
 
 def stream_started_ms(page) -> float | None:

@@ -198,10 +198,11 @@ def test_streamlit_run_serves_app_py_as_an_st_app():
 def test_server_start_warms_up_and_opens_a_browser_unless_headless(monkeypatch: pytest.MonkeyPatch):
     import asyncio
 
-    started, opened = [], []
+    started, opened, kept = [], [], []
     options = {"server.headless": False, "server.baseUrlPath": "", "browser.serverAddress": "",
                "server.port": 8599}
     monkeypatch.setattr(loaders, "start_warm_up", lambda: started.append(1))
+    monkeypatch.setattr(server, "keep_keras_state", lambda: kept.append(1))
     monkeypatch.setattr(server.st, "get_option", options.__getitem__)
     monkeypatch.setattr(server.webbrowser, "open", opened.append)
 
@@ -215,6 +216,31 @@ def test_server_start_warms_up_and_opens_a_browser_unless_headless(monkeypatch: 
     options["server.headless"] = True
     asyncio.run(serve_briefly())
     assert started == [1, 1] and opened == ["http://localhost:8599/"]
+    assert kept == [1, 1]       # Keras's state is kept between runs from the start
+
+
+def test_script_runs_no_longer_reset_keras(monkeypatch: pytest.MonkeyPatch):
+    """Streamlit resets Keras after every run (clearing TensorFlow's kernel cache, a full garbage
+    collection) unless the server's start-up stopped it; matplotlib's figures are still closed."""
+    import sys
+    import types
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    resets, closed = [], []
+    keras = types.ModuleType("keras")
+    keras.backend = types.SimpleNamespace(clear_session=lambda: resets.append(1))
+    pyplot = types.ModuleType("matplotlib.pyplot")
+    pyplot.close = closed.append
+    monkeypatch.setitem(sys.modules, "keras", keras)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    monkeypatch.setattr(script_runner, "_clean_problem_modules",
+                        script_runner._clean_problem_modules)   # restored after the test
+    AppTest.from_string("import streamlit as st\nst.write('run')").run()
+    assert resets == [1], "this Streamlit no longer resets Keras after a run: revisit the hook"
+    assert server.keep_keras_state() is True
+    AppTest.from_string("import streamlit as st\nst.write('run')").run()
+    assert resets == [1] and closed[-1] == "all"
 
 
 def test_warm_up_route_answers_with_its_state(monkeypatch: pytest.MonkeyPatch):
@@ -304,3 +330,13 @@ def test_artist_index_setting_validated(tmp_path: Path):
     assert sidebar.set_artists_file(str(index)) is None
     assert config.artists_path() == index
     assert sidebar.set_artists_file("") is None and config.artists_path() is None
+
+
+def test_streamlit_settings_skip_the_full_collection_after_each_run():
+    """.streamlit/config.toml turns off the garbage collection Streamlit forces after every run
+    (~270 ms holding the GIL once TensorFlow is loaded; Listen live redraws several times a second)."""
+    import tomllib
+
+    settings = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml")
+                             .read_text())
+    assert settings["runner"]["postScriptGC"] is False

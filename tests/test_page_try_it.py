@@ -438,3 +438,23 @@ def test_a_batch_lists_a_file_once_and_opens_one_clip_in_detail(with_models: Pat
     assert any("tryit_timeline" == (c.key if hasattr(c, "key") else None) or
                "3-s segment" in c.proto.spec for c in at.get("plotly_chart"))
     assert metric(at, "Clip length").startswith("5.")
+
+
+@pytest.mark.parametrize("state", ["denied", "none", "unsupported"])
+def test_listen_live_without_a_microphone_says_why_and_offers_the_recorders(
+        state: str, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages import live
+
+    monkeypatch.setenv("GENRELAB_NO_WARMUP", "1")
+    monkeypatch.setattr(live, "mic_state", lambda: state)   # what the browser's probe said
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.session_state["tryit_source"] = "live"
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [live.NO_MIC[state]]
+    offered = {b.label: b for b in at.button if b.label.endswith(" instead")}
+    assert set(offered) == {"Record in the browser instead", "Record with a button instead",
+                            "Upload a file instead"}
+    offered["Upload a file instead"].click().run()
+    assert at.session_state["tryit_source"] == "upload"
+    assert live.live.live_task_count() == 0   # nothing listens
