@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-
+#: plotly template Streamlit registers (pio.templates) when it loads: its colours are
+#: placeholders the browser replaces with the active theme's (light or dark)
+STREAMLIT_TEMPLATE = "streamlit"
 
 UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]  #: audio files the uploaders take
 
@@ -78,11 +80,17 @@ def training_notice() -> None:
 def plot(fig, key: str | None = None, where=None) -> None:
     """Show a plotly figure full width with GenreLab's modebar config (PNG download at 2x).
 
+    The figure's template (core.report.figures.LAYOUT's light "plotly_white", kept for the HTML
+    report) is swapped for Streamlit's, so the chart follows the viewer's light or dark theme:
+    background, text, grid and table colours all come from the theme.
+
     where: the container (a column, say) to draw in; the page itself when None.
     """
     from core.report.figures import PLOT_CONFIG
 
-    (st if where is None else where).plotly_chart(fig, config=PLOT_CONFIG, key=key)
+    fig.update_layout(template=STREAMLIT_TEMPLATE)
+    (st if where is None else where).plotly_chart(fig, config=PLOT_CONFIG, key=key,
+                                                  theme="streamlit")
 
 
 def show_error(what: str, exc: BaseException) -> None:
