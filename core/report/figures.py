@@ -382,8 +382,9 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
         z=z, x=list(genres), y=list(genres), colorscale=colorscale("Blues"), zmin=0, zmax=zmax,
         text=text, texttemplate="%{text}", customdata=cm,
         hovertemplate="true %{y}, predicted %{x}<br>%{customdata:.0f} items<extra></extra>"))
-    fig.update_xaxes(title="predicted genre", side="bottom")
-    fig.update_yaxes(title="true genre", autorange="reversed", scaleanchor="x")
+    # square cells; the x axis gives up width (not range), so no grid runs beside the matrix
+    fig.update_xaxes(title="predicted genre", side="bottom", constrain="domain", showgrid=False)
+    fig.update_yaxes(title="true genre", autorange="reversed", scaleanchor="x", showgrid=False)
     return fig
 
 
