@@ -29,6 +29,7 @@ def frame() -> None:
     from pages import layout, loaders, sidebar
 
     st.set_page_config(page_title="GenreLab", page_icon=":material/graphic_eq:", layout="wide")
+    layout.page_style()   # metrics wrap, not cut; a narrow window opens with the sidebar closed
     pages = {
         "Explore": [
             st.Page(layout.PAGE_HOME, title="Home", icon=":material/home:", default=True),

@@ -5,12 +5,15 @@ synthetic demo set (GENRELAB_DATA unset and an empty settings folder, so no save
 used), only the shipped models in models/ (an empty runs folder), and the warm-up on. Debian's
 headless Chromium (driven by Playwright) opens Home, Dataset, Features, Training console, Results
 and Try it in turn, waits until each page's script has finished (no spinner), and takes a
-full-page screenshot 1280 px wide; on Try it it first uploads a demo clip
+full-page screenshot 1280 px wide (--width: another window width, such as 800 px, a laptop screen
+split in two, where the sidebar starts collapsed; --dark: the browser prefers a dark colour
+scheme, which the app follows); on Try it it first uploads a demo clip
 (core.data.demo_styles.synth_clip) and waits for every model's verdict. A screenshot over the
 size budget (400 kB) is written with a 256-colour palette. Stops with an error, and saves
 <name>-failed.png in the output folder, when a page shows a Python exception or an error box.
 
 Usage: .venv/bin/python bench/screenshots.py [--out docs/screenshots] [--only try_it ...]
+       [--width 800] [--dark] [--prefix narrow-]
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("results", "Results", "results"),
     ("try_it", "Try it", "try_it"),
 )
-WIDTH = 1280               #: screenshot width, px
+WIDTH = 1280               #: default screenshot width, px
 MAX_HEIGHT = 6000          #: a taller page is cut at this height, px
 MAX_BYTES = 400_000        #: over this, the PNG is written with a 256-colour palette
 PAGE_MS = 600_000          #: longest wait for a page (the first visit builds the demo set), ms
@@ -109,26 +112,28 @@ def save_png(png: bytes, path: Path) -> int:
     return len(png)
 
 
-def shoot(page, path: Path) -> int:
-    """A screenshot of the whole page (up to MAX_HEIGHT) at WIDTH px; returns its size in bytes."""
+def shoot(page, path: Path, width: int = WIDTH) -> int:
+    """A screenshot of the whole page (up to MAX_HEIGHT), width px wide; returns its bytes."""
     height = int(min(max(page.evaluate(HEIGHT_JS), 800), MAX_HEIGHT))
-    page.set_viewport_size({"width": WIDTH, "height": height})
+    page.set_viewport_size({"width": width, "height": height})
     page.wait_for_timeout(800)   # plotly charts follow the new size
     page.wait_for_function(IDLE_JS, timeout=PAGE_MS)
     png = page.screenshot(full_page=False)
-    page.set_viewport_size({"width": WIDTH, "height": 900})
+    page.set_viewport_size({"width": width, "height": 900})
     return save_png(png, path)
 
 
 def try_it(page, clip: Path) -> None:
     """Upload the clip on Try it and wait until every model has answered."""
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(clip))
-    page.locator('[data-testid="stMetric"]', has_text="Most models say").wait_for(timeout=PAGE_MS)
+    page.locator('[data-testid="stMetric"]', has_text="Answer").wait_for(timeout=PAGE_MS)
     wait_idle(page)
 
 
-def screenshots(url: str, out: Path, clip: Path, only: set[str]) -> list[tuple[str, int, float]]:
-    """Visit each page, screenshot it into out; (name, bytes, seconds) of each."""
+def screenshots(url: str, out: Path, clip: Path, only: set[str], width: int = WIDTH,
+                dark: bool = False, prefix: str = "") -> list[tuple[str, int, float]]:
+    """Visit each page in a window width px wide (a dark colour scheme when dark), screenshot it
+    into out as <prefix><page>.png; (name, bytes, seconds) of each."""
     from playwright.sync_api import sync_playwright
 
     done = []
@@ -136,7 +141,8 @@ def screenshots(url: str, out: Path, clip: Path, only: set[str]) -> list[tuple[s
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                      headless=True)
         try:
-            page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+            page = browser.new_page(viewport={"width": width, "height": 900},
+                                    color_scheme="dark" if dark else "light")
             for path, title, name in PAGES:
                 if only and name not in only:
                     continue
@@ -150,11 +156,11 @@ def screenshots(url: str, out: Path, clip: Path, only: set[str]) -> list[tuple[s
                         try_it(page, clip)
                     check_page(page, title, name)
                 except Exception:
-                    page.screenshot(path=str(out / f"{name}-failed.png"), full_page=True)
+                    page.screenshot(path=str(out / f"{prefix}{name}-failed.png"), full_page=True)
                     raise
-                size = shoot(page, out / f"{name}.png")
+                size = shoot(page, out / f"{prefix}{name}.png", width)
                 done.append((name, size, time.monotonic() - started))
-                print(f"{name}.png: {size / 1e3:.0f} kB ({done[-1][2]:.0f} s)", flush=True)
+                print(f"{prefix}{name}.png: {size / 1e3:.0f} kB ({done[-1][2]:.0f} s)", flush=True)
         finally:
             browser.close()
     return done
@@ -167,6 +173,13 @@ def main() -> None:
                         help="folder for the PNG files (default docs/screenshots)")
     parser.add_argument("--only", nargs="+", default=[], choices=[n for _, _, n in PAGES],
                         help="only these pages")
+    parser.add_argument("--width", type=int, default=WIDTH,
+                        help=f"window width in px (default {WIDTH}; 800: a laptop screen split "
+                        "in two)")
+    parser.add_argument("--dark", action="store_true",
+                        help="the browser prefers a dark colour scheme (the app follows it)")
+    parser.add_argument("--prefix", default="",
+                        help="put this before each file name, e.g. narrow- (default none)")
     parser.add_argument("--keep-log", action="store_true", help="print the end of the server's log")
     args = parser.parse_args()
     if not CHROMIUM.is_file():
@@ -181,7 +194,7 @@ def main() -> None:
     log = work / "streamlit.log"
     try:
         with serve(log, env) as url:
-            screenshots(url, args.out, clip, set(args.only))
+            screenshots(url, args.out, clip, set(args.only), args.width, args.dark, args.prefix)
     except ServerError as exc:
         raise SystemExit(str(exc)) from None
     finally:

@@ -5,6 +5,9 @@ import streamlit as st
 from core.constants import PAPER_RESULTS
 from pages import data_source, layout
 
+METRIC_MIN_PX = 150   #: narrowest metric card before a grid row wraps (fits "81.8%" and its label)
+CARD_MIN_PX = 130     #: narrowest "What to do next" card before the row wraps
+
 layout.require_app()
 
 st.title("GenreLab")
@@ -19,21 +22,23 @@ st.markdown(
     "data and features, train these models yourself and compare with the published numbers.")
 
 st.subheader("The study's headline results")
-cols = st.columns(4)
-cols[0].metric("LSTM + SVM on MFCC", f"{PAPER_RESULTS['lstm_svm_mfcc']:.1%}", border=True)
-cols[1].metric("2D-CNN on mel-spectrogram", f"{PAPER_RESULTS['cnn2d_mel']:.1%}", border=True)
-cols[2].metric("1D-CNN on MFCC", f"{PAPER_RESULTS['cnn1d_mfcc']:.1%}", border=True)
-cols[3].metric("SVM on MFCC (baseline)", f"{PAPER_RESULTS['svm_mfcc']:.1%}", border=True)
+# a grid, not st.columns: in a narrow window (or beside the open sidebar) the cards wrap onto a
+# second row instead of shrinking until their numbers are cut to "81…"
+headline = st.grid(4, min_column_width=METRIC_MIN_PX)
+headline.metric("LSTM + SVM on MFCC", f"{PAPER_RESULTS['lstm_svm_mfcc']:.1%}", border=True)
+headline.metric("2D-CNN on mel-spectrogram", f"{PAPER_RESULTS['cnn2d_mel']:.1%}", border=True)
+headline.metric("1D-CNN on MFCC", f"{PAPER_RESULTS['cnn1d_mfcc']:.1%}", border=True)
+headline.metric("SVM on MFCC (baseline)", f"{PAPER_RESULTS['svm_mfcc']:.1%}", border=True)
 st.caption("Accuracy published in the study on GTZAN with its own random split. Splits that keep "
            "each artist on one side give much lower numbers; the Results page shows both.")
 
 st.subheader("Your data")
 summary = data_source.source_summary()
-cols = st.columns([2, 1, 1])
-cols[0].metric("Active data source", "Synthetic demo set" if summary["synthetic"]
-               else "GTZAN folder", border=True)
-cols[1].metric("Clips", summary["tracks"], border=True)
-cols[2].metric("Genres", len(summary["per_genre"]), border=True)
+mine = st.grid(4, min_column_width=METRIC_MIN_PX)
+mine.cell(column_span=2).metric("Active data source", "Synthetic demo set" if summary["synthetic"]
+                                else "GTZAN folder", border=True)
+mine.metric("Clips", summary["tracks"], border=True)
+mine.metric("Genres", len(summary["per_genre"]), border=True)
 thin = data_source.thin_genres(summary["per_genre"])
 st.caption(f"Clips per genre: {data_source.counts_text(summary['per_genre'])}. "
            + data_source.splits_text())
@@ -64,9 +69,9 @@ steps = [
     (layout.PAGE_TRY, "Try it", ":material/music_note:",
      "Upload or record a clip and let every model guess its genre."),
 ]
-cols = st.columns(len(steps))
-for col, (path, label, icon, text) in zip(cols, steps):
-    with col.container(border=True, height="stretch"):
+cards = st.grid(len(steps), min_column_width=CARD_MIN_PX)
+for path, label, icon, text in steps:
+    with cards.container(border=True, height="stretch"):
         # the whole card's head is a button that opens the page (a bare link read as dead text)
         if st.button(label, icon=icon, key=f"home_go_{label}", width="stretch", type="primary"):
             st.switch_page(path)
@@ -85,11 +90,11 @@ else:
         card = run.card or {}
         head = card.get("primary")
         test = (card.get("metrics", {}).get(head, {}) or {}).get("test", {}) if head else {}
-        rows.append({
+        rows.append({   # the number beside the name, so a narrow window still shows it
             "model": card.get("name") or run.path.name,
+            "track accuracy": test.get("track_accuracy"),
             "data": "synthetic" if card.get("data", {}).get("synthetic") else "GTZAN",
             "protocol": card.get("protocol", {}).get("label", "–"),
-            "track accuracy": test.get("track_accuracy"),
             "status": run.error or "ok",
         })
     st.dataframe(rows, hide_index=True, column_config={

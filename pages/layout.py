@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-
+#: plotly template Streamlit registers (pio.templates) when it loads: its colours are
+#: placeholders the browser replaces with the active theme's (light or dark)
+STREAMLIT_TEMPLATE = "streamlit"
 
 UPLOAD_TYPES: list[str] = ["wav", "mp3", "ogg", "flac", "au"]  #: audio files the uploaders take
 
@@ -75,14 +77,63 @@ def training_notice() -> None:
                    "Training console), so this page may be slower than usual until it ends.")
 
 
+NARROW_WINDOW_PX = 1024   #: a window at most this wide opens with the sidebar collapsed
+
+#: Page-wide CSS: a metric's label and value wrap onto a second line instead of being cut
+#: to "81…" when its column is narrow.
+PAGE_CSS = """<style>
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"],
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] *,
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"],
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] * {
+    white-space: normal !important; overflow: visible !important;
+    text-overflow: clip !important; overflow-wrap: break-word;
+}
+</style>"""
+
+#: Collapses the sidebar once when the page opens in a narrow window (a laptop screen split in
+#: two), where its 300 px would squeeze every page. Streamlit's own "auto" state collapses it
+#: only at 768 px or less. A viewer's own choice (Streamlit keeps it in the browser's
+#: localStorage once they open or close the sidebar) is left alone, and the script's own click
+#: is not kept as one, so a wider window later shows the sidebar again.
+SIDEBAR_SCRIPT = """<script>
+(() => {
+  const NARROW = %d, PREFIX = "stSidebarCollapsed-";
+  const chosen = () => Object.keys(window.localStorage).filter(k => k.startsWith(PREFIX));
+  if (window.innerWidth > NARROW || chosen().length) return;
+  const collapse = (tries) => {
+    const bar = document.querySelector('[data-testid="stSidebar"]');
+    const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (bar && bar.getAttribute("aria-expanded") === "false") return;
+    if (!button) { if (tries > 0) setTimeout(() => collapse(tries - 1), 100); return; }
+    button.click();
+    chosen().forEach(k => window.localStorage.removeItem(k));
+  };
+  collapse(50);
+})();
+</script>""" % NARROW_WINDOW_PX
+
+
+def page_style() -> None:
+    """The CSS and the narrow-window script every page shares; app.py's frame calls it each run."""
+    st.html(PAGE_CSS)   # style only: Streamlit puts it where it takes no room
+    st.sidebar.html(SIDEBAR_SCRIPT, unsafe_allow_javascript=True)
+
+
 def plot(fig, key: str | None = None, where=None) -> None:
     """Show a plotly figure full width with GenreLab's modebar config (PNG download at 2x).
+
+    The figure's template (core.report.figures.LAYOUT's light "plotly_white", kept for the HTML
+    report) is swapped for Streamlit's, so the chart follows the viewer's light or dark theme:
+    background, text, grid and table colours all come from the theme.
 
     where: the container (a column, say) to draw in; the page itself when None.
     """
     from core.report.figures import PLOT_CONFIG
 
-    (st if where is None else where).plotly_chart(fig, config=PLOT_CONFIG, key=key)
+    fig.update_layout(template=STREAMLIT_TEMPLATE)
+    (st if where is None else where).plotly_chart(fig, config=PLOT_CONFIG, key=key,
+                                                  theme="streamlit")
 
 
 def show_error(what: str, exc: BaseException) -> None:

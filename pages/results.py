@@ -18,6 +18,9 @@ from pages import layout
 from pages.outside_view import show_outside
 
 
+CHART_MIN_PX = 480   #: narrowest cell the confusion matrix shares a row in (10 readable columns)
+
+
 def show_table(df: pd.DataFrame) -> None:
     """A results table: numbers to 3 decimals, a dash where there is none, helper columns hidden."""
     formats = {c: st.column_config.NumberColumn(format="%.3f") for c in FLOAT_COLUMNS}
@@ -53,16 +56,18 @@ def show_run(card: dict) -> None:
         st.info(f"This run saved no {level}-level confusion matrix.")
         return
     normalise = st.toggle("Show fractions of each true genre", value=True, key="results_norm")
-    left, right = st.columns([3, 2])
+    # side by side only where each gets CHART_MIN_PX; else the recall bars go below, so the
+    # matrix keeps readable cells in a narrow window instead of shrinking with its column
+    charts = st.grid(2, min_column_width=CHART_MIN_PX)
     cm = np.asarray(report["confusion"])
     run_genres = card.get("genres") if isinstance(card.get("genres"), list) else None
     layout.plot(confusion_matrix(cm, GENRES, normalise, title=f"Confusion matrix ({level}s)",
                                  run_genres=run_genres),
-                key="results_cm", where=left)
+                key="results_cm", where=charts)
     layout.plot(recall_bars(report.get("recall", [0.0] * len(GENRES)),
                             title=f"Recall per genre ({level}s)", run_genres=run_genres,
                             support=cm.sum(axis=1).tolist()),
-                key="results_recall", where=right)
+                key="results_recall", where=charts)
     if run_genres and len(run_genres) < len(GENRES):
         st.caption(f"This run learned {len(run_genres)} genres ({', '.join(run_genres)}); the "
                    "charts show only those. A genre with no test items reads n/a, not 0 %.")

@@ -29,6 +29,10 @@ RECORD_RATE: int = 22050  #: Hz, asked of st.audio_input (GTZAN's rate)
 BUTTON_PAUSE_S: float = 3.0
 #: worker processes decoding and featurising the clips of a batch (1 for two clips or fewer)
 BATCH_JOBS: int = max(1, min(4, os.cpu_count() or 1))
+#: px of the verdict table's Model column: with Genre and Probability it fits 800 px beside
+#: the open sidebar (a longer name is cut; drag the column's edge to widen it)
+MODEL_COLUMN_PX: int = 220
+PROBABILITY_COLUMN_PX: int = 150   #: px of its Probability column: room for the bar and "92.48%"
 SOURCES: dict[str, str] = {
     "upload": "Upload files",
     "mic": "Record in the browser",
@@ -375,9 +379,13 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
                 unsafe_allow_html=True)
 
     st.subheader("Every model's verdict")
+    # the model's name is held to MODEL_COLUMN_PX, so its genre and probability stay in view in
+    # a narrow window, even beside the open sidebar at 800 px
     st.dataframe(summary_table(prediction, models), hide_index=True, column_config={
+        "Model": st.column_config.TextColumn(width=MODEL_COLUMN_PX),
+        "Genre": st.column_config.TextColumn(width="small"),
         "Probability": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                       max_value=1)})
+                                                       max_value=1, width=PROBABILITY_COLUMN_PX)})
     st.caption("Models are listed best first by the lower end of their measured interval. Their "
                "test sets differ (split protocol, data, number of tracks): compare the numbers "
                "with care; Results sets every run beside the study's figures.")

@@ -19,6 +19,8 @@ GENRE_COLORS: dict[str, str] = dict(zip(GENRES, (
     "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#7F7F7F",
 )))
 
+OTHER_GENRE_COLOR: str = "#999999"   #: colour of a genre outside GTZAN's ten
+
 #: Plotly config pages pass to st.plotly_chart: PNG download at twice the on-screen size.
 PLOT_CONFIG: dict = {
     "displaylogo": False,
@@ -28,7 +30,15 @@ PLOT_CONFIG: dict = {
 MAX_POINTS: int = 2000       #: columns of a waveform envelope (each a min and a max sample)
 MAX_COLUMNS: int = 300       #: time columns of a spectrogram-like image
 MAX_ROWS: int = 128          #: frequency rows of a spectrogram-like image
+#: Layout defaults of every figure. "plotly_white" is the HTML report's light look; the app's
+#: pages (pages/layout.plot) swap it for Streamlit's template, which follows the viewer's light
+#: or dark theme. So no figure the app shows sets a background or text colour of its own, and
+#: the colours it does set read on white and on a dark background alike (tests/test_theme.py).
 LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=45))
+#: the waveform's alternate 3-s segment bands and its dropped tail: translucent, so they tint a
+#: light or a dark background alike and the numbers on them keep the theme's text colour
+SEGMENT_BANDS: tuple[str, str] = ("rgba(128,128,128,0.16)", "rgba(128,128,128,0.06)")
+DROPPED_BAND: str = "rgba(225,87,89,0.18)"
 
 
 def colorscale(name: str) -> list[list]:
@@ -47,8 +57,8 @@ def colorscale(name: str) -> list[list]:
 
 
 def genre_color(genre: str) -> str:
-    """Hex colour of a genre (grey for a name outside GTZAN's ten)."""
-    return GENRE_COLORS.get(genre, "#444444")
+    """Hex colour of a genre (a mid grey, on light and dark alike, for one outside GTZAN's ten)."""
+    return GENRE_COLORS.get(genre, OTHER_GENRE_COLOR)
 
 
 def _fig(title: str | None = None, **layout: object) -> go.Figure:
@@ -115,12 +125,11 @@ def waveform(y: np.ndarray, sr: int = SAMPLE_RATE, segments: bool = True,
         for k in range(n_seg):
             x0 = k * SEGMENT_SECONDS
             fig.add_vrect(x0=x0, x1=x0 + SEGMENT_SECONDS, line_width=0, layer="below",
-                          fillcolor="#DDDDDD" if k % 2 == 0 else "#F4F4F4", opacity=0.6,
-                          annotation_text=str(k + 1), annotation_position="top left",
-                          annotation_font_size=10)
+                          fillcolor=SEGMENT_BANDS[k % 2], annotation_text=str(k + 1),
+                          annotation_position="top left", annotation_font_size=10)
         if duration - n_seg * SEGMENT_SECONDS > 1e-6:
             fig.add_vrect(x0=n_seg * SEGMENT_SECONDS, x1=duration, line_width=0, layer="below",
-                          fillcolor="#F8D7DA", opacity=0.5, annotation_text="dropped",
+                          fillcolor=DROPPED_BAND, annotation_text="dropped",
                           annotation_position="top left", annotation_font_size=10)
     fig.update_xaxes(title="time (s)", range=[0, duration])
     fig.update_yaxes(title="amplitude")
@@ -373,8 +382,9 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
         z=z, x=list(genres), y=list(genres), colorscale=colorscale("Blues"), zmin=0, zmax=zmax,
         text=text, texttemplate="%{text}", customdata=cm,
         hovertemplate="true %{y}, predicted %{x}<br>%{customdata:.0f} items<extra></extra>"))
-    fig.update_xaxes(title="predicted genre", side="bottom")
-    fig.update_yaxes(title="true genre", autorange="reversed", scaleanchor="x")
+    # square cells; the x axis gives up width (not range), so no grid runs beside the matrix
+    fig.update_xaxes(title="predicted genre", side="bottom", constrain="domain", showgrid=False)
+    fig.update_yaxes(title="true genre", autorange="reversed", scaleanchor="x", showgrid=False)
     return fig
 
 
