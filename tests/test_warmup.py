@@ -94,3 +94,22 @@ def test_features_page_librosa_is_compiled_last_in_a_helper_process(monkeypatch)
     assert [s.name for s in steps] == [warmup.VIEWS_STEP]
     steps[0].run()
     assert calls and "core.features.explore" in calls[0][-1]    # never in the server process itself
+
+
+def test_librosa_compiles_in_a_helper_at_a_lower_priority(monkeypatch) -> None:
+    """Issue 18: the warm-up's longest step (librosa's numba code, ~20 s of CPU) yields the CPU
+    to visitors' answers on a fresh server: its helper process lowers its own priority first."""
+    import subprocess as sp
+
+    from core.prediction import warmup
+
+    seen = {}
+
+    def fake_run(args, **kw):
+        seen["args"] = args
+        return sp.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(warmup.subprocess, "run", fake_run)
+    warmup.compile_librosa_elsewhere()
+    code = seen["args"][-1]
+    assert code.index("os.nice(10)") < code.index("warm_up()")

@@ -139,10 +139,16 @@ def _import_keras() -> None:
 
 
 
+#: The helper process's code: lower its own priority, then compile librosa's numba code.
+COMPILE_LIBROSA = ("import os; os.nice(10); "
+                   "from core.features.explore import warm_up; warm_up()")
+
+
 def compile_librosa_elsewhere(timeout_s: float = 900.0) -> None:
     """Compile librosa's numba code (core.features.explore.warm_up) in a helper process, which leaves it
-    in numba's cache (NUMBA_CACHE_DIR is passed on); RuntimeError with its output if it fails."""
-    done = subprocess.run([sys.executable, "-c", "from core.features.explore import warm_up; warm_up()"],
+    in numba's cache (NUMBA_CACHE_DIR is passed on); RuntimeError with its output if it fails.
+    The helper runs at a lower priority (nice +10): visitors' answers come first on a busy server."""
+    done = subprocess.run([sys.executable, "-c", COMPILE_LIBROSA],
                           cwd=PROJECT_ROOT, env=dict(os.environ), capture_output=True, text=True,
                           timeout=timeout_s)
     if done.returncode != 0:
