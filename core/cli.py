@@ -231,16 +231,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    models = catalogue.available_models()
-    if args.model:
-        models = [m for m in models if args.model in (m.path.name, str(m.path))]
-        if not models:
-            raise FileNotFoundError(f"no available model named {args.model!r}")
-    if not models:
-        print("error: no trained model available (train one with `python -m core train`)",
-              file=sys.stderr)
+    chosen = chosen_models(args)
+    if not chosen:
         return EXIT_ERROR
-    chosen = list(models) if args.all else list(models[:1])
     inputs = batch.limit_files(batch.from_paths(args.paths))
     usable = sum(item.usable for item in inputs)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
@@ -268,6 +261,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def chosen_models(args: argparse.Namespace) -> list:
+    """The models --model / --all name (the best available one by default); [] after saying on
+    stderr that none is trained; FileNotFoundError when --model names none."""
+    models = catalogue.available_models()
+    if args.model:
+        models = [m for m in models if args.model in (m.path.name, str(m.path), m.run_id)]
+        if not models:
+            raise FileNotFoundError(f"no available model named {args.model!r}")
+    if not models:
+        print("error: no trained model available (train one with `python -m core train`)",
+              file=sys.stderr)
+        return []
+    return list(models) if args.all else list(models[:1])
+
+
 def cmd_evaluate_folder(args: argparse.Namespace) -> int:
     """Score the best model (or one, or all) on a folder laid out as <genre>/<clip>."""
     import os
@@ -279,16 +287,9 @@ def cmd_evaluate_folder(args: argparse.Namespace) -> int:
     except outside.OutsideError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    models = catalogue.available_models()
-    if args.model:
-        models = [m for m in models if args.model in (m.path.name, str(m.path), m.run_id)]
-        if not models:
-            raise FileNotFoundError(f"no available model named {args.model!r}")
-    if not models:
-        print("error: no trained model available (train one with `python -m core train`)",
-              file=sys.stderr)
+    chosen = chosen_models(args)
+    if not chosen:
         return EXIT_ERROR
-    chosen = list(models) if args.all else list(models[:1])
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     bar = tqdm(total=len(scan.clips), desc="evaluate", unit="clip", file=sys.stderr,
                disable=args.quiet)
