@@ -341,7 +341,8 @@ def show_why(prediction: ClipPrediction, models: list[ModelEntry]) -> None:
     genre_index = int(np.argmax(seg_proba))
     key = ("tryit_occ", result.run_id, k, st.session_state.get("tryit_current"))
     if st.session_state.get("tryit_occ_key") != key:
-        with st.spinner("Masking patches of the spectrogram one by one…"), GATE.slot():
+        # after every queued verdict: other visitors' answers come before this explanation
+        with st.spinner("Masking patches of the spectrogram one by one…"), GATE.slot(later=True):
             st.session_state["tryit_occ"] = occlusion_map(entries[(result.run_id, result.head)],
                                                           prediction.logmel[k], genre_index)
         st.session_state["tryit_occ_key"] = key

@@ -46,3 +46,26 @@ def test_each_item_takes_its_own_turn() -> None:
             yield k
 
     assert list(gate.each(items())) == [0, 1, 2] and seen == [1, 1, 1] and gate._free == 2
+
+
+def test_later_work_lets_every_queued_answer_go_first() -> None:
+    """Issue 18: an explanation (Try it's "why" map) waits while any visitor's verdict is queued,
+    whatever the order they arrived in; among themselves later pieces keep their order."""
+    gate = FairGate(slots=1)
+    order: list[str] = []
+
+    def work(name: str, later: bool) -> None:
+        with gate.slot(later=later):
+            order.append(name)
+
+    arrivals = [("why-1", True), ("answer-1", False), ("why-2", True), ("answer-2", False)]
+    with gate.slot():
+        threads = []
+        for k, (name, later) in enumerate(arrivals):
+            threads.append(threading.Thread(target=work, args=(name, later)))
+            threads[-1].start()
+            while gate.waiting < k + 1:
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(5)
+    assert order == ["answer-1", "answer-2", "why-1", "why-2"] and gate.waiting == 0

@@ -22,29 +22,41 @@ INFERENCE_SLOTS: int = max(1, (os.cpu_count() or 1) // 2)
 
 
 class FairGate:
-    """At most `slots` holders at a time; waiters go through in the order they arrived."""
+    """At most `slots` holders at a time; waiters go through in the order they arrived, except
+    that work marked `later` (an explanation, not an answer) waits while any answer is queued."""
 
     def __init__(self, slots: int = INFERENCE_SLOTS):
         self.slots = max(1, int(slots))
         self._free = self.slots
         self._queue: deque[object] = deque()
+        self._later: deque[object] = deque()
         self._cond = threading.Condition()
 
     @property
     def waiting(self) -> int:
         """Pieces of work queued behind the ones running."""
         with self._cond:
-            return len(self._queue)
+            return len(self._queue) + len(self._later)
+
+    def _my_turn(self, ticket: object, later: bool) -> bool:
+        """Whether ticket may take a free slot now (the lock held)."""
+        if self._free == 0:
+            return False
+        if later:
+            return not self._queue and self._later[0] is ticket
+        return self._queue[0] is ticket
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one slot for the duration of the block (waiting in line for it first)."""
+    def slot(self, later: bool = False) -> Iterator[None]:
+        """Hold one slot for the duration of the block (waiting in line for it first); later:
+        let every queued answer go first (Try it's "why" map waits for other visitors' verdicts)."""
         ticket = object()
+        line = self._later if later else self._queue
         with self._cond:
-            self._queue.append(ticket)
-            while self._queue[0] is not ticket or self._free == 0:
+            line.append(ticket)
+            while not self._my_turn(ticket, later):
                 self._cond.wait()
-            self._queue.popleft()
+            line.popleft()
             self._free -= 1
             self._cond.notify_all()   # the next in line may take another free slot
         try:
