@@ -1,5 +1,6 @@
-"""The server's own start-up, for app.py's st.App: warm-up, its status route, the browser, and
-Keras kept out of Streamlit's per-run reset (keep_keras_state).
+"""The server's own start-up, for app.py's st.App: warm-up, its status route, the browser,
+Keras kept out of Streamlit's per-run reset (keep_keras_state), and the SRTP library loaded
+before TensorFlow (load_srtp_first).
 
 Imported when `streamlit run app.py` loads app.py as a module, before Streamlit's runtime
 exists, so it imports pages.loaders (whose cached functions need the runtime) only inside the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import sys
 import webbrowser
@@ -18,6 +20,16 @@ from collections.abc import AsyncIterator
 import streamlit as st
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+def load_srtp_first() -> None:
+    """Load pylibsrtp (Listen live's SRTP, through aiortc) now, before anything loads TensorFlow.
+    Loaded after TensorFlow, its OpenSSL binding crashes the process (a segmentation fault, seen
+    with tensorflow-cpu 2.21.0 and pylibsrtp 1.0.0): a visitor choosing Listen live once the warm-up
+    had loaded the models would have taken the server down for everyone. ~20 ms."""
+    importlib.import_module("pylibsrtp")
+
+
+load_srtp_first()   # at import: app.py imports this module before the warm-up starts
 
 #: URL path of the warm-up's state, as JSON (served by app.py's st.App beside the pages)
 WARM_UP_ROUTE = "/genrelab/warm-up"

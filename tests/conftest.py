@@ -11,6 +11,8 @@ import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.pages_manager import PagesManager
 
 from core.constants import SHARED_DATA
+from pages.server import load_srtp_first  # noqa: F401  (pylibsrtp before any TensorFlow: the
+#                                         pages under AppTest run in this process, as the server)
 
 SR = 22050
 #: soundfile format and subtype of each audio extension the fixtures write

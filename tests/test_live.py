@@ -275,3 +275,16 @@ def test_live_listening_writes_nothing(isolated_dirs: Path, monkeypatch: pytest.
     assert session.last(30.0).size > 3 * SAMPLE_RATE
     live.stop("viewer")
     assert sorted(p for p in isolated_dirs.rglob("*")) == before
+
+
+def test_listen_live_can_start_after_the_models_are_loaded() -> None:
+    """pylibsrtp (aiortc's SRTP) crashes the process when it is loaded after TensorFlow; the
+    server loads it first (pages.server), so choosing Listen live after the warm-up is safe."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    code = "import pages.server, keras, streamlit_webrtc; print('alive')"
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and "alive" in done.stdout, (done.returncode, done.stderr[-1500:])
