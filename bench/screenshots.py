@@ -18,6 +18,8 @@ Usage: .venv/bin/python bench/screenshots.py [--out docs/screenshots] [--only tr
 
 from __future__ import annotations
 
+import benchkit  # noqa: F401  (first: the standard library's concurrent, the project on sys.path)
+
 import argparse
 import io
 import os
