@@ -50,3 +50,16 @@ def test_bench_scripts_get_the_standard_librarys_concurrent() -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "bench" not in Path(done.stdout.strip()).parts, done.stdout
+
+
+def test_ci_runs_the_readmes_test_command_exactly() -> None:
+    """.ci/run ends with the README's second command, character for character."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    blocks = re.findall(r"```bash\n(.*?)\n```", (root / "README.md").read_text(), re.S)
+    test_command = blocks[1].strip()
+    assert "pytest" in test_command and "\n" not in test_command
+    ci = [line for line in (root / ".ci" / "run").read_text().splitlines()
+          if line.strip() and not line.startswith("#")]
+    assert ci[-1].strip() == test_command
