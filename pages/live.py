@@ -173,10 +173,11 @@ def show_timeline(key: str) -> None:
     if session is None:
         return
     answers = session.history()
-    labels = [e.label for e in live.plan(session.models).live]
+    plan = live.plan(session.models)   # once a refresh: the labels and the caption agree
+    labels = [e.label for e in plan.live]
     labels += sorted({m for a in answers for m in a.by_model} - set(labels))
     layout.plot(live_timeline(answers, labels), key="tryit_live_timeline")
-    st.caption(plan_text(live.plan(session.models)))
+    st.caption(plan_text(plan))
     if session.dropped:
         n = session.dropped
         st.caption(f"{n} half-second{'s were' if n != 1 else ' was'} skipped while the server "
@@ -223,8 +224,8 @@ def live_input(models: list) -> tuple[np.ndarray | None, str]:
     c1, c2 = st.columns(2)
     heard = session.last(live.KEEP_S) if session is not None else None
     can_keep = heard is not None and heard.size >= 3 * SAMPLE_RATE
-    slow = [e.label for e, _ in live.plan(models).slow] + [
-        e.label for e in live.plan(models).warming]
+    plan = live.plan(models)
+    slow = [e.label for e, _ in plan.slow] + [e.label for e in plan.warming]
     if c1.button("Keep this: analyse the last 30 s with every model", disabled=not can_keep,
                  key="tryit_live_keep", icon=":material/bookmark_add:"):
         st.session_state[CLIP_KEY] = heard

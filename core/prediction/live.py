@@ -40,6 +40,7 @@ from core.data.audio import AudioError, preprocess
 from core.prediction.catalogue import available_models, is_loaded
 from core.prediction.pipeline import ClipFeatures, ModelFailure, fastest_first, score_model
 from core.prediction.streaming import consensus
+from core.prediction.warmup import warm_clip
 
 WINDOW_S: float = SEGMENT_SECONDS     #: s, one window is one 3-s segment, as the models learnt
 #: s of the newest audio a window holds, repeated to fill the 3-s segment: on GTZAN clips (14
@@ -221,7 +222,8 @@ class LivePlan:
 
 def plan(models: Sequence[Any]) -> LivePlan:
     """Split models into live (loaded, within budget: fastest measured first), warming (not loaded
-    yet) and slow (longer input or over budget), keeping the given order within each."""
+    yet) and slow (longer input or over budget), keeping the given order within each; each model's
+    load state (a stat of its files) and timing are read once, as this runs every window."""
     out = LivePlan()
     total = 0.0
     candidates = []
@@ -230,11 +232,13 @@ def plan(models: Sequence[Any]) -> LivePlan:
             out.slow.append((entry, f"needs {input_seconds(entry):.0f}-s clips"))
         else:
             candidates.append(entry)
-    order = sorted(candidates, key=lambda e: live_ms(e) or 0.0)
+    loaded_of = {id(e): is_loaded(e) for e in candidates}
+    ms_of = {id(e): live_ms(e) for e in candidates}
+    order = sorted(candidates, key=lambda e: ms_of[id(e)] or 0.0)
     chosen = set()
     for entry in order:
-        ms = live_ms(entry)
-        if not is_loaded(entry):
+        ms = ms_of[id(entry)]
+        if not loaded_of[id(entry)]:
             continue
         if ms is not None and ms > MODEL_BUDGET_MS:
             continue
@@ -243,14 +247,14 @@ def plan(models: Sequence[Any]) -> LivePlan:
         total += ms or 0.0
         chosen.add(id(entry))
     if not chosen:       # a busy server: the fastest loaded model still answers, at its pace
-        loaded = [e for e in order if is_loaded(e)]
+        loaded = [e for e in order if loaded_of[id(e)]]
         if loaded:
             chosen.add(id(loaded[0]))
     for entry in candidates:
-        ms = live_ms(entry)
+        ms = ms_of[id(entry)]
         if id(entry) in chosen:
             out.live.append(entry)
-        elif not is_loaded(entry):
+        elif not loaded_of[id(entry)]:
             out.warming.append(entry)
         elif ms is not None and ms > MODEL_BUDGET_MS:
             out.slow.append((entry, f"{ms:.0f} ms per window, over the {MODEL_BUDGET_MS:.0f} ms "
@@ -537,7 +541,7 @@ def _next_session(now: float) -> LiveSession | None:
         sessions = list(_REGISTRY.values())
     for s in sessions:
         quiet_since = s.last_audio_at if s.last_audio_at is not None else s.started_at
-        if now - quiet_since > STALE_S:
+        if s.active and now - quiet_since > STALE_S:   # a replaced session is inactive
             s.error = f"no audio for {STALE_S:.0f} s"
             stop(s.key)
     due = [s for s in sessions if s.active and s.due(now)]
@@ -571,20 +575,17 @@ def _warm(entries: Sequence[Any]) -> None:
     """Load models in the shared loader thread (one at a time, the quickest to load first: the
     scikit-learn heads answer while TensorFlow loads) by scoring a short tone with each."""
     global _LOADER
-    todo = [e for e in fastest_first(entries) if _model_key(e) not in _LOADING]
-    if not todo:
+    with _REG_LOCK:   # chosen and marked at once: two visitors never load the same model
+        queue = [e for e in fastest_first(entries) if _model_key(e) not in _LOADING]
+        _LOADING.update(_model_key(e) for e in queue)
+    if not queue:
         return
-    with _REG_LOCK:
-        _LOADING.update(_model_key(e) for e in todo)
-        queue = list(todo)
 
     def run() -> None:
-        t = np.arange(SEGMENT_SAMPLES) / SAMPLE_RATE
-        tone = (0.3 * np.sin(2 * np.pi * 220.0 * t) * (1 + 0.5 * np.sin(2 * np.pi * 2 * t))
-                ).astype(np.float32)
+        features = LiveFeatures(warm_clip(SEGMENT_SECONDS))   # once, shared by every model
         for entry in queue:
             try:
-                score_model(entry, LiveFeatures(tone))
+                score_model(entry, features)
             except Exception:  # noqa: BLE001 - the model then fails in score_window, with why
                 pass
             finally:
