@@ -385,8 +385,7 @@ def _predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int,
                 row = ClipRow(item.name, error=got.error)
             else:
                 features = pipeline.ClipFeatures(None, got.computed, got.duration_s,
-                                                 got.n_segments)
-                features.excerpt = got.excerpt
+                                                 got.n_segments, excerpt=got.excerpt)
                 stream = streaming.ClipStream(None, models, features=features)
                 for _ in stream:
                     pass
@@ -408,6 +407,7 @@ def table_rows(rows: Sequence[ClipRow], labels: Sequence[str]) -> list[dict]:
     analysed, e.g. "the first 10:00 of 1:02:14"). Numbers a clip has not got are None (empty
     cells in the CSV)."""
     out = []
+    with_excerpt = any(_excerpt(r) for r in rows)   # once, not once per row
     for row in rows:
         record: dict = {"clip": row.name, "consensus": "", "agreeing": None}
         verdict = row.consensus
@@ -421,7 +421,7 @@ def table_rows(rows: Sequence[ClipRow], labels: Sequence[str]) -> list[dict]:
             record[f"{label} p"] = round(float(result.clip_proba.max()), 4) if result else None
             if label in failed:
                 record[f"{label} genre"] = f"failed: {failed[label]}"
-        if any(_excerpt(r) for r in rows):
+        if with_excerpt:
             record["analysed"] = _excerpt(row)
         record["error"] = row.error or ""
         out.append(record)
@@ -439,7 +439,7 @@ def to_csv(rows: Sequence[ClipRow], labels: Sequence[str]) -> str:
     buffer = io.StringIO()
     fields = ["clip", "consensus", "agreeing"] + [f"{label} {part}" for label in labels
                                                   for part in ("genre", "p")]
-    fields += ["analysed"] * any(_excerpt(r) for r in rows) + ["error"]
+    fields += ["analysed"] * any("analysed" in r for r in records[:1]) + ["error"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(records)

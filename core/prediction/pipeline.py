@@ -122,13 +122,14 @@ class ClipFeatures:
     handed over in `computed`, with the clip's length in s and its number of 3-s segments.
     """
     def __init__(self, raw: np.ndarray | None, computed: dict[FeatureKey, np.ndarray] | None = None,
-                 duration_s: float | None = None, n_segments: int | None = None):
+                 duration_s: float | None = None, n_segments: int | None = None,
+                 excerpt: str = ""):
         self.raw = raw
         self._clips: dict[bool, np.ndarray] = {}
         self._features: dict[FeatureKey, np.ndarray] = dict(computed or {})
         self._duration_s = duration_s
         self._n_segments = n_segments
-        self.excerpt = ""   #: the part of a longer file these are of ("" = all of it)
+        self.excerpt = excerpt   #: the part of a longer file these are of ("" = all of it)
 
     @property
     def duration_s(self) -> float:

@@ -99,8 +99,7 @@ class ClipStream:
         if features is None:
             raw, excerpt = decode_excerpt(source, sr)
             check_usable(raw)
-            features = ClipFeatures(raw)
-            features.excerpt = excerpt
+            features = ClipFeatures(raw, excerpt=excerpt)
         self.features = features
         self.failed: list[tuple[str, str]] = []
         if models is None:
