@@ -64,10 +64,10 @@ def training_notice() -> None:
     machine it still takes CPU time pages would otherwise have.
     """
     from core.training.config import MODEL_LABELS
-    from core.training.jobs import list_jobs   # reads a few small files; no TensorFlow
+    from core.training.jobs import active_jobs   # reads a few small files; no TensorFlow
 
     try:
-        running = [j for j in list_jobs() if j.active]
+        running = active_jobs()
     except OSError:   # the runs folder cannot be read: say nothing rather than fail the page
         return
     if running:

@@ -173,6 +173,19 @@ def list_jobs() -> list[JobInfo]:
     return [job_status(i) for i in ids]
 
 
+def active_jobs() -> list[JobInfo]:
+    """The jobs still starting or running, newest first: list_jobs without reading the event
+    log of every finished job (a stored finished state never turns active again)."""
+    root = jobs_dir()
+    if not root.is_dir():
+        return []
+    ids = sorted((p.name for p in root.iterdir()
+                  if p.is_dir() and _JOB_ID.match(p.name) and (p / "config.json").is_file()
+                  and _read_json(p / "status.json").get("state", "starting") in ACTIVE_STATES),
+                 reverse=True)
+    return [info for info in map(job_status, ids) if info.active]
+
+
 def request_stop(job_id: str) -> None:
     """Ask a job to stop after its current batch (creates its STOP file); not in viewer mode."""
     gconfig.require_owner("stopping a training job")
