@@ -74,6 +74,7 @@ def show_outside() -> None:
     from core.report.figures import confusion_matrix
 
     st.header("Outside GTZAN")
+    st.session_state.pop("outside_data", None)   # set below only for the folder shown now
     st.caption("How the models do on music they never met: a folder laid out as "
                "<genre>/<clip> (folder names such as Hip-Hop, rap or Classical Music are "
                "matched to GTZAN's genres). A clip of a genre a model was not trained on counts "

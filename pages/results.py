@@ -143,7 +143,7 @@ def main() -> None:
     st.download_button("Download the comparison (CSV)",
                        comparison_table(usable, rows).to_csv(index=False).encode("utf-8"),
                        file_name="genrelab_results.csv", mime="text/csv", icon=":material/download:")
-    report_button(usable)
+    report_slot = st.container()   # drawn after Outside GTZAN below, so it takes its latest result
 
     if damaged:
         st.header("Damaged runs")
@@ -151,6 +151,8 @@ def main() -> None:
             st.error(f"{run.path.name}: {run.error}")
 
     show_outside()
+    with report_slot:
+        report_button(usable)
 
     st.header("One run in detail")
     if not usable:
