@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import streamlit as st
@@ -99,12 +100,10 @@ def source_summary() -> dict:
         try:
             root = find_root(path)
             source = _load_source(str(root), *demo_size(), folder_stamp(root))
-            per = {g: 0 for g in GENRES}
-            for track in source.tracks:
-                per[track.genre] = per.get(track.genre, 0) + 1
+            per = Counter(track.genre for track in source.tracks)
             return {"label": source.label, "synthetic": source.synthetic,
                     "tracks": len(source.tracks), "root": str(source.root), "error": None,
-                    "per_genre": {g: n for g, n in per.items() if n}}
+                    "per_genre": {g: per[g] for g in GENRES if per[g]}}
         except DatasetError as exc:
             error = str(exc)
     per_genre, seconds = demo_size()

@@ -365,7 +365,6 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
     run_genres: the genres the run learned (card["genres"]); only those rows and columns are drawn.
     """
     cm, genres, _ = run_subset(np.asarray(cm, dtype=np.float64), genres, run_genres)
-    cm = np.asarray(cm, dtype=np.float64)
     n = len(genres)
     if cm.shape != (n, n):
         raise ValueError(f"confusion matrix of shape {cm.shape} for {n} genres")

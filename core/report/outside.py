@@ -4,15 +4,10 @@ cards record. core.report.document puts it after the comparison with the study."
 
 from __future__ import annotations
 
-from html import escape
 from typing import Sequence
 
 from core.prediction.outside import OutsideResult
-
-
-def _pct(value: float) -> str:
-    """A fraction as a percentage with one decimal."""
-    return f"{100 * value:.1f} %"
+from core.report.text import esc, pct
 
 
 def cards_outside_html(cards: Sequence[dict]) -> str:
@@ -24,12 +19,12 @@ def cards_outside_html(cards: Sequence[dict]) -> str:
     rows = []
     for card in measured:
         o = card["outside"]
-        rows.append(f"<tr><td>{escape(str(card.get('name') or card.get('run_id')))}</td>"
-                    f"<td>{_pct(float(o['accuracy']))} [{_pct(float(o['ci_low']))}–"
-                    f"{_pct(float(o['ci_high']))}]</td>"
+        rows.append(f"<tr><td>{esc(str(card.get('name') or card.get('run_id')))}</td>"
+                    f"<td>{pct(float(o['accuracy']))} [{pct(float(o['ci_low']))}–"
+                    f"{pct(float(o['ci_high']))}]</td>"
                     f"<td>{int(o['correct'])} of {int(o['n'])}</td>"
                     f"<td>{float(o.get('macro_f1', float('nan'))):.3f}</td>"
-                    f"<td>{escape(str(o.get('set', '')))}</td><td>{escape(str(o.get('date', '')))}"
+                    f"<td>{esc(str(o.get('set', '')))}</td><td>{esc(str(o.get('date', '')))}"
                     "</td></tr>")
     return "\n".join([
         '<section id="outside-gtzan"><h2>Outside GTZAN</h2>',
@@ -49,7 +44,7 @@ def outside_section_html(result: OutsideResult | dict) -> str:
     genre, "cannot answer" where a model was not trained on a genre), then the files left out."""
     data = result.to_dict() if isinstance(result, OutsideResult) else dict(result)
     genres = list(data.get("genres") or {})
-    head = "".join(f"<th>{escape(g)} recall</th>" for g in genres)
+    head = "".join(f"<th>{esc(g)} recall</th>" for g in genres)
     rows = []
     for m in data.get("models") or []:
         cells = []
@@ -57,16 +52,16 @@ def outside_section_html(result: OutsideResult | dict) -> str:
             v = (m.get("per_genre") or {}).get(g) or {"correct": 0, "n": 0}
             note = " <small>(cannot answer)</small>" if v.get("note") else ""
             cells.append(f"<td>{int(v['correct'])}/{int(v['n'])}{note}</td>")
-        label = escape(str(m["label"]))
+        label = esc(str(m["label"]))
         rows.append(f"<tr><td>{'<b>' + label + '</b>' if m['label'] == 'answer' else label}</td>"
-                    f"<td>{_pct(m['accuracy'])} [{_pct(m['ci_low'])}–{_pct(m['ci_high'])}]</td>"
+                    f"<td>{pct(m['accuracy'])} [{pct(m['ci_low'])}–{pct(m['ci_high'])}]</td>"
                     f"<td>{int(m['correct'])} of {int(m['n'])}</td>"
                     f"<td>{float(m['macro_f1']):.3f}</td>{''.join(cells)}</tr>")
-    counts = ", ".join(f"{escape(g)} {int(k)}" for g, k in (data.get("genres") or {}).items())
+    counts = ", ".join(f"{esc(g)} {int(k)}" for g, k in (data.get("genres") or {}).items())
     parts = [
         '<section id="outside-gtzan"><h2>Outside GTZAN</h2>',
         f"<p>Every model on {int(data.get('n', 0))} labelled clips of "
-        f"<code>{escape(str(data.get('folder', '')))}</code> ({counts}): music none of them was "
+        f"<code>{esc(str(data.get('folder', '')))}</code> ({counts}): music none of them was "
         "trained on. Accuracy with its 95 % Wilson interval; a clip of a genre a model was not "
         "trained on counts as wrong for it. <i>answer</i> is the headline answer (the most "
         "trusted model that can answer every genre).</p>",
@@ -75,10 +70,10 @@ def outside_section_html(result: OutsideResult | dict) -> str:
     ]
     if data.get("skipped_folders"):
         parts.append("<p>Folders naming no GTZAN genre, skipped: "
-                     + ", ".join(escape(str(s)) for s in data["skipped_folders"]) + ".</p>")
+                     + ", ".join(esc(str(s)) for s in data["skipped_folders"]) + ".</p>")
     if data.get("bad_files"):
         parts.append("<p>Files left out:</p><ul>" + "".join(
-            f"<li>{escape(str(b['clip']))}: {escape(str(b['reason']))}</li>"
+            f"<li>{esc(str(b['clip']))}: {esc(str(b['reason']))}</li>"
             for b in data["bad_files"]) + "</ul>")
     parts.append("</section>")
     return "\n".join(parts)

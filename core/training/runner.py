@@ -180,7 +180,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     test_m = metrics[primary]["test"]
     summary = (f"{name}: test segment accuracy {test_m['segment_accuracy']:.3f}, track accuracy "
                f"{test_m['track_accuracy']:.3f} ({split.label()}; {source.label})")
-    if outcome.stop_reason == "stop requested":
+    if stopped_by_user:
         emit("stopped", run_dir=str(run_dir), message=f"{note}; best weights (epoch "
              f"{outcome.best_epoch}) saved. {summary}")
     else:
