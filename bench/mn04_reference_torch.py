@@ -210,11 +210,14 @@ def load_32k(path: str | Path) -> np.ndarray:
 
 
 @torch.no_grad()
-def run(model: MN04, y32: np.ndarray) -> dict[str, np.ndarray]:
-    """Whole-clip outputs and the same over non-overlapping 10-s windows of the waveform."""
+def run(model: MN04, y32: np.ndarray, windows: bool = True) -> dict[str, np.ndarray]:
+    """Whole-clip outputs and (windows) the same over non-overlapping 10-s windows of the
+    waveform (a shorter clip: one window of the whole clip)."""
     spec = logmel(y32)
     out = {k: v[0].numpy() for k, v in model(spec[None, None]).items()}
     out["logmel"] = spec.numpy()
+    if not windows:
+        return out
     step = int(WINDOW_S * SR)
     starts = list(range(0, max(1, len(y32) - step + 1), step))
     specs = torch.stack([logmel(y32[s:s + step]) for s in starts])
@@ -236,31 +239,35 @@ def list_clips() -> list[tuple[str, str, str, Path]]:
     return found
 
 
-def embed_all(out: Path) -> None:
-    """Every clip's embeddings and logits into one .npz (temporary name, then renamed)."""
+def embed_all(out: Path, shard: tuple[int, int] = (0, 1), windows: bool = True) -> None:
+    """Every clip's embeddings and logits (of shard i of n: clips i, i+n, ...) into one .npz
+    (temporary name, then renamed)."""
     model = load_model()
-    clips = list_clips()
+    clips = list_clips()[shard[0]::shard[1]]
     rows: dict[str, list] = {}
     start = time.perf_counter()
     for i, (rel, name, genre, f) in enumerate(clips):
         y = load_32k(f)
-        r = run(model, y)
+        r = run(model, y, windows)
         values = {
             "emb": r["pooled"], "emb_max_time": r["max_time"],
             "emb_meanmax": np.concatenate([r["pooled"], r["max_time"]]),
             "emb_hidden": r["hidden"], "logits": r["logits"],
-            "emb_mean10s": r["pooled_win"].mean(0),
-            "emb_meanstd10s": np.concatenate([r["pooled_win"].mean(0), r["pooled_win"].std(0)]),
-            "emb_hidden_mean10s": r["hidden_win"].mean(0),
-            "logits_mean10s": r["logits_win"].mean(0),
             "seconds": np.float32(len(y) / SR),
         }
+        if windows:
+            values.update({
+                "emb_mean10s": r["pooled_win"].mean(0),
+                "emb_meanstd10s": np.concatenate([r["pooled_win"].mean(0),
+                                                  r["pooled_win"].std(0)]),
+                "emb_hidden_mean10s": r["hidden_win"].mean(0),
+                "logits_mean10s": r["logits_win"].mean(0)})
         for k, v in values.items():
             rows.setdefault(k, []).append(np.asarray(v, np.float32))
         rows.setdefault("paths", []).append(rel)
         rows.setdefault("sets", []).append(name)
         rows.setdefault("genres", []).append(genre)
-        if i % 50 == 0:
+        if i % 10 == 0:
             print(f"{i}/{len(clips)} {time.perf_counter() - start:.0f} s", flush=True)
     arrays = {k: (np.array(v) if k in ("paths", "sets", "genres") else np.stack(v))
               for k, v in rows.items()}
@@ -269,6 +276,18 @@ def embed_all(out: Path) -> None:
     np.savez(tmp, **arrays)
     os.replace(tmp, out)
     print(f"{len(clips)} clips in {time.perf_counter() - start:.0f} s -> {out}")
+
+
+def merge(parts: list[Path], out: Path) -> None:
+    """Shard files merged into one .npz in path order (temporary name, then renamed)."""
+    loaded = [dict(np.load(p)) for p in parts]
+    keys = set.intersection(*(set(d) for d in loaded))
+    merged = {k: np.concatenate([d[k] for d in loaded]) for k in keys}
+    order = np.argsort(merged["paths"], kind="stable")
+    tmp = out.with_name(out.name + ".tmp.npz")
+    np.savez(tmp, **{k: v[order] for k, v in merged.items()})
+    os.replace(tmp, out)
+    print(f"{len(order)} clips, arrays {sorted(keys)} -> {out}")
 
 
 def dump(files: list[str], out: Path) -> None:
@@ -297,13 +316,21 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     e = sub.add_parser("embed")
     e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--shard", default="0/1", help="i/n: clips i, i+n, ... only")
+    e.add_argument("--no-windows", action="store_true", help="whole-clip outputs only")
+    m = sub.add_parser("merge")
+    m.add_argument("--out", type=Path, required=True)
+    m.add_argument("parts", nargs="+", type=Path)
     d = sub.add_parser("dump")
     d.add_argument("--out", type=Path, required=True)
     d.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("MN04_THREADS", "1")))
     if args.command == "embed":
-        embed_all(args.out)
+        i, n = (int(v) for v in args.shard.split("/"))
+        embed_all(args.out, (i, n), not args.no_windows)
+    elif args.command == "merge":
+        merge(args.parts, args.out)
     else:
         dump(args.files, args.out)
     return 0

@@ -108,10 +108,10 @@ def logmel(y32: np.ndarray) -> np.ndarray:
     rows = np.lib.stride_tricks.sliding_window_view(padded[offset:], MN04_WIN)[::MN04_HOP]
     rows = rows[:n_frames(y.size)]
     spectrum = scipy.fft.rfft(rows * window(), n=MN04_N_FFT, axis=1)
-    power = (np.square(spectrum.real) + np.square(spectrum.imag)).astype(np.float32)
-    mel = mel_filters() @ power.T
+    power = np.square(spectrum.real) + np.square(spectrum.imag)           # (frames, 513)
+    mel = power.astype(np.float32, copy=False) @ mel_filters().T           # (frames, 128)
     out = (np.log(mel + np.float32(LOG_OFFSET)) + np.float32(NORM_SHIFT)) / np.float32(NORM_SCALE)
-    return out.astype(np.float32, copy=False)
+    return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
 def check_clip(y: np.ndarray, sr: int = SAMPLE_RATE) -> None:

@@ -31,14 +31,22 @@ import csv
 import functools
 import hashlib
 import io
+import json
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from core.features.mn04_input import MN04_N_MELS, clip_logmel
-from core.constants import SAMPLE_RATE
+from core import config
+from core.cluster import active_address, run_tasks
+from core.constants import GENRE_INDEX, SAMPLE_RATE, SILENCE_PEAK
+from core.data.audio import AudioError
+from core.data.gtzan import Track
+from core.features.mn04_input import (MN04_FMAX, MN04_FMIN, MN04_HOP, MN04_N_FFT, MN04_N_MELS,
+                                      MN04_SR, MN04_WIN, clip_logmel, prepare)
+from core.features.study import TrackResult, assemble, file_digest, save_cached, unreadable_reason
 from core.models.mn04_weights import CHECKSUM_NAME, WEIGHTS_DIR, WEIGHTS_NAME
 from core.models.persistence import ModelFileError
 
@@ -89,6 +97,11 @@ HIDDEN_DIM: int = divisible(1280 * WIDTH)   #: 512, units of the head's hidden l
 #: Every output of ``embed_logmel``: name -> width.
 OUTPUT_DIMS: dict[str, int] = {"embedding": EMBEDDING_DIM, "hidden": HIDDEN_DIM,
                                "logits": N_CLASSES}
+
+
+#: Frames run in one pass at most (60 s), and the length of the pieces of a longer clip (30 s).
+ONE_PASS_FRAMES: int = 6000
+PASS_FRAMES: int = 3000
 
 
 #: Bump when the numbers embed produces change, so cached embeddings are recomputed.
@@ -327,25 +340,157 @@ def _forward() -> Callable[[np.ndarray], dict[str, np.ndarray]]:
                       for k, v in model(x, training=False).items()}
 
 
+def _pieces(frames: int) -> list[tuple[int, int]]:
+    """(start, stop) frame ranges a spectrogram of `frames` frames is run in: one when it is at
+    most ONE_PASS_FRAMES, else PASS_FRAMES each, a short tail joined to the piece before."""
+    if frames <= ONE_PASS_FRAMES:
+        return [(0, frames)]
+    starts = list(range(0, frames, PASS_FRAMES))
+    if frames - starts[-1] < PASS_FRAMES // 3:
+        starts.pop()
+    return [(a, b) for a, b in zip(starts, starts[1:] + [frames])]
+
+
 def embed_logmel(spec: np.ndarray) -> dict[str, np.ndarray]:
-    """Outputs of the network on log-mel inputs (128, frames) or (n, 128, frames): each of
-    OUTPUT_DIMS -> (n, width) float32 (n = 1 for one spectrogram)."""
-    batch = np.asarray(spec, dtype=np.float32)
-    batch = batch[None] if batch.ndim == 2 else batch
-    if batch.ndim != 3 or batch.shape[1] != MN04_N_MELS or batch.shape[2] < 1:
-        raise ValueError(f"mn04 input must have shape (n, {MN04_N_MELS}, frames); got "
+    """Outputs of the network on one clip's log-mel (128, frames): each of OUTPUT_DIMS ->
+    (1, width) float32. A clip of up to ONE_PASS_FRAMES frames (60 s) goes in one pass; a
+    longer one in 30-s pieces, whose outputs are averaged weighted by their frames (the
+    logits too), so that memory stays bounded."""
+    spec = np.asarray(spec, dtype=np.float32)
+    if spec.ndim != 2 or spec.shape[0] != MN04_N_MELS or spec.shape[1] < 1:
+        raise ValueError(f"mn04 input must have shape ({MN04_N_MELS}, frames); got "
                          f"{np.shape(spec)}")
-    out = _forward_once()(batch)
-    return {k: out[k].astype(np.float32, copy=False) for k in OUTPUT_DIMS}
+    forward = _forward_once()
+    pieces = _pieces(spec.shape[1])
+    outs = [forward(np.ascontiguousarray(spec[None, :, a:b])) for a, b in pieces]
+    weights = np.array([b - a for a, b in pieces], dtype=np.float64)
+    weights /= weights.sum()
+    return {k: sum(w * o[k].astype(np.float64) for w, o in zip(weights, outs)).astype(np.float32)
+            for k in OUTPUT_DIMS}
 
 
 def embed(y: np.ndarray, sr: int = SAMPLE_RATE) -> dict[str, np.ndarray]:
-    """mn04's outputs of a mono clip at sr Hz (own level), the whole clip in one pass: keys of
-    OUTPUT_DIMS -> (width,) float32. AudioError when the clip is under 1 s or silent;
-    WeightsError when the weights file is missing or damaged."""
+    """mn04's outputs of a mono clip at sr Hz (own level), the whole clip in one pass (up to
+    60 s): keys of OUTPUT_DIMS -> (width,) float32. AudioError when the clip is under 1 s or
+    silent; WeightsError when the weights file is missing or damaged."""
     return {k: v[0] for k, v in embed_logmel(clip_logmel(y, sr)).items()}
 
 
 def probabilities(logits: np.ndarray) -> np.ndarray:
     """AudioSet class probabilities (sigmoid) of logits, float64."""
     return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+
+def embedding_params() -> dict[str, object]:
+    """Every parameter the cached outputs depend on (what the cache key hashes)."""
+    return {"version": MN04_VERSION, "weights": weights_sha256(), "sr": MN04_SR,
+            "n_fft": MN04_N_FFT, "win": MN04_WIN, "hop": MN04_HOP, "n_mels": MN04_N_MELS,
+            "fmin": MN04_FMIN, "fmax": MN04_FMAX, "input_sr": SAMPLE_RATE,
+            "silence_peak": SILENCE_PEAK, "one_pass": ONE_PASS_FRAMES, "pass": PASS_FRAMES,
+            "outputs": OUTPUT_DIMS}
+
+
+@functools.lru_cache(maxsize=1)
+def params_digest() -> str:
+    """Short sha1 hex digest of embedding_params()."""
+    text = json.dumps(embedding_params(), sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Folder of the embedding cache: <cache_dir>/mn04."""
+    return config.cache_dir() / "mn04"
+
+
+def _load_cached(path: Path) -> dict[str, np.ndarray] | None:
+    """The (1, width) outputs held in a cache file; None when absent, unreadable or damaged."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            found = {k: archive[k] for k in OUTPUT_DIMS}
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    ok = all(a.shape == (1, OUTPUT_DIMS[k]) and np.all(np.isfinite(a)) for k, a in found.items())
+    return found if ok else None
+
+
+def _set_threads(threads: int | None) -> None:
+    """Limit TensorFlow's thread pools in this process (once, before the model is built)."""
+    if not threads or _forward.cache_info().currsize:
+        return
+    try:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow already initialised in this process: keep its pools
+        pass
+
+
+def _embed_track(track: Track, cache_root: Path | None, threads: int | None) -> TrackResult:
+    """One track's outputs (1, width) each: from the cache when present, else computed and
+    cached."""
+    label = GENRE_INDEX[track.genre]
+    path: Path | None = None
+    try:
+        if cache_root is not None:
+            path = cache_root / f"{file_digest(track.path)}_{params_digest()}.npz"
+            held = _load_cached(path)
+            if held is not None:
+                return TrackResult(track.track_id, label, held, None, True)
+        y = prepare(track.path, name=track.path.name)
+        spec = clip_logmel(y)
+    except AudioError as error:
+        return TrackResult(track.track_id, label, None, str(error), False)
+    except OSError as error:
+        return TrackResult(track.track_id, label, None, unreadable_reason(error), False)
+    _set_threads(threads)
+    outputs = embed_logmel(spec)
+    if path is not None:
+        save_cached(path, outputs)
+    return TrackResult(track.track_id, label, outputs, None, False)
+
+
+def _lost_track(track: Track, reason: str) -> TrackResult:
+    """Result of a track whose worker process died while embedding it (reported, not raised)."""
+    return TrackResult(track.track_id, GENRE_INDEX[track.genre], None, reason, False)
+
+
+def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True,
+                 cache: bool = True):  # -> core.features.study.FeatureSet
+    """mn04 outputs of many tracks, one row (segment) per track, with the disk cache: a
+    core.features.study.FeatureSet whose kinds are the OUTPUT_DIMS names ((n_tracks, width)
+    float32). Tracks run as joblib tasks (core.cluster.run_tasks; TensorFlow limited to each
+    worker's share of the cores) or in this process when n_jobs is 1; results keep the order
+    of `tracks`. Unreadable, silent or too short files are listed in `skipped` with the reason.
+    With cache=True each file's outputs are read from / written to cache_dir(), keyed by the
+    file's sha1 and embedding_params() (which include the weights' sha256); writes are atomic.
+    WeightsError when the weights are missing or damaged (checked before any work).
+    """
+    from tqdm.auto import tqdm
+
+    tracks = list(tracks)
+    bad = [t for t in tracks if not isinstance(t, Track)]
+    if bad:
+        raise TypeError(f"embed_tracks expects core.data.gtzan.Track items, got "
+                        f"{type(bad[0]).__name__}")
+    ids = [t.track_id for t in tracks]
+    if len(set(ids)) != len(ids):
+        raise ValueError("embed_tracks got the same track id more than once")
+    unknown = sorted({t.genre for t in tracks if t.genre not in GENRE_INDEX})
+    if unknown:
+        raise ValueError(f"genre(s) {unknown} are not GTZAN genres")
+    load_weights()  # a missing or damaged file fails here, with its message, not per track
+    cache_root = cache_dir() if cache else None
+    workers = (os.cpu_count() or 1) if n_jobs < 0 else max(1, n_jobs)
+    workers = min(workers, max(1, len(tracks)))
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+    on_cluster = active_address() is not None   # inside core.cluster.joblib_backend
+    if workers == 1 and not on_cluster:
+        results = [_embed_track(t, cache_root, None)
+                   for t in tqdm(tracks, desc="mn04", unit="clip", disable=not progress)]
+    else:
+        results = run_tasks(_embed_track, tracks, _lost_track, n_jobs=workers, desc="mn04",
+                            args=(cache_root, 1 if on_cluster else threads), progress=progress)
+    return assemble(results, tuple(OUTPUT_DIMS), {k: (d,) for k, d in OUTPUT_DIMS.items()})

@@ -1,0 +1,138 @@
+"""Transfer learning: SVM or KNN heads on mn04 embeddings (EfficientAT's AudioSet tagger).
+
+The network (core.models.mn04_net, weights shared in models/pretrained/efficientat-mn04) is not
+trained here; a run saves only its head. One example per clip: the network's pooled embedding
+(the mean over frequency and time of its last 384-channel feature map) of the whole clip. Heads
+as musicnn's (core.models.musicnn.fit_svm / fit_knn): StandardScaler -> RBF SVM with C chosen by
+validation accuracy (grouped CV on the training side when there is none), refitted on
+train+valid and Platt-calibrated; or StandardScaler -> KNN (k = 5) on train+valid. Beside the
+genre, a clip shows the AudioSet music-genre classes the network hears (core.models.audioset_genres).
+The network hears the clip at its own level: no high-pass, trimming or normalisation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.constants import GENRES
+from core.features import mn04_input
+from core.features.study import FeatureSet
+from core.models import audioset_genres, fitting, loading, mn04_net
+from core.models.base import SKLEARN_HEADS, Family, FitContext, FitOutcome
+from core.models.musicnn import fit_knn, fit_svm
+
+KINDS: tuple[str, ...] = ("mn04",)
+FEATURE = "audioset_embeddings"              #: the card's feature name
+FEATURE_KIND = "mn04_embedding"              #: (1, 384) the whole clip's pooled embedding
+LOGITS_KIND = "mn04_logits"                  #: (1, 527) the whole clip's AudioSet logits
+LOGMEL_KIND = "mn04_logmel"                  #: (1, 128, frames) the network's input
+OUTPUT = "embedding"                         #: the mn04_net output the heads are fitted on
+
+
+def head_files(kind: str, head: str) -> tuple[str, ...]:
+    """The saved head only (the network's weights are shared in models/pretrained)."""
+    return (f"{head}.skops",) if head in SKLEARN_HEADS else ()
+
+
+def title(kind: str, feature: str, head: str) -> str:
+    """"mn04+SVM on AudioSet embeddings"."""
+    return f"mn04+{head.upper()} on AudioSet embeddings"
+
+
+def extract(tracks: Any, config: Any, progress: bool) -> Any:
+    """A FeatureSet of one example per clip (FEATURE_KIND), from the cached mn04 outputs
+    (core.models.mn04_net.embed_tracks)."""
+    outputs = mn04_net.embed_tracks(list(tracks), n_jobs=int(config.n_jobs), progress=progress,
+                                    cache=True)
+    return FeatureSet(kinds=(FEATURE_KIND,), features={FEATURE_KIND: outputs[OUTPUT]},
+                      segment_track=outputs.track_ids.copy(),
+                      segment_label=outputs.track_labels.copy(), track_ids=outputs.track_ids,
+                      track_labels=outputs.track_labels, skipped=list(outputs.skipped),
+                      cache_hits=outputs.cache_hits)
+
+
+def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
+    """One-hot (n, 10) of the predictions of a model without probabilities (the train-only SVM)."""
+    out = np.zeros((len(x), len(GENRES)))
+    if len(x):
+        out[np.arange(len(x)), np.asarray(model.predict(x), dtype=int)] = 1.0
+    return out
+
+
+def fit(context: FitContext) -> FitOutcome:
+    """Fit the chosen head (config.head, default svm) on the clips' embeddings."""
+    c = context
+    head = c.config.head or "svm"
+    fitting.check_stop(c.stop, "before fitting")
+    x, y, groups = (np.asarray(c.train.x, np.float64), c.train.y, c.train.groups)
+    valid_x = np.asarray(c.valid.x, np.float64).reshape(len(c.valid), x.shape[1])
+    valid_y = c.valid.y
+    c.emit("stage", message=f"fitting the {head.upper()} head on {x.shape[1]}-d mn04 "
+                            f"embeddings of {len(y)} training clips"
+                            + (f" (+{len(valid_y)} validation clips)" if len(valid_y) else ""))
+    if head == "svm":
+        model, train_only, info = fit_svm(c, x, y, groups, valid_x, valid_y)
+    else:
+        model, train_only, info = fit_knn(x, y, valid_x, valid_y)
+    valid_metrics = (fitting.side_metrics(valid_y, _one_hot(train_only, valid_x), c.valid.groups)
+                     if train_only is not None else None)
+    metrics = {head: fitting.head_metrics(
+        fitting.side_metrics(c.test.y, fitting.full_proba(model, c.test.x), c.test.groups),
+        valid_metrics)}
+    info.update({"classes": [int(k) for k in model.classes_],
+                 "fitted_on": "train+valid" if len(valid_y) else "train"})
+    card = {"embedding": {"network": "EfficientAT mn04_as (AudioSet, MIT licence)",
+                          "weights_sha256": mn04_net.weights_sha256(), "outputs": [OUTPUT],
+                          "example": "one per clip: the pooled embedding of the whole clip"}}
+    return FitOutcome(metrics, {head: info}, {f"{head}.skops": model}, [int(x.shape[1])],
+                      primary=head, card=card)
+
+
+def clip_logmel(raw: np.ndarray) -> dict[str, np.ndarray]:
+    """LOGMEL_KIND: the network's input (1, 128, frames) float32 of a raw clip at 22050 Hz (own
+    level); numpy only. AudioError when the clip is under 1 s or silent."""
+    return {LOGMEL_KIND: mn04_input.clip_logmel(raw)[None]}
+
+
+def logmel_embedding(spec: np.ndarray) -> dict[str, np.ndarray]:
+    """FEATURE_KIND (1, 384) and LOGITS_KIND (1, 527) of a clip's log-mel (1, 128, frames) (the
+    network runs here); a WeightsError when the weights file is missing or damaged."""
+    out = mn04_net.embed_logmel(np.asarray(spec)[0])
+    return {FEATURE_KIND: out[OUTPUT], LOGITS_KIND: out["logits"]}
+
+
+def score(entry: Any, feats: Any) -> tuple:
+    """Probabilities (1, 10) of the run's head on the clip's embedding (whole-clip model)."""
+    x = feats.get(FEATURE_KIND, entry.filter_noise)
+    return loading.sklearn_proba(loading.load_head(entry, entry.head), x), False
+
+
+def tags(entry: Any, feats: Any) -> tuple[tuple[str, float], ...]:
+    """The AudioSet music-genre classes the network hears in the clip: ((class, probability),
+    ...), best first (core.models.audioset_genres.heard)."""
+    logits = feats.get(LOGITS_KIND, entry.filter_noise)[0]
+    return audioset_genres.heard(mn04_net.probabilities(logits), mn04_net.class_names())
+
+
+FAMILY = Family(
+    name="mn04", kinds=KINDS, labels={"mn04": "mn04"}, features={"mn04": (FEATURE,)},
+    feature_kinds={FEATURE: FEATURE_KIND}, feature_labels={FEATURE: "AudioSet embeddings"},
+    help={"mn04": "Beyond the study: SVM or KNN on the embeddings of EfficientAT's mn04, a "
+                  "small network pretrained to tag the 527 sound classes of AudioSet (2 million "
+                  "YouTube clips; transfer learning, only the head is trained here)."},
+    descriptions={"mn04": "SVM/KNN head on mn04 embeddings (pretrained AudioSet tagger)"},
+    feature_descriptions={FEATURE: "mn04's pooled embedding of the whole clip: the mean over "
+                                   "frequency and time of its last feature map (384 numbers)"},
+    head_files=head_files, default_head=lambda kind: "svm",
+    clip_kind=lambda entry: FEATURE_KIND, score=score, fit=fit, predicts_keras=True,
+    sklearn_heads=True, head_choices={"mn04": SKLEARN_HEADS}, title=title, extract=extract,
+    clip_features={LOGMEL_KIND: clip_logmel, FEATURE_KIND: logmel_embedding,
+                   LOGITS_KIND: logmel_embedding},
+    clip_feature_sources={FEATURE_KIND: LOGMEL_KIND, LOGITS_KIND: LOGMEL_KIND}, tags=tags, beyond_study=True,
+    filters_noise=False,
+    form_note="The pretrained network is not trained: only the head is. The SVM's C is chosen "
+              "on the validation tracks (grouped cross-validation on the training tracks when "
+              "there are none), then refitted on train+valid; the KNN uses k = 5.",
+)

@@ -1,0 +1,148 @@
+"""The mn04 family: the Keras network from the shipped weights, the embedding cache, a head
+trained on the real port's embeddings of a tiny synthesised set, AudioSet tags, damaged weights."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import models
+from core.models import audioset_genres, mn04_net, mn04_weights, persistence
+from core.models import mn04 as family
+from core.models.persistence import ModelFileError
+from core.prediction import catalogue, streaming
+from core.training import config as train_config, runner
+from tests.conftest import tone
+
+GENRES3 = ["blues", "classical", "rock"]
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """3 demo clips of 4 s per genre and a module-wide embedding cache."""
+    from core.data import demo
+
+    base = tmp_path_factory.mktemp("mn04")
+    root = demo.write_demo_set(base / "demo", per_genre=3, seconds=4)
+    return {"root": root, "cache": base / "cache"}
+
+
+@pytest.fixture
+def tiny(tiny_set: dict[str, Path], isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny set's folder, with the module's embedding cache."""
+    monkeypatch.setenv("GENRELAB_CACHE", str(tiny_set["cache"]))
+    return tiny_set["root"]
+
+
+def test_shipped_weights_match_the_network_exactly() -> None:
+    weights = mn04_net.load_weights()                    # sha256 checked
+    assert set(weights) == set(mn04_net.expected_shapes())
+    assert sum(a.size for a in weights.values()) == 993_439
+    assert mn04_net.EMBEDDING_DIM == 384 and mn04_net.HIDDEN_DIM == 512
+    names = mn04_net.class_names()
+    assert len(names) == 527 and names[0] == "Speech" and names[228] == "Reggae"
+    assert mn04_weights.SOURCE_SHA256.startswith("899a8c62")
+
+
+def test_network_gives_finite_outputs_of_the_right_shapes() -> None:
+    out = mn04_net.embed(tone(440.0, 3.0) + tone(660.0, 3.0, amp=0.2))
+    assert {k: v.shape for k, v in out.items()} == {"embedding": (384,), "hidden": (512,),
+                                                    "logits": (527,)}
+    assert all(np.all(np.isfinite(v)) for v in out.values())
+    assert np.all(out["embedding"] >= -0.375)           # the mean of hard-swish outputs
+    spec = family.clip_logmel(tone(440.0, 3.0))[family.LOGMEL_KIND]
+    again = family.logmel_embedding(spec)
+    assert again[family.LOGITS_KIND].shape == (1, 527)
+    # a clip over 60 s runs in 30-s pieces, a tail under 10 s joined to the piece before
+    assert mn04_net._pieces(6000) == [(0, 6000)]
+    assert mn04_net._pieces(6900) == [(0, 3000), (3000, 6900)]
+    assert mn04_net._pieces(7000) == [(0, 3000), (3000, 6000), (6000, 7000)]
+    with pytest.raises(ValueError, match="must have shape"):
+        mn04_net.embed_logmel(np.zeros((64, 100), np.float32))
+
+
+def test_family_is_registered() -> None:
+    assert models.family("mn04") is family.FAMILY
+    assert "mn04" in models.MODEL_KINDS and "mn04" in models.BEYOND_STUDY
+    assert "mn04" in models.PREDICTS_KERAS
+    conf = train_config.TrainConfig(model="mn04")
+    assert conf.feature == family.FEATURE and conf.feature_kind == family.FEATURE_KIND
+    assert conf.filter_noise is False
+    assert models.model_title("mn04", family.FEATURE, "svm") == "mn04+SVM on AudioSet embeddings"
+
+
+def test_embeddings_are_cached(tiny: Path) -> None:
+    from core.data.gtzan import list_tracks
+
+    tracks = list_tracks(tiny)[:3]
+    first = mn04_net.embed_tracks(tracks, progress=False)
+    assert first.features["embedding"].shape == (3, 384)
+    assert first.features["logits"].shape == (3, 527)
+    cached = list(mn04_net.cache_dir().glob(f"*_{mn04_net.params_digest()}.npz"))
+    assert len(cached) >= 3
+    second = mn04_net.embed_tracks(tracks, progress=False)
+    assert second.cache_hits == 3
+    for kind in mn04_net.OUTPUT_DIMS:
+        assert np.array_equal(first.features[kind], second.features[kind])
+    cached[0].write_bytes(b"damaged")                   # a damaged cache file is recomputed
+    third = mn04_net.embed_tracks(tracks, progress=False)
+    assert third.cache_hits == 2
+
+
+def test_audioset_genre_words() -> None:
+    names = mn04_net.class_names()
+    p = np.zeros(len(names))
+    p[names.index("Reggae")], p[names.index("Ska")], p[names.index("Music")] = 0.61, 0.12, 0.9
+    p[names.index("Jazz")] = 0.02
+    heard = audioset_genres.heard(p, names)
+    assert heard == (("Reggae", 0.61), ("Ska", 0.12))       # "Music" is no genre; 2 % not shown
+    assert audioset_genres.describe(heard) == "AudioSet hears: Reggae 61 %, Ska 12 %"
+    scores = audioset_genres.genre_scores(p, names)
+    assert scores.shape == (10,) and scores.argmax() == 8   # GENRES[8] == "reggae"
+    assert audioset_genres.describe(()) == "AudioSet hears no music genre"
+    with pytest.raises(KeyError, match="not among"):
+        audioset_genres.class_indices(["Speech"], ["Reggae"])
+
+
+def test_svm_head_trains_and_predicts_with_audioset_tags(tiny: Path) -> None:
+    conf = train_config.TrainConfig(model="mn04", data_path=str(tiny), genres=GENRES3,
+                                    test_size=0.34, valid_size=0.0, n_jobs=1)
+    run = runner.run_training(conf)
+    card = persistence.load_card(run)
+    assert card["model"] == "mn04" and card["primary"] == "svm"
+    assert set(card["files"]) == {"svm.skops"}          # the network's weights are not copied
+    assert card["input_shape"] == [384]
+    assert card["embedding"]["weights_sha256"] == mn04_net.weights_sha256()
+    from core.data.gtzan import list_tracks
+
+    clip = next(t for t in list_tracks(tiny) if t.genre == "rock").path
+    entry = catalogue.ModelEntry(run, card, "mn04+SVM", "svm", False)
+    result = streaming.predict_clip(clip, [entry])
+    assert not result.failed
+    (res,) = result.results
+    assert res.genre in GENRES3 and res.clip_proba.shape == (10,)
+    assert 1 <= len(res.tags) <= audioset_genres.TOP_CLASSES
+    assert all(tag in audioset_genres.MUSIC_GENRE_CLASSES and 0 <= p <= 1 for tag, p in res.tags)
+
+
+def test_damaged_or_missing_weights_are_model_file_errors(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "weights"
+    shutil.copytree(mn04_weights.WEIGHTS_DIR, folder)
+    path = folder / mn04_weights.WEIGHTS_NAME
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(mn04_net, "weights_path", lambda: path)
+    mn04_net._forward.cache_clear()
+    try:
+        with pytest.raises(ModelFileError, match="damaged.*mn04_weights"):
+            family.logmel_embedding(np.zeros((1, 128, 300), np.float32))
+        monkeypatch.setattr(mn04_net, "weights_path", lambda: tmp_path / "none.npz")
+        with pytest.raises(ModelFileError, match="is missing"):
+            mn04_net.load_weights()
+    finally:
+        mn04_net._forward.cache_clear()
