@@ -55,14 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeats):
         cpu_start = time.process_time()
         start = time.perf_counter()
-        spec = mn04_input.clip_logmel(y)
+        batch = mn04_input.clip_windows(y)
         middle = time.perf_counter()
-        mn04_net.embed_logmel(spec)
+        out = mn04_net.embed_windows(batch)
+        mn04_net.clip_embedding(out["embedding"])
         end = time.perf_counter()
         front.append(middle - start)
         total.append(end - start)
         cpu.append(time.process_time() - cpu_start)
-    print(f"clip: {label}, {y.size / SAMPLE_RATE:.1f} s, {spec.shape[1]} frames; "
+    print(f"clip: {label}, {y.size / SAMPLE_RATE:.1f} s, {len(batch)} windows of "
+          f"{batch.shape[2]} frames; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
           f"machine_ref_ms {benchkit.machine_reference_ms():.0f}")
     print(f"first call (import TensorFlow, build the model, load and check the weights, trace): "

@@ -13,11 +13,13 @@ Usage (from the project root, with the project's python)::
 The reference runs in a subprocess with the torch environment's python (--torch-python, default
 $MN04_TORCH_PYTHON or /work/scratch/torchenv/bin/python) and saves its arrays; the port runs in
 this process. Both take each WAV at its own level, decoded by soundfile and resampled to 32 kHz
-with soxr (HQ), the whole clip in one pass. Prints the worst absolute difference over every clip
-of the front end's log-mel, the 384-d embedding, the 512-d hidden layer and the 527 logits
-(with the largest |value| of each for scale), the worst over the AudioSet probabilities, whether
-the top class agrees on every clip, checks that the converted weights equal the state dict,
-and ends with `mn04_port_max_abs_diff: X` (the worst of embedding, hidden and logits).
+with soxr (HQ), cut into non-overlapping 10-s windows. Prints the worst absolute difference over
+every 10-s window of every clip of the front end's log-mel, the 384-d embedding, the 512-d hidden
+layer and the 527 logits (with the largest |value| of each for scale), and over every clip of
+the 768-d clip embedding (mean and std over the windows) and the AudioSet probabilities of the
+mean logits; whether the top class agrees on every clip; checks that the converted weights equal
+the state dict, and ends with `mn04_port_max_abs_diff: X` (the worst of embedding, hidden,
+logits and clip embedding).
 Exit status 0 when X <= 1e-3 and the weights agree, 1 otherwise.
 """
 
@@ -43,8 +45,9 @@ DEFAULT_TORCH_PYTHON: str = os.environ.get("MN04_TORCH_PYTHON",
                                            "/work/scratch/torchenv/bin/python")
 REFERENCE: Path = Path(__file__).resolve().parent / "mn04_reference_torch.py"
 TOLERANCE: float = 1e-3           #: accepted worst absolute difference (float32)
-#: port output -> reference output
-COMPARED: dict[str, str] = {"embedding": "pooled", "hidden": "hidden", "logits": "logits"}
+#: port output -> reference output (per 10-s window)
+COMPARED: dict[str, str] = {"embedding": "pooled_win", "hidden": "hidden_win",
+                            "logits": "logits_win"}
 
 
 def run_reference(python: str, files: list[Path]) -> dict[str, np.ndarray]:
@@ -96,21 +99,24 @@ def main(argv: list[str] | None = None) -> int:
 
     reference = run_reference(args.torch_python, [t.path for t in tracks])
     names = ("logmel",) + tuple(COMPARED)
-    worst = {name: (0.0, "") for name in names + ("probability",)}
+    worst = {name: (0.0, "") for name in names + ("clip_embedding", "probability")}
     scale = dict.fromkeys(worst, 0.0)
-    top_agree = 0
+    top_agree = n_windows = 0
     port_seconds = 0.0
     for i, track in enumerate(tracks):
         y = decode(track.path, name=track.path.name)
         start = time.perf_counter()
-        spec = mn04_input.clip_logmel(y)
-        outs = {k: v[0] for k, v in mn04_net.embed_logmel(spec).items()}
+        batch = mn04_input.clip_windows(y)
+        outs = mn04_net.embed_windows(batch)
         port_seconds += time.perf_counter() - start
-        ours = {"logmel": spec, **outs,
-                "probability": mn04_net.probabilities(outs["logits"])}
-        theirs = {"logmel": reference[f"{i}/logmel"],
+        ours = {"logmel": batch, **outs,
+                "clip_embedding": mn04_net.clip_embedding(outs["embedding"]),
+                "probability": mn04_net.probabilities(outs["logits"].mean(axis=0))}
+        theirs = {"logmel": reference[f"{i}/logmel_win"],
                   **{k: reference[f"{i}/{v}"] for k, v in COMPARED.items()}}
-        theirs["probability"] = mn04_net.probabilities(theirs["logits"])
+        theirs["clip_embedding"] = np.concatenate([theirs["embedding"].mean(0),
+                                                   theirs["embedding"].std(0)])
+        theirs["probability"] = mn04_net.probabilities(theirs["logits"].mean(axis=0))
         for name in worst:
             if ours[name].shape != theirs[name].shape:
                 print(f"error: {track.track_id} {name}: shape {ours[name].shape} against the "
@@ -120,14 +126,16 @@ def main(argv: list[str] | None = None) -> int:
             scale[name] = max(scale[name], float(np.max(np.abs(theirs[name]))))
             if diff >= worst[name][0]:
                 worst[name] = (diff, track.track_id)
-        top_agree += int(np.argmax(ours["logits"]) == np.argmax(theirs["logits"]))
-    print(f"reference forward passes {float(reference['seconds']):.1f} s, port (front end and "
-          f"network) {port_seconds:.1f} s in all")
-    print(f"{'output':<12} {'worst |diff|':>13} {'max |value|':>12}  clip")
+        top_agree += int(np.argmax(ours["probability"]) == np.argmax(theirs["probability"]))
+        n_windows += len(batch)
+    print(f"{n_windows} windows of 10 s; reference (whole clip and windows) "
+          f"{float(reference['seconds']):.1f} s, port (front end and network, windows) "
+          f"{port_seconds:.1f} s in all")
+    print(f"{'output':<15} {'worst |diff|':>13} {'max |value|':>12}  clip")
     for name, (diff, clip) in worst.items():
-        print(f"{name:<12} {diff:>13.3e} {scale[name]:>12.3f}  {clip}")
+        print(f"{name:<15} {diff:>13.3e} {scale[name]:>12.3f}  {clip}")
     print(f"top AudioSet class the same on {top_agree} of {len(tracks)} clips")
-    overall = max(worst[name][0] for name in COMPARED)
+    overall = max(worst[name][0] for name in (*COMPARED, "clip_embedding"))
     print(f"mn04_port_max_abs_diff: {overall:.3e}")
     return 0 if overall <= TOLERANCE and same else 1
 

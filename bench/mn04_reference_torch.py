@@ -20,6 +20,7 @@ Usage (from the project root, with the torch environment's python)::
 
     python bench/mn04_reference_torch.py embed --out /work/scratch/emb/mn04.npz
     python bench/mn04_reference_torch.py dump --out ref.npz FILE.wav ...   (used by the oracle)
+    python bench/mn04_reference_torch.py merge --out all.npz part0.npz part1.npz
 """
 
 from __future__ import annotations
@@ -221,6 +222,7 @@ def run(model: MN04, y32: np.ndarray, windows: bool = True) -> dict[str, np.ndar
     step = int(WINDOW_S * SR)
     starts = list(range(0, max(1, len(y32) - step + 1), step))
     specs = torch.stack([logmel(y32[s:s + step]) for s in starts])
+    out["logmel_win"] = specs.numpy()
     win = model(specs[:, None])
     for k in ("pooled", "hidden", "logits"):
         out[f"{k}_win"] = win[k].numpy()
@@ -291,22 +293,18 @@ def merge(parts: list[Path], out: Path) -> None:
 
 
 def dump(files: list[str], out: Path) -> None:
-    """Per-file front end, whole-clip outputs and timing for the oracle (files as given)."""
+    """Per-file front end and outputs, whole clip and per 10-s window, for the oracle."""
     model = load_model()
     arrays: dict[str, np.ndarray] = {}
     seconds = 0.0
     for i, f in enumerate(files):
         y = load_32k(f)
         t = time.perf_counter()
-        with torch.no_grad():
-            spec = logmel(y)
-            outs = model(spec[None, None])
+        r = run(model, y)
         seconds += time.perf_counter() - t
-        arrays[f"{i}/logmel"] = spec.numpy()
-        for k, v in outs.items():
-            arrays[f"{i}/{k}"] = v[0].numpy()
+        for k, v in r.items():
+            arrays[f"{i}/{k}"] = np.asarray(v)
     arrays["seconds"] = np.array(seconds)
-    arrays["weights"] = np.array(sorted(model.state_dict()))
     np.savez(out, **arrays)
 
 

@@ -48,6 +48,17 @@ def test_shapes_and_frames() -> None:
     assert m.clip_logmel(y).shape == spec.shape
 
 
+def test_ten_second_windows() -> None:
+    assert m.window_starts(960_000) == [0, 320_000, 640_000]
+    assert m.window_starts(959_999) == [0, 320_000]          # a tail under 10 s is dropped
+    assert m.window_starts(100_000) == [0]                   # a short clip is one window
+    batch = m.clip_windows(tone(330.0, 21.0, amp=0.2))
+    assert batch.shape == (2, 128, 1000) and batch.dtype == np.float32
+    y32 = m.to_32k(tone(330.0, 21.0, amp=0.2))
+    assert np.array_equal(batch[1], m.logmel(y32[320_000:640_000]))
+    assert m.clip_windows(tone(330.0, 3.0)).shape == (1, 128, m.n_frames(96_000))
+
+
 def test_normalisation_of_silence_and_scale() -> None:
     spec = m.logmel(np.zeros(32000, np.float32))
     assert np.allclose(spec, (np.log(1e-5) + 4.5) / 5, atol=1e-6)

@@ -49,19 +49,30 @@ def test_shipped_weights_match_the_network_exactly() -> None:
 
 def test_network_gives_finite_outputs_of_the_right_shapes() -> None:
     out = mn04_net.embed(tone(440.0, 3.0) + tone(660.0, 3.0, amp=0.2))
-    assert {k: v.shape for k, v in out.items()} == {"embedding": (384,), "hidden": (512,),
-                                                    "logits": (527,)}
+    assert {k: v.shape for k, v in out.items()} == {
+        "embedding": (1, 384), "hidden": (1, 512), "logits": (1, 527),
+        "clip_embedding": (768,), "clip_logits": (527,)}
     assert all(np.all(np.isfinite(v)) for v in out.values())
     assert np.all(out["embedding"] >= -0.375)           # the mean of hard-swish outputs
-    spec = family.clip_logmel(tone(440.0, 3.0))[family.LOGMEL_KIND]
-    again = family.logmel_embedding(spec)
-    assert again[family.LOGITS_KIND].shape == (1, 527)
-    # a clip over 60 s runs in 30-s pieces, a tail under 10 s joined to the piece before
-    assert mn04_net._pieces(6000) == [(0, 6000)]
-    assert mn04_net._pieces(6900) == [(0, 3000), (3000, 6900)]
-    assert mn04_net._pieces(7000) == [(0, 3000), (3000, 6000), (6000, 7000)]
+    assert np.array_equal(out["clip_embedding"][:384], out["embedding"][0])
+    assert not out["clip_embedding"][384:].any()        # one window: no spread
+    windows = family.clip_windows(tone(440.0, 21.0, amp=0.2))[family.WINDOWS_KIND]
+    assert windows.shape == (2, 128, 1000)
+    clip = family.windows_embedding(windows)
+    assert clip[family.FEATURE_KIND].shape == (1, 768)
+    assert clip[family.LOGITS_KIND].shape == (1, 527)
+    per_window = mn04_net.embed_windows(windows)
+    # the clip embedding is the windows' mean and standard deviation
+    assert np.allclose(clip[family.FEATURE_KIND][0, :384], per_window["embedding"].mean(0),
+                       atol=1e-6)
+    assert np.allclose(clip[family.FEATURE_KIND][0, 384:], per_window["embedding"].std(0),
+                       atol=1e-6)
+    # windows in several batches give what one batch gives
+    many = np.concatenate([windows] * 4)                # 8 windows: batches of 6 and 2
+    assert np.allclose(mn04_net.embed_windows(many)["logits"][6:],
+                       per_window["logits"], atol=1e-4)
     with pytest.raises(ValueError, match="must have shape"):
-        mn04_net.embed_logmel(np.zeros((64, 100), np.float32))
+        mn04_net.embed_windows(np.zeros((1, 64, 100), np.float32))
 
 
 def test_family_is_registered() -> None:
@@ -79,8 +90,10 @@ def test_embeddings_are_cached(tiny: Path) -> None:
 
     tracks = list_tracks(tiny)[:3]
     first = mn04_net.embed_tracks(tracks, progress=False)
-    assert first.features["embedding"].shape == (3, 384)
+    assert first.features["embedding"].shape == (3, 384)          # one 4-s window per clip
     assert first.features["logits"].shape == (3, 527)
+    rows, logits = mn04_net.clip_rows(first)
+    assert rows.shape == (3, 768) and logits.shape == (3, 527)
     cached = list(mn04_net.cache_dir().glob(f"*_{mn04_net.params_digest()}.npz"))
     assert len(cached) >= 3
     second = mn04_net.embed_tracks(tracks, progress=False)
@@ -114,7 +127,7 @@ def test_svm_head_trains_and_predicts_with_audioset_tags(tiny: Path) -> None:
     card = persistence.load_card(run)
     assert card["model"] == "mn04" and card["primary"] == "svm"
     assert set(card["files"]) == {"svm.skops"}          # the network's weights are not copied
-    assert card["input_shape"] == [384]
+    assert card["input_shape"] == [768]
     assert card["embedding"]["weights_sha256"] == mn04_net.weights_sha256()
     from core.data.gtzan import list_tracks
 
@@ -140,7 +153,7 @@ def test_damaged_or_missing_weights_are_model_file_errors(
     mn04_net._forward.cache_clear()
     try:
         with pytest.raises(ModelFileError, match="damaged.*mn04_weights"):
-            family.logmel_embedding(np.zeros((1, 128, 300), np.float32))
+            family.windows_embedding(np.zeros((1, 128, 300), np.float32))
         monkeypatch.setattr(mn04_net, "weights_path", lambda: tmp_path / "none.npz")
         with pytest.raises(ModelFileError, match="is missing"):
             mn04_net.load_weights()

@@ -5,7 +5,9 @@ Widmer 2023), computed with numpy/scipy: samples resampled to 32 kHz (soxr, high
 librosa.load does), pre-emphasis y[n] = x[n+1] - 0.97 x[n], a 1024-point STFT of centred frames
 (reflect padding) with an 800-sample symmetric Hann window centred in each frame and a 320-sample
 hop (10 ms), power, 128 triangular mel bands in Kaldi's mel scale from 0 to 15 kHz, then
-(ln(mel + 1e-5) + 4.5) / 5. The network itself lives in core.models.mn04_net.
+(ln(mel + 1e-5) + 4.5) / 5. A clip is given to the network as its non-overlapping 10-s windows
+(EfficientAT's training length), each with its own front end. The network itself lives in
+core.models.mn04_net.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ NORM_SCALE: float = 5.0
 
 
 MIN_SECONDS: float = 1.0          #: s, the shortest clip the network is given
+
+
+WINDOW_SECONDS: float = 10.0      #: s, one input window (the length EfficientAT trained on)
+
+
+WINDOW_SAMPLES: int = int(WINDOW_SECONDS * MN04_SR)   #: 320000 samples at 32 kHz
 
 
 def kaldi_mel(f: np.ndarray | float) -> np.ndarray:
@@ -114,6 +122,19 @@ def logmel(y32: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
+def window_starts(n_samples: int) -> list[int]:
+    """Starts (samples at 32 kHz) of a clip's non-overlapping 10-s windows from 0; a tail under
+    10 s is dropped (a 30-s clip gives 3), a clip under 10 s is one window of itself."""
+    return list(range(0, max(1, n_samples - WINDOW_SAMPLES + 1), WINDOW_SAMPLES))
+
+
+def windows_logmel(y32: np.ndarray) -> np.ndarray:
+    """The network's inputs (windows, 128, frames) float32 of samples at 32 kHz: each 10-s
+    window's own log-mel (1000 frames; a clip under 10 s: one window of n_frames(len))."""
+    y32 = np.asarray(y32, dtype=np.float32)
+    return np.stack([logmel(y32[s:s + WINDOW_SAMPLES]) for s in window_starts(y32.size)])
+
+
 def check_clip(y: np.ndarray, sr: int = SAMPLE_RATE) -> None:
     """AudioError when samples at sr Hz are not mono, shorter than MIN_SECONDS or silent."""
     if y.ndim != 1:
@@ -130,6 +151,14 @@ def clip_logmel(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     y = clean(np.asarray(y, dtype=np.float32))
     check_clip(y, sr)
     return logmel(to_32k(y, sr))
+
+
+def clip_windows(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """The network's inputs (windows, 128, frames) float32 of a mono clip at sr Hz (own level):
+    windows_logmel of the clip at 32 kHz. AudioError when it is under 1 s or silent."""
+    y = clean(np.asarray(y, dtype=np.float32))
+    check_clip(y, sr)
+    return windows_logmel(to_32k(y, sr))
 
 
 def prepare(source: str | Path | bytes, name: str | None = None) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Transfer learning: SVM or KNN heads on mn04 embeddings (EfficientAT's AudioSet tagger).
 
 The network (core.models.mn04_net, weights shared in models/pretrained/efficientat-mn04) is not
-trained here; a run saves only its head. One example per clip: the network's pooled embedding
-(the mean over frequency and time of its last 384-channel feature map) of the whole clip. Heads
+trained here; a run saves only its head. One example per clip: the mean and the standard
+deviation over the clip's 10-s windows of the network's pooled embedding (the mean over
+frequency and time of its last 384-channel feature map), 768 numbers. Heads
 as musicnn's (core.models.musicnn.fit_svm / fit_knn): StandardScaler -> RBF SVM with C chosen by
 validation accuracy (grouped CV on the training side when there is none), refitted on
 train+valid and Platt-calibrated; or StandardScaler -> KNN (k = 5) on train+valid. Beside the
@@ -25,10 +26,9 @@ from core.models.musicnn import fit_knn, fit_svm
 
 KINDS: tuple[str, ...] = ("mn04",)
 FEATURE = "audioset_embeddings"              #: the card's feature name
-FEATURE_KIND = "mn04_embedding"              #: (1, 384) the whole clip's pooled embedding
-LOGITS_KIND = "mn04_logits"                  #: (1, 527) the whole clip's AudioSet logits
-LOGMEL_KIND = "mn04_logmel"                  #: (1, 128, frames) the network's input
-OUTPUT = "embedding"                         #: the mn04_net output the heads are fitted on
+FEATURE_KIND = "mn04_embedding"              #: (1, 768) mean and std over the 10-s windows
+LOGITS_KIND = "mn04_logits"                  #: (1, 527) the windows' mean AudioSet logits
+WINDOWS_KIND = "mn04_windows"                #: (n, 128, frames) the 10-s windows' log-mel
 
 
 def head_files(kind: str, head: str) -> tuple[str, ...]:
@@ -42,11 +42,12 @@ def title(kind: str, feature: str, head: str) -> str:
 
 
 def extract(tracks: Any, config: Any, progress: bool) -> Any:
-    """A FeatureSet of one example per clip (FEATURE_KIND), from the cached mn04 outputs
-    (core.models.mn04_net.embed_tracks)."""
+    """A FeatureSet of one example per clip (FEATURE_KIND), from the cached per-window mn04
+    outputs (core.models.mn04_net.embed_tracks)."""
     outputs = mn04_net.embed_tracks(list(tracks), n_jobs=int(config.n_jobs), progress=progress,
                                     cache=True)
-    return FeatureSet(kinds=(FEATURE_KIND,), features={FEATURE_KIND: outputs[OUTPUT]},
+    rows, _ = mn04_net.clip_rows(outputs)
+    return FeatureSet(kinds=(FEATURE_KIND,), features={FEATURE_KIND: rows},
                       segment_track=outputs.track_ids.copy(),
                       segment_label=outputs.track_labels.copy(), track_ids=outputs.track_ids,
                       track_labels=outputs.track_labels, skipped=list(outputs.skipped),
@@ -84,23 +85,25 @@ def fit(context: FitContext) -> FitOutcome:
     info.update({"classes": [int(k) for k in model.classes_],
                  "fitted_on": "train+valid" if len(valid_y) else "train"})
     card = {"embedding": {"network": "EfficientAT mn04_as (AudioSet, MIT licence)",
-                          "weights_sha256": mn04_net.weights_sha256(), "outputs": [OUTPUT],
-                          "example": "one per clip: the pooled embedding of the whole clip"}}
+                          "weights_sha256": mn04_net.weights_sha256(), "outputs": ["embedding"],
+                          "example": "one per clip: the mean and standard deviation of its "
+                                     "10-s windows' embeddings, concatenated"}}
     return FitOutcome(metrics, {head: info}, {f"{head}.skops": model}, [int(x.shape[1])],
                       primary=head, card=card)
 
 
-def clip_logmel(raw: np.ndarray) -> dict[str, np.ndarray]:
-    """LOGMEL_KIND: the network's input (1, 128, frames) float32 of a raw clip at 22050 Hz (own
-    level); numpy only. AudioError when the clip is under 1 s or silent."""
-    return {LOGMEL_KIND: mn04_input.clip_logmel(raw)[None]}
+def clip_windows(raw: np.ndarray) -> dict[str, np.ndarray]:
+    """WINDOWS_KIND: the network's inputs (windows, 128, frames) float32 of a raw clip at
+    22050 Hz (own level); numpy only. AudioError when the clip is under 1 s or silent."""
+    return {WINDOWS_KIND: mn04_input.clip_windows(raw)}
 
 
-def logmel_embedding(spec: np.ndarray) -> dict[str, np.ndarray]:
-    """FEATURE_KIND (1, 384) and LOGITS_KIND (1, 527) of a clip's log-mel (1, 128, frames) (the
-    network runs here); a WeightsError when the weights file is missing or damaged."""
-    out = mn04_net.embed_logmel(np.asarray(spec)[0])
-    return {FEATURE_KIND: out[OUTPUT], LOGITS_KIND: out["logits"]}
+def windows_embedding(batch: np.ndarray) -> dict[str, np.ndarray]:
+    """FEATURE_KIND (1, 768) and LOGITS_KIND (1, 527) of a clip's log-mel windows (the network
+    runs here); a WeightsError when the weights file is missing or damaged."""
+    out = mn04_net.embed_windows(batch)
+    return {FEATURE_KIND: mn04_net.clip_embedding(out["embedding"])[None],
+            LOGITS_KIND: out["logits"].mean(axis=0)[None]}
 
 
 def score(entry: Any, feats: Any) -> tuple:
@@ -123,14 +126,15 @@ FAMILY = Family(
                   "small network pretrained to tag the 527 sound classes of AudioSet (2 million "
                   "YouTube clips; transfer learning, only the head is trained here)."},
     descriptions={"mn04": "SVM/KNN head on mn04 embeddings (pretrained AudioSet tagger)"},
-    feature_descriptions={FEATURE: "mn04's pooled embedding of the whole clip: the mean over "
-                                   "frequency and time of its last feature map (384 numbers)"},
+    feature_descriptions={FEATURE: "mn04's pooled embedding (the mean over frequency and time "
+                                   "of its last feature map, 384 numbers) of each 10-s window: "
+                                   "their mean and standard deviation (768 numbers per clip)"},
     head_files=head_files, default_head=lambda kind: "svm",
     clip_kind=lambda entry: FEATURE_KIND, score=score, fit=fit, predicts_keras=True,
     sklearn_heads=True, head_choices={"mn04": SKLEARN_HEADS}, title=title, extract=extract,
-    clip_features={LOGMEL_KIND: clip_logmel, FEATURE_KIND: logmel_embedding,
-                   LOGITS_KIND: logmel_embedding},
-    clip_feature_sources={FEATURE_KIND: LOGMEL_KIND, LOGITS_KIND: LOGMEL_KIND}, tags=tags, beyond_study=True,
+    clip_features={WINDOWS_KIND: clip_windows, FEATURE_KIND: windows_embedding,
+                   LOGITS_KIND: windows_embedding},
+    clip_feature_sources={FEATURE_KIND: WINDOWS_KIND, LOGITS_KIND: WINDOWS_KIND}, tags=tags, beyond_study=True,
     filters_noise=False,
     form_note="The pretrained network is not trained: only the head is. The SVM's C is chosen "
               "on the validation tracks (grouped cross-validation on the training tracks when "
