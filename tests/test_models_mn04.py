@@ -159,3 +159,15 @@ def test_damaged_or_missing_weights_are_model_file_errors(
             mn04_net.load_weights()
     finally:
         mn04_net._forward.cache_clear()
+
+
+def test_logistic_head_trains_and_is_named(tiny: Path) -> None:
+    conf = train_config.TrainConfig(model="mn04", data_path=str(tiny), genres=GENRES3,
+                                    test_size=0.34, valid_size=0.0, n_jobs=1, head="logreg")
+    card = persistence.load_card(runner.run_training(conf))
+    assert card["primary"] == "logreg" and set(card["files"]) == {"logreg.skops"}
+    assert card["name"].startswith("mn04+LOGREG on AudioSet embeddings")
+    assert card["heads"]["logreg"]["best_params"]["C"] == 0.01
+    assert 0.0 <= card["metrics"]["logreg"]["test"]["track_accuracy"] <= 1.0
+    with pytest.raises(Exception, match="takes head svm or knn"):
+        train_config.TrainConfig(model="musicnn", head="logreg")   # musicnn has no such head

@@ -1,4 +1,4 @@
-"""Transfer learning: SVM or KNN heads on mn04 embeddings (EfficientAT's AudioSet tagger).
+"""Transfer learning: SVM, KNN or logistic heads on mn04 embeddings (EfficientAT's AudioSet tagger).
 
 The network (core.models.mn04_net, weights shared in models/pretrained/efficientat-mn04) is not
 trained here; a run saves only its head. One example per clip: the mean and the standard
@@ -6,7 +6,8 @@ deviation over the clip's 10-s windows of the network's pooled embedding (the me
 frequency and time of its last 384-channel feature map), 768 numbers. Heads
 as musicnn's (core.models.musicnn.fit_svm / fit_knn): StandardScaler -> RBF SVM with C chosen by
 validation accuracy (grouped CV on the training side when there is none), refitted on
-train+valid and Platt-calibrated; or StandardScaler -> KNN (k = 5) on train+valid. Beside the
+train+valid and Platt-calibrated; or StandardScaler -> KNN (k = 5) on train+valid; or the
+balanced logistic regression of core.models.logistic_head (C = 0.01). Beside the
 genre, a clip shows the AudioSet music-genre classes the network hears (core.models.audioset_genres).
 The network hears the clip at its own level: no high-pass, trimming or normalisation.
 """
@@ -22,6 +23,7 @@ from core.features import mn04_input
 from core.features.study import FeatureSet
 from core.models import audioset_genres, fitting, loading, mn04_net
 from core.models.base import SKLEARN_HEADS, Family, FitContext, FitOutcome
+from core.models.logistic_head import LOGREG, fit_logreg
 from core.models.musicnn import fit_knn, fit_svm
 
 KINDS: tuple[str, ...] = ("mn04",)
@@ -29,11 +31,12 @@ FEATURE = "audioset_embeddings"              #: the card's feature name
 FEATURE_KIND = "mn04_embedding"              #: (1, 768) mean and std over the 10-s windows
 LOGITS_KIND = "mn04_logits"                  #: (1, 527) the windows' mean AudioSet logits
 WINDOWS_KIND = "mn04_windows"                #: (n, 128, frames) the 10-s windows' log-mel
+HEADS: tuple[str, ...] = (*SKLEARN_HEADS, LOGREG)   #: svm, knn, logreg
 
 
 def head_files(kind: str, head: str) -> tuple[str, ...]:
     """The saved head only (the network's weights are shared in models/pretrained)."""
-    return (f"{head}.skops",) if head in SKLEARN_HEADS else ()
+    return (f"{head}.skops",) if head in HEADS else ()
 
 
 def title(kind: str, feature: str, head: str) -> str:
@@ -75,10 +78,14 @@ def fit(context: FitContext) -> FitOutcome:
                             + (f" (+{len(valid_y)} validation clips)" if len(valid_y) else ""))
     if head == "svm":
         model, train_only, info = fit_svm(c, x, y, groups, valid_x, valid_y)
+    elif head == LOGREG:
+        model, train_only, info = fit_logreg(x, y, valid_x, valid_y, c.config.seed)
     else:
         model, train_only, info = fit_knn(x, y, valid_x, valid_y)
-    valid_metrics = (fitting.side_metrics(valid_y, _one_hot(train_only, valid_x), c.valid.groups)
-                     if train_only is not None else None)
+    valid_proba = (None if train_only is None else fitting.full_proba(train_only, valid_x)
+                   if head == LOGREG else _one_hot(train_only, valid_x))
+    valid_metrics = (fitting.side_metrics(valid_y, valid_proba, c.valid.groups)
+                     if valid_proba is not None else None)
     metrics = {head: fitting.head_metrics(
         fitting.side_metrics(c.test.y, fitting.full_proba(model, c.test.x), c.test.groups),
         valid_metrics)}
@@ -122,21 +129,23 @@ def tags(entry: Any, feats: Any) -> tuple[tuple[str, float], ...]:
 FAMILY = Family(
     name="mn04", kinds=KINDS, labels={"mn04": "mn04"}, features={"mn04": (FEATURE,)},
     feature_kinds={FEATURE: FEATURE_KIND}, feature_labels={FEATURE: "AudioSet embeddings"},
-    help={"mn04": "Beyond the study: SVM or KNN on the embeddings of EfficientAT's mn04, a "
+    help={"mn04": "Beyond the study: SVM, KNN or logistic regression on the embeddings of EfficientAT's mn04, a "
                   "small network pretrained to tag the 527 sound classes of AudioSet (2 million "
                   "YouTube clips; transfer learning, only the head is trained here)."},
-    descriptions={"mn04": "SVM/KNN head on mn04 embeddings (pretrained AudioSet tagger)"},
+    descriptions={"mn04": "SVM/KNN/logistic head on mn04 embeddings (pretrained AudioSet "
+                          "tagger)"},
     feature_descriptions={FEATURE: "mn04's pooled embedding (the mean over frequency and time "
                                    "of its last feature map, 384 numbers) of each 10-s window: "
                                    "their mean and standard deviation (768 numbers per clip)"},
     head_files=head_files, default_head=lambda kind: "svm",
     clip_kind=lambda entry: FEATURE_KIND, score=score, fit=fit, predicts_keras=True,
-    sklearn_heads=True, head_choices={"mn04": SKLEARN_HEADS}, title=title, extract=extract,
+    sklearn_heads=True, head_choices={"mn04": HEADS}, title=title, extract=extract,
     clip_features={WINDOWS_KIND: clip_windows, FEATURE_KIND: windows_embedding,
                    LOGITS_KIND: windows_embedding},
     clip_feature_sources={FEATURE_KIND: WINDOWS_KIND, LOGITS_KIND: WINDOWS_KIND}, tags=tags, beyond_study=True,
     filters_noise=False,
     form_note="The pretrained network is not trained: only the head is. The SVM's C is chosen "
               "on the validation tracks (grouped cross-validation on the training tracks when "
-              "there are none), then refitted on train+valid; the KNN uses k = 5.",
+              "there are none), then refitted on train+valid; the KNN uses k = 5; the logistic "
+              "head is balanced, C = 0.01, fitted on train+valid.",
 )

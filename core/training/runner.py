@@ -31,7 +31,8 @@ def _run_name(config: TrainConfig, primary: str, genres: Sequence[str] = GENRES)
     if config.name:
         return config.name
     model = MODEL_LABELS[config.model]
-    if primary in models.SKLEARN_HEADS and primary != config.model:
+    heads = models.family(config.model).head_choices.get(config.model, models.SKLEARN_HEADS)
+    if primary in heads and primary != config.model:
         model = f"{model}+{primary.upper()}"
     subset = f" ({len(genres)} genres)" if len(genres) < len(GENRES) else ""
     return f"{model} on {FEATURE_LABELS[str(config.feature)]}{subset}"
