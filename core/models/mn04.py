@@ -8,7 +8,8 @@ as musicnn's (core.models.musicnn.fit_svm / fit_knn): StandardScaler -> RBF SVM 
 validation accuracy (grouped CV on the training side when there is none), refitted on
 train+valid and Platt-calibrated; or StandardScaler -> KNN (k = 5) on train+valid; or the
 balanced logistic regression of core.models.logistic_head (C = 0.01). Beside the
-genre, a clip shows the AudioSet music-genre classes the network hears (core.models.audioset_genres).
+genre, a clip shows the AudioSet music-genre classes the network hears
+(core.models.audioset_genres).
 The network hears the clip at its own level: no high-pass, trimming or normalisation.
 """
 
@@ -129,7 +130,8 @@ def tags(entry: Any, feats: Any) -> tuple[tuple[str, float], ...]:
 FAMILY = Family(
     name="mn04", kinds=KINDS, labels={"mn04": "mn04"}, features={"mn04": (FEATURE,)},
     feature_kinds={FEATURE: FEATURE_KIND}, feature_labels={FEATURE: "AudioSet embeddings"},
-    help={"mn04": "Beyond the study: SVM, KNN or logistic regression on the embeddings of EfficientAT's mn04, a "
+    help={"mn04": "Beyond the study: SVM, KNN or logistic regression on the embeddings of "
+                  "EfficientAT's mn04, a "
                   "small network pretrained to tag the 527 sound classes of AudioSet (2 million "
                   "YouTube clips; transfer learning, only the head is trained here)."},
     descriptions={"mn04": "SVM/KNN/logistic head on mn04 embeddings (pretrained AudioSet "
@@ -142,7 +144,8 @@ FAMILY = Family(
     sklearn_heads=True, head_choices={"mn04": HEADS}, title=title, extract=extract,
     clip_features={WINDOWS_KIND: clip_windows, FEATURE_KIND: windows_embedding,
                    LOGITS_KIND: windows_embedding},
-    clip_feature_sources={FEATURE_KIND: WINDOWS_KIND, LOGITS_KIND: WINDOWS_KIND}, tags=tags, beyond_study=True,
+    clip_feature_sources={FEATURE_KIND: WINDOWS_KIND, LOGITS_KIND: WINDOWS_KIND}, tags=tags,
+    beyond_study=True,
     filters_noise=False,
     form_note="The pretrained network is not trained: only the head is. The SVM's C is chosen "
               "on the validation tracks (grouped cross-validation on the training tracks when "

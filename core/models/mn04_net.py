@@ -22,10 +22,11 @@ in as its non-overlapping 10-s windows (1000 frames each, the length it was trai
 clip is 3 windows, one batch); the clip's embedding is the mean and the standard deviation over
 its windows of their 384-d embeddings (768 numbers), its logits the windows' mean: with a
 logistic head this 768-d embedding gave 31/49 on xd-dev trained on GTZAN, and 37/49 trained on
-GTZAN plus xd-train, where the whole clip's 384-d mean gave 28-33 and 29-35. Weights come from ``models/pretrained/efficientat-mn04/
-mn04_as.npz`` (core.models.mn04_weights), checked against its recorded sha256; nothing is fetched
-at run time. TensorFlow/Keras are imported only inside the functions that build or run the
-network; the model is built once per process, and its forward pass traced once, under a lock.
+GTZAN plus xd-train, where the whole clip's 384-d mean gave 28-33 and 29-35. Weights come
+from ``models/pretrained/efficientat-mn04/mn04_as.npz`` (core.models.mn04_weights), checked
+against its recorded sha256; nothing is fetched at run time. TensorFlow/Keras are imported
+only inside the functions that build or run the network; the model is built once per process,
+and its forward pass traced once, under a lock.
 """
 
 from __future__ import annotations
@@ -466,7 +467,8 @@ def embed_tracks(tracks: Sequence[Track], n_jobs: int = 1, progress: bool = True
                  cache: bool = True):  # -> core.features.study.FeatureSet
     """mn04 outputs of many tracks, each 10-s window as one segment, with the disk cache: a
     core.features.study.FeatureSet whose kinds are the OUTPUT_DIMS names ((n_windows, width)
-    float32; segment_track / segment_label per window); ``clip_rows`` gives one row per track. Tracks run as joblib tasks (core.cluster.run_tasks; TensorFlow limited to each
+    float32; segment_track / segment_label per window); ``clip_rows`` gives one row per track.
+    Tracks run as joblib tasks (core.cluster.run_tasks; TensorFlow limited to each
     worker's share of the cores) or in this process when n_jobs is 1; results keep the order
     of `tracks`. Unreadable, silent or too short files are listed in `skipped` with the reason.
     With cache=True each file's outputs are read from / written to cache_dir(), keyed by the
