@@ -104,6 +104,10 @@ def _train_table(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one model of the study and save it as a run folder."""
     if args.model in families.TABLE_KINDS:
+        if args.extra:
+            print(f"error: --extra adds audio clips; {args.model} trains from Kaggle's feature "
+                  "table (--table), which has no row for them", file=sys.stderr)
+            return EXIT_USAGE
         return _train_table(args)
     if args.table:
         print(f"error: --table trains the descriptor models only; {args.model} trains on audio "
@@ -116,7 +120,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         patience=args.patience, note=args.note, genres=args.genres,
         class_weight=not args.no_class_weight,
-        head=args.head,
+        head=args.head, extra=list(args.extra or []),
         protocol=args.protocol or ("artist-filtered" if args.splits else "artist-grouped"
                                    if args.artists else "random-track"),
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
@@ -150,6 +154,12 @@ def _print_card(card: dict) -> None:
                                             f"{', '.join(missing)})" if missing else ""))
     for note in card.get("genre_notes") or []:
         print(f"  genre note: {note}")
+    for extra_set in data.get("extra") or []:
+        per_genre = ", ".join(f"{g} {n}" for g, n in extra_set["clips_per_genre"].items())
+        print(f"extra set {extra_set['name']} (training side only): {extra_set['n_clips']} clips"
+              f" ({per_genre}); artists named for {extra_set['n_clips'] - extra_set['unknown_artist']}")
+        for file, reason in extra_set.get("skipped") or []:
+            print(f"  skipped {file}: {reason}")
     label = card["protocol"].get("label", card["protocol"].get("protocol", "?"))
     for head, sides in card["metrics"].items():
         for side, m in sides.items():
@@ -405,6 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feature", choices=FEATURE_CHOICES, help="input feature (default per model)")
     p.add_argument("--data", type=Path, help=data_help)
     p.add_argument("--table", type=Path, help="Kaggle features_30_sec.csv (descriptor models)")
+    p.add_argument("--extra", action="append", metavar="[NAME=]PATH",
+                   help="an extra labelled folder laid out as <genre>/<clip> (any audio format), "
+                        "for the training side only, never validation or test; repeatable. Its "
+                        "PROVENANCE.tsv, if any, names each clip's artist for the grouped folds")
     p.add_argument("--splits", type=Path, help="folder of the artist-filtered split lists "
                                                 "(default: random track split)")
     p.add_argument("--protocol", choices=train_config.PROTOCOLS,

@@ -127,3 +127,17 @@ def scheduler_address() -> str | None:
     """The Dask scheduler to run on: env var first, then the saved setting, else None (local)."""
     value = str(os.environ.get(ENV_SCHEDULER) or load_settings().get("scheduler") or "").strip()
     return value or None
+
+
+ENV_EXTRA_DIRS = "GENRELAB_EXTRA_DIRS"  #: extra labelled <genre>/<clip> folders offered for training
+
+
+def extra_dirs() -> list[str]:
+    """The extra training folders the operator offers, as "PATH" or "NAME=PATH" entries: those of
+    GENRELAB_EXTRA_DIRS (separated by os.pathsep), then the setting "extra_dirs" (a list of such
+    entries, or {name: path}); [] when none is set."""
+    entries = [e.strip() for e in os.environ.get(ENV_EXTRA_DIRS, "").split(os.pathsep) if e.strip()]
+    saved = load_settings().get("extra_dirs") or []
+    if isinstance(saved, dict):
+        saved = [f"{name}={path}" for name, path in saved.items()]
+    return entries + [str(e).strip() for e in saved if isinstance(e, str) and e.strip()]

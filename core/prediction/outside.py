@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -23,31 +22,15 @@ import numpy as np
 
 from core.constants import AUDIO_EXTENSIONS, GENRE_INDEX, GENRES
 from core.evaluation import classification_report, wilson_interval
+from core.data.extra import ALIASES, genre_of_folder  # noqa: F401  (one list of folder names)
 from core.prediction import answer, batch
 
 #: Label of the headline answer's entry.
 ANSWER_LABEL: str = "answer"
 
-#: Folder names (lower case, spaces/dashes/underscores removed) taken for a GTZAN genre.
-ALIASES: dict[str, str] = {
-    "hiphop": "hiphop", "rap": "hiphop", "hiphoprap": "hiphop", "raphiphop": "hiphop",
-    "classic": "classical", "classicalmusic": "classical",
-    "rock": "rock", "rocknroll": "rock", "rockandroll": "rock",
-    "countrymusic": "country", "jazzmusic": "jazz", "bluesmusic": "blues",
-    "heavymetal": "metal", "popmusic": "pop", "reggaemusic": "reggae", "discomusic": "disco",
-}
-
 
 class OutsideError(ValueError):
     """The folder cannot be evaluated (it holds no genre folder); one clear line."""
-
-
-def genre_of_folder(name: str) -> str | None:
-    """The GTZAN genre a folder's name stands for, or None (e.g. "Hip-Hop" → "hiphop")."""
-    key = re.sub(r"[\s_\-]+", "", name.strip().lower())
-    if key in GENRE_INDEX:
-        return key
-    return ALIASES.get(key)
 
 
 @dataclass
