@@ -144,7 +144,8 @@ splits_folder = data_source.splits_folder()
 protocols = ["random-track", "artist-filtered"]
 protocol = st.radio("Protocol", protocols, horizontal=True, key="split_protocol",
                     help="random-track: a seeded random split by clip, stratified by genre. "
-                    "artist-filtered: Kereliuk & Sturm's lists, each artist on one side.")
+                    "artist-filtered: Kereliuk & Sturm's lists, each artist on one side. The "
+                    "Training console also offers artist-grouped: whole artists drawn at random.")
 from core.data.splits import SplitError, artist_filtered_split, random_track_split
 from core.training.config import CARVED_VALID_FRACTION, TrainConfig
 
@@ -178,7 +179,7 @@ if split is not None:
         "total": st.column_config.NumberColumn("total", help="clips on this side")})
     st.caption(f"{split.label()}. Whole clips go to one side, so no 3-s segment of a test clip "
                "is ever seen in training. The Training console makes the same split from the "
-               "same seed and fractions"
+               "same seed and shares"
                + (f"; with no validation side, the networks (LSTM, CNNs) hold back "
                   f"{CARVED_VALID_FRACTION:.0%} of the training clips for early stopping."
                   if not split.valid else "."))

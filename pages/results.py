@@ -51,6 +51,10 @@ def show_run(card: dict) -> None:
     m4.metric("Test tracks", test.get("n_tracks", "–"))
     protocol = (card.get("protocol") or {}).get("label", "unknown protocol")
     st.caption(f"Protocol: {protocol}. Data: {data_label(card)}.")
+    if card.get("genre_notes"):
+        st.warning("**This run, per genre:**\n" + "\n".join(f"- {n}" for n in
+                                                            card["genre_notes"]),
+                   icon=":material/warning:")
     report = test.get(level)
     if not report or "confusion" not in report:
         st.info(f"This run saved no {level}-level confusion matrix.")

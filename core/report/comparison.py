@@ -54,9 +54,11 @@ def data_label(card: dict) -> str:
     """Short text saying what the run was trained and tested on (synthetic sets always say so)."""
     data = card.get("data") or {}
     source = str(data.get("source") or "unknown data")
+    extra = "".join(f" + {s.get('name')} ({s.get('n_clips', '?')} clips, training side only)"
+                    for s in data.get("extra") or [] if isinstance(s, dict))
     if data.get("synthetic"):
-        return f"synthetic demo set ({data.get('n_tracks', '?')} tracks)"
-    return f"{source} ({data.get('n_tracks', '?')} tracks)"
+        return f"synthetic demo set ({data.get('n_tracks', '?')} tracks){extra}"
+    return f"{source} ({data.get('n_tracks', '?')} tracks){extra}"
 
 
 def measured_text(card: dict, head: str) -> str:

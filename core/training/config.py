@@ -42,12 +42,6 @@ FEATURE_LABELS: dict[str, str] = {n: models.FEATURE_LABELS[n] for n in FEATURE_K
 PROTOCOLS: tuple[str, ...] = ("random-track", "artist-filtered", "artist-grouped")
 
 
-#: How each protocol is named on every page (the Dataset page and the Training console alike).
-PROTOCOL_LABELS: dict[str, str] = {"random-track": "random by track",
-                                   "artist-filtered": "artist-filtered",
-                                   "artist-grouped": "artist-grouped"}
-
-
 CARVED_VALID_FRACTION: float = 0.15  #: fraction of training tracks held out for early stopping
 
 
