@@ -321,8 +321,7 @@ def test_stop_event_keeps_best_weights_and_saves(tiny: Path) -> None:
     assert events[-1]["type"] == "stopped" and events[-1]["run_dir"] == str(run_dir)
     # issue 19.3: a stopped run says so in its card and its name, never a shipped model's name
     assert card["stopped_by_user"] and card["stop_note"] == "stopped by you at epoch 1 of 50"
-    assert card["name"] == "LSTM+SVM on MFCC — stopped by you at epoch 1 of 50 (yours)" or (
-        card["name"].endswith("— stopped by you at epoch 1 of 50 (yours)"))
+    assert card["name"] == "LSTM on MFCC — stopped by you at epoch 1 of 50 (yours)"
     assert "stopped by you at epoch 1 of 50" in events[-1]["message"]
     from core.models import networks
 

@@ -1,6 +1,7 @@
 """The training runner: one run from data to a saved run folder, with per-epoch events and a stop flag.
 
-`run_training(config)` loads the active data source, extracts (cached) features, splits by track,
+`run_training(config)` loads the active data source (and the config's extra sets, which join the
+training side only: core.data.extra, plan.with_extra), extracts (cached) features, splits by track,
 fits one model kind through its family (core.models), evaluates it on the test side and saves a
 run folder with its card (see docs/INTERFACES.md). Importing this module never imports
 TensorFlow; Keras is imported only when a Keras model is trained.
