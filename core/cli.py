@@ -156,8 +156,9 @@ def _print_card(card: dict) -> None:
         print(f"  genre note: {note}")
     for extra_set in data.get("extra") or []:
         per_genre = ", ".join(f"{g} {n}" for g, n in extra_set["clips_per_genre"].items())
+        named = extra_set["n_clips"] - extra_set["unknown_artist"]
         print(f"extra set {extra_set['name']} (training side only): {extra_set['n_clips']} clips"
-              f" ({per_genre}); artists named for {extra_set['n_clips'] - extra_set['unknown_artist']}")
+              f" ({per_genre}); artists named for {named}")
         for file, reason in extra_set.get("skipped") or []:
             print(f"  skipped {file}: {reason}")
     label = card["protocol"].get("label", card["protocol"].get("protocol", "?"))

@@ -51,12 +51,12 @@ def genre_of_folder(name: str) -> str | None:
 
 
 def is_extra(track_id: str) -> bool:
-    """True for the track id of an extra clip ("reggae.xd-train:dub/song.ogg"), False for GTZAN's."""
+    """True for an extra clip's track id ("reggae.xd-train:reggae/song.ogg"), False for GTZAN's."""
     return ID_MARK in str(track_id)
 
 
 def safe_name(name: str) -> str:
-    """A set's name as shown and stored: letters, digits and -_. only ("extra" when none is left)."""
+    """A set's name as shown and stored: letters, digits and -_. ("extra" when none is left)."""
     cleaned = re.sub(r"[^0-9A-Za-z._-]+", "-", name.strip()).strip("-.")
     return cleaned or "extra"
 
@@ -73,7 +73,7 @@ def parse_entry(entry: str) -> tuple[str, Path]:
 
 
 def artist_from_notes(notes: str) -> str:
-    """The artist of a note like "Anthony B - Next Door; source 29.88 s ..." ("" if none is named)."""
+    """The artist of a note like "Anthony B - Next Door; source 29.88 s" ("" if none is named)."""
     head = str(notes or "").split(";", 1)[0].strip()
     parts = _ARTIST_TITLE.split(head, maxsplit=1)
     return parts[0].strip() if len(parts) == 2 and parts[0].strip() else ""
@@ -106,7 +106,7 @@ def read_provenance(folder: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ExtraSet:
-    """One extra folder: its clips as Tracks, their artists, and the files left out with the reason."""
+    """One extra folder: its clips as Tracks, their artists, the files left out with the reason."""
     name: str
     root: Path
     tracks: tuple[Track, ...]

@@ -22,7 +22,7 @@ import numpy as np
 
 from core.constants import AUDIO_EXTENSIONS, GENRE_INDEX, GENRES
 from core.evaluation import classification_report, wilson_interval
-from core.data.extra import ALIASES, genre_of_folder  # noqa: F401  (one list of folder names)
+from core.data.extra import genre_of_folder   # one list of genre folder names (and aliases)
 from core.prediction import answer, batch
 
 #: Label of the headline answer's entry.

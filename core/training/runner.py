@@ -47,7 +47,8 @@ def extra_card(sets: Sequence[extra.ExtraSet], used: Sequence[str],
         known = [s.artists.get(t, "") for t in clips]
         out.append({
             "name": s.name, "n_clips": len(clips), "clips_per_genre": s.clips_per_genre(clips),
-            "artists": len({artists.artist_key(a) for a in known if a}), "unknown_artist": known.count(""),
+            "artists": len({artists.artist_key(a) for a in known if a}),
+            "unknown_artist": known.count(""),
             "skipped": [list(i) for i in s.ignored] + [
                 [s.file_of(t.track_id), reasons[t.track_id]] for t in s.tracks
                 if t.track_id in reasons],
