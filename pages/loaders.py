@@ -7,6 +7,7 @@ imported inside them, so importing this module stays cheap.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -98,6 +99,20 @@ def _feature_store() -> dict:
     return {}
 
 
+@st.cache_resource(show_spinner=False)
+def _feature_locks() -> tuple[threading.Lock, dict]:
+    """The lock guarding the table of per-key locks, and that table: one lock per feature set,
+    so two visitors asking for the same set wait for one extraction instead of each running it."""
+    return threading.Lock(), {}
+
+
+def _key_lock(key: tuple) -> threading.Lock:
+    """The lock of one feature set's key (made on first use)."""
+    guard, locks = _feature_locks()
+    with guard:
+        return locks.setdefault(key, threading.Lock())
+
+
 class _FeatureCache:
     """feature_set's cache, cleared like a cached function's (feature_set.clear())."""
 
@@ -109,7 +124,11 @@ class _FeatureCache:
 def feature_set(root: str, stamp: float, track_ids: tuple[str, ...],
                 kinds: tuple[str, ...] = SEGMENT_KINDS, on_progress=None):
     """FeatureSet of the given tracks of a folder (core.features.study, disk-cached, 2 processes),
-    kept in memory per server. on_progress(done, total) is told of each track extracted."""
+    kept in memory per server. on_progress(done, total) is told of each track extracted.
+
+    One extraction per set at a time: a second visitor asking while it runs waits for it and
+    gets its result (a Streamlit-cached function holds such a lock; this plain store needs its own).
+    """
     from core.data.gtzan import list_tracks
     from core.features.study import extract_tracks
 
@@ -117,13 +136,16 @@ def feature_set(root: str, stamp: float, track_ids: tuple[str, ...],
     key = (root, stamp, tuple(track_ids), tuple(kinds))
     if key in store:
         return store[key]
-    wanted = set(track_ids)
-    tracks = [t for t in list_tracks(root) if t.track_id in wanted]
-    result = extract_tracks(tracks, kinds, n_jobs=min(2, os.cpu_count() or 1), progress=False,
-                            on_progress=on_progress)
-    store[key] = result
-    while len(store) > FEATURE_SETS_KEPT:
-        store.pop(next(iter(store)))
+    with _key_lock(key):
+        if key in store:   # extracted by another session while this one waited
+            return store[key]
+        wanted = set(track_ids)
+        tracks = [t for t in list_tracks(root) if t.track_id in wanted]
+        result = extract_tracks(tracks, kinds, n_jobs=min(2, os.cpu_count() or 1),
+                                progress=False, on_progress=on_progress)
+        store[key] = result
+        while len(store) > FEATURE_SETS_KEPT:
+            store.pop(next(iter(store)))
     return result
 
 

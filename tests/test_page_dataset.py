@@ -185,3 +185,43 @@ def test_big_set_extraction_counts_clips_and_tidies_up(app_env, monkeypatch: pyt
     assert not any("extracting their features" in i.value for i in at.info)
     assert not [b for b in at.button if b.key.startswith("btn_extract:")]
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_two_sessions_pressing_extract_together_extract_once(app_env,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    """Two visitors press Extract at the same moment: one extraction runs, both get the features."""
+    import threading
+    import time
+
+    from core.features import study
+    from pages import loaders
+
+    monkeypatch.setattr(loaders, "AUTO_EXTRACT_TRACKS", 5)
+    loaders.feature_set.clear()
+    real, calls = study.extract_tracks, []
+
+    def slow_extract(*args, **kwargs):
+        calls.append(threading.get_ident())
+        time.sleep(1.0)   # long enough for the second press to arrive while the first runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(study, "extract_tracks", slow_extract)
+    pages = [_page(), _page()]
+    for at in pages:
+        assert any("extracting their features" in i.value for i in at.info)
+    start = threading.Barrier(2)
+
+    def press(at: AppTest) -> None:
+        button = at.button(key=next(b.key for b in at.button if b.key.startswith("btn_extract:")))
+        start.wait()
+        button.click().run()
+
+    threads = [threading.Thread(target=press, args=(at,)) for at in pages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT)
+    assert len(calls) == 1
+    for at in pages:
+        assert not at.exception
+        assert len(at.get("plotly_chart")) == 3   # the ZCR chart came from the one extraction
