@@ -1,6 +1,5 @@
 """Features: one clip seen as the models see it, then the segment features across the data set."""
 
-import hashlib
 
 import numpy as np
 import streamlit as st
@@ -63,7 +62,7 @@ if mode == "Upload a clip":
             st.error(f"{upload.name} is {len(data) / 2**20:.1f} MB; the limit is "
                      f"{MAX_UPLOAD_BYTES // 2**20} MB.")
         else:
-            digest = hashlib.sha1(data).hexdigest()
+            digest = loaders.upload_sha1(upload)
             try:
                 y = upload_clip(digest, data, upload.name)
                 clip_key, clip_name = f"upload:{digest}", upload.name

@@ -188,6 +188,21 @@ def source_features(source, kinds: tuple[str, ...] = SEGMENT_KINDS):
         slot.empty()
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _upload_sha1(file_id: str, size: int, _data: bytes) -> str:
+    """Hex SHA-1 of an upload's bytes, cached under Streamlit's id of the upload and its size."""
+    import hashlib
+
+    return hashlib.sha1(_data).hexdigest()
+
+
+def upload_sha1(file) -> str:
+    """Hex SHA-1 of an uploaded file's bytes (a Streamlit UploadedFile), computed once per
+    upload rather than on every rerun of the page that shows it."""
+    data = file.getvalue()
+    return _upload_sha1(str(file.file_id), len(data), data)
+
+
 @st.cache_data(show_spinner="Loading audio…", max_entries=32)
 def load_audio(path: str, mtime: float, preprocess: bool = True) -> np.ndarray:
     """A clip as mono float32 at 22050 Hz; preprocess = the study's cleaning (core.data.audio)."""

@@ -340,3 +340,20 @@ def test_streamlit_settings_skip_the_full_collection_after_each_run():
     settings = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml")
                              .read_text())
     assert settings["runner"]["postScriptGC"] is False
+
+
+def test_upload_digest_is_computed_once_per_upload(monkeypatch: pytest.MonkeyPatch):
+    """A page rerun does not hash an upload's bytes again; another upload gets its own digest."""
+    import hashlib
+    from types import SimpleNamespace
+
+    hashed: list[int] = []
+    real = hashlib.sha1
+    monkeypatch.setattr(hashlib, "sha1", lambda data=b"": hashed.append(len(data)) or real(data))
+    loaders._upload_sha1.clear()
+    first = SimpleNamespace(file_id="a1", getvalue=lambda: b"clip one")
+    second = SimpleNamespace(file_id="b2", getvalue=lambda: b"clip two")
+    assert loaders.upload_sha1(first) == real(b"clip one").hexdigest()
+    assert loaders.upload_sha1(first) == real(b"clip one").hexdigest()   # a rerun
+    assert loaders.upload_sha1(second) == real(b"clip two").hexdigest()
+    assert hashed == [8, 8]
