@@ -357,3 +357,29 @@ def test_upload_digest_is_computed_once_per_upload(monkeypatch: pytest.MonkeyPat
     assert loaders.upload_sha1(first) == real(b"clip one").hexdigest()   # a rerun
     assert loaders.upload_sha1(second) == real(b"clip two").hexdigest()
     assert hashed == [8, 8]
+
+
+def test_split_lists_are_read_once_until_they_change(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch):
+    """Every page shows where the split lists stand: the three lists are read once, not on every
+    run, and read again when one of them changes."""
+    import os
+
+    from core.data import splits
+
+    for side in ("train", "valid", "test"):
+        (tmp_path / f"{side}_filtered.txt").write_text(f"blues/blues.0000{len(side)}.wav\n")
+    assert sidebar.set_splits_folder(str(tmp_path)) is None
+    reads: list[str] = []
+    real = splits.read_split_lists
+    monkeypatch.setattr(splits, "read_split_lists", lambda f: reads.append(str(f)) or real(f))
+    data_source._lists_readable.clear()
+    for _ in range(3):
+        assert data_source.splits_folder() == tmp_path
+        assert "both split protocols" in data_source.splits_text()
+    assert len(reads) == 1
+    broken = tmp_path / "test_filtered.txt"
+    broken.write_text("not a track\n")
+    os.utime(broken, (broken.stat().st_atime, broken.stat().st_mtime + 5))
+    assert data_source.splits_folder() is None
+    assert len(reads) == 2
