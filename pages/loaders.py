@@ -59,16 +59,27 @@ def track_table(root: str, stamp: float, ids: tuple[str, ...], genres: tuple[str
 def tracks_df(source):
     """The cached track table of a DataSource; with artist and title columns when the artist
     index is set (core.config.artists_path) and readable."""
-    df = track_table(str(source.root), folder_stamp(source.root),
-                     tuple(t.track_id for t in source.tracks),
-                     tuple(t.genre for t in source.tracks),
-                     tuple(str(t.path) for t in source.tracks))
+    table = (str(source.root), folder_stamp(source.root),
+             tuple(t.track_id for t in source.tracks), tuple(t.genre for t in source.tracks),
+             tuple(str(t.path) for t in source.tracks))
     index_file = config.artists_path()
     if index_file is None or not index_file.is_file():
-        return df
-    index = artist_index(str(index_file), index_file.stat().st_mtime)
-    if index is None:
-        return df
+        return track_table(*table)
+    return named_track_table(*table, str(index_file), index_file.stat().st_mtime)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def named_track_table(root: str, stamp: float, ids: tuple[str, ...], genres: tuple[str, ...],
+                      paths: tuple[str, ...], index_file: str, index_mtime: float):
+    """track_table with the artist and title of each track from the artist index, joined once
+    per change of the folder or the index (not on every keystroke of the page's filter)."""
+    df = track_table(root, stamp, ids, genres, paths)
+    index = artist_index(index_file, index_mtime)
+    return df if index is None else with_artists(df, index)
+
+
+def with_artists(df, index: dict):
+    """A copy of a track table with "artist" and "title" columns ("" for tracks the index lacks)."""
     df = df.copy()
     df["artist"] = [index[t].artist if t in index else "" for t in df["track"]]
     df["title"] = [index[t].title if t in index else "" for t in df["track"]]

@@ -155,6 +155,27 @@ def test_track_table_names_artist_and_title_when_the_index_is_set(app_env, tmp_p
     assert list(shown["track"]) == [first]
 
 
+def test_the_artist_join_is_not_redone_on_each_keystroke(app_env, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch):
+    """Typing in the filter reruns the page; the artist index is joined to the table once."""
+    from pages import loaders
+
+    index = tmp_path / "GTZANindex.txt"
+    index.write_text("blues.00000.wav ::: Test Artist ::: Test Song\n")
+    config.save_setting("artists_path", str(index))
+    joins: list[int] = []
+    real = loaders.with_artists
+    monkeypatch.setattr(loaders, "with_artists", lambda df, ix: joins.append(len(df)) or real(df, ix))
+    loaders.named_track_table.clear()
+    at = _page()
+    for text in ("t", "te", "test"):
+        at.text_input(key="track_filter").set_value(text).run()
+    assert not at.exception
+    shown = next(d.value for d in at.dataframe if "duration_s" in d.value.columns)
+    assert list(shown["track"]) == ["blues.00000"]
+    assert len(joins) == 1
+
+
 def test_the_split_defaults_match_the_training_console(app_env):
     """Issue 19.2: the Dataset page starts from the Training console's fractions and says so."""
     from core.training.config import TrainConfig
