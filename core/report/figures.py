@@ -342,20 +342,27 @@ def segment_map(points: np.ndarray, labels: Sequence[str], title: str | None = N
 
 # --- results views --------------------------------------------------------------------------
 
-def run_subset(cm: np.ndarray, genres: Sequence[str],
-               run_genres: Sequence[str] | None) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """A confusion matrix over `genres` cut to the genres a run learned (its card's "genres").
+def kept_positions(genres: Sequence[str], run_genres: Sequence[str] | None,
+                   size: int) -> list[int] | None:
+    """Positions in `genres` of the genres a run learned (its card's "genres"), or None to keep
+    everything: no run_genres, a name not among `genres`, or values (size) not one per genre."""
+    genres = list(genres)
+    if not run_genres or any(g not in genres for g in run_genres) or size != len(genres):
+        return None
+    return [genres.index(g) for g in run_genres]
 
-    Returns (matrix, genre names, row positions kept); with no run_genres, or names not among
-    `genres`, everything is kept. A 4-genre run's 10 x 10 matrix becomes 4 x 4, so genres the
-    model never learned show neither as empty rows nor as 0 % recall.
+
+def run_subset(cm: np.ndarray, genres: Sequence[str],
+               run_genres: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
+    """A confusion matrix over `genres` cut to the genres a run learned (its card's "genres"):
+    (matrix, genre names). A 4-genre run's 10 x 10 matrix becomes 4 x 4, so genres the model
+    never learned show neither as empty rows nor as 0 % recall.
     """
     cm = np.asarray(cm)
-    genres = list(genres)
-    if not run_genres or any(g not in genres for g in run_genres) or cm.shape[0] != len(genres):
-        return cm, genres, np.arange(len(genres))
-    keep = np.array([genres.index(g) for g in run_genres])
-    return cm[np.ix_(keep, keep)], [genres[i] for i in keep], keep
+    keep = kept_positions(genres, run_genres, cm.shape[0])
+    if keep is None:
+        return cm, list(genres)
+    return cm[np.ix_(keep, keep)], [list(genres)[i] for i in keep]
 
 
 def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: bool = True,
@@ -364,7 +371,7 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
     """Confusion matrix heatmap, rows true and columns predicted genre; normalise = by true row.
     run_genres: the genres the run learned (card["genres"]); only those rows and columns are drawn.
     """
-    cm, genres, _ = run_subset(np.asarray(cm, dtype=np.float64), genres, run_genres)
+    cm, genres = run_subset(np.asarray(cm, dtype=np.float64), genres, run_genres)
     n = len(genres)
     if cm.shape != (n, n):
         raise ValueError(f"confusion matrix of shape {cm.shape} for {n} genres")
@@ -505,8 +512,8 @@ def recall_bars(recall: Sequence[float], genres: Sequence[str] = GENRES,
     genres = list(genres)
     recall = [float(r) for r in recall]
     support = list(support) if support is not None and len(support) == len(recall) else None
-    if run_genres and all(g in genres for g in run_genres) and len(recall) == len(genres):
-        keep = [genres.index(g) for g in run_genres]
+    keep = kept_positions(genres, run_genres, len(recall))
+    if keep is not None:
         genres, recall = [genres[i] for i in keep], [recall[i] for i in keep]
         support = [support[i] for i in keep] if support is not None else None
     scored = [support is None or int(n) > 0 for n in (support or recall)]
