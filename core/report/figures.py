@@ -56,6 +56,25 @@ def colorscale(name: str) -> list[list]:
     return out
 
 
+#: the confusion matrix's scale: white for 0 on the light page and the report ...
+CONFUSION_SCALE: list[list] = colorscale("Blues")
+#: ... and on a dark page one that rises from near its background, so the many empty cells are
+#: not bright white blocks (cells stay opaque, so plotly picks a readable text colour on each)
+CONFUSION_SCALE_DARK: list[list] = [[0.0, "rgb(38,42,52)"], [0.25, "rgb(24,72,128)"],
+                                    [0.6, "rgb(49,130,189)"], [1.0, "rgb(140,196,235)"]]
+
+
+def for_dark_page(fig: go.Figure) -> go.Figure:
+    """The figure with each light-page colour scale that starts at white (CONFUSION_SCALE)
+    swapped for its dark-page twin; changed in place and returned."""
+    light = [list(stop) for stop in CONFUSION_SCALE]
+    for trace in fig.data:
+        scale = getattr(trace, "colorscale", None)
+        if scale is not None and [list(stop) for stop in scale] == light:
+            trace.colorscale = CONFUSION_SCALE_DARK
+    return fig
+
+
 def genre_color(genre: str) -> str:
     """Hex colour of a genre (a mid grey, on light and dark alike, for one outside GTZAN's ten)."""
     return GENRE_COLORS.get(genre, OTHER_GENRE_COLOR)
@@ -128,9 +147,11 @@ def waveform(y: np.ndarray, sr: int = SAMPLE_RATE, segments: bool = True,
                           fillcolor=SEGMENT_BANDS[k % 2], annotation_text=str(k + 1),
                           annotation_position="top left", annotation_font_size=10)
         if duration - n_seg * SEGMENT_SECONDS > 1e-6:
+            # anchored at the band's right end, the label runs leftwards into the plot: at the
+            # left end a short tail's label ran past the right edge and was cut
             fig.add_vrect(x0=n_seg * SEGMENT_SECONDS, x1=duration, line_width=0, layer="below",
                           fillcolor=DROPPED_BAND, annotation_text="dropped",
-                          annotation_position="top left", annotation_font_size=10)
+                          annotation_position="top right", annotation_font_size=10)
     fig.update_xaxes(title="time (s)", range=[0, duration])
     fig.update_yaxes(title="amplitude")
     return fig
@@ -149,8 +170,11 @@ def waveforms_by_genre(clips: Mapping[str, np.ndarray], sr: int = SAMPLE_RATE,
     for row, name in enumerate(names, start=1):
         fig.add_trace(_waveform_trace(clips[name], sr, genre_color(name), name, n_points),
                       row=row, col=1)
-        fig.update_yaxes(title_text=name, title_font=dict(size=11, color=genre_color(name)),
-                         showticklabels=False, range=[-1.05, 1.05], row=row, col=1)
+        # the name in the theme's text colour (jazz's yellow and pop's pink were pale on white),
+        # after a swatch of the genre's colour
+        fig.update_yaxes(title_text=f'<span style="color:{genre_color(name)}">■</span> {name}',
+                         title_font=dict(size=11), showticklabels=False, range=[-1.05, 1.05],
+                         row=row, col=1)
     fig.update_layout(**LAYOUT, height=max(220, 70 * len(names)), showlegend=False,
                       title="One waveform per genre")
     fig.update_xaxes(title_text="time (s)", row=len(names), col=1)
@@ -385,7 +409,7 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
         text = cm.astype(int).astype(str)
     fig = _fig(title, height=max(300, 140 + 38 * n), width=None)
     fig.add_trace(go.Heatmap(
-        z=z, x=list(genres), y=list(genres), colorscale=colorscale("Blues"), zmin=0, zmax=zmax,
+        z=z, x=list(genres), y=list(genres), colorscale=CONFUSION_SCALE, zmin=0, zmax=zmax,
         text=text, texttemplate="%{text}", customdata=cm,
         hovertemplate="true %{y}, predicted %{x}<br>%{customdata:.0f} items<extra></extra>"))
     # square cells; the x axis gives up width (not range), so no grid runs beside the matrix
