@@ -129,7 +129,11 @@ class _FeatureCache:
 
     @staticmethod
     def clear() -> None:
+        """Forget every feature set: the server's memory and the markers of extracted sets."""
+        import shutil
+
         _feature_store().clear()
+        shutil.rmtree(config.cache_dir() / "extracted", ignore_errors=True)
 
 
 def feature_set(root: str, stamp: float, track_ids: tuple[str, ...],
@@ -157,7 +161,35 @@ def feature_set(root: str, stamp: float, track_ids: tuple[str, ...],
         store[key] = result
         while len(store) > FEATURE_SETS_KEPT:
             store.pop(next(iter(store)))
+        _mark_extracted(key)
     return result
+
+
+def _extracted_marker(key: tuple) -> Path:
+    """The file saying that a feature set (root, stamp, track ids, kinds) was extracted once on
+    this machine, so its features are in the disk cache: <cache>/extracted/<sha1 of the key>."""
+    import hashlib
+
+    digest = hashlib.sha1(repr(key).encode()).hexdigest()
+    return config.cache_dir() / "extracted" / digest
+
+
+def _mark_extracted(key: tuple) -> None:
+    """Leave the marker of an extracted feature set (best effort: a read-only cache is fine)."""
+    marker = _extracted_marker(key)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass
+
+
+def features_ready(root: str, stamp: float, track_ids: tuple[str, ...],
+                   kinds: tuple[str, ...] = SEGMENT_KINDS) -> bool:
+    """Whether a feature set is quick to get: in this server's memory, or extracted before on
+    this machine (its disk cache is warm), so no visitor need be asked to extract it."""
+    key = (root, stamp, tuple(track_ids), tuple(kinds))
+    return key in _feature_store() or _extracted_marker(key).is_file()
 
 
 feature_set.clear = _FeatureCache.clear
@@ -172,11 +204,15 @@ def extraction_text(done: int, total: int) -> str:
 def source_features(source, kinds: tuple[str, ...] = SEGMENT_KINDS):
     """FeatureSet of every track of the source, or None until the user asks for a big set.
 
-    A big set waits for the Extract button (its note and button go once pressed); extraction
-    shows a progress bar with the count of clips done, removed once it is over.
+    A big set waits for the Extract button (its note and button go once pressed) the first time
+    only: once extracted on this machine (features_ready) every session, a viewer's too, gets it
+    straight from the memory or disk cache. Extraction shows a progress bar with the count of
+    clips done, removed once it is over.
     """
     key = f"extract:{source.root}"
-    if len(source.tracks) > AUTO_EXTRACT_TRACKS and not st.session_state.get(key):
+    stamp = folder_stamp(source.root)
+    if (len(source.tracks) > AUTO_EXTRACT_TRACKS and not st.session_state.get(key)
+            and not features_ready(str(source.root), stamp, tuple(source.track_ids), kinds)):
         ask = st.empty()
         with ask.container():
             st.info(f"{len(source.tracks)} tracks: extracting their features takes a few "
@@ -193,8 +229,8 @@ def source_features(source, kinds: tuple[str, ...] = SEGMENT_KINDS):
         slot.progress(done / max(of, 1), text=extraction_text(done, of))
 
     try:
-        return feature_set(str(source.root), folder_stamp(source.root),
-                           tuple(source.track_ids), kinds, on_progress=report)
+        return feature_set(str(source.root), stamp, tuple(source.track_ids), kinds,
+                           on_progress=report)
     finally:
         slot.empty()
 

@@ -246,3 +246,27 @@ def test_two_sessions_pressing_extract_together_extract_once(app_env,
     for at in pages:
         assert not at.exception
         assert len(at.get("plotly_chart")) == 3   # the ZCR chart came from the one extraction
+
+
+def test_extract_is_asked_once_per_machine_not_in_every_session(app_env,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    """Once one visitor has extracted a big set, a new session (a viewer's too) is not asked
+    again: the features come from the server's memory, or after a restart from the warm disk
+    cache."""
+    from pages import loaders
+
+    monkeypatch.setattr(loaders, "AUTO_EXTRACT_TRACKS", 5)
+    loaders.feature_set.clear()
+    first = _page()
+    first.button(key=next(b.key for b in first.button
+                          if b.key.startswith("btn_extract:"))).click().run()
+    assert not first.exception and len(first.get("plotly_chart")) == 3
+    monkeypatch.setenv("GENRELAB_MODE", "viewer")
+    for restart in (False, True):
+        if restart:
+            loaders._feature_store().clear()   # a new server: memory empty, disk cache warm
+        later = _page()
+        assert not later.exception
+        assert not [b for b in later.button if b.key.startswith("btn_extract:")]
+        assert not any("extracting their features" in i.value for i in later.info)
+        assert len(later.get("plotly_chart")) == 3
