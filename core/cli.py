@@ -108,7 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.table:
         print(f"error: --table trains the descriptor models only; {args.model} trains on audio "
               "(--data). For the study's SVM/KNN baselines on Kaggle's table run "
-              "`python bench/table_baselines.py --table CSV`", file=sys.stderr)
+              "`python -m research.table_baselines --table CSV`", file=sys.stderr)
         return EXIT_USAGE
 
     cfg = train_config.TrainConfig(

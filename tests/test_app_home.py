@@ -31,9 +31,9 @@ def test_home_renders_on_demo_set(app_env):
     assert _metric(at, "Clips") == "30"
     assert "Synthetic data" in _texts(at.warning)
     assert "synthetic demo set" in _texts(at.sidebar.markdown)
-    # issue 19.10: each "What to do next" card is a button that opens its page
+    # each "What to do next" card is a button that opens its page
     assert len([b for b in at.button if b.key.startswith("home_go_")]) == 5
-    # issue 19.9: the genres present and the clips per genre, and where the split lists stand
+    # the genres present and the clips per genre, and where the split lists stand
     assert _metric(at, "Genres") == "10"
     assert "3 clips in each of the 10 genres" in _texts(at.caption)
     assert "split lists: not set" in _texts(at.caption)

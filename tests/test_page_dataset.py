@@ -111,7 +111,7 @@ def test_partial_mixed_format_copy_shows_its_coverage(app_env, tmp_path: Path,
     assert "Genres without clips: classical, country" in _texts(at.caption)
     ignored = next(d.value for d in at.dataframe if list(d.value.columns) == ["file", "reason"])
     assert ignored["file"].tolist() == ["jazz/booklet.pdf"]
-    # issue 19.9: the folder's path is printed once
+    # the folder's path is printed once
     source_line = next(c.value for c in at.caption if c.value.startswith("Source:"))
     assert source_line.count(str(root)) == 1
 
@@ -177,7 +177,7 @@ def test_the_artist_join_is_not_redone_on_each_keystroke(app_env, tmp_path: Path
 
 
 def test_the_split_defaults_match_the_training_console(app_env):
-    """Issue 19.2: the Dataset page starts from the Training console's fractions and says so."""
+    """The Dataset page starts from the Training console's fractions and says so."""
     from core.training.config import TrainConfig
 
     at = _page()
@@ -188,7 +188,7 @@ def test_the_split_defaults_match_the_training_console(app_env):
 
 
 def test_big_set_extraction_counts_clips_and_tidies_up(app_env, monkeypatch: pytest.MonkeyPatch):
-    """Issue 19.8: a progress bar counts clips done; the note and button go once extraction ends."""
+    """A progress bar counts clips done; the note and button go once extraction ends."""
     from pages import loaders
 
     monkeypatch.setattr(loaders, "AUTO_EXTRACT_TRACKS", 5)

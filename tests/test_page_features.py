@@ -98,7 +98,7 @@ def test_bad_uploads_are_reported(app_env):
 
 
 def test_a_running_training_job_is_named_on_busy_pages(app_env):
-    """Issue 19.5: while a job trains, the page says why it may be slow."""
+    """While a job trains, the page says why it may be slow."""
     import subprocess
     import sys
 
