@@ -1,4 +1,4 @@
-"""Warm prediction time per 30-s clip of the issue-17 heads (research/outside_recipe.py), on this machine.
+"""Warm prediction time per 30-s clip of the outside-GTZAN heads (research/outside_recipe.py), here.
 
 Usage (from the project root):
     python -m research.outside_latency [--head artefacts/<name>.skops] [--clip PATH] [--repeats N]
