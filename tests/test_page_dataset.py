@@ -270,3 +270,18 @@ def test_extract_is_asked_once_per_machine_not_in_every_session(app_env,
         assert not [b for b in later.button if b.key.startswith("btn_extract:")]
         assert not any("extracting their features" in i.value for i in later.info)
         assert len(later.get("plotly_chart")) == 3
+
+
+def test_the_page_says_what_it_reads_before_the_slow_header_scan(app_env,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    """The first visit spends seconds reading the clips' headers: the page says so first, not a
+    blank page (here the scan fails, so what was drawn before it stays on the page)."""
+    from pages import loaders
+
+    def scan_fails(*args, **kwargs):
+        raise RuntimeError("the header scan stopped here")
+
+    monkeypatch.setattr(loaders, "tracks_df", scan_fails)
+    at = _page()
+    assert at.title[0].value == "Dataset"
+    assert any("Reading the headers of 30 clips" in c.value for c in at.caption)
