@@ -1,4 +1,5 @@
-"""Command line: extract, train, evaluate, predict, download, info, report (with progress bars)."""
+"""Command line: extract, train, ship, evaluate, predict, download, info, report (with progress
+bars)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from core.models import persistence
 from core.data.datasource import active_source
 from core.features import study
 from core.training import table_models
-from core.training import config as train_config, events, runner
+from core.training import config as train_config, events, recipes, runner
 from core.constants import MODELS_DIR
 from core.prediction import batch, outside
 from core.prediction import catalogue
@@ -42,7 +43,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
             DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError,
-            ArtistIndexError)
+            ArtistIndexError, recipes.RecipeError)
 
 
 def _print_source(source) -> None:
@@ -112,7 +113,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.table:
         print(f"error: --table trains the descriptor models only; {args.model} trains on audio "
               "(--data). For the study's SVM/KNN baselines on Kaggle's table run "
-              "`python bench/table_baselines.py --table CSV`", file=sys.stderr)
+              "`python -m research.table_baselines --table CSV`", file=sys.stderr)
         return EXIT_USAGE
 
     cfg = train_config.TrainConfig(
@@ -132,6 +133,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = runner.run_training(cfg, callbacks=[events.ProgressBar()] if not args.quiet else [],
                                 output_root=args.out)
     _print_card(persistence.load_card(run))
+    return EXIT_OK
+
+
+def cmd_ship(args: argparse.Namespace) -> int:
+    """Rebuild the shipped models from their recipes (models/recipes.json) into --out."""
+    chosen = recipes.choose(recipes.read_recipes(args.recipes), args.only)
+    command = " ".join(["python -m core ship", "--data", str(args.data), "--out", str(args.out)]
+                       + (["--recipes", str(args.recipes)]
+                          if Path(args.recipes) != recipes.RECIPES_FILE else [])
+                       + (["--only", *args.only] if args.only else []))
+
+    def done(recipe: recipes.Recipe, run: Path) -> None:
+        print(f"{recipe.name}: {run}")
+
+    recipes.ship(chosen, args.data, args.out, command,
+                 callbacks=[events.ProgressBar()] if not args.quiet else [], on_done=done)
+    print(f"{len(chosen)} model(s) written to {args.out}, each card recording the command and "
+          "its recipe")
     return EXIT_OK
 
 
@@ -450,6 +469,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_scheduler(p)   # passed on in the TrainConfig: run_training connects
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("ship", help="rebuild the shipped models from their recipes "
+                                    "(models/recipes.json)")
+    p.add_argument("--data", type=Path, required=True,
+                   help="the folder the recipes' data paths are relative to (e.g. ../shared/data)")
+    p.add_argument("--out", type=Path, required=True, help="where to write the models")
+    p.add_argument("--recipes", type=Path, default=recipes.RECIPES_FILE,
+                   help="the recipe list (default: models/recipes.json)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these recipes (by name)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ship)
 
     p = sub.add_parser("evaluate", help="check a saved run and print its metrics")
     p.add_argument("run", help="run folder, or its name in the runs folder or models/")

@@ -150,10 +150,30 @@ def splits_folder() -> Path | None:
     path = config.splits_path()
     if path is None:
         return None
+    return path if _lists_readable(str(path), _lists_stamp(path)) else None
+
+
+def _lists_stamp(folder: Path) -> tuple[float, ...]:
+    """Modification times (s) of the folder and its three split lists (-1 for one missing)."""
+    from core.data.splits import SPLIT_FILES
+
+    stamps = []
+    for file in (folder, *(folder / name for name in SPLIT_FILES.values())):
+        try:
+            stamps.append(file.stat().st_mtime)
+        except OSError:
+            stamps.append(-1.0)
+    return tuple(stamps)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _lists_readable(folder: str, stamp: tuple[float, ...]) -> bool:
+    """Whether the folder holds the three artist-filtered lists, each readable; read once per
+    change of the files (stamp), not on every page run."""
     from core.data.splits import SplitError, read_split_lists
 
     try:
-        read_split_lists(path)
-    except SplitError:
-        return None
-    return path
+        read_split_lists(folder)
+    except (SplitError, OSError):
+        return False
+    return True

@@ -17,7 +17,12 @@ layout.synthetic_notice(source)
 st.caption(f"Source: {source.label}" + ("" if str(source.root) in source.label
                                        else f" — `{source.root}`"))
 
+# the first visit reads every clip's header (seconds for a few hundred compressed clips): say so
+# at once rather than leave the page blank
+reading = st.empty()
+reading.caption(f"Reading the headers of {len(source.tracks)} clips…")
 df = loaders.tracks_df(source)
+reading.empty()
 ok = df[df["error"] == ""]
 cols = st.columns(5)
 cols[0].metric("Clips", len(df), border=True)

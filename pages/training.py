@@ -134,7 +134,7 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
                  "inverse proportion to its size; balanced data are not weighted. On the 473 "
                  "real Vorbis clips (six genres with 11-15 clips) these weights made the 2D-CNN "
                  "call most tracks disco: 36 % valid track accuracy against 72 % without "
-                 "(bench/cnn2d_valid.py).")
+                 "(research/cnn2d_valid.py).")
         name = m2.text_input("Run name (optional)", key="train_name").strip()
         kwargs["name"] = name or None
     if extra_chosen is None:   # after every widget is drawn, so none forgets its value

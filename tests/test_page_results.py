@@ -250,7 +250,7 @@ def test_outside_gtzan_section_evaluates_a_folder_on_request(isolated_dirs: Path
 
 
 def test_a_four_genre_run_charts_only_its_genres(isolated_dirs: Path) -> None:
-    """Issue 19.1: a run of 4 genres shows a 4 x 4 matrix and 4 recall bars, never 0 % for the rest."""
+    """A run of 4 genres shows a 4 x 4 matrix and 4 recall bars, never 0 % for the rest."""
     import json
 
     run = write_run(name="SVM on MFCC (4 genres)")

@@ -77,7 +77,7 @@ def test_renders_with_a_split_preview() -> None:
 
 
 def test_the_default_split_is_the_dataset_pages_and_carving_is_said() -> None:
-    """Issue 19.2: same fractions as the Dataset page; a network's carved tracks are named."""
+    """Same fractions as the Dataset page; a network's carved tracks are named."""
     at = page()
     defaults = train_config.TrainConfig()
     assert at.slider(key="train_valid").value == 100 * defaults.valid_size == 10
@@ -157,7 +157,7 @@ def test_svm_job_finishes_and_appears_in_the_run_list_and_results() -> None:
     assert not at.exception and not at.error
     assert any("SVM on MFCC" in s.value and "track accuracy" in s.value for s in at.success)
     runs = at.dataframe[0].value
-    assert list(runs["Run"]) == ["SVM on MFCC (yours)"]   # issue 19.3: never named like a shipped model
+    assert list(runs["Run"]) == ["SVM on MFCC (yours)"]   # never named like a shipped model
     assert runs["Protocol"][0] == "random-track, seed 42; tracks train/valid/test 18/0/12"
     assert 0.0 <= runs["Track accuracy"][0] <= 1.0
 
@@ -207,7 +207,7 @@ def test_a_running_job_is_found_again_and_can_be_stopped() -> None:
     at = page()   # a fresh session: the job is found through list_jobs, not session state
     assert not at.exception
     assert any(job_id in m.value for m in at.markdown)
-    # issue 19.4: the form says it is for the next job and names the running job's settings
+    # the form says it is for the next job and names the running job's settings
     assert any(h.value == "Settings for the next job" for h in at.header)
     running = [i.value for i in at.info if "Running now" in i.value]
     assert running and "LSTM" in running[0] and "up to 300 epochs" in running[0]

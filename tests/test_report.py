@@ -626,7 +626,7 @@ def test_report_bytes_explain_when_nothing_is_usable() -> None:
 
 
 def test_a_run_of_fewer_genres_draws_only_them_and_says_who_stopped_it() -> None:
-    """Issue 19.1 and 19.3 in the report: a 3-genre run's 10 x 10 card matrices are drawn 3 x 3
+    """In the report: a 3-genre run's 10 x 10 card matrices are drawn 3 x 3
     (no 0 % bars for genres it never learned), and a run the user stopped says so."""
     run = write_run(genres=("blues", "metal", "pop"), history=True)
     card = persistence.load_card(run)
@@ -644,7 +644,7 @@ def test_a_run_of_fewer_genres_draws_only_them_and_says_who_stopped_it() -> None
 
 
 def test_outside_gtzan_section_from_cards_or_a_given_evaluation() -> None:
-    """Issue 17: the report carries the Outside GTZAN figures: the cards' own, or a fresh
+    """The report carries the Outside GTZAN figures: the cards' own, or a fresh
     evaluate-folder result when one is given."""
     from tests.test_report_outside import figures
 

@@ -30,3 +30,17 @@ def test_section_shows_intervals_n_and_cannot_answer_escaped() -> None:
     assert "66.7 % [20.8 %–93.9 %]" in html and "2 of 3" in html
     assert "0/2 <small>(cannot answer)</small>" in html
     assert "<b>answer</b>" in html and html.count("<tr>") == 4
+
+
+def test_cards_section_tolerates_a_record_lacking_figures() -> None:
+    """A card whose outside record lacks a figure still gets its row, the gap marked, and the
+    other cards' figures are shown as before."""
+    from core.report.outside import cards_outside_html
+
+    full = {"name": "Full", "outside": {"set": "xd-dev", "accuracy": 0.5, "ci_low": 0.4,
+                                        "ci_high": 0.6, "correct": 10, "n": 20,
+                                        "macro_f1": 0.45, "date": "2026-12-06"}}
+    partial = {"name": "Partial", "outside": {"set": "xd-dev", "accuracy": 0.25, "n": 20}}
+    html = cards_outside_html([full, partial])
+    assert "<td>Full</td><td>50.0 % [40.0 %–60.0 %]</td><td>10 of 20</td><td>0.450</td>" in html
+    assert "<td>Partial</td><td>25.0 %</td><td>–</td><td>–</td><td>xd-dev</td>" in html

@@ -10,6 +10,18 @@ from core.prediction.outside import OutsideResult
 from core.report.text import esc, pct
 
 
+NOT_RECORDED = "–"   #: a figure the card's outside record does not hold
+
+
+def _number(record: dict, key: str) -> float | None:
+    """record[key] as a float, or None when the record lacks it or it is not a finite number."""
+    try:
+        value = float(record[key])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
 def cards_outside_html(cards: Sequence[dict]) -> str:
     """One <section> from the figures the runs' cards record ("outside": set, n, accuracy with
     its interval, date), or "" when no card has one."""
@@ -19,12 +31,16 @@ def cards_outside_html(cards: Sequence[dict]) -> str:
     rows = []
     for card in measured:
         o = card["outside"]
+        accuracy, low, high = (_number(o, k) for k in ("accuracy", "ci_low", "ci_high"))
+        correct, n, f1 = _number(o, "correct"), _number(o, "n"), _number(o, "macro_f1")
+        interval = f" [{pct(low)}–{pct(high)}]" if low is not None and high is not None else ""
+        cells = [pct(accuracy) + interval if accuracy is not None else NOT_RECORDED,
+                 f"{int(correct)} of {int(n)}" if correct is not None and n is not None
+                 else NOT_RECORDED,
+                 f"{f1:.3f}" if f1 is not None else NOT_RECORDED]
         rows.append(f"<tr><td>{esc(str(card.get('name') or card.get('run_id')))}</td>"
-                    f"<td>{pct(float(o['accuracy']))} [{pct(float(o['ci_low']))}–"
-                    f"{pct(float(o['ci_high']))}]</td>"
-                    f"<td>{int(o['correct'])} of {int(o['n'])}</td>"
-                    f"<td>{float(o.get('macro_f1', float('nan'))):.3f}</td>"
-                    f"<td>{esc(str(o.get('set', '')))}</td><td>{esc(str(o.get('date', '')))}"
+                    + "".join(f"<td>{c}</td>" for c in cells)
+                    + f"<td>{esc(str(o.get('set', '')))}</td><td>{esc(str(o.get('date', '')))}"
                     "</td></tr>")
     return "\n".join([
         '<section id="outside-gtzan"><h2>Outside GTZAN</h2>',
