@@ -14,6 +14,7 @@ from core.constants import PAPER_RESULTS
 from core.models.persistence import RunInfo, protocol_text, seed_of
 from core.models import paper_key as family_paper_key
 from core.evaluation import wilson_interval
+from core.report.text import for_readers
 from core.models import BEYOND_STUDY
 
 #: Protocol label of the study's numbers (they are quoted, not recomputed here).
@@ -53,7 +54,7 @@ def paper_key(card: dict, head: str) -> str | None:
 def data_label(card: dict) -> str:
     """Short text saying what the run was trained and tested on (synthetic sets always say so)."""
     data = card.get("data") or {}
-    source = str(data.get("source") or "unknown data")
+    source = for_readers(str(data.get("source") or "unknown data"))   # no server path
     if data.get("synthetic"):
         return f"synthetic demo set ({data.get('n_tracks', '?')} tracks)"
     return f"{source} ({data.get('n_tracks', '?')} tracks)"
