@@ -14,8 +14,9 @@ st.title("Dataset")
 layout.training_notice()
 source = data_source.active_source()
 layout.synthetic_notice(source)
-st.caption(f"Source: {source.label}" + ("" if str(source.root) in source.label
-                                       else f" — `{source.root}`"))
+st.caption(f"Source: {data_source.source_label(source)}"   # folder names only, in viewer mode
+           + ("" if str(source.root) in source.label
+              else f" — `{data_source.shown_path(source.root)}`"))
 
 df = loaders.tracks_df(source)
 ok = df[df["error"] == ""]

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from core import config
 from core.constants import PAPER_RESULTS
 from core.models.persistence import RunInfo, protocol_text, seed_of
 from core.models import paper_key as family_paper_key
@@ -94,7 +95,7 @@ def outside_text(card: dict) -> str:
 
 def method_label(card: dict, head: str) -> str:
     """The run's name, with the head when the run has more than one."""
-    name = str(card.get("name") or card.get("run_id"))
+    name = config.for_visitors(str(card.get("name") or card.get("run_id")))
     return f"{name} [{head} head]" if len(card.get("metrics") or {}) > 1 else name
 
 
@@ -111,7 +112,7 @@ def run_rows(runs: Sequence[RunInfo]) -> list[dict]:
             key = paper_key(card, head)
             rows.append({
                 "Method": method_label(card, head),
-                "Result from": "shipped model" if run.shipped else "your run",
+                "Result from": "shipped model" if run.shipped else config.for_visitors("your run"),
                 "Published accuracy": PAPER_RESULTS.get(key, np.nan) if key else np.nan,
                 "Segment accuracy": test.get("segment_accuracy", np.nan),
                 "Track accuracy": test.get("track_accuracy", np.nan),

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from core import evaluation, models
+from core import config, evaluation, models
 from core.constants import GENRES, PAPER_RESULTS
 from core.models.persistence import RunInfo, protocol_text, seed_of
 from core.report import comparison
@@ -219,7 +219,7 @@ def comparison_table_html(rows: Sequence[Row]) -> str:
         low, high = r.interval
         data = comparison.data_label(card)
         cells = [
-            _td(r.label), _td("shipped model" if r.run.shipped else "your run"),
+            _td(r.label), _td("shipped model" if r.run.shipped else config.for_visitors("your run")),
             _td(pct(PAPER_RESULTS[r.key]) if r.key else "–", num=True),
             _td(pct(r.test["track_accuracy"]), float(r.test["track_accuracy"]), num=True),
             _td(interval_text(low, high), num=True),
@@ -299,7 +299,7 @@ def _settings(card: dict) -> str:
     if card.get("history"):
         parts.append("augmentation: " + (", ".join(augment) if augment else "none"))
         if card.get("epochs_run") is not None:
-            stopped = (f", {card['stop_note']}" if card.get("stop_note")
+            stopped = (f", {config.for_visitors(card['stop_note'])}" if card.get("stop_note")
                        else ", stopped early (no gain on the validation side)"
                        if card.get("stopped_early") else "")
             parts.append(f"trained {card['epochs_run']} epochs{stopped}")
@@ -314,7 +314,8 @@ def run_section(run: RunInfo, charts: Charts, index: int) -> str:
     badge = ("<span class='badge synthetic'>SYNTHETIC DATA</span>" if synthetic
              else "<span class='badge real'>real audio</span>")
     out = [f"<section class='run' id='run-{index}' data-run='{esc(card['run_id'])}'>",
-           f"<h3>{index}. {esc(card.get('name') or card['run_id'])} {badge}</h3>"]
+           f"<h3>{index}. {esc(config.for_visitors(card.get('name') or card['run_id']))} "
+           f"{badge}</h3>"]
     if synthetic:
         out.append("<div class='box warning'>This run was trained and tested on synthetic audio "
                    "(GenreLab's built-in demo set, not GTZAN). Its numbers show that the software "
