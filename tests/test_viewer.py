@@ -103,7 +103,9 @@ def test_the_viewer_flag_of_app_py_sets_the_mode(monkeypatch: pytest.MonkeyPatch
 
 #: entries /etc holds on any Linux machine, none of which a page may name
 ETC_ENTRIES = tuple(name for name in ("passwd", "hostname", "fstab", "resolv.conf", "shadow",
-                                      "crontab", "os-release", "ld.so.cache", "nsswitch.conf")
+                                      "crontab", "os-release", "nsswitch.conf", "alternatives",
+                                      "cron.daily", "logrotate.d", "init.d", "ld.so.conf.d",
+                                      "update-motd.d", "systemd", "apparmor.d", "pam.d")
                     if (Path("/etc") / name).exists())
 #: words a visitor must not read: the operator's wording about their own runs
 OWNER_WORDS = ("by you", "(yours)", "your run")
@@ -153,7 +155,7 @@ def offered(viewer: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> di
     shown = _labelled(tmp_path / "server" / "outside-offered", {"jazz": 1, "rock": 1}, "notes")
     hidden = _labelled(tmp_path / "server" / "unoffered-set", {"metal": 3, "Hip-Hop": 2},
                        "private-papers")
-    monkeypatch.setenv(config.ENV_OUTSIDE_DIRS, f"Outside set={shown}")
+    monkeypatch.setenv("GENRELAB_OUTSIDE_DIRS", f"Outside set={shown}")
     monkeypatch.setenv(config.ENV_SPLITS, str(tmp_path / "server" / "lists"))
     sklearn_run("svm", "mfcc", extra={
         "name": "SVM on MFCC — stopped by you at epoch 3 of 30 (yours)",
