@@ -171,13 +171,17 @@ def _cluster_panel() -> None:
     if not address:
         return
     info = _cluster_info(address)
+    viewer = config.viewer_mode()   # visitors are not told where the scheduler listens
     st.markdown("### Dask cluster")
-    st.caption(f"`{info.address}` — extraction and SVM/KNN searches of training jobs run here")
+    st.caption(("A cluster" if viewer else f"`{info.address}`")
+               + " — extraction and SVM/KNN searches of training jobs run here")
     if info.error:
-        st.error(f"The cluster cannot be reached: {info.error}")
+        st.error("The cluster cannot be reached" + ("." if viewer else f": {info.error}"))
         return
     st.markdown(f"**{info.workers}** workers, **{info.cores}** cores"
                 + (f", {info.memory_bytes / 2**30:.1f} GiB" if info.memory_bytes else ""))
+    if viewer:
+        return
     if info.dashboard:
         st.markdown(f"[Open the cluster's dashboard]({info.dashboard})")
     else:

@@ -301,3 +301,29 @@ def test_the_sidebar_keeps_the_artist_index_once_saved(isolated_dirs: Path,
     assert f"Artist index: `{index}`, artist and title of 2 tracks" in said
     at = at.run()   # and on the next run, without the message
     assert "artist and title of 2 tracks" in "\n".join(c.value for c in at.sidebar.caption)
+
+
+def test_the_server_config_keeps_xsrf_and_the_upload_limit() -> None:
+    """docs/SECURITY.md: cross-site request forgery protection stays on, other sites' pages may
+    not call the server, and Streamlit refuses an upload over core.constants.MAX_UPLOAD_BYTES."""
+    import tomllib
+
+    from core.constants import MAX_UPLOAD_BYTES
+
+    server = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
+    assert server["enableXsrfProtection"] is True and server["enableCORS"] is True
+    assert server["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES
+
+
+def test_visitors_are_not_told_where_the_cluster_listens(viewer: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.cluster import ClusterInfo
+    from pages import sidebar
+
+    monkeypatch.setenv(config.ENV_SCHEDULER, "tcp://10.9.8.7:8786")
+    monkeypatch.setattr(sidebar, "_cluster_info", lambda address: ClusterInfo(
+        address, workers=3, cores=12, dashboard="http://10.9.8.7:8787/status"))
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _all_text(at)
+    assert "**3** workers, **12** cores" in text and "10.9.8.7" not in text
