@@ -8,6 +8,8 @@ from pages import data_source, layout
 
 METRIC_MIN_PX = 150   #: narrowest metric card before a grid row wraps (fits "81.8%" and its label)
 CARD_MIN_PX = 130     #: narrowest "What to do next" card before the row wraps
+#: px of the shipped-models table's columns: 810 of the 818 px beside the sidebar at 1280 px
+SHIPPED_PX: dict[str, int] = {"model": 310, "track accuracy": 100, "protocol": 400}
 
 layout.require_app()
 viewer = config.viewer_mode()   # a shared server: visitors look and try, they do not train
@@ -98,18 +100,20 @@ else:
         card = run.card or {}
         head = card.get("primary")
         test = (card.get("metrics", {}).get(head, {}) or {}).get("test", {}) if head else {}
+        synthetic = " (synthetic)" if card.get("data", {}).get("synthetic") else ""
         rows.append({   # the number beside the name, so a narrow window still shows it
-            "model": card.get("name") or run.path.name,
+            "model": (card.get("name") or run.path.name) + synthetic,
             "track accuracy": test.get("track_accuracy"),
-            "data": "synthetic" if card.get("data", {}).get("synthetic") else "GTZAN",
             "protocol": card.get("protocol", {}).get("label", "–"),
         })
         if run.error:   # a status column only when a model is damaged, so protocol fits
             rows[-1]["status"] = run.error
+    # widths that keep the whole protocol in view beside the sidebar of a 1280-px window
     st.dataframe(rows, hide_index=True, column_config={
-        "model": st.column_config.TextColumn("model", width="medium"),
-        "track accuracy": st.column_config.NumberColumn(format="percent", width="small"),
-        "data": st.column_config.TextColumn("data", width="small"),
-        "protocol": st.column_config.TextColumn("protocol", width="large")})
+        "model": st.column_config.TextColumn("model", width=SHIPPED_PX["model"]),
+        "track accuracy": st.column_config.NumberColumn(format="percent",
+                                                        width=SHIPPED_PX["track accuracy"]),
+        "protocol": st.column_config.TextColumn("protocol", width=SHIPPED_PX["protocol"])})
     st.caption("Track accuracy on each model's own test side (majority vote over 3-s segments). "
-               "Models trained on the synthetic demo set are labelled *synthetic*.")
+               "Models trained on the synthetic demo set are labelled *(synthetic)*; the others "
+               "on GTZAN audio.")

@@ -27,7 +27,7 @@ SHOWN_COLUMNS: tuple[str, ...] = (
     "Method", "Track accuracy", "Protocol", "Test tracks", "Published accuracy",
     "Segment accuracy", "Macro-F1", "Result from", "Data", "Run")
 #: px of each shown column (Streamlit's own sizes cut the protocol or pushed it out of view)
-COLUMN_PX: dict[str, int] = {"Method": 230, "Track accuracy": 110, "Protocol": 330,
+COLUMN_PX: dict[str, int] = {"Method": 200, "Track accuracy": 105, "Protocol": 410,
                              "Test tracks": 85, "Published accuracy": 140,
                              "Segment accuracy": 130, "Macro-F1": 85}
 

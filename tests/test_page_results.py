@@ -277,3 +277,20 @@ def test_a_four_genre_run_charts_only_its_genres(isolated_dirs: Path) -> None:
     bars = next(f for s, f in specs.items() if "Recall per genre (tracks)" in s)
     assert bars["data"][0]["x"] == four
     assert any("learned 4 genres" in c.value for c in at.caption)
+
+
+def test_results_tables_use_percent_and_put_the_key_columns_first(isolated_dirs: Path) -> None:
+    """The tables read 51.1 %, as the rest of GenreLab does, not 0.511, and start with what a
+    number is and rests on: method, track accuracy, protocol, n (in view at 1280 px, see
+    tests/test_e2e_viewer.py)."""
+    import json
+
+    write_run()
+    at = page()
+    assert not at.exception
+    for table in at.dataframe[:4]:
+        assert list(table.value.columns[:4]) == ["Method", "Track accuracy", "Protocol",
+                                                 "Test tracks"]
+        columns = json.loads(table.proto.columns)
+        for name in ("Track accuracy", "Segment accuracy", "Published accuracy", "Macro-F1"):
+            assert columns[name]["type_config"]["format"] == "percent", columns[name]
