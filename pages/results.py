@@ -15,7 +15,7 @@ from core.report.comparison import FLOAT_COLUMNS, HEAD_NAMES, PAPER_TABLES, beyo
 from core.constants import GENRES
 from core.report.figures import confusion_matrix, recall_bars
 from core.models.persistence import RunInfo, iter_runs
-from pages import layout
+from pages import data_source, layout
 from pages.outside_view import show_outside
 
 
@@ -178,7 +178,7 @@ def main() -> None:
     if damaged:
         st.header("Damaged runs")
         for run in damaged:
-            st.error(f"{run.path.name}: {run.error}")
+            st.error(f"{run.path.name}: {data_source.source_label(str(run.error))}")
 
     show_outside()
     with report_slot:
