@@ -332,6 +332,9 @@ def cmd_evaluate_folder(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2))
         print(f"figures written to {args.json}")
+    if result.n:   # Results › Outside GTZAN shows these figures instead of evaluating again
+        outside.store(outside.cache_key(args.path, [m.run_id for m in chosen], args.all),
+                      result.to_dict())
     if args.csv:
         Path(args.csv).write_text(outside.to_csv(result))
         print(f"table written to {args.csv} ({result.n} clips, {len(result.bad)} unusable)")

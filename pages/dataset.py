@@ -4,6 +4,7 @@ skipped files and the train/validation/test split."""
 import pandas as pd
 import streamlit as st
 
+from core import config
 from core.report import figures
 from core.constants import DEFAULT_SEED, GENRES
 from pages import data_source, layout, loaders
@@ -14,8 +15,9 @@ st.title("Dataset")
 layout.training_notice()
 source = data_source.active_source()
 layout.synthetic_notice(source)
-st.caption(f"Source: {source.label}" + ("" if str(source.root) in source.label
-                                       else f" — `{source.root}`"))
+st.caption(f"Source: {data_source.source_label(source)}"   # folder names only, in viewer mode
+           + ("" if str(source.root) in source.label
+              else f" — `{data_source.shown_path(source.root)}`"))
 
 # the first visit reads every clip's header (seconds for a few hundred compressed clips): say so
 # at once rather than leave the page blank
@@ -167,7 +169,8 @@ try:
                               round(SPLIT_DEFAULTS.valid_size * 100), step=5, key="valid_pct")
         split = random_track_split(source.track_ids, test_pct / 100, valid_pct / 100, seed)
     elif splits_folder is None:
-        st.info("Set the folder of the artist-filtered split lists in the sidebar (*Change data "
+        st.info("This server has no artist-filtered split lists." if config.viewer_mode() else
+                "Set the folder of the artist-filtered split lists in the sidebar (*Change data "
                 "source*) to use this protocol.", icon=":material/rule:")
     else:
         split = artist_filtered_split(source.track_ids, splits_folder)

@@ -92,7 +92,8 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
                        "in the sidebar (Change data source → split lists) first.")
             return None
         kwargs["splits_path"] = str(splits_folder)
-        st.caption(f"Lists from {splits_folder}. Tracks the lists leave out are not used.")
+        st.caption(f"Lists from {data_source.shown_path(splits_folder)}. Tracks the lists leave "
+                   "out are not used.")
     else:
         if protocol == "artist-grouped":
             index_file = gconfig.artists_path()
@@ -276,7 +277,8 @@ def job_panel(job_id: str) -> None:
         return
     conf = job.config or {}
     title = conf.get("name") or _config_label(conf)
-    st.markdown(f"**{title}** — job `{job.job_id}` — {STATE_TEXT.get(job.state, job.state)}")
+    state = "stopping…" if job.stopping else STATE_TEXT.get(job.state, job.state)
+    st.markdown(f"**{title}** — job `{job.job_id}` — {state}")
     keras_job = conf.get("model") in KERAS_MODELS
     last = job.last_epoch
     stage = next((e.get("message") for e in reversed(events) if e.get("type") in
@@ -296,17 +298,20 @@ def job_panel(job_id: str) -> None:
             st.caption(f"Now: {stage}")
         if gconfig.viewer_mode():
             layout.viewer_note("Stopping a job")
-        elif st.button("Stop training", key=f"stop_{job.job_id}", icon=":material/stop_circle:",
-                     help="Stops after the current batch; the best weights so far are kept "
-                          "and evaluated."):
-            training_jobs.request_stop(job.job_id)
-            st.toast("Stop requested — the job finishes its current batch first.")
+        else:   # asked before this run draws, so the page says "stopping…" at once
+            st.button("Stop training", key=f"stop_{job.job_id}", icon=":material/stop_circle:",
+                      help="Stops after the current batch; the best weights so far are kept "
+                           "and evaluated.", disabled=job.stopping,
+                      on_click=_request_stop, args=(job.job_id,))
+        if job.stopping:
+            st.caption("Stopping… the job finishes its current batch, then evaluates and saves "
+                       "the best weights so far.")
     elif job.state == "failed":
         st.error(f"Training failed: {job.message or 'no message was left'}")
     elif job.state == "stopped":
-        st.warning(f"Stopped: {job.message or 'by request'}")
+        st.warning(f"Stopped: {gconfig.for_visitors(job.message or 'by request')}")
     elif job.state == "done":
-        st.success(job.message or "Finished.")
+        st.success(gconfig.for_visitors(job.message or "Finished."))
     if not job.active and job.run_dir:
         run_notes(job.run_dir)
 
@@ -327,6 +332,12 @@ def job_panel(job_id: str) -> None:
                        "training loss falls means the model starts to memorise.")
         elif job.active:
             st.info("The curves appear after the first epoch.")
+
+
+def _request_stop(job_id: str) -> None:
+    """The Stop button's action: ask the job to stop, and say so."""
+    training_jobs.request_stop(job_id)
+    st.toast("Stop requested — the job finishes its current batch first.")
 
 
 @st.fragment(run_every=1.0)
@@ -373,8 +384,9 @@ def runs_table() -> tuple[pd.DataFrame, list[tuple[str, str]]]:
         test = ((card.get("metrics") or {}).get(primary) or {}).get("test") or {}
         data = card.get("data") or {}
         rows.append({
-            "Run": card.get("name") or card.get("run_id"),
-            "From": "shipped" if run.shipped else "yours",
+            "Run": gconfig.for_visitors(str(card.get("name") or card.get("run_id"))),
+            "From": "shipped" if run.shipped else (
+                "trained here" if gconfig.viewer_mode() else "yours"),
             "Track accuracy": test.get("track_accuracy", np.nan),
             "Segment accuracy": test.get("segment_accuracy", np.nan),
             "Macro-F1": test.get("macro_f1", np.nan),
@@ -429,7 +441,7 @@ def main() -> None:
                "background: you can leave this page (or reload it) and come back to the curves.")
     source = data_source.active_source()
     layout.synthetic_notice(source)
-    st.caption(f"Data: {source.label} — {len(source.tracks)} tracks.")
+    st.caption(f"Data: {data_source.source_label(source)} — {len(source.tracks)} tracks.")
 
     viewer = gconfig.viewer_mode()
     jobs = training_jobs.list_jobs()
@@ -458,7 +470,8 @@ def main() -> None:
     st.header("Progress")
     job_id = current_job_id()
     if job_id is None:
-        st.write("No training job yet. Choose the settings above and press **Start training**.")
+        st.write("No training job yet." + ("" if viewer else " Choose the settings above and "
+                                           "press **Start training**."))
     else:
         try:
             active = training_jobs.job_status(job_id).active

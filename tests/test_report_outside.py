@@ -26,7 +26,10 @@ def test_section_shows_intervals_n_and_cannot_answer_escaped() -> None:
     html = outside_section_html(figures())
     assert html.startswith('<section id="outside-gtzan"><h2>Outside GTZAN</h2>')
     assert "<script>" not in html and "SVM &lt;script&gt;" in html
-    assert "/music/&lt;set&gt;" in html and "&lt;notes&gt;" in html and "rock/&lt;b&gt;.mp3" in html
+    # the folder by its last part, never its server path; skipped folders counted, not named
+    assert "<code>&lt;set&gt;</code>" in html and "/music" not in html
+    assert "&lt;notes&gt;" not in html and "1 sub-folder naming no GTZAN genre skipped" in html
+    assert "rock/&lt;b&gt;.mp3" in html
     assert "66.7 % [20.8 %–93.9 %]" in html and "2 of 3" in html
     assert "0/2 <small>(cannot answer)</small>" in html
     assert "<b>answer</b>" in html and html.count("<tr>") == 4

@@ -488,6 +488,9 @@ def test_a_job_process_yields_the_cpu(monkeypatch: pytest.MonkeyPatch, tmp_path:
     class FakeChild:
         pid = 424242
 
+        def wait(self) -> int:   # start_job reaps its child when it ends
+            return 0
+
     def fake_popen(args, **kw):
         seen.update(kw)
         return FakeChild()
