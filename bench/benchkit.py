@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 PROJECT = Path(__file__).resolve().parents[1]
 
-# bench/concurrent.py (the visitors bench, named by issue 18) shadows the standard library's
+# bench/concurrent.py (the visitors bench) shadows the standard library's
 # `concurrent` package for any script run from bench/, whose folder Python puts first on
 # sys.path: load the real package now, with bench/ out of the way, before numpy or asyncio ask
 if "concurrent" not in sys.modules:

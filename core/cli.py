@@ -1,4 +1,5 @@
-"""Command line: extract, train, evaluate, predict, download, info, report (with progress bars)."""
+"""Command line: extract, train, ship, evaluate, predict, download, info, report (with progress
+bars)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from core.models import persistence
 from core.data.datasource import active_source
 from core.features import study
 from core.training import table_models
-from core.training import config as train_config, events, runner
+from core.training import config as train_config, events, recipes, runner
 from core.constants import MODELS_DIR
 from core.prediction import batch, outside
 from core.prediction import catalogue
@@ -42,7 +43,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input: printed as one clear line, exit code 1."""
     return (AudioError, DatasetError, ModelFileError, SplitError, FileNotFoundError, TableError,
             DownloadError, TrainingError, TrainingStopped, ReportError, ClusterError,
-            ArtistIndexError)
+            ArtistIndexError, recipes.RecipeError)
 
 
 def _print_source(source) -> None:
@@ -104,11 +105,15 @@ def _train_table(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one model of the study and save it as a run folder."""
     if args.model in families.TABLE_KINDS:
+        if args.extra:
+            print(f"error: --extra adds audio clips; {args.model} trains from Kaggle's feature "
+                  "table (--table), which has no row for them", file=sys.stderr)
+            return EXIT_USAGE
         return _train_table(args)
     if args.table:
         print(f"error: --table trains the descriptor models only; {args.model} trains on audio "
               "(--data). For the study's SVM/KNN baselines on Kaggle's table run "
-              "`python bench/table_baselines.py --table CSV`", file=sys.stderr)
+              "`python -m research.table_baselines --table CSV`", file=sys.stderr)
         return EXIT_USAGE
 
     cfg = train_config.TrainConfig(
@@ -116,7 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         patience=args.patience, note=args.note, genres=args.genres,
         class_weight=not args.no_class_weight,
-        head=args.head,
+        head=args.head, extra=list(args.extra or []),
         protocol=args.protocol or ("artist-filtered" if args.splits else "artist-grouped"
                                    if args.artists else "random-track"),
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
@@ -128,6 +133,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = runner.run_training(cfg, callbacks=[events.ProgressBar()] if not args.quiet else [],
                                 output_root=args.out)
     _print_card(persistence.load_card(run))
+    return EXIT_OK
+
+
+def cmd_ship(args: argparse.Namespace) -> int:
+    """Rebuild the shipped models from their recipes (models/recipes.json) into --out."""
+    chosen = recipes.choose(recipes.read_recipes(args.recipes), args.only)
+    command = " ".join(["python -m core ship", "--data", str(args.data), "--out", str(args.out)]
+                       + (["--recipes", str(args.recipes)]
+                          if Path(args.recipes) != recipes.RECIPES_FILE else [])
+                       + (["--only", *args.only] if args.only else []))
+
+    def done(recipe: recipes.Recipe, run: Path) -> None:
+        print(f"{recipe.name}: {run}")
+
+    recipes.ship(chosen, args.data, args.out, command,
+                 callbacks=[events.ProgressBar()] if not args.quiet else [], on_done=done)
+    print(f"{len(chosen)} model(s) written to {args.out}, each card recording the command and "
+          "its recipe")
     return EXIT_OK
 
 
@@ -150,6 +173,13 @@ def _print_card(card: dict) -> None:
                                             f"{', '.join(missing)})" if missing else ""))
     for note in card.get("genre_notes") or []:
         print(f"  genre note: {note}")
+    for extra_set in data.get("extra") or []:
+        per_genre = ", ".join(f"{g} {n}" for g, n in extra_set["clips_per_genre"].items())
+        named = extra_set["n_clips"] - extra_set["unknown_artist"]
+        print(f"extra set {extra_set['name']} (training side only): {extra_set['n_clips']} clips"
+              f" ({per_genre}); artists named for {named}")
+        for file, reason in extra_set.get("skipped") or []:
+            print(f"  skipped {file}: {reason}")
     label = card["protocol"].get("label", card["protocol"].get("protocol", "?"))
     for head, sides in card["metrics"].items():
         for side, m in sides.items():
@@ -302,6 +332,9 @@ def cmd_evaluate_folder(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2))
         print(f"figures written to {args.json}")
+    if result.n:   # Results › Outside GTZAN shows these figures instead of evaluating again
+        outside.store(outside.cache_key(args.path, [m.run_id for m in chosen], args.all),
+                      result.to_dict())
     if args.csv:
         Path(args.csv).write_text(outside.to_csv(result))
         print(f"table written to {args.csv} ({result.n} clips, {len(result.bad)} unusable)")
@@ -405,6 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feature", choices=FEATURE_CHOICES, help="input feature (default per model)")
     p.add_argument("--data", type=Path, help=data_help)
     p.add_argument("--table", type=Path, help="Kaggle features_30_sec.csv (descriptor models)")
+    p.add_argument("--extra", action="append", metavar="[NAME=]PATH",
+                   help="an extra labelled folder laid out as <genre>/<clip> (any audio format), "
+                        "for the training side only, never validation or test; repeatable. Its "
+                        "PROVENANCE.tsv, if any, names each clip's artist for the grouped folds")
     p.add_argument("--splits", type=Path, help="folder of the artist-filtered split lists "
                                                 "(default: random track split)")
     p.add_argument("--protocol", choices=train_config.PROTOCOLS,
@@ -438,6 +475,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_scheduler(p)   # passed on in the TrainConfig: run_training connects
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("ship", help="rebuild the shipped models from their recipes "
+                                    "(models/recipes.json)")
+    p.add_argument("--data", type=Path, required=True,
+                   help="the folder the recipes' data paths are relative to (e.g. ../shared/data)")
+    p.add_argument("--out", type=Path, required=True, help="where to write the models")
+    p.add_argument("--recipes", type=Path, default=recipes.RECIPES_FILE,
+                   help="the recipe list (default: models/recipes.json)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these recipes (by name)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ship)
 
     p = sub.add_parser("evaluate", help="check a saved run and print its metrics")
     p.add_argument("run", help="run folder, or its name in the runs folder or models/")

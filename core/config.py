@@ -54,6 +54,16 @@ def require_owner(action: str) -> None:
                               "others see")
 
 
+def for_visitors(text: str) -> str:
+    """A run's name or note in the wording of the mode: in viewer mode the operator's "stopped by
+    you at epoch N of M", " (yours)" and "your run" read "stopped at epoch N of M", "" and "run"
+    (a visitor neither trained nor stopped it); unchanged otherwise."""
+    if not viewer_mode():
+        return text
+    text = text.replace("stopped by you at", "stopped at").replace(" (yours)", "")
+    return text.replace("your run", "run").replace("Your run", "Run")
+
+
 def home_dir() -> Path:
     """Folder holding settings.json."""
     return Path(os.environ.get(ENV_HOME, Path.home() / ".genrelab")).expanduser()
@@ -127,3 +137,38 @@ def scheduler_address() -> str | None:
     """The Dask scheduler to run on: env var first, then the saved setting, else None (local)."""
     value = str(os.environ.get(ENV_SCHEDULER) or load_settings().get("scheduler") or "").strip()
     return value or None
+
+
+ENV_EXTRA_DIRS = "GENRELAB_EXTRA_DIRS"  #: extra labelled <genre>/<clip> folders offered for training
+
+
+def extra_dirs() -> list[str]:
+    """The extra training folders the operator offers, as "PATH" or "NAME=PATH" entries: those of
+    GENRELAB_EXTRA_DIRS (separated by os.pathsep), then the setting "extra_dirs" (a list of such
+    entries, or {name: path}); [] when none is set."""
+    entries = [e.strip() for e in os.environ.get(ENV_EXTRA_DIRS, "").split(os.pathsep) if e.strip()]
+    saved = load_settings().get("extra_dirs") or []
+    if isinstance(saved, dict):
+        saved = [f"{name}={path}" for name, path in saved.items()]
+    return entries + [str(e).strip() for e in saved if isinstance(e, str) and e.strip()]
+
+
+ENV_OUTSIDE_DIRS = "GENRELAB_OUTSIDE_DIRS"  #: labelled folders offered in Results › Outside GTZAN
+
+
+def outside_dirs() -> dict[str, Path]:
+    """The labelled folders the operator offers for "Outside GTZAN", by the name visitors see:
+    GENRELAB_OUTSIDE_DIRS (entries separated by os.pathsep, each PATH or NAME=PATH), else the
+    setting "outside_dirs" (a list of such entries, or one string like the variable). A name
+    left out is the folder's last part; a later entry of the same name replaces an earlier one."""
+    value = os.environ.get(ENV_OUTSIDE_DIRS)
+    if value is None:
+        value = load_settings().get("outside_dirs") or []
+    entries = value.split(os.pathsep) if isinstance(value, str) else [str(v) for v in value]
+    offered: dict[str, Path] = {}
+    for entry in (e.strip() for e in entries):
+        name, _, path = entry.partition("=") if "=" in entry else ("", "", entry)
+        if path.strip():
+            folder = Path(path.strip()).expanduser()
+            offered[name.strip() or folder.name or str(folder)] = folder
+    return offered

@@ -15,6 +15,7 @@ import streamlit as st
 from core import config
 from core.constants import GENRES
 from core.data.gtzan import DatasetError, find_root
+from core.report.text import folder_name, for_readers
 from pages.layout import show_error
 
 
@@ -135,14 +136,56 @@ def counts_text(per_genre: dict[str, int]) -> str:
     return head
 
 
+def shown_path(path: str | Path | None) -> str:
+    """A server path as this mode shows it: whole to the operator, only the folder's name
+    (core.report.text.folder_name) to the visitors of a viewer-mode server."""
+    if path is None:
+        return ""
+    return folder_name(str(path)) if config.viewer_mode() else str(path)
+
+
+def source_label(source) -> str:
+    """A data source's label (or any text naming folders) as this mode shows it: in viewer mode
+    its server paths shortened to the folder's name."""
+    label = str(getattr(source, "label", source))
+    return for_readers(label) if config.viewer_mode() else label
+
+
 def splits_text() -> str:
     """Where the artist-filtered split lists stand: set (and where), incomplete, or not set."""
     path = config.splits_path()
     if path is None:
         return "Artist-filtered split lists: not set (random split only)."
     if splits_folder() is None:
-        return f"Artist-filtered split lists: `{path}` does not hold all three lists."
-    return f"Artist-filtered split lists: `{path}` (both split protocols available)."
+        return f"Artist-filtered split lists: `{shown_path(path)}` does not hold all three lists."
+    return f"Artist-filtered split lists: `{shown_path(path)}` (both split protocols available)."
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _index_size(path: str, mtime: float) -> int | None:
+    """Tracks an artist index names (None when it cannot be read), read once per file version."""
+    from core.data.artists import ArtistIndexError, read_index
+
+    try:
+        return len(read_index(path))
+    except (ArtistIndexError, OSError):
+        return None
+
+
+def artists_text() -> str:
+    """Where the artist index stands: set (where, how many tracks it names), unreadable, or not
+    set; read afresh when the file or the setting changes."""
+    path = config.artists_path()
+    if path is None:
+        return "Artist index: not set (no artist names, no artist-grouped split)."
+    try:
+        size = _index_size(str(path), path.stat().st_mtime)
+    except OSError:
+        size = None
+    if size is None:
+        return f"Artist index: `{shown_path(path)}` cannot be read."
+    return (f"Artist index: `{shown_path(path)}`, artist and title of {size} tracks "
+            "(artist-grouped split available).")
 
 
 def splits_folder() -> Path | None:
@@ -150,10 +193,30 @@ def splits_folder() -> Path | None:
     path = config.splits_path()
     if path is None:
         return None
+    return path if _lists_readable(str(path), _lists_stamp(path)) else None
+
+
+def _lists_stamp(folder: Path) -> tuple[float, ...]:
+    """Modification times (s) of the folder and its three split lists (-1 for one missing)."""
+    from core.data.splits import SPLIT_FILES
+
+    stamps = []
+    for file in (folder, *(folder / name for name in SPLIT_FILES.values())):
+        try:
+            stamps.append(file.stat().st_mtime)
+        except OSError:
+            stamps.append(-1.0)
+    return tuple(stamps)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _lists_readable(folder: str, stamp: tuple[float, ...]) -> bool:
+    """Whether the folder holds the three artist-filtered lists, each readable; read once per
+    change of the files (stamp), not on every page run."""
     from core.data.splits import SplitError, read_split_lists
 
     try:
-        read_split_lists(path)
-    except SplitError:
-        return None
-    return path
+        read_split_lists(folder)
+    except (SplitError, OSError):
+        return False
+    return True

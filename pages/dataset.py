@@ -4,6 +4,7 @@ skipped files and the train/validation/test split."""
 import pandas as pd
 import streamlit as st
 
+from core import config
 from core.report import figures
 from core.constants import DEFAULT_SEED, GENRES
 from pages import data_source, layout, loaders
@@ -14,10 +15,16 @@ st.title("Dataset")
 layout.training_notice()
 source = data_source.active_source()
 layout.synthetic_notice(source)
-st.caption(f"Source: {source.label}" + ("" if str(source.root) in source.label
-                                       else f" — `{source.root}`"))
+st.caption(f"Source: {data_source.source_label(source)}"   # folder names only, in viewer mode
+           + ("" if str(source.root) in source.label
+              else f" — `{data_source.shown_path(source.root)}`"))
 
+# the first visit reads every clip's header (seconds for a few hundred compressed clips): say so
+# at once rather than leave the page blank
+reading = st.empty()
+reading.caption(f"Reading the headers of {len(source.tracks)} clips…")
 df = loaders.tracks_df(source)
+reading.empty()
 ok = df[df["error"] == ""]
 cols = st.columns(5)
 cols[0].metric("Clips", len(df), border=True)
@@ -144,7 +151,8 @@ splits_folder = data_source.splits_folder()
 protocols = ["random-track", "artist-filtered"]
 protocol = st.radio("Protocol", protocols, horizontal=True, key="split_protocol",
                     help="random-track: a seeded random split by clip, stratified by genre. "
-                    "artist-filtered: Kereliuk & Sturm's lists, each artist on one side.")
+                    "artist-filtered: Kereliuk & Sturm's lists, each artist on one side. The "
+                    "Training console also offers artist-grouped: whole artists drawn at random.")
 from core.data.splits import SplitError, artist_filtered_split, random_track_split
 from core.training.config import CARVED_VALID_FRACTION, TrainConfig
 
@@ -161,7 +169,8 @@ try:
                               round(SPLIT_DEFAULTS.valid_size * 100), step=5, key="valid_pct")
         split = random_track_split(source.track_ids, test_pct / 100, valid_pct / 100, seed)
     elif splits_folder is None:
-        st.info("Set the folder of the artist-filtered split lists in the sidebar (*Change data "
+        st.info("This server has no artist-filtered split lists." if config.viewer_mode() else
+                "Set the folder of the artist-filtered split lists in the sidebar (*Change data "
                 "source*) to use this protocol.", icon=":material/rule:")
     else:
         split = artist_filtered_split(source.track_ids, splits_folder)
@@ -178,7 +187,7 @@ if split is not None:
         "total": st.column_config.NumberColumn("total", help="clips on this side")})
     st.caption(f"{split.label()}. Whole clips go to one side, so no 3-s segment of a test clip "
                "is ever seen in training. The Training console makes the same split from the "
-               "same seed and fractions"
+               "same seed and shares"
                + (f"; with no validation side, the networks (LSTM, CNNs) hold back "
                   f"{CARVED_VALID_FRACTION:.0%} of the training clips for early stopping."
                   if not split.valid else "."))

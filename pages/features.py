@@ -1,6 +1,5 @@
 """Features: one clip seen as the models see it, then the segment features across the data set."""
 
-import hashlib
 
 import numpy as np
 import streamlit as st
@@ -15,7 +14,6 @@ from pages import data_source, layout, loaders
 layout.require_app()
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-MAX_TSNE_POINTS = 2000
 
 
 @st.cache_data(show_spinner="Computing spectrograms…", max_entries=8)
@@ -34,7 +32,7 @@ def upload_clip(digest: str, _data: bytes, name: str) -> np.ndarray:
     return load_clip(_data, name=name)
 
 
-@st.cache_data(show_spinner="Projecting segments to 2-D…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def embed(key: str, method: str, _X: np.ndarray) -> np.ndarray:
     """core.features.explore.segment_map of X, cached under key and method."""
     from core.features.explore import segment_map
@@ -63,7 +61,7 @@ if mode == "Upload a clip":
             st.error(f"{upload.name} is {len(data) / 2**20:.1f} MB; the limit is "
                      f"{MAX_UPLOAD_BYTES // 2**20} MB.")
         else:
-            digest = hashlib.sha1(data).hexdigest()
+            digest = loaders.upload_sha1(upload)
             try:
                 y = upload_clip(digest, data, upload.name)
                 clip_key, clip_name = f"upload:{digest}", upload.name
@@ -172,21 +170,31 @@ if features is not None and features.n_segments:
                      horizontal=True, key="map_basis")
     use_tsne = c2.checkbox("t-SNE instead of PCA", key="map_tsne",
                            help="Slower; keeps near neighbours together rather than variance.")
+    from core.features import explore
+
     X = features["mfcc_stats"] if basis.startswith("MFCC") else features["zcr"]
-    idx = np.arange(len(X))
-    if use_tsne and len(idx) > MAX_TSNE_POINTS:
-        idx = np.sort(np.random.default_rng(0).choice(len(X), MAX_TSNE_POINTS, replace=False))
     method = "t-SNE" if use_tsne else "PCA"
+    idx = explore.map_sample(len(X), method)
+    shown = (f"a random {len(idx):,} of the {len(X):,} segments (the same ones each time: "
+             "t-SNE's cost grows quickly with the number of points)" if len(idx) < len(X)
+             else f"all {len(X):,} segments")
     key = f"{source.root}:{features.n_segments}:{basis}:{len(idx)}"
+    # one slot for the wait and the map, so a long t-SNE shows one spinner in the map's place
+    # and leaves the controls above it alone
+    slot = st.empty()
     try:
-        points = embed(key, method, X[idx])
+        with slot.container():
+            with st.spinner(f"Placing {len(idx):,} segments by {method}…"):
+                points = embed(key, method, X[idx])
         axes = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
-        layout.plot(figures.segment_map(points, seg_genres[idx], f"{method} of {basis}",
-                                        hover=features.segment_track[idx], axis_names=axes),
-                    key="fig_map")
-        st.caption("Each dot is a 3-s segment placed so that segments with similar features lie "
-                   "close together, coloured by genre. Separate clouds mean the feature separates "
-                   "those genres; mixed clouds mean a classifier will confuse them.")
+        with slot.container():
+            layout.plot(figures.segment_map(points, seg_genres[idx], f"{method} of {basis}",
+                                            hover=features.segment_track[idx], axis_names=axes),
+                        key="fig_map")
+            st.caption(f"Each dot is a 3-s segment ({shown}) placed so that segments with "
+                       "similar features lie close together, coloured by genre. Separate clouds "
+                       "mean the feature separates those genres; mixed clouds mean a classifier "
+                       "will confuse them.")
     except ValueError as exc:
         layout.show_error("The map cannot be drawn", exc)
 elif features is not None:

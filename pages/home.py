@@ -2,13 +2,17 @@
 
 import streamlit as st
 
+from core import config
 from core.constants import PAPER_RESULTS
 from pages import data_source, layout
 
 METRIC_MIN_PX = 150   #: narrowest metric card before a grid row wraps (fits "81.8%" and its label)
 CARD_MIN_PX = 130     #: narrowest "What to do next" card before the row wraps
+#: px of the shipped-models table's columns: 810 of the 818 px beside the sidebar at 1280 px
+SHIPPED_PX: dict[str, int] = {"model": 310, "track accuracy": 100, "protocol": 400}
 
 layout.require_app()
+viewer = config.viewer_mode()   # a shared server: visitors look and try, they do not train
 
 st.title("GenreLab")
 st.markdown("#### Music genre recognition, step by step — a hands-on replication of Yi et al. (2021)")
@@ -19,7 +23,9 @@ st.markdown(
     "mel-spectrogram. Every clip is cut into 3-second segments. An **LSTM** reads ZCR or MFCC "
     "sequences and hands its 128-number summary to an SVM or KNN; a **2D-CNN** looks at "
     "mel-spectrogram images; a **1D-CNN** scans 15 s of MFCCs. GenreLab lets you look at the "
-    "data and features, train these models yourself and compare with the published numbers.")
+    "data and features, " + ("see how these models were trained" if viewer else
+                             "train these models yourself")
+    + " and compare with the published numbers.")
 
 st.subheader("The study's headline results")
 # a grid, not st.columns: in a narrow window (or beside the open sidebar) the cards wrap onto a
@@ -32,7 +38,7 @@ headline.metric("SVM on MFCC (baseline)", f"{PAPER_RESULTS['svm_mfcc']:.1%}", bo
 st.caption("Accuracy published in the study on GTZAN with its own random split. Splits that keep "
            "each artist on one side give much lower numbers; the Results page shows both.")
 
-st.subheader("Your data")
+st.subheader("The data" if viewer else "Your data")
 summary = data_source.source_summary()
 mine = st.grid(4, min_column_width=METRIC_MIN_PX)
 mine.cell(column_span=2).metric("Active data source", "Synthetic demo set" if summary["synthetic"]
@@ -48,13 +54,14 @@ if thin and not summary["synthetic"]:
                "rough.", icon=":material/warning:")
 if summary["synthetic"]:
     st.warning("**Synthetic data.** No GTZAN folder is set, so GenreLab uses its built-in demo "
-               "set: synthesised audio in ten styles named after GTZAN's genres — not real music. "
-               "Set a GTZAN folder or download it from the sidebar (*Change data source*).",
+               "set: synthesised audio in ten styles named after GTZAN's genres — not real music."
+               + ("" if viewer else " Set a GTZAN folder or download it from the sidebar "
+                  "(*Change data source*)."),
                icon=":material/science:")
 else:
-    st.caption(f"Reading clips from `{summary['root']}`.")
+    st.caption(f"Reading clips from `{data_source.shown_path(summary['root'])}`.")
 if summary["error"]:
-    st.error(f"The saved data folder cannot be used: {summary['error']}")
+    st.error(f"The saved data folder cannot be used: {data_source.source_label(summary['error'])}")
 
 st.subheader("What to do next")
 steps = [
@@ -63,8 +70,11 @@ steps = [
     (layout.PAGE_FEATURES, "Features", ":material/equalizer:",
      "See a clip as the models see it: waveform, spectrograms, MFCCs and ZCR."),
     (layout.PAGE_TRAINING, "Training console", ":material/model_training:",
+     "See how each model is set up and follow a running job's loss and accuracy (training is "
+     "fixed on this shared server)." if viewer else
      "Train an SVM, KNN, LSTM or CNN and watch the loss and accuracy."),
     (layout.PAGE_RESULTS, "Results", ":material/leaderboard:",
+     "Compare the trained models with the study's published accuracies." if viewer else
      "Compare your runs with the study's published accuracies."),
     (layout.PAGE_TRY, "Try it", ":material/music_note:",
      "Upload or record a clip and let every model guess its genre."),
@@ -82,22 +92,28 @@ from core.models.persistence import iter_runs
 
 shipped = [r for r in iter_runs(include_shipped=True) if r.shipped]
 if not shipped:
-    st.info("No trained models are shipped in `models/` yet — train one on the Training console.",
-            icon=":material/info:")
+    st.info("No trained models are shipped with GenreLab yet"
+            + ("." if viewer else " — train one on the Training console."), icon=":material/info:")
 else:
     rows = []
     for run in shipped:
         card = run.card or {}
         head = card.get("primary")
         test = (card.get("metrics", {}).get(head, {}) or {}).get("test", {}) if head else {}
+        synthetic = " (synthetic)" if card.get("data", {}).get("synthetic") else ""
         rows.append({   # the number beside the name, so a narrow window still shows it
-            "model": card.get("name") or run.path.name,
+            "model": (card.get("name") or run.path.name) + synthetic,
             "track accuracy": test.get("track_accuracy"),
-            "data": "synthetic" if card.get("data", {}).get("synthetic") else "GTZAN",
             "protocol": card.get("protocol", {}).get("label", "–"),
-            "status": run.error or "ok",
         })
+        if run.error:   # a status column only when a model is damaged, so protocol fits
+            rows[-1]["status"] = run.error
+    # widths that keep the whole protocol in view beside the sidebar of a 1280-px window
     st.dataframe(rows, hide_index=True, column_config={
-        "track accuracy": st.column_config.NumberColumn(format="percent")})
+        "model": st.column_config.TextColumn("model", width=SHIPPED_PX["model"]),
+        "track accuracy": st.column_config.NumberColumn(format="percent",
+                                                        width=SHIPPED_PX["track accuracy"]),
+        "protocol": st.column_config.TextColumn("protocol", width=SHIPPED_PX["protocol"])})
     st.caption("Track accuracy on each model's own test side (majority vote over 3-s segments). "
-               "Models trained on the synthetic demo set are labelled *synthetic*.")
+               "Models trained on the synthetic demo set are labelled *(synthetic)*; the others "
+               "on GTZAN audio.")

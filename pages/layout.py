@@ -129,11 +129,18 @@ def plot(fig, key: str | None = None, where=None) -> None:
 
     where: the container (a column, say) to draw in; the page itself when None.
     """
-    from core.report.figures import PLOT_CONFIG
+    from core.report.figures import PLOT_CONFIG, for_dark_page
 
     fig.update_layout(template=STREAMLIT_TEMPLATE)
+    if dark_theme():
+        for_dark_page(fig)
     (st if where is None else where).plotly_chart(fig, config=PLOT_CONFIG, key=key,
                                                   theme="streamlit")
+
+
+def dark_theme() -> bool:
+    """Whether the viewer's page is dark (Streamlit's active theme; light when not yet known)."""
+    return getattr(st.context.theme, "type", None) == "dark"
 
 
 def show_error(what: str, exc: BaseException) -> None:

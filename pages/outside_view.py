@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import config
 from core.constants import GENRES, SHARED_DATA
 from core.report.comparison import measured_text
 from pages import layout
@@ -18,26 +20,62 @@ from pages import layout
 JOBS: int = max(1, min(2, os.cpu_count() or 1))
 
 
+#: One evaluation at a time on this server, whoever asks (each takes cores for minutes).
+_RUNNING = threading.Lock()
+
+
 def default_folder() -> str:
-    """The shared xd-dev set when this machine has it, else nothing."""
+    """The operator's first offered folder, else the shared xd-dev set when this machine has
+    it, else nothing."""
+    offered = config.outside_dirs()
+    if offered:
+        return str(next(iter(offered.values())))
     folder = SHARED_DATA / "xd-dev"
     return str(folder) if folder.is_dir() else ""
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def evaluate(folder: str, stamp: tuple, models: tuple[str, ...]) -> dict:
-    """The figures of every available model (and the answer) on folder, as evaluate-folder's
-    JSON, with a progress bar while it runs; cached per folder, its files' sizes and mtimes
-    (stamp) and the models (run ids)."""
-    from core.prediction import catalogue, outside
+def shown_name(path: str | Path) -> str:
+    """What a folder is called on screen: the operator's name when it is offered, else its
+    last part (never the whole server path)."""
+    folder = Path(path).expanduser()
+    for name, offered in config.outside_dirs().items():
+        if offered == folder:
+            return name
+    return folder.name or str(folder)
 
-    entries = [e for e in catalogue.available_models() if e.run_id in models]
+
+def choose_folder() -> tuple[str, str] | None:
+    """(name, path) of the folder to evaluate: in viewer mode one of the folders the operator
+    offers (GENRELAB_OUTSIDE_DIRS or the "outside_dirs" setting), never a typed path; else a
+    typed path. None when there is none."""
+    if config.viewer_mode():
+        offered = config.outside_dirs()
+        if not offered:
+            st.caption("This server offers no labelled folder to evaluate (its operator names "
+                       f"them with {config.ENV_OUTSIDE_DIRS}).")
+            return None
+        name = st.selectbox("Labelled folder", list(offered), key="outside_choice",
+                            help="The folders this server's operator offers.")
+        return name, str(offered[name])
+    folder = st.text_input("Labelled folder", value=default_folder(), key="outside_folder",
+                           placeholder="/path/to/folder with blues/, jazz/, ...",
+                           help=f"Visitors of a viewer-mode server choose among the folders "
+                                f"{config.ENV_OUTSIDE_DIRS} offers instead of typing one.")
+    return (shown_name(folder), folder) if folder.strip() else None
+
+
+def run_evaluation(folder: str, name: str, entries: list, key: str) -> dict:
+    """The figures of every model (and the answer) on folder, as evaluate-folder's JSON, with a
+    progress bar while it runs; kept on disk under key for every later visitor."""
+    from core.prediction import outside
+
     bar = st.progress(0.0, text="decoding and featurising the clips…")
     data = outside.evaluate_folder(
-        folder, entries, jobs=JOBS, with_answer=len(entries) > 1,
-        progress=lambda k, total, name: bar.progress(
-            k / max(total, 1), text=f"{k} of {total} clips: {Path(name).name}")).to_dict()
+        folder, entries, jobs=JOBS, with_answer=len(entries) > 1, name=name,
+        progress=lambda k, total, clip: bar.progress(
+            k / max(total, 1), text=f"{k} of {total} clips: {Path(clip).name}")).to_dict()
     bar.empty()
+    outside.store(key, data)
     return data
 
 
@@ -68,6 +106,36 @@ def figures_table(data: dict, entries: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def offer_evaluation(scan, name: str, folder: str, entries: list, key: str) -> dict | None:
+    """The button that evaluates the folder, under the caps a shared server sets: one evaluation
+    at a time, and in viewer mode at most VISITOR_MAX_CLIPS clips; the figures, or None."""
+    from core.prediction import outside
+
+    n, k = len(scan.clips), len(entries)
+    if config.viewer_mode() and n > outside.VISITOR_MAX_CLIPS:
+        st.info(f"{name} holds {n} clips: more than the {outside.VISITOR_MAX_CLIPS} a visitor "
+                "may have evaluated on this shared server. Its figures appear here once the "
+                "operator has evaluated it.", icon=":material/hourglass_disabled:")
+        return None
+    pressed = st.button(f"Evaluate {k} model{'s' if k != 1 else ''} on it", key="outside_run",
+                        icon=":material/play_arrow:")
+    cap = (f" On this shared server a visitor may evaluate a folder of at most "
+           f"{outside.VISITOR_MAX_CLIPS} clips, one evaluation at a time for everyone; the "
+           "figures are then kept for every visitor." if config.viewer_mode() else
+           " The figures are kept for later visits (and for viewer mode).")
+    if not pressed:
+        st.caption(f"About a second per clip and model on two cores: press the button to run "
+                   f"({n} clips × {k} models).{cap}")
+        return None
+    if not _RUNNING.acquire(blocking=False):
+        st.info("Another evaluation is running on this server; try again once it is done.")
+        return None
+    try:
+        return outside.cached(key) or run_evaluation(folder, name, entries, key)
+    finally:
+        _RUNNING.release()
+
+
 def show_outside() -> None:
     """The section: a folder, a button, the table, the left-out files and a confusion matrix."""
     from core.prediction import catalogue, outside
@@ -79,33 +147,30 @@ def show_outside() -> None:
                "<genre>/<clip> (folder names such as Hip-Hop, rap or Classical Music are "
                "matched to GTZAN's genres). A clip of a genre a model was not trained on counts "
                "as wrong for it. Nothing is trained on these clips.")
-    folder = st.text_input("Labelled folder", value=default_folder(), key="outside_folder",
-                           placeholder="/path/to/folder with blues/, jazz/, ...")
-    if not folder:
+    picked = choose_folder()
+    if picked is None:
         return
+    name, folder = picked
     try:
         scan = outside.scan_folder(folder)
-    except outside.OutsideError as exc:
-        st.warning(str(exc))
+    except outside.OutsideError as exc:   # in viewer mode the message names the folder as offered
+        st.warning(str(exc).replace(str(Path(folder).expanduser()), name))
         return
     entries = {e.label: e for e in catalogue.available_models()}
     if not entries:
         st.info("No model to evaluate yet.")
         return
-    key = (str(scan.root), outside.folder_stamp(scan.root),
-           tuple(sorted(e.run_id for e in entries.values())))
+    run_ids = [e.run_id for e in entries.values()]
+    key = outside.cache_key(scan.root, run_ids, len(entries) > 1)
+    skipped = outside.skipped_text(scan.skipped)
     st.write(f"{len(scan.clips)} clips: " + ", ".join(f"{g} {n}" for g, n in scan.genres.items())
-             + (f"; skipped folders: {', '.join(scan.skipped)}" if scan.skipped else ""))
-    done = st.session_state.setdefault("outside_done", set())
-    if st.button(f"Evaluate {len(entries)} model{'s' if len(entries) != 1 else ''} on it",
-                 key="outside_run", icon=":material/play_arrow:"):
-        evaluate(*key)
-        done.add(key)
-    if key not in done:
-        st.caption(f"About a second per clip and model on two cores: press the button to run "
-                   f"({len(scan.clips)} clips × {len(entries)} models).")
+             + (f" ({skipped})" if skipped else ""))
+    data = outside.cached(key)
+    if data is None:
+        data = offer_evaluation(scan, name, folder, list(entries.values()), key)
+    if data is None:
         return
-    data = evaluate(*key)
+    data = outside.renamed(data, name)
     st.session_state["outside_data"] = data   # the report's Outside GTZAN section uses it
     st.dataframe(figures_table(data, entries), hide_index=True)
     st.caption(f"n = {data['n']} clips of {data['folder']} (outside GTZAN, no training on them). "

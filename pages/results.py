@@ -9,24 +9,43 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import config
 from core.report import document
-from core.report.comparison import FLOAT_COLUMNS, HEAD_NAMES, PAPER_TABLES, RESULT_COLUMNS, beyond_table, comparison_table, data_label, run_rows, table_for
+from core.report.comparison import FLOAT_COLUMNS, HEAD_NAMES, PAPER_TABLES, beyond_table, comparison_table, data_label, run_rows, table_for
 from core.constants import GENRES
 from core.report.figures import confusion_matrix, recall_bars
 from core.models.persistence import RunInfo, iter_runs
-from pages import layout
+from pages import data_source, layout
 from pages.outside_view import show_outside
 
 
 CHART_MIN_PX = 480   #: narrowest cell the confusion matrix shares a row in (10 readable columns)
 
+#: The results tables' columns as shown: what a number is and rests on first (method, track
+#: accuracy, protocol, n), so they stay in view in a 1280-px window; the rest after.
+SHOWN_COLUMNS: tuple[str, ...] = (
+    "Method", "Track accuracy", "Protocol", "Test tracks", "Published accuracy",
+    "Segment accuracy", "Macro-F1", "Result from", "Data", "Run")
+#: px of each shown column (Streamlit's own sizes cut the protocol or pushed it out of view)
+COLUMN_PX: dict[str, int] = {"Method": 200, "Track accuracy": 105, "Protocol": 410,
+                             "Test tracks": 85, "Published accuracy": 140,
+                             "Segment accuracy": 130, "Macro-F1": 85}
+
 
 def show_table(df: pd.DataFrame) -> None:
-    """A results table: numbers to 3 decimals, a dash where there is none, helper columns hidden."""
-    formats = {c: st.column_config.NumberColumn(format="%.3f") for c in FLOAT_COLUMNS}
-    formats["Test tracks"] = st.column_config.NumberColumn(format="%d")
-    st.dataframe(df[list(RESULT_COLUMNS)], hide_index=True, column_config=formats,
-                 placeholder="–")
+    """A results table: accuracies in percent like the rest of GenreLab, a dash where there is
+    none, the key columns first, helper columns hidden."""
+    formats = {c: st.column_config.NumberColumn(format="percent", width=COLUMN_PX.get(c))
+               for c in FLOAT_COLUMNS}
+    formats["Test tracks"] = st.column_config.NumberColumn(format="%d",
+                                                           width=COLUMN_PX["Test tracks"])
+    for column in ("Method", "Protocol"):
+        formats[column] = st.column_config.TextColumn(column, width=COLUMN_PX[column])
+    shown = df[list(SHOWN_COLUMNS)].copy()
+    shown["Method"] = shown["Method"].map(lambda m: config.for_visitors(str(m)))
+    shown["Result from"] = shown["Result from"].map(
+        lambda m: config.for_visitors(str(m)) if isinstance(m, str) else m)
+    st.dataframe(shown, hide_index=True, column_config=formats, placeholder="–")
 
 
 def show_run(card: dict) -> None:
@@ -51,6 +70,10 @@ def show_run(card: dict) -> None:
     m4.metric("Test tracks", test.get("n_tracks", "–"))
     protocol = (card.get("protocol") or {}).get("label", "unknown protocol")
     st.caption(f"Protocol: {protocol}. Data: {data_label(card)}.")
+    if card.get("genre_notes"):
+        st.warning("**This run, per genre:**\n" + "\n".join(f"- {n}" for n in
+                                                            card["genre_notes"]),
+                   icon=":material/warning:")
     report = test.get(level)
     if not report or "confusion" not in report:
         st.info(f"This run saved no {level}-level confusion matrix.")
@@ -73,6 +96,14 @@ def show_run(card: dict) -> None:
                    "charts show only those. A genre with no test items reads n/a, not 0 %.")
 
 
+def origin(run: RunInfo) -> str:
+    """Where a run comes from, in the wording of the mode: "shipped", "yours" (or "trained
+    here" to a visitor of a viewer-mode server)."""
+    if run.shipped:
+        return "shipped"
+    return "trained here" if config.viewer_mode() else "yours"
+
+
 def report_button(runs: list[RunInfo]) -> None:
     """Choose runs and download one self-contained HTML report of them (made on click)."""
     st.header("Report for other people")
@@ -86,8 +117,8 @@ def report_button(runs: list[RunInfo]) -> None:
     paths = {str(r.path): r for r in runs}
     chosen = st.multiselect(
         "Runs in the report", list(paths), default=list(paths), key="report_runs",
-        format_func=lambda p: f"{paths[p].card.get('name', Path(p).name)} – "
-        f"{'shipped' if paths[p].shipped else 'yours'} – {Path(p).name}")
+        format_func=lambda p: f"{config.for_visitors(paths[p].card.get('name', Path(p).name))} – "
+        f"{origin(paths[p])} – {Path(p).name}")
     st.download_button("Download report", data=partial(document.report_bytes, tuple(chosen),
                                                       st.session_state.get("outside_data")),
                        file_name="genrelab-report.html", mime="text/html", key="report_download",
@@ -98,7 +129,8 @@ def main() -> None:
     """Draw the Results page."""
     layout.require_app()
     st.title("Results")
-    st.caption("Every finished run, yours and the shipped models, beside the numbers published "
+    st.caption("Every finished run, " + ("those trained here" if config.viewer_mode() else "yours")
+               + " and the shipped models, beside the numbers published "
                "in the study. Each number carries its protocol: how tracks were split, the seed "
                "and how many test tracks it rests on. Numbers from a different split or from the "
                "synthetic demo set are not comparable with the study's.")
@@ -109,12 +141,14 @@ def main() -> None:
     runs_df = pd.DataFrame(rows)
 
     m1, m2, m3 = st.columns(3)
-    m1.metric("Your runs", sum(1 for r in usable if not r.shipped))
+    m1.metric("Runs trained here" if config.viewer_mode() else "Your runs",
+              sum(1 for r in usable if not r.shipped))
     m2.metric("Shipped models", sum(1 for r in usable if r.shipped))
     m3.metric("Damaged runs", len(damaged))
     if not usable:
-        st.info("No finished runs yet. Train one on the Training console; the study's published "
-                "figures are shown below on their own.")
+        st.info("No finished runs yet"
+                + ("" if config.viewer_mode() else ". Train one on the Training console")
+                + "; the study's published figures are shown below on their own.")
 
     st.header("Beside the study")
     for title, entries in PAPER_TABLES:
@@ -148,7 +182,7 @@ def main() -> None:
     if damaged:
         st.header("Damaged runs")
         for run in damaged:
-            st.error(f"{run.path.name}: {run.error}")
+            st.error(f"{run.path.name}: {data_source.source_label(str(run.error))}")
 
     show_outside()
     with report_slot:
@@ -161,8 +195,8 @@ def main() -> None:
     labels = {str(r.card.get("run_id", r.path.name)): r for r in usable}
     choice = st.selectbox(
         "Run", list(labels), key="results_run",
-        format_func=lambda rid: f"{labels[rid].card.get('name', rid)} – "
-        f"{'shipped' if labels[rid].shipped else 'yours'} – {rid}")
+        format_func=lambda rid: f"{config.for_visitors(labels[rid].card.get('name', rid))} – "
+        f"{origin(labels[rid])} – {rid}")
     show_run(labels[choice].card)
     st.caption("Charts: use the camera icon in a chart's toolbar (top right, on hover) to download "
                "it as a PNG image at twice the on-screen size.")

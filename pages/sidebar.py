@@ -35,6 +35,8 @@ def set_data_folder(text: str) -> str | None:
         root = find_root(text)
     except DatasetError as exc:
         return str(exc)
+    except OSError as exc:   # unreadable: say so, never what the system's message may list
+        return f"{text} cannot be read ({type(exc).__name__})"
     config.save_setting("data_path", str(root))
     _forget_sources()
     return None
@@ -52,6 +54,8 @@ def set_splits_folder(text: str) -> str | None:
         read_split_lists(text)
     except SplitError as exc:
         return str(exc)
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"{text}: the lists cannot be read ({type(exc).__name__})"
     config.save_setting("splits_path", str(Path(text).expanduser()))
     return None
 
@@ -68,6 +72,8 @@ def set_artists_file(text: str) -> str | None:
         read_index(text)
     except ArtistIndexError as exc:
         return str(exc)
+    except OSError as exc:
+        return f"{text} cannot be read ({type(exc).__name__})"
     config.save_setting("artists_path", str(Path(text).expanduser()))
     return None
 
@@ -118,27 +124,37 @@ def _download_splits(target: str) -> None:
 
 def sidebar() -> None:
     """The data-source panel shown on every page (runs on every rerun; cheap)."""
-    summary = source_summary()
     with st.sidebar:
         st.markdown("### Data source")
-        if summary["synthetic"]:
-            st.badge("synthetic demo set", icon=":material/science:", color="orange")
-            st.caption(f"{summary['label']} — {summary['tracks']} clips "
-                       f"({data_source.counts_text(summary['per_genre'])}). Set a GTZAN folder "
-                       "below for real music.")
-        else:
-            st.badge("GTZAN folder", icon=":material/library_music:", color="green")
-            st.caption(f"`{summary['root']}` — {summary['tracks']} clips "
-                       f"({data_source.counts_text(summary['per_genre'])})")
-        st.caption(data_source.splits_text())
-        if summary["error"]:
-            st.error(f"The saved folder cannot be used: {summary['error']}")
+        summary_slot = st.container()   # filled after the form, so it shows what was just saved
         if config.viewer_mode():
             viewer_note("Fixed data source")
         else:
             with st.expander("Change data source", expanded=False):
                 _source_form()
+        with summary_slot:
+            _summary()
         _cluster_panel()
+
+
+def _summary() -> None:
+    """What the pages use: the source (its folder by name in viewer mode), its clips per genre,
+    the split lists and the artist index."""
+    summary = source_summary()
+    if summary["synthetic"]:
+        st.badge("synthetic demo set", icon=":material/science:", color="orange")
+        st.caption(f"{summary['label']} — {summary['tracks']} clips "
+                   f"({data_source.counts_text(summary['per_genre'])})."
+                   + ("" if config.viewer_mode() else " Set a GTZAN folder below for real music."))
+    else:
+        st.badge("GTZAN folder", icon=":material/library_music:", color="green")
+        st.caption(f"`{data_source.shown_path(summary['root'])}` — {summary['tracks']} clips "
+                   f"({data_source.counts_text(summary['per_genre'])})")
+    st.caption(data_source.splits_text())
+    st.caption(data_source.artists_text())
+    if summary["error"]:
+        st.error("The saved folder cannot be used: "
+              f"{data_source.source_label(summary['error'])}")
 
 
 @st.cache_data(ttl=15, show_spinner=False)
@@ -155,13 +171,17 @@ def _cluster_panel() -> None:
     if not address:
         return
     info = _cluster_info(address)
+    viewer = config.viewer_mode()   # visitors are not told where the scheduler listens
     st.markdown("### Dask cluster")
-    st.caption(f"`{info.address}` — extraction and SVM/KNN searches of training jobs run here")
+    st.caption(("A cluster" if viewer else f"`{info.address}`")
+               + " — extraction and SVM/KNN searches of training jobs run here")
     if info.error:
-        st.error(f"The cluster cannot be reached: {info.error}")
+        st.error("The cluster cannot be reached" + ("." if viewer else f": {info.error}"))
         return
     st.markdown(f"**{info.workers}** workers, **{info.cores}** cores"
                 + (f", {info.memory_bytes / 2**30:.1f} GiB" if info.memory_bytes else ""))
+    if viewer:
+        return
     if info.dashboard:
         st.markdown(f"[Open the cluster's dashboard]({info.dashboard})")
     else:

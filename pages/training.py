@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core import config as gconfig, models
+from core.data import extra as extra_sets
 from core.training import config as train_config, jobs as training_jobs, plan as run_plan
 from core.constants import DEFAULT_SEED, GENRES
 from core.report.figures import training_curves
+from core.models import persistence
 from core.models.persistence import iter_runs
 from core.training.config import CARVED_VALID_FRACTION, FEATURE_LABELS, KERAS_MODELS, MODEL_FEATURES, MODEL_LABELS, TrainConfig
 from core.models.fitting import TrainingError
@@ -73,13 +77,14 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
                              for i, (key, label) in enumerate(AUGMENTATIONS.items())}
 
     st.markdown("**How tracks are split**")
-    protocols = ["random-track", "artist-filtered"]
     p1, p2, p3 = st.columns([2, 1, 1])
     protocol = p1.radio(
-        "Protocol", protocols, key="train_protocol", horizontal=True,
-        format_func=lambda p: "random by track" if p == "random-track" else "artist-filtered",
-        help="Random: tracks drawn at random (stratified by genre), every segment of a track on "
-             "one side. Artist-filtered: Kereliuk & Sturm's lists keep each artist on one side.")
+        "Protocol", train_config.PROTOCOLS, key="train_protocol", horizontal=True,
+        help="random-track: tracks drawn at random (stratified by genre), every segment of a "
+             "track on one side. artist-filtered: Kereliuk & Sturm's lists keep each artist on "
+             "one side. artist-grouped: tracks drawn at random by whole artists (Sturm's "
+             "artist index), so no artist is on two sides. The Dataset page shows the same "
+             "split for the same seed and shares.")
     kwargs["protocol"] = protocol
     if protocol == "artist-filtered":
         if splits_folder is None:
@@ -87,20 +92,34 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
                        "in the sidebar (Change data source → split lists) first.")
             return None
         kwargs["splits_path"] = str(splits_folder)
-        st.caption(f"Lists from {splits_folder}. Tracks the lists leave out are not used.")
+        st.caption(f"Lists from {data_source.shown_path(splits_folder)}. Tracks the lists leave "
+                   "out are not used.")
     else:
+        if protocol == "artist-grouped":
+            index_file = gconfig.artists_path()
+            if index_file is None:
+                st.warning("The artist-grouped split needs the artist index (Sturm's "
+                           "GTZANindex.txt). Set it in the sidebar (Change data source → "
+                           "artist index) first.")
+                return None
+            kwargs["artists_path"] = str(index_file)
+            st.caption("Whole artists are drawn to each side, by the artist index; a track of "
+                       "unknown artist is a group of its own.")
         kwargs["seed"] = int(p2.number_input("Seed", 0, 2**31 - 1, DEFAULT_SEED, key="train_seed"))
-        kwargs["test_size"] = float(p3.slider("Test fraction", 0.1, 0.5, DEFAULTS.test_size,
-                                              0.05, key="train_test"))
+        kwargs["test_size"] = p3.slider("Test share (%)", 10, 50, round(DEFAULTS.test_size * 100),
+                                        5, key="train_test") / 100
+    extra_chosen = extra_form()   # None (a chosen folder is unusable) stops the form below
+    kwargs["extra"] = extra_chosen or []
 
     with st.expander("More settings"):
         m1, m2 = st.columns(2)
-        kwargs["valid_size"] = (float(m1.slider(
-            "Validation fraction", 0.0, 0.3, DEFAULTS.valid_size, 0.05, key="train_valid",
-            help="The Dataset page shows the same split for the same seed and fractions. At 0, "
+        kwargs["valid_size"] = (m1.slider(
+            "Validation share (%)", 0, 30, round(DEFAULTS.valid_size * 100), 5,
+            key="train_valid",
+            help="The Dataset page shows the same split for the same seed and shares. At 0, "
                  f"the networks hold back {CARVED_VALID_FRACTION:.0%} of the training tracks "
-                 "for early stopping."))
-                                if protocol == "random-track" else 0.1)
+                 "for early stopping.") / 100
+                                if protocol != "artist-filtered" else 0.1)
         if model in KERAS_MODELS:
             kwargs["patience"] = int(m2.number_input("Patience (epochs)", 1, 100, 8,
                                                      key="train_patience"))
@@ -116,9 +135,11 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
                  "inverse proportion to its size; balanced data are not weighted. On the 473 "
                  "real Vorbis clips (six genres with 11-15 clips) these weights made the 2D-CNN "
                  "call most tracks disco: 36 % valid track accuracy against 72 % without "
-                 "(bench/cnn2d_valid.py).")
+                 "(research/cnn2d_valid.py).")
         name = m2.text_input("Run name (optional)", key="train_name").strip()
         kwargs["name"] = name or None
+    if extra_chosen is None:   # after every widget is drawn, so none forgets its value
+        return None
     try:
         config = TrainConfig(**kwargs)
     except TrainingError as exc:
@@ -128,21 +149,82 @@ def settings_form(splits_folder, track_ids: list[str]) -> TrainConfig | None:
 
 
 def split_preview(config: TrainConfig, track_ids: list[str]) -> bool:
-    """Show how many tracks each side gets (core.data.splits); False with a message if impossible."""
+    """Show how many tracks each side gets (core.data.splits) and what each genre lacks (the
+    notes the run will keep on its card); False with a message if impossible."""
+    from core.data.artists import ArtistIndexError
     from core.data.splits import SplitError
 
     try:
         split = run_plan.make_split(config, track_ids)
-    except (SplitError, TrainingError, ValueError) as exc:
+        scanned = [scan_extra_set(entry) for entry in config.extra]
+        split = run_plan.with_extra(split, config, [t for s in scanned for t in s["ids"]],
+                                    {t: a for s in scanned for t, a in s["artists"].items()}).split
+        plan = run_plan.plan_genres(split, config.model, config.genres or ())
+    except (SplitError, TrainingError, ArtistIndexError, ValueError) as exc:
         st.error(f"These tracks cannot be split this way: {exc}. With {len(track_ids)} tracks, "
-                 "use a larger test or validation fraction (each side needs at least one "
-                 "track per genre) or set the validation fraction to 0.")
+                 "use a larger test or validation share (each side needs at least one "
+                 "track per genre) or set the validation share to 0.")
         return False
     st.caption(f"Split: {split.label()}.")
     note = carve_note(config, split)
     if note:
         st.caption(note)
+    if plan.notes:
+        st.warning(genre_notes_text(plan.notes, "Before you start, per genre"),
+                   icon=":material/warning:")
     return True
+
+
+def genre_notes_text(notes: list[str], title: str) -> str:
+    """A run's per-genre notes as a titled markdown list."""
+    return f"**{title}:**\n" + "\n".join(f"- {note}" for note in notes)
+
+
+# --- extra training music -------------------------------------------------------------------
+
+@st.cache_data(ttl=30, show_spinner=False)
+def scan_extra_set(entry: str) -> dict:
+    """One extra folder as the console shows it: name, clip ids, artists, clips per genre, files
+    left out (count) or the error; cached for 30 s. Never its path."""
+    name, path = extra_sets.parse_entry(entry)
+    try:
+        found = extra_sets.scan_extra(path, name)
+    except extra_sets.ExtraError as exc:
+        return {"name": name, "ids": [], "artists": {}, "per_genre": {}, "ignored": 0,
+                "error": str(exc)}
+    return {"name": name, "ids": [t.track_id for t in found.tracks], "artists": found.artists,
+            "per_genre": found.clips_per_genre(), "ignored": len(found.ignored), "error": None}
+
+
+def extra_form() -> list[str] | None:
+    """The operator's extra folders to add to the training side: each shown by name with its
+    clips per genre; the chosen "NAME=PATH" entries ([] when none is offered or chosen), or None
+    when a chosen folder cannot be used."""
+    offered = extra_sets.configured_entries()
+    if not offered:
+        return []
+    st.markdown("**Extra training music**")
+    scans = {name: scan_extra_set(entry) for name, entry in offered.items()}
+    chosen = st.multiselect(
+        "Add to the training side", list(offered), key="train_extra",
+        help="Labelled folders beside GTZAN that the operator of this GenreLab set up "
+             "(GENRELAB_EXTRA_DIRS or the setting extra_dirs). Their clips are only ever "
+             "trained on, never validated or tested on; a clip whose artist has GTZAN tracks "
+             "on the validation or test side is left out.")
+    table = pd.DataFrame([{"set": name, **{g: scan["per_genre"].get(g, 0) for g in GENRES},
+                           "clips": len(scan["ids"])} for name, scan in scans.items()])
+    st.dataframe(table, hide_index=True)
+    for name, scan in scans.items():
+        if scan["error"]:
+            st.warning(scan["error"])
+        elif scan["ignored"]:
+            st.caption(f"{name}: {scan['ignored']} file(s) in its genre folders are not audio "
+                       "and are left out (named on the run's card).")
+    broken = [name for name in chosen if scans[name]["error"]]
+    if broken:
+        st.error(f"{', '.join(broken)} cannot be used (see above); leave it out to train.")
+        return None
+    return [offered[name] for name in chosen]
 
 
 def carve_note(config: TrainConfig, split) -> str | None:
@@ -195,7 +277,8 @@ def job_panel(job_id: str) -> None:
         return
     conf = job.config or {}
     title = conf.get("name") or _config_label(conf)
-    st.markdown(f"**{title}** — job `{job.job_id}` — {STATE_TEXT.get(job.state, job.state)}")
+    state = "stopping…" if job.stopping else STATE_TEXT.get(job.state, job.state)
+    st.markdown(f"**{title}** — job `{job.job_id}` — {state}")
     keras_job = conf.get("model") in KERAS_MODELS
     last = job.last_epoch
     stage = next((e.get("message") for e in reversed(events) if e.get("type") in
@@ -215,17 +298,22 @@ def job_panel(job_id: str) -> None:
             st.caption(f"Now: {stage}")
         if gconfig.viewer_mode():
             layout.viewer_note("Stopping a job")
-        elif st.button("Stop training", key=f"stop_{job.job_id}", icon=":material/stop_circle:",
-                     help="Stops after the current batch; the best weights so far are kept "
-                          "and evaluated."):
-            training_jobs.request_stop(job.job_id)
-            st.toast("Stop requested — the job finishes its current batch first.")
+        else:   # asked before this run draws, so the page says "stopping…" at once
+            st.button("Stop training", key=f"stop_{job.job_id}", icon=":material/stop_circle:",
+                      help="Stops after the current batch; the best weights so far are kept "
+                           "and evaluated.", disabled=job.stopping,
+                      on_click=_request_stop, args=(job.job_id,))
+        if job.stopping:
+            st.caption("Stopping… the job finishes its current batch, then evaluates and saves "
+                       "the best weights so far.")
     elif job.state == "failed":
         st.error(f"Training failed: {job.message or 'no message was left'}")
     elif job.state == "stopped":
-        st.warning(f"Stopped: {job.message or 'by request'}")
+        st.warning(f"Stopped: {gconfig.for_visitors(job.message or 'by request')}")
     elif job.state == "done":
-        st.success(job.message or "Finished.")
+        st.success(gconfig.for_visitors(job.message or "Finished."))
+    if not job.active and job.run_dir:
+        run_notes(job.run_dir)
 
     if last:
         m1, m0, m2, m3, m4 = st.columns(5)
@@ -246,6 +334,12 @@ def job_panel(job_id: str) -> None:
             st.info("The curves appear after the first epoch.")
 
 
+def _request_stop(job_id: str) -> None:
+    """The Stop button's action: ask the job to stop, and say so."""
+    training_jobs.request_stop(job_id)
+    st.toast("Stop requested — the job finishes its current batch first.")
+
+
 @st.fragment(run_every=1.0)
 def live_job_panel(job_id: str) -> None:
     """job_panel redrawn every second while the job runs; a full rerun once it has ended."""
@@ -256,6 +350,24 @@ def live_job_panel(job_id: str) -> None:
         still_active = False
     if not still_active:
         st.rerun(scope="app")  # refresh the run list below and stop polling
+
+
+def run_notes(run_dir: str) -> None:
+    """A finished run's per-genre notes and extra sets, as its card keeps them."""
+    try:
+        card = persistence.load_card(Path(run_dir), verify=False)
+    except persistence.ModelFileError:
+        return
+    if card.get("genre_notes"):
+        st.warning(genre_notes_text(card["genre_notes"], "This run, per genre"),
+                   icon=":material/warning:")
+    for entry in (card.get("data") or {}).get("extra") or []:
+        per_genre = ", ".join(f"{g} {n}" for g, n in entry.get("clips_per_genre", {}).items())
+        skipped = entry.get("skipped") or []
+        st.caption(f"Extra set {entry.get('name')}: {entry.get('n_clips')} clips on the "
+                   f"training side ({per_genre})" + (
+                       "; left out: " + "; ".join(f"{f} ({r})" for f, r in skipped)
+                       if skipped else "") + ".")
 
 
 # --- the run list ---------------------------------------------------------------------------
@@ -272,8 +384,9 @@ def runs_table() -> tuple[pd.DataFrame, list[tuple[str, str]]]:
         test = ((card.get("metrics") or {}).get(primary) or {}).get("test") or {}
         data = card.get("data") or {}
         rows.append({
-            "Run": card.get("name") or card.get("run_id"),
-            "From": "shipped" if run.shipped else "yours",
+            "Run": gconfig.for_visitors(str(card.get("name") or card.get("run_id"))),
+            "From": "shipped" if run.shipped else (
+                "trained here" if gconfig.viewer_mode() else "yours"),
             "Track accuracy": test.get("track_accuracy", np.nan),
             "Segment accuracy": test.get("segment_accuracy", np.nan),
             "Macro-F1": test.get("macro_f1", np.nan),
@@ -287,9 +400,12 @@ def runs_table() -> tuple[pd.DataFrame, list[tuple[str, str]]]:
 
 
 def _config_label(conf: dict) -> str:
-    """"LSTM on MFCC" from a config dict."""
+    """"LSTM on MFCC" from a config dict, with " (4 genres)" for a subset of the genres, as the
+    run it makes is named."""
     model, feature = conf.get("model", "?"), conf.get("feature") or ""
-    return f"{MODEL_LABELS.get(model, model)} on {FEATURE_LABELS.get(feature, feature)}"
+    genres = conf.get("genres") or GENRES
+    subset = f" ({len(genres)} genres)" if len(genres) < len(GENRES) else ""
+    return f"{MODEL_LABELS.get(model, model)} on {FEATURE_LABELS.get(feature, feature)}{subset}"
 
 
 def running_summary(conf: dict) -> str:
@@ -297,11 +413,16 @@ def running_summary(conf: dict) -> str:
     genres = conf.get("genres")
     parts = [conf.get("name") or _config_label(conf),
              f"{len(genres)} genres ({', '.join(genres)})" if genres else "every genre present"]
+    protocol = str(conf.get("protocol"))
     if conf.get("protocol") == "artist-filtered":
-        parts.append("artist-filtered split")
+        parts.append(f"{protocol} split")
     else:
-        parts.append(f"random split, seed {conf.get('seed')}, test {conf.get('test_size')}, "
-                     f"validation {conf.get('valid_size')}")
+        parts.append(f"{protocol} split, seed {conf.get('seed')}, test share "
+                     f"{float(conf.get('test_size') or 0):.0%}, validation share "
+                     f"{float(conf.get('valid_size') or 0):.0%}")
+    if conf.get("extra"):
+        parts.append("extra training music: " + ", ".join(
+            extra_sets.parse_entry(e)[0] for e in conf["extra"]))
     if conf.get("model") in KERAS_MODELS:
         parts.append(f"up to {conf.get('epochs')} epochs")
     return " · ".join(parts)
@@ -320,7 +441,7 @@ def main() -> None:
                "background: you can leave this page (or reload it) and come back to the curves.")
     source = data_source.active_source()
     layout.synthetic_notice(source)
-    st.caption(f"Data: {source.label} — {len(source.tracks)} tracks.")
+    st.caption(f"Data: {data_source.source_label(source)} — {len(source.tracks)} tracks.")
 
     viewer = gconfig.viewer_mode()
     jobs = training_jobs.list_jobs()
@@ -349,7 +470,8 @@ def main() -> None:
     st.header("Progress")
     job_id = current_job_id()
     if job_id is None:
-        st.write("No training job yet. Choose the settings above and press **Start training**.")
+        st.write("No training job yet." + ("" if viewer else " Choose the settings above and "
+                                           "press **Start training**."))
     else:
         try:
             active = training_jobs.job_status(job_id).active

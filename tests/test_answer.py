@@ -81,7 +81,7 @@ def test_batch_consensus_column_is_the_headline() -> None:
 
 
 def test_the_most_trusted_model_leads_a_weaker_majority() -> None:
-    """Issue 17: the headline is the most trusted model's answer, not a head count of weaker ones
+    """The headline is the most trusted model's answer, not a head count of weaker ones
     (on xd-dev the trust-weighted vote was right on 20 of 49 clips, the most trusted model on 29)."""
     entries = [entry("good", 0.90, 200), entry("fair1", 0.80, 100), entry("fair2", 0.80, 100)]
     results = [result("good", "jazz"), result("fair1", "blues"), result("fair2", "blues")]

@@ -31,9 +31,9 @@ def test_home_renders_on_demo_set(app_env):
     assert _metric(at, "Clips") == "30"
     assert "Synthetic data" in _texts(at.warning)
     assert "synthetic demo set" in _texts(at.sidebar.markdown)
-    # issue 19.10: each "What to do next" card is a button that opens its page
+    # each "What to do next" card is a button that opens its page
     assert len([b for b in at.button if b.key.startswith("home_go_")]) == 5
-    # issue 19.9: the genres present and the clips per genre, and where the split lists stand
+    # the genres present and the clips per genre, and where the split lists stand
     assert _metric(at, "Genres") == "10"
     assert "3 clips in each of the 10 genres" in _texts(at.caption)
     assert "split lists: not set" in _texts(at.caption)
@@ -340,3 +340,46 @@ def test_streamlit_settings_skip_the_full_collection_after_each_run():
     settings = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml")
                              .read_text())
     assert settings["runner"]["postScriptGC"] is False
+
+
+def test_upload_digest_is_computed_once_per_upload(monkeypatch: pytest.MonkeyPatch):
+    """A page rerun does not hash an upload's bytes again; another upload gets its own digest."""
+    import hashlib
+    from types import SimpleNamespace
+
+    hashed: list[int] = []
+    real = hashlib.sha1
+    monkeypatch.setattr(hashlib, "sha1", lambda data=b"": hashed.append(len(data)) or real(data))
+    loaders._upload_sha1.clear()
+    first = SimpleNamespace(file_id="a1", getvalue=lambda: b"clip one")
+    second = SimpleNamespace(file_id="b2", getvalue=lambda: b"clip two")
+    assert loaders.upload_sha1(first) == real(b"clip one").hexdigest()
+    assert loaders.upload_sha1(first) == real(b"clip one").hexdigest()   # a rerun
+    assert loaders.upload_sha1(second) == real(b"clip two").hexdigest()
+    assert hashed == [8, 8]
+
+
+def test_split_lists_are_read_once_until_they_change(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch):
+    """Every page shows where the split lists stand: the three lists are read once, not on every
+    run, and read again when one of them changes."""
+    import os
+
+    from core.data import splits
+
+    for side in ("train", "valid", "test"):
+        (tmp_path / f"{side}_filtered.txt").write_text(f"blues/blues.0000{len(side)}.wav\n")
+    assert sidebar.set_splits_folder(str(tmp_path)) is None
+    reads: list[str] = []
+    real = splits.read_split_lists
+    monkeypatch.setattr(splits, "read_split_lists", lambda f: reads.append(str(f)) or real(f))
+    data_source._lists_readable.clear()
+    for _ in range(3):
+        assert data_source.splits_folder() == tmp_path
+        assert "both split protocols" in data_source.splits_text()
+    assert len(reads) == 1
+    broken = tmp_path / "test_filtered.txt"
+    broken.write_text("not a track\n")
+    os.utime(broken, (broken.stat().st_atime, broken.stat().st_mtime + 5))
+    assert data_source.splits_folder() is None
+    assert len(reads) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -274,3 +275,26 @@ def test_a_member_whose_deflate_stream_is_damaged_is_refused_with_the_reason(tmp
     got = batch.unpack_member(item, tmp_path)
     assert "cannot be read from the archive (Error -3" in got.refusal   # zlib.error, not raised
     assert list(tmp_path.iterdir()) == []
+
+
+def test_jobs_1_reads_zip_members_in_memory_without_temporary_files(monkeypatch, tmp_path: Path):
+    """In one process a zip member is decoded from the archive in memory: no member is staged
+    in a temporary file; a damaged member still gets its reason."""
+    runs = [sklearn_run("svm", "mfcc")]
+    entries = only(catalogue.available_models(), *runs)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.wav", wav_bytes(music(4.0, seed=1)))
+        archive.writestr("b.wav", bytes(range(256)) * 4000)
+    raw = bytearray(buf.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo("b.wav")
+    start = info.header_offset + 30 + len(info.filename)
+    for k in range(start + 10, start + 60):     # b.wav's deflate stream
+        raw[k] ^= 0xFF
+    staged: list[str] = []
+    real = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: staged.append("file") or real(*a, **k))
+    rows = list(batch.predict_many(batch.from_upload("z.zip", bytes(raw)), entries, jobs=1))
+    assert staged == []
+    assert rows[0].error is None and rows[0].consensus[0] in GENRES
+    assert "cannot be read from the archive (Error -3" in rows[1].error

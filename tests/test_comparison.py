@@ -45,7 +45,7 @@ def test_rows_label_heads_and_synthetic_data() -> None:
     assert [r["Result from"] for r in rows] == ["your run", "your run", "shipped model"]
     assert rows[0]["Published accuracy"] == PAPER_RESULTS["lstm_svm_mfcc"]
     assert rows[2]["Data"] == "synthetic demo set (90 tracks)"
-    assert rows[0]["Data"] == "GTZAN folder: /x (90 tracks)"
+    assert rows[0]["Data"] == "GTZAN folder: x (90 tracks)"   # the folder by name, no server path
     table = comparison.table_for(comparison.PAPER_TABLES[0][1], pd.DataFrame(rows))
     assert list(table["Method"]) == ["SVM on ZCR", "svm on zcr", "SVM on MFCC", "KNN on ZCR",
                                      "KNN on MFCC"]

@@ -1,6 +1,6 @@
 """An 800-px window (a laptop screen split in two), light and dark, in headless Chromium.
 
-Issue 19, item 11: at 800 px the sidebar stayed open and took 300 px, Home's headline numbers were
+At 800 px the sidebar stayed open and took 300 px, Home's headline numbers were
 cut to "81…", the Results confusion matrix shrank until it could not be read and Try it's verdict
 table hid its Probability column; the theme was forced to light. Driven like
 tests/test_e2e_browser.py (Debian's Chromium through Playwright) against `streamlit run app.py`

@@ -256,7 +256,7 @@ def test_clips_per_genre_bars_keep_the_genre_order() -> None:
 
 
 def test_recall_bars_say_na_for_a_genre_without_test_items() -> None:
-    """Issue 19.1: a learned genre with no test items reads n/a, not 0 %."""
+    """A learned genre with no test items reads n/a, not 0 %."""
     from core.report.figures import recall_bars
 
     fig = recall_bars([0.5, 0.0, 1.0], ["blues", "jazz", "rock"], support=[2, 0, 3])
@@ -264,7 +264,7 @@ def test_recall_bars_say_na_for_a_genre_without_test_items() -> None:
 
 
 def test_clips_per_genre_has_whole_number_ticks() -> None:
-    """Issue 19.7: one or two clips never draw ticks at 0.5 and 1.5."""
+    """One or two clips never draw ticks at 0.5 and 1.5."""
     from core.report.figures import clips_per_genre
 
     fig = clips_per_genre({"blues": 1, "rock": 2})

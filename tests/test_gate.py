@@ -49,7 +49,7 @@ def test_each_item_takes_its_own_turn() -> None:
 
 
 def test_later_work_lets_every_queued_answer_go_first() -> None:
-    """Issue 18: an explanation (Try it's "why" map) waits while any visitor's verdict is queued,
+    """An explanation (Try it's "why" map) waits while any visitor's verdict is queued,
     whatever the order they arrived in; among themselves later pieces keep their order."""
     gate = FairGate(slots=1)
     order: list[str] = []

@@ -3,6 +3,8 @@ evaluate-folder command: alias folders, skipped folders, bad files, known answer
 
 from __future__ import annotations
 
+import os
+
 import json
 from pathlib import Path
 
@@ -136,7 +138,7 @@ def test_evaluate_folder_command_with_real_runs(tmp_path: Path, no_shipped: Path
                      "--json", str(out_json), "--csv", str(out_csv)])
     text = capsys.readouterr().out
     assert code == cli.EXIT_OK, text
-    assert "skipped folders (no GTZAN genre): notes" in text
+    assert "1 sub-folder naming no GTZAN genre skipped" in text and "notes" not in text
     assert "rock/broken.mp3: error: cannot be decoded" in text
     data = json.loads(out_json.read_text())
     assert data["n"] == 5 and data["genres"] == {"classical": 2, "hiphop": 2, "rock": 1}
@@ -192,3 +194,54 @@ def test_bench_records_the_figure_in_shipped_cards(no_shipped: Path, monkeypatch
                                "accuracy": 0.3061, "ci_low": 0.195, "ci_high": 0.446,
                                "macro_f1": 0.3, "date": "2026-12-06"}
     assert "outside GTZAN: 30.6% (20%–45%) of 49 clips of xd-dev" in measured_text(card, "svm")
+
+
+def test_no_message_lists_what_a_folder_holds_beyond_genre_folders(tmp_path: Path) -> None:
+    """Typing a system folder named its entries in the warning; now only what GenreLab looks
+    for is said, whatever the folder holds."""
+    system = tmp_path / "etc"
+    for name in ("passwd-dir", "ssh", "cron.d"):
+        (system / name).mkdir(parents=True)
+    (system / "shadow").write_text("secret")
+    with pytest.raises(outside.OutsideError) as err:
+        outside.scan_folder(system)
+    assert not any(name in str(err.value) for name in ("passwd", "ssh", "cron", "shadow"))
+    with pytest.raises(outside.OutsideError) as err:
+        outside.scan_folder("/etc")
+    assert not any(p.name in str(err.value).replace("/etc", "") for p in Path("/etc").iterdir()
+                   if len(p.name) > 3)
+    unreadable = tmp_path / "locked"
+    unreadable.mkdir()
+    (unreadable / "jazz").mkdir()
+    unreadable.chmod(0)
+    try:
+        if not os.access(unreadable, os.R_OK):   # root reads it anyway
+            with pytest.raises(outside.OutsideError, match="cannot be read"):
+                outside.scan_folder(unreadable)
+    finally:
+        unreadable.chmod(0o755)
+    scan = outside.scan_folder(labelled_folder(tmp_path / "set"))
+    assert outside.skipped_text(scan.skipped) == "1 sub-folder naming no GTZAN genre skipped"
+
+
+def test_figures_name_the_folder_never_its_server_path(tmp_path: Path, monkeypatch) -> None:
+    folder = labelled_folder(tmp_path / "deep" / "xd-dev")
+    monkeypatch.setattr(outside.batch, "predict_many", fake_predict({}))
+    data = outside.evaluate_folder(folder, [], name=None).to_dict()
+    assert data["folder"] == "xd-dev" and str(tmp_path) not in json.dumps(data)
+    assert data["skipped_folders"] == 1
+    named = outside.evaluate_folder(folder, [], name="Outside set").to_dict()
+    assert named["protocol"] == "outside GTZAN: every clip of Outside set (no training on it)"
+
+
+def test_figures_are_kept_per_folder_and_models(tmp_path: Path) -> None:
+    folder = labelled_folder(tmp_path / "set")
+    key = outside.cache_key(folder, ["b", "a"], True)
+    assert key == outside.cache_key(folder, ["a", "b"], True)
+    assert key != outside.cache_key(folder, ["a"], True) != outside.cache_key(folder, ["a", "b"],
+                                                                              False)
+    assert outside.cached(key) is None
+    outside.store(key, {"folder": "set", "models": []})
+    assert outside.cached(key) == {"folder": "set", "models": []}
+    (folder / "rock" / "new.wav").write_bytes(b"RIFF")   # the folder changed: a new key
+    assert outside.cache_key(folder, ["a", "b"], True) != key

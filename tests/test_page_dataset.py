@@ -111,7 +111,7 @@ def test_partial_mixed_format_copy_shows_its_coverage(app_env, tmp_path: Path,
     assert "Genres without clips: classical, country" in _texts(at.caption)
     ignored = next(d.value for d in at.dataframe if list(d.value.columns) == ["file", "reason"])
     assert ignored["file"].tolist() == ["jazz/booklet.pdf"]
-    # issue 19.9: the folder's path is printed once
+    # the folder's path is printed once
     source_line = next(c.value for c in at.caption if c.value.startswith("Source:"))
     assert source_line.count(str(root)) == 1
 
@@ -155,8 +155,29 @@ def test_track_table_names_artist_and_title_when_the_index_is_set(app_env, tmp_p
     assert list(shown["track"]) == [first]
 
 
+def test_the_artist_join_is_not_redone_on_each_keystroke(app_env, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch):
+    """Typing in the filter reruns the page; the artist index is joined to the table once."""
+    from pages import loaders
+
+    index = tmp_path / "GTZANindex.txt"
+    index.write_text("blues.00000.wav ::: Test Artist ::: Test Song\n")
+    config.save_setting("artists_path", str(index))
+    joins: list[int] = []
+    real = loaders.with_artists
+    monkeypatch.setattr(loaders, "with_artists", lambda df, ix: joins.append(len(df)) or real(df, ix))
+    loaders.named_track_table.clear()
+    at = _page()
+    for text in ("t", "te", "test"):
+        at.text_input(key="track_filter").set_value(text).run()
+    assert not at.exception
+    shown = next(d.value for d in at.dataframe if "duration_s" in d.value.columns)
+    assert list(shown["track"]) == ["blues.00000"]
+    assert len(joins) == 1
+
+
 def test_the_split_defaults_match_the_training_console(app_env):
-    """Issue 19.2: the Dataset page starts from the Training console's fractions and says so."""
+    """The Dataset page starts from the Training console's fractions and says so."""
     from core.training.config import TrainConfig
 
     at = _page()
@@ -167,7 +188,7 @@ def test_the_split_defaults_match_the_training_console(app_env):
 
 
 def test_big_set_extraction_counts_clips_and_tidies_up(app_env, monkeypatch: pytest.MonkeyPatch):
-    """Issue 19.8: a progress bar counts clips done; the note and button go once extraction ends."""
+    """A progress bar counts clips done; the note and button go once extraction ends."""
     from pages import loaders
 
     monkeypatch.setattr(loaders, "AUTO_EXTRACT_TRACKS", 5)
@@ -185,3 +206,82 @@ def test_big_set_extraction_counts_clips_and_tidies_up(app_env, monkeypatch: pyt
     assert not any("extracting their features" in i.value for i in at.info)
     assert not [b for b in at.button if b.key.startswith("btn_extract:")]
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_two_sessions_pressing_extract_together_extract_once(app_env,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    """Two visitors press Extract at the same moment: one extraction runs, both get the features."""
+    import threading
+    import time
+
+    from core.features import study
+    from pages import loaders
+
+    monkeypatch.setattr(loaders, "AUTO_EXTRACT_TRACKS", 5)
+    loaders.feature_set.clear()
+    real, calls = study.extract_tracks, []
+
+    def slow_extract(*args, **kwargs):
+        calls.append(threading.get_ident())
+        time.sleep(1.0)   # long enough for the second press to arrive while the first runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(study, "extract_tracks", slow_extract)
+    pages = [_page(), _page()]
+    for at in pages:
+        assert any("extracting their features" in i.value for i in at.info)
+    start = threading.Barrier(2)
+
+    def press(at: AppTest) -> None:
+        button = at.button(key=next(b.key for b in at.button if b.key.startswith("btn_extract:")))
+        start.wait()
+        button.click().run()
+
+    threads = [threading.Thread(target=press, args=(at,)) for at in pages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT)
+    assert len(calls) == 1
+    for at in pages:
+        assert not at.exception
+        assert len(at.get("plotly_chart")) == 3   # the ZCR chart came from the one extraction
+
+
+def test_extract_is_asked_once_per_machine_not_in_every_session(app_env,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    """Once one visitor has extracted a big set, a new session (a viewer's too) is not asked
+    again: the features come from the server's memory, or after a restart from the warm disk
+    cache."""
+    from pages import loaders
+
+    monkeypatch.setattr(loaders, "AUTO_EXTRACT_TRACKS", 5)
+    loaders.feature_set.clear()
+    first = _page()
+    first.button(key=next(b.key for b in first.button
+                          if b.key.startswith("btn_extract:"))).click().run()
+    assert not first.exception and len(first.get("plotly_chart")) == 3
+    monkeypatch.setenv("GENRELAB_MODE", "viewer")
+    for restart in (False, True):
+        if restart:
+            loaders._feature_store().clear()   # a new server: memory empty, disk cache warm
+        later = _page()
+        assert not later.exception
+        assert not [b for b in later.button if b.key.startswith("btn_extract:")]
+        assert not any("extracting their features" in i.value for i in later.info)
+        assert len(later.get("plotly_chart")) == 3
+
+
+def test_the_page_says_what_it_reads_before_the_slow_header_scan(app_env,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    """The first visit spends seconds reading the clips' headers: the page says so first, not a
+    blank page (here the scan fails, so what was drawn before it stays on the page)."""
+    from pages import loaders
+
+    def scan_fails(*args, **kwargs):
+        raise RuntimeError("the header scan stopped here")
+
+    monkeypatch.setattr(loaders, "tracks_df", scan_fails)
+    at = _page()
+    assert at.title[0].value == "Dataset"
+    assert any("Reading the headers of 30 clips" in c.value for c in at.caption)

@@ -98,7 +98,7 @@ def test_bad_uploads_are_reported(app_env):
 
 
 def test_a_running_training_job_is_named_on_busy_pages(app_env):
-    """Issue 19.5: while a job trains, the page says why it may be slow."""
+    """While a job trains, the page says why it may be slow."""
     import subprocess
     import sys
 
@@ -119,3 +119,16 @@ def test_a_running_training_job_is_named_on_busy_pages(app_env):
     finally:
         child.kill()
         child.wait()
+
+
+def test_tsne_map_says_it_shows_a_random_sample(app_env, monkeypatch):
+    """The t-SNE map places at most MAX_TSNE_POINTS segments and says so, with the total."""
+    from core.features import explore
+
+    monkeypatch.setattr(explore, "MAX_TSNE_POINTS", 20)
+    at = _page()
+    assert any("all 60 segments" in c.value for c in at.caption)   # PCA: every segment
+    at.checkbox(key="map_tsne").check().run()
+    assert not at.exception
+    assert any("a random 20 of the 60 segments" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == CLIP_CHARTS + DATASET_CHARTS

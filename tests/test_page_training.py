@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.data import extra
 from core.models import persistence
 from core.training import config as train_config, jobs as training_jobs, runner
+from tests.test_extra import write_extra
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "training.py")
@@ -35,8 +38,8 @@ def page() -> AppTest:
 
 def splittable(at: AppTest) -> AppTest:
     """Settings that split 30 tracks: 12 test tracks, no validation side."""
-    at.slider(key="train_test").set_value(0.4)
-    at.slider(key="train_valid").set_value(0.0)
+    at.slider(key="train_test").set_value(40)
+    at.slider(key="train_valid").set_value(0)
     return at.run()
 
 
@@ -74,11 +77,11 @@ def test_renders_with_a_split_preview() -> None:
 
 
 def test_the_default_split_is_the_dataset_pages_and_carving_is_said() -> None:
-    """Issue 19.2: same fractions as the Dataset page; a network's carved tracks are named."""
+    """Same fractions as the Dataset page; a network's carved tracks are named."""
     at = page()
     defaults = train_config.TrainConfig()
-    assert at.slider(key="train_valid").value == defaults.valid_size == 0.1
-    assert at.slider(key="train_test").value == defaults.test_size
+    assert at.slider(key="train_valid").value == 100 * defaults.valid_size == 10
+    assert at.slider(key="train_test").value == round(100 * defaults.test_size) == 30
     at.selectbox(key="train_model").set_value("lstm").run()
     at = splittable(at)
     notes = [c.value for c in at.caption if "holds back" in c.value]
@@ -154,7 +157,7 @@ def test_svm_job_finishes_and_appears_in_the_run_list_and_results() -> None:
     assert not at.exception and not at.error
     assert any("SVM on MFCC" in s.value and "track accuracy" in s.value for s in at.success)
     runs = at.dataframe[0].value
-    assert list(runs["Run"]) == ["SVM on MFCC (yours)"]   # issue 19.3: never named like a shipped model
+    assert list(runs["Run"]) == ["SVM on MFCC (yours)"]   # never named like a shipped model
     assert runs["Protocol"][0] == "random-track, seed 42; tracks train/valid/test 18/0/12"
     assert 0.0 <= runs["Track accuracy"][0] <= 1.0
 
@@ -190,6 +193,10 @@ def test_lstm_one_epoch_draws_its_curves() -> None:
     assert metrics["Epoch"] == "1 / 1" and metrics["Epoch time"].endswith(" s")
     card = next(persistence.iter_runs()).card
     assert card["model"] == "lstm" and len(card["history"]) == 1
+    # one run, one name: the job's, whichever head answers
+    assert any(m.value.startswith("**LSTM on MFCC** — job") for m in at.markdown)
+    assert card["name"] == "LSTM on MFCC (yours)" and "LSTM-on-MFCC" in card["run_id"]
+    assert list(at.dataframe[-1].value["Run"]) == ["LSTM on MFCC (yours)"]
 
 
 def test_a_running_job_is_found_again_and_can_be_stopped() -> None:
@@ -200,7 +207,7 @@ def test_a_running_job_is_found_again_and_can_be_stopped() -> None:
     at = page()   # a fresh session: the job is found through list_jobs, not session state
     assert not at.exception
     assert any(job_id in m.value for m in at.markdown)
-    # issue 19.4: the form says it is for the next job and names the running job's settings
+    # the form says it is for the next job and names the running job's settings
     assert any(h.value == "Settings for the next job" for h in at.header)
     running = [i.value for i in at.info if "Running now" in i.value]
     assert running and "LSTM" in running[0] and "up to 300 epochs" in running[0]
@@ -224,6 +231,113 @@ def test_a_failed_job_shows_its_message(tmp_path: Path) -> None:
     assert not at.exception
     errors = [e.value for e in at.error if e.value.startswith("Training failed")]
     assert len(errors) == 1 and "not a GTZAN folder" in errors[0]
+
+
+def _shown(at: AppTest) -> str:
+    """Every text the page shows: markdown, captions, alerts, tables and choices."""
+    kinds = ("markdown", "caption", "warning", "error", "info", "success", "header", "subheader")
+    parts = [str(e.value) for kind in kinds for e in at.get(kind)]
+    parts += [d.value.to_csv() for d in at.dataframe]
+    parts += [str(o) for m in at.multiselect for o in m.options]
+    return "\n".join(parts)
+
+
+def test_extra_folders_are_offered_by_name_and_only_trained_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    own = write_extra(tmp_path / "srv" / "own-music")
+    (tmp_path / "srv" / "holiday" / "photos").mkdir(parents=True)
+    monkeypatch.setenv("GENRELAB_EXTRA_DIRS", os.pathsep.join(
+        [f"own={own}", str(tmp_path / "srv" / "holiday")]))
+    at = splittable(page())
+    assert not at.exception
+    choice = at.multiselect(key="train_extra")
+    assert list(choice.options) == ["own", "holiday"] and choice.value == []
+    table = next(d.value for d in at.dataframe if "set" in d.value.columns)
+    row = table[table["set"] == "own"].iloc[0]
+    assert (row["reggae"], row["hiphop"], row["country"], row["jazz"], row["clips"]) == (2, 2, 1, 0, 5)
+    assert any(w.value.startswith("extra set 'holiday': no sub-folder names a GTZAN genre: ")
+               for w in at.warning)
+    shown = _shown(at)
+    assert str(tmp_path) not in shown and "private" not in shown and "photos" not in shown
+    choice.set_value(["holiday"]).run()
+    assert any("holiday cannot be used" in e.value for e in at.error)
+    assert at.button(key="train_start").disabled
+    at.multiselect(key="train_extra").set_value(["own"]).run()
+    assert any("tracks train/valid/test 23/0/12 (5 of the training tracks from extra sets)"
+               in c.value for c in at.caption)
+    job = wait_for(start_from_page(at))
+    assert job.state == "done", job.message
+    card = persistence.load_card(Path(job.run_dir))
+    protocol = card["protocol"]
+    assert not any(extra.is_extra(t) for t in protocol["test"] + protocol["valid"])
+    assert len(protocol["test"]) == 12 and sum(map(extra.is_extra, protocol["train"])) == 4
+    assert [s["name"] for s in card["data"]["extra"]] == ["own"]
+    at.run()
+    listed = [c.value for c in at.caption if c.value.startswith("Extra set own:")]
+    assert listed and "4 clips on the training side (country 1, hiphop 1, reggae 2)" in listed[0]
+    assert "Hip-Hop/broken.ogg" in listed[0] and str(tmp_path) not in _shown(at)
+
+
+def _gtzan3_lists(folder: Path) -> Path:
+    """Artist-filtered lists over the demo set's blues, rock and jazz: jazz has no test track,
+    blues and rock no validation track."""
+    sides = {"train": ["blues.00000", "blues.00001", "rock.00000", "rock.00001", "jazz.00000",
+                       "jazz.00001"],
+             "valid": ["jazz.00002"], "test": ["blues.00002", "rock.00002"]}
+    for side, ids in sides.items():
+        (folder / f"{side}_filtered.txt").write_text(
+            "".join(f"{t.split('.')[0]}/{t}.wav\n" for t in ids))
+    return folder
+
+
+def test_per_genre_notes_show_before_start_with_the_run_and_on_results(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENRELAB_SPLITS", str(_gtzan3_lists(tmp_path)))
+    at = page()
+    at.radio(key="train_protocol").set_value("artist-filtered").run()
+    before = [w.value for w in at.warning if "Before you start, per genre" in w.value]
+    assert before, [w.value for w in at.warning]
+    assert "jazz: no test track" in before[0] and "blues: no validation track" in before[0]
+    assert "rock: no validation track" in before[0]
+    job = wait_for(start_from_page(at))
+    assert job.state == "done", job.message
+    at.run()
+    after = [w.value for w in at.warning if "This run, per genre" in w.value]
+    assert after and "jazz: no test track" in after[0] and "rock: no validation" in after[0]
+    results = AppTest.from_file(RESULTS, default_timeout=60).run()
+    assert not results.exception
+    assert any("This run, per genre" in w.value and "jazz: no test track" in w.value
+               for w in results.warning)
+
+
+def test_the_artist_grouped_split_is_offered(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    at = page()
+    assert list(at.radio(key="train_protocol").options) == ["random-track", "artist-filtered",
+                                                            "artist-grouped"]
+    at.radio(key="train_protocol").set_value("artist-grouped").run()
+    assert any("needs the artist index" in w.value for w in at.warning)
+    assert at.button(key="train_start").disabled
+    index = tmp_path / "GTZANindex.txt"
+    index.write_text("".join(f"{g}.{i:05d}.wav ::: {g} player {i % 2} ::: song {i}\n"
+                             for g in runner.GENRES for i in range(3)))
+    monkeypatch.setenv("GENRELAB_ARTISTS", str(index))
+    at.run()
+    assert not at.exception and not at.error
+    assert any(c.value.startswith("Split: artist-grouped, seed 42") for c in at.caption)
+    assert not at.button(key="train_start").disabled
+    at.button(key="train_start").click().run()
+    job = training_jobs.job_status(at.session_state["training_job_id"])
+    assert job.config["protocol"] == "artist-grouped" and job.config["artists_path"] == str(index)
+    wait_for(job.job_id)
+
+
+def test_split_controls_carry_one_name() -> None:
+    at = page()
+    assert at.slider(key="train_test").label == "Test share (%)"
+    assert at.slider(key="train_valid").label == "Validation share (%)"
+    assert "random-track" in at.radio(key="train_protocol").options
+    assert not [r for r in at.radio if "random by track" in str(r.options)]
 
 
 def _demo_root() -> Path:

@@ -83,7 +83,7 @@ def test_upload_stereo_44k_predicts_with_every_model(with_models: Path) -> None:
     assert not at.error, [e.value for e in at.error]
     assert metric(at, "Answer") in GENRES
     table = at.dataframe[0].value
-    # the user's runs are named "(yours)" beside the shipped ones (issue 19.3)
+    # the user's runs are named "(yours)" beside the shipped ones
     assert {"SVM on MFCC (yours)", "2D-CNN on log-mel (yours)"} <= {m.split(" — ")[0] for m in table["Model"]}
     assert set(table["Genre"]) <= set(GENRES)
     assert all(0.0 < p <= 1.0 for p in table["Probability"])
@@ -422,7 +422,7 @@ def test_verdict_table_is_best_first_by_the_lower_end_of_the_interval() -> None:
 
 
 def test_a_batch_lists_a_file_once_and_opens_one_clip_in_detail(with_models: Path) -> None:
-    """Issue 19.7: the same file twice is one row; a clip of the table opens its detail."""
+    """The same file twice is one row; a clip of the table opens its detail."""
     clip = wav_bytes(music(4.0, 22050, stereo=False), 22050)
     other = wav_bytes(music(5.0, 22050, stereo=False), 22050)
     at = upload_many(page(), [("a.wav", clip), ("b.wav", other), ("a.wav", clip)])

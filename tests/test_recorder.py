@@ -1,4 +1,4 @@
-"""The button recorder's first take (issue 19.6): the component's one-time microphone check is
+"""The button recorder's first take: the component's one-time microphone check is
 switched off in a served copy of its build, and an empty take is never passed on as a clip."""
 
 from __future__ import annotations

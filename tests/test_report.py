@@ -116,7 +116,7 @@ class _Cells(HTMLParser):
 
 
 COLUMNS = {"track": 3, "segment": 5, "f1": 6, "n_tracks": 7, "n_segments": 8, "protocol": 9,
-           "seed": 10, "data": 11, "run": 12}
+           "seed": 10, "data": 11}
 
 
 def table_rows(html: str) -> list[dict]:
@@ -626,7 +626,7 @@ def test_report_bytes_explain_when_nothing_is_usable() -> None:
 
 
 def test_a_run_of_fewer_genres_draws_only_them_and_says_who_stopped_it() -> None:
-    """Issue 19.1 and 19.3 in the report: a 3-genre run's 10 x 10 card matrices are drawn 3 x 3
+    """In the report: a 3-genre run's 10 x 10 card matrices are drawn 3 x 3
     (no 0 % bars for genres it never learned), and a run the user stopped says so."""
     run = write_run(genres=("blues", "metal", "pop"), history=True)
     card = persistence.load_card(run)
@@ -644,7 +644,7 @@ def test_a_run_of_fewer_genres_draws_only_them_and_says_who_stopped_it() -> None
 
 
 def test_outside_gtzan_section_from_cards_or_a_given_evaluation() -> None:
-    """Issue 17: the report carries the Outside GTZAN figures: the cards' own, or a fresh
+    """The report carries the Outside GTZAN figures: the cards' own, or a fresh
     evaluate-folder result when one is given."""
     from tests.test_report_outside import figures
 
@@ -662,3 +662,51 @@ def test_outside_gtzan_section_from_cards_or_a_given_evaluation() -> None:
     given = document.render_report([info], outside=figures())
     section = given[given.index('<section id="outside-gtzan">'):given.index("id='runs'")]
     assert "66.7 % [20.8 %–93.9 %]" in section and "29 of 49" not in section
+
+
+def test_a_report_for_people_names_no_server_path_and_no_bench_script() -> None:
+    """The report goes to stakeholders: a card's server paths are shortened to the folder's name
+    and a developer's pointer to a benchmark script is left out, the rest of the note kept."""
+    run = write_run("SVM on MFCC", synthetic=False, note=(
+        "Trained on /work/shared/data/gtzan-ogg/genres_original: blues/classical/jazz/rock 100 "
+        "each. No class weights (36.2 % against 72.3 % without; bench/cnn2d_valid.py)."))
+    card = persistence.load_card(run)
+    card["data"]["source"] = "GTZAN folder: /work/shared/data/gtzan-ogg/genres_original"
+    card["outside"] = {"set": "/srv/private/xd-dev (49 clips)", "n": 49, "correct": 20,
+                       "accuracy": 0.408, "ci_low": 0.28, "ci_high": 0.55, "macro_f1": 0.3}
+    html = document.render_report([persistence.RunInfo(run, card, None, False)])
+    assert "/work/" not in html and "/srv/" not in html and "bench/" not in html
+    assert "gtzan-ogg/genres_original" in html and "xd-dev" in html
+    assert "blues/classical/jazz/rock 100 each" in html
+    assert "(36.2 % against 72.3 % without)." in html
+
+
+def test_the_comparison_table_fits_a_1280_px_window(browser: object, tmp_path: Path) -> None:
+    """No sideways scroll of the main table at 1280 px, and no cell of it (the Data column
+    above all) cut or spilling over."""
+    runs = [write_run("LSTM+SVM on MFCC, a long run name to wrap", "lstm", "mfcc",
+                      ("svm", "knn", "softmax"), synthetic=False, history=True, seed=11),
+            write_run("SVM on MFCC", synthetic=False)]
+    for run in runs:   # the source as a card written on a server states it
+        card = json.loads((run / "card.json").read_text())
+        card["data"]["source"] = ("GTZAN folder: /work/shared/data/gtzan-ogg-copy-of-the-"
+                                  "original-clips/genres_original")
+        (run / "card.json").write_text(json.dumps(card))
+    out = tmp_path / "report.html"
+    html = document.render_report([persistence.RunInfo(r, json.loads(
+        (r / "card.json").read_text()), None, False) for r in runs])
+    out.write_text(html)
+    with offline_page(browser, out) as visit:
+        page = visit.page
+        fit = page.evaluate("""() => {
+            const table = document.getElementById('comparison');
+            const box = table.parentElement;
+            const cut = Array.from(table.querySelectorAll('td, th')).filter(
+                c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText);
+            return [box.scrollWidth, box.clientWidth, window.innerWidth,
+                    document.documentElement.scrollWidth, cut];
+        }""")
+    scroll_width, width, window, page_width, cut = fit
+    assert scroll_width <= width + 1, fit
+    assert page_width <= window, fit
+    assert not cut, cut

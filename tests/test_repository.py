@@ -39,7 +39,7 @@ def test_no_big_tracked_file_outside_models() -> None:
 
 
 def test_bench_scripts_get_the_standard_librarys_concurrent() -> None:
-    """bench/concurrent.py (issue 18's name) must not shadow the standard library's `concurrent`
+    """bench/concurrent.py (the visitors bench) must not shadow the standard library's `concurrent`
     for the other bench scripts, which Python runs with bench/ first on sys.path."""
     import sys
 

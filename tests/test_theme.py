@@ -181,3 +181,64 @@ def test_layout_plot_draws_with_streamlits_theme_template() -> None:
 def test_the_report_keeps_its_light_template() -> None:
     """The HTML report is read on paper-white pages: its figures keep "plotly_white"."""
     assert figures.recall_bars([0.5] * 10).layout.template.layout.paper_bgcolor == "white"
+
+
+# --- labels and blocks that a first-time user could not read ----------------------------------
+
+LABEL_CONTRAST = 3.0   #: WCAG's minimum for large text and graphical labels
+
+
+def test_the_dropped_tails_label_stays_inside_the_plot() -> None:
+    """Features' waveform: "dropped" sits at the right end of a short tail; anchored at its left
+    end the word ran past the plot's right edge and was cut."""
+    y = np.full(int(22050 * 9.4), 0.1, np.float32)   # three segments and a 0.4-s tail
+    fig = figures.waveform(y, 22050, segments=True)
+    (label,) = [a for a in fig.layout.annotations if a.text == "dropped"]
+    end = fig.layout.xaxis.range[1]
+    assert label.x <= end and label.xanchor == "right"
+
+
+def test_genre_names_on_the_per_genre_waveforms_read_on_light_and_dark() -> None:
+    """Dataset's waveforms: each row's genre name keeps the theme's text colour (jazz's yellow
+    and pop's pink were pale on white); the genre's colour stays as a swatch beside it."""
+    y = np.full(22050, 0.1, np.float32)
+    fig = figures.waveforms_by_genre({g: y for g in GENRES})
+    axes = [fig.layout[k] for k in fig.layout if k.startswith("yaxis")]
+    assert len(axes) == len(GENRES)
+    for axis in axes:
+        colour = axis.title.font.color
+        if colour is not None:   # an own colour must read as text on both backgrounds
+            rgb, _ = _rgba(colour)
+            assert min(_contrast(rgb, WHITE), _contrast(rgb, DARK)) >= LABEL_CONTRAST, \
+                f"{axis.title.text} in {colour}"
+    titles = " ".join(a.title.text for a in axes)
+    assert all(g in titles for g in GENRES)
+
+
+def _scale_rgb(scale, at: float) -> tuple[int, int, int]:
+    """The colour of a plotly colour scale at its stop `at` (0 or 1)."""
+    stops = [list(s) for s in scale]
+    rgb, _ = _rgba(stops[0][1] if at == 0 else stops[-1][1])
+    return rgb
+
+
+def test_confusion_matrices_on_a_dark_page_are_not_white_blocks(monkeypatch) -> None:
+    """A confusion matrix is mostly empty cells: on a dark page they must sit near the
+    background, not be bright white blocks; the light page and the report keep white for 0."""
+    cm = np.diag(np.arange(1, 11))
+    light = figures.confusion_matrix(cm)
+    assert _contrast(_scale_rgb(light.data[0].colorscale, 0), WHITE) < 1.1
+    from pages import layout
+
+    monkeypatch.setattr(layout, "dark_theme", lambda: True)   # the viewer's page is dark
+    at = AppTest.from_string(
+        "import numpy as np\n"
+        "from core.report import figures\n"
+        "from pages import layout\n"
+        "layout.plot(figures.confusion_matrix(np.diag(np.arange(1, 11))), key='cm')\n").run()
+    assert not at.exception
+    trace = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    empty, full = _scale_rgb(trace["colorscale"], 0), _scale_rgb(trace["colorscale"], 1)
+    assert _contrast(empty, DARK) < 1.5             # empty cells close to the dark page
+    assert _contrast(full, DARK) >= LABEL_CONTRAST  # full cells stand out from it
+    assert all(_rgba(c)[1] == 1.0 for _, c in trace["colorscale"])   # opaque: text contrasts

@@ -97,7 +97,7 @@ def test_features_page_librosa_is_compiled_last_in_a_helper_process(monkeypatch)
 
 
 def test_librosa_compiles_in_a_helper_at_a_lower_priority(monkeypatch) -> None:
-    """Issue 18: the warm-up's longest step (librosa's numba code, ~20 s of CPU) yields the CPU
+    """The warm-up's longest step (librosa's numba code, ~20 s of CPU) yields the CPU
     to visitors' answers on a fresh server: its helper process lowers its own priority first."""
     import subprocess as sp
 

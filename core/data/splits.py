@@ -63,8 +63,10 @@ class Split:
         seed = f", seed {self.seed}" if self.seed is not None else ""
         n_genres = len(self.genres())
         genres = f", {n_genres} genres present" if 0 < n_genres < len(GENRES) else ""
+        extra = self.notes.get("extra")
+        extra = f" ({extra} of the training tracks from extra sets)" if extra else ""
         return (f"{self.protocol}{seed}{genres}; tracks train/valid/test "
-                f"{len(self.train)}/{len(self.valid)}/{len(self.test)}")
+                f"{len(self.train)}/{len(self.valid)}/{len(self.test)}{extra}")
 
     def restrict(self, genres: Sequence[str]) -> "Split":
         """The same split with only the tracks of the given genres (notes["left_out"] counts the rest)."""

@@ -4,7 +4,7 @@ Kaggle's tables were made with librosa defaults (sr 22050, n_fft 2048, hop 512, 
 raw clip as librosa.load returns it: no filtering, trimming or normalisation, so this module works
 on `core.data.audio.decode` output and never on `core.data.audio.preprocess` output. The table predates
 librosa 0.10, and three of that version's defaults differ from librosa 0.11's; they are reproduced
-here (checked against the table by `bench/oracle.py`):
+here (checked against the table by `tools/oracle.py`):
 
 - frames are centred with *reflect* padding (STFT and RMS), not zero padding;
 - the tempo is that of `librosa.beat.beat_track`, whose onset envelope then aggregated the mel
@@ -15,7 +15,7 @@ here (checked against the table by `bench/oracle.py`):
 One complex STFT feeds the chroma, spectral shape, HPSS, mel (MFCC and onset envelope) columns.
 The HPSS columns are computed as librosa.decompose.hpss does, but each median filters along one
 axis with scipy's fast 1-D rank filter and one inverse STFT serves both signals (about 0.15 s
-instead of 1.3 s per 30-s clip; `bench/oracle.py` checks the result against the table).
+instead of 1.3 s per 30-s clip; `tools/oracle.py` checks the result against the table).
 librosa's functions are used through core.features.librosa_np, their numpy versions: librosa's own need
 about 17 CPU-seconds of numba compilation on a fresh install before a first clip can be done.
 """

@@ -34,6 +34,17 @@ def clip_views(y: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+MAX_TSNE_POINTS: int = 2000   #: segments a t-SNE map places at most (its cost grows ~n log n)
+
+
+def map_sample(n: int, method: str, seed: int = 0) -> np.ndarray:
+    """Sorted row indices a segment map of n rows draws: all for PCA, a seeded random
+    MAX_TSNE_POINTS for t-SNE when there are more (the same ones each time)."""
+    if method != "t-SNE" or n <= MAX_TSNE_POINTS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, MAX_TSNE_POINTS, replace=False))
+
+
 def segment_map(X: np.ndarray, method: str = "PCA", seed: int = 0) -> np.ndarray:
     """2-D coordinates (n, 2) of the standardised rows of X by PCA or t-SNE."""
     from sklearn.decomposition import PCA

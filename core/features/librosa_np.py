@@ -6,7 +6,7 @@ fresh install. Here the same computations (same frames, windows, padding, float3
 works in float32) need no compilation, so a first upload on a fresh server gets its descriptor
 models' answers in well under a second. Only librosa.filters.mel and librosa.core.convert, which
 compile nothing, are used from librosa. tests/test_librosa_np.py checks each function against
-librosa's; bench/oracle.py checks the descriptors against Kaggle's table.
+librosa's; tools/oracle.py checks the descriptors against Kaggle's table.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The network (core.models.musicnn_net, weights shared in models/pretrained/musicnn) is not trained here;
 a run saves only its head. One example per clip: the mean over the clip's 3-s patches of the
 ``max_pool``, ``mean_pool`` and ``penultimate`` outputs, concatenated (1706 numbers; the best
-embedding of bench/musicnn_gtzan4.py). Heads: StandardScaler -> RBF SVM with C chosen by
+embedding of research/musicnn_gtzan4.py). Heads: StandardScaler -> RBF SVM with C chosen by
 validation accuracy (grouped CV on the training side when there is no validation side), refitted
 on train+valid and Platt-calibrated; or StandardScaler -> KNN (k = 5) fitted on train+valid.
 The network hears the clip at its own level: no high-pass, trimming or normalisation.

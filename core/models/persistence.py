@@ -127,6 +127,19 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def read_card_json(run_dir: Path) -> dict:
+    """A run folder's card.json as it is on disk (no checks of its files), e.g. to add a record
+    to a card just written; ModelFileError when it is missing or not a JSON object."""
+    path = Path(run_dir) / CARD_NAME
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{Path(run_dir).name}: {CARD_NAME} cannot be read ({exc})") from exc
+    if not isinstance(card, dict):
+        raise ModelFileError(f"{Path(run_dir).name}: {CARD_NAME} is not a JSON object")
+    return card
+
+
 def load_card(run_dir: Path, verify: bool = True) -> dict:
     """Read and check a run's card.json (and, if verify, its files' checksums)."""
     run_dir = check_allowed(Path(run_dir))

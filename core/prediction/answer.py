@@ -7,7 +7,7 @@ widest label set, the one whose measured trust (core.prediction.catalogue.trust:
 the 95 % Wilson interval of its in-GTZAN test track accuracy) is highest. A model trained on 4
 genres never leads while a 10-genre model answered.
 
-Chosen by bench/outside_answer.py, which compares five rules side by side on xd-dev (49 real
+Chosen by research/outside_answer.py, which compares five rules side by side on xd-dev (49 real
 clips outside GTZAN) from one scoring pass of the shipped models, none with a parameter learned
 there: this rule 29/49, the trust-weighted vote used before 20/49, the trust-weighted mean of
 probabilities 24/49, the mean of the two most trusted 30/49 (one clip more, within noise, for a
@@ -71,7 +71,7 @@ def vote(results: Sequence[ModelResult],
          entries: Sequence[ModelEntry] = ()) -> tuple[str, str] | None:
     """A trust-weighted vote: the genre with the largest share of the weight of the models that
     can answer it, and a sentence saying why; None without results. Used when no model's trust is
-    known (every model weighs 1: the plain majority) and by bench/outside_answer.py to compare.
+    known (every model weighs 1: the plain majority) and by research/outside_answer.py to compare.
     """
     if not results:
         return None

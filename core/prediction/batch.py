@@ -28,7 +28,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from core.prediction import answer, pipeline, streaming
 from core.data.audio import AudioError
@@ -250,6 +250,25 @@ def limit_files(inputs: Sequence[ClipInput], max_files: int | None = None,
     return out
 
 
+def _copy_member(item: ClipInput, dst: BinaryIO) -> None:
+    """Stream a zip member's bytes into dst, at most MAX_UPLOAD_BYTES (OSError past that)."""
+    with _open_zip(item.archive) as archive, archive.open(item.member) as src:
+        copied = 0
+        while chunk := src.read(COPY_CHUNK):
+            copied += len(chunk)
+            if copied > MAX_UPLOAD_BYTES:
+                raise OSError(f"it unpacks to more than {_mib(MAX_UPLOAD_BYTES)}")
+            dst.write(chunk)
+
+
+_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError, ValueError)
+
+
+def _member_unreadable(exc: Exception) -> str:
+    """Why a zip member could not be read, in the words of a row."""
+    return f"cannot be read from the archive ({exc})"
+
+
 def unpack_member(item: ClipInput, folder: Path) -> ClipInput:
     """A zip member's clip as a file in folder (streamed, at most its declared size and
     MAX_UPLOAD_BYTES), or refused with why it cannot be read; other inputs as they are."""
@@ -259,18 +278,21 @@ def unpack_member(item: ClipInput, folder: Path) -> ClipInput:
     os.close(handle)
     target = Path(temp)
     try:
-        with _open_zip(item.archive) as archive, archive.open(item.member) as src, \
-                target.open("wb") as dst:
-            copied = 0
-            while chunk := src.read(COPY_CHUNK):
-                copied += len(chunk)
-                if copied > MAX_UPLOAD_BYTES:
-                    raise OSError(f"it unpacks to more than {_mib(MAX_UPLOAD_BYTES)}")
-                dst.write(chunk)
-    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError, ValueError) as exc:
+        with target.open("wb") as dst:
+            _copy_member(item, dst)
+    except _MEMBER_ERRORS as exc:
         target.unlink(missing_ok=True)
-        return _refused(item.name, f"cannot be read from the archive ({exc})")
+        return _refused(item.name, _member_unreadable(exc))
     return replace(item, path=target, archive=None)
+
+
+def member_bytes(item: ClipInput) -> bytes:
+    """A zip member's bytes read in memory (at most MAX_UPLOAD_BYTES; OSError and the zip's own
+    errors past that or when it cannot be read): for a clip decoded in this process, which needs
+    no file on disk."""
+    buffer = io.BytesIO()
+    _copy_member(item, buffer)
+    return buffer.getvalue()
 
 
 # --- predictions -------------------------------------------------------------------------------
@@ -310,8 +332,17 @@ def _featurise(item: ClipInput, keys: Sequence[tuple[str, bool]]) -> _Features:
     if not item.usable:
         return _Features(error=item.refusal)   # a member that could not be unpacked
     try:
-        # a zip member's file is decoded as bytes (at most MAX_UPLOAD_BYTES), as an upload is
-        source = item.path.read_bytes() if item.member is not None else item.data
+        # a zip member is decoded as bytes (at most MAX_UPLOAD_BYTES), as an upload is: read
+        # from its unpacked file in a worker process, from the archive in this one
+        if item.member is not None and item.path is None:
+            try:
+                source = member_bytes(item)
+            except _MEMBER_ERRORS as exc:
+                return _Features(error=_member_unreadable(exc))
+        elif item.member is not None:
+            source = item.path.read_bytes()
+        else:
+            source = item.data
         raw, excerpt = streaming.decode_excerpt(
             source if source is not None else item.path, SAMPLE_RATE,
             name=PurePosixPath(item.name).name)
@@ -361,7 +392,11 @@ def _predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int,
     unpacked: collections.deque[Path | None] = collections.deque()
 
     def staged(item: ClipInput) -> ClipInput:
-        """The item with its zip member unpacked (remembered, to be removed after use)."""
+        """The item with its zip member unpacked (remembered, to be removed after use) when a
+        worker process is to read it; in this process (jobs 1) the member is read in memory."""
+        if jobs <= 1:
+            unpacked.append(None)
+            return item
         item = unpack_member(item, folder)
         unpacked.append(item.path if item.member is not None and item.usable else None)
         return item

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
-from core import models as families
+from core import config, models as families
 from core.constants import GENRE_INDEX, GENRES
 from core.evaluation import wilson_interval
 from core.models import loading, persistence
@@ -138,7 +138,8 @@ def _label(card: dict, head: str, shipped: bool) -> str:
     if shipped:
         return f"{name} (shipped)"
     when = str(card.get('created', ''))[:10] or card['run_id']
-    return f"{name} — {when}" if "(yours)" in name else f"{name} — your run {when}"
+    label = f"{name} — {when}" if "(yours)" in name else f"{name} — your run {when}"
+    return config.for_visitors(label)   # a visitor did not train or stop it
 
 
 def _entry(info: persistence.RunInfo) -> ModelEntry:

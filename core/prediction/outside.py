@@ -13,41 +13,35 @@ scored as one more entry, labelled "answer".
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-import re
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from core import config
 from core.constants import AUDIO_EXTENSIONS, GENRE_INDEX, GENRES
 from core.evaluation import classification_report, wilson_interval
+from core.data.extra import genre_of_folder   # one list of genre folder names (and aliases)
 from core.prediction import answer, batch
 
 #: Label of the headline answer's entry.
 ANSWER_LABEL: str = "answer"
 
-#: Folder names (lower case, spaces/dashes/underscores removed) taken for a GTZAN genre.
-ALIASES: dict[str, str] = {
-    "hiphop": "hiphop", "rap": "hiphop", "hiphoprap": "hiphop", "raphiphop": "hiphop",
-    "classic": "classical", "classicalmusic": "classical",
-    "rock": "rock", "rocknroll": "rock", "rockandroll": "rock",
-    "countrymusic": "country", "jazzmusic": "jazz", "bluesmusic": "blues",
-    "heavymetal": "metal", "popmusic": "pop", "reggaemusic": "reggae", "discomusic": "disco",
-}
+#: Most clips a visitor of a viewer-mode server may have evaluated (when the operator has not
+#: cached the folder's result): at about a second per clip and model, a few minutes of one core.
+VISITOR_MAX_CLIPS: int = 60
+
+#: Sub-folder of the cache folder holding evaluated folders' figures (one JSON per key).
+CACHE_DIRNAME: str = "outside"
 
 
 class OutsideError(ValueError):
     """The folder cannot be evaluated (it holds no genre folder); one clear line."""
-
-
-def genre_of_folder(name: str) -> str | None:
-    """The GTZAN genre a folder's name stands for, or None (e.g. "Hip-Hop" → "hiphop")."""
-    key = re.sub(r"[\s_\-]+", "", name.strip().lower())
-    if key in GENRE_INDEX:
-        return key
-    return ALIASES.get(key)
 
 
 @dataclass
@@ -66,23 +60,36 @@ class LabelledFolder:
 
 def scan_folder(path: str | Path) -> LabelledFolder:
     """The labelled clips of path/<genre>/... (searched recursively under each genre folder).
-    OutsideError when path is not a folder or none of its sub-folders names a genre."""
+    OutsideError when path is not a readable folder or none of its sub-folders names a genre;
+    its message names only what GenreLab looks for, never the folder's other entries."""
     root = Path(path).expanduser()
-    if not root.is_dir():
-        raise OutsideError(f"{root}: no such folder")
-    clips: list[tuple[batch.ClipInput, str]] = []
-    skipped: list[str] = []
-    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        genre = genre_of_folder(sub.name)
-        if genre is None:
-            skipped.append(sub.name)
-            continue
-        clips += [(item, genre) for item in batch.from_paths([sub])]
+    try:
+        if not root.is_dir():
+            raise OutsideError(f"{root}: no such folder")
+        subs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        clips: list[tuple[batch.ClipInput, str]] = []
+        skipped: list[str] = []
+        for sub in subs:
+            genre = genre_of_folder(sub.name)
+            if genre is None:
+                skipped.append(sub.name)
+                continue
+            clips += [(item, genre) for item in batch.from_paths([sub])]
+    except OSError as exc:   # unreadable: say so, not what the system's message may list
+        raise OutsideError(f"{root}: cannot be read ({type(exc).__name__})") from None
     if not clips:
-        raise OutsideError(f"{root}: no sub-folder names a GTZAN genre ({', '.join(GENRES)}); "
-                           "lay the clips out as <genre>/<clip>"
-                           + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
+        raise OutsideError(f"{root}: no sub-folder names a GTZAN genre ({', '.join(GENRES)}) "
+                           "and holds audio; lay the clips out as <genre>/<clip>")
     return LabelledFolder(root, clips, skipped)
+
+
+def skipped_text(skipped: Sequence[str] | int) -> str:
+    """How many sub-folders named no genre, without their names ("2 sub-folders naming no
+    GTZAN genre skipped"); "" when none. A folder's other entries are never listed."""
+    count = skipped if isinstance(skipped, int) else len(skipped)
+    if not count:
+        return ""
+    return f"{count} sub-folder{'s' if count != 1 else ''} naming no GTZAN genre skipped"
 
 
 @dataclass
@@ -145,9 +152,9 @@ class OutsideResult:
         """The JSON of `evaluate-folder --json`."""
         return {
             "folder": self.folder, "n": self.n,
-            "protocol": f"outside GTZAN: every clip of {self.folder} (no training on it)",
+            "protocol": protocol_text(self.folder),
             "genres": {g: self.truth.count(g) for g in GENRES if g in self.truth},
-            "skipped_folders": list(self.skipped), "bad_files": list(self.bad),
+            "skipped_folders": len(self.skipped), "bad_files": list(self.bad),
             "models": [s.to_dict(self.truth) for s in self.scores],
             "clips": [{"clip": name, "genre": genre,
                        **{s.label: s.predicted[i] for s in self.scores}}
@@ -155,11 +162,18 @@ class OutsideResult:
         }
 
 
+def protocol_text(name: str) -> str:
+    """The protocol line of a folder's figures, naming the folder as given."""
+    return f"outside GTZAN: every clip of {name} (no training on it)"
+
+
 def evaluate_folder(path: str | Path, models: Sequence, jobs: int = 1, with_answer: bool = False,
-                    progress: batch.BatchProgress | None = None) -> OutsideResult:
+                    progress: batch.BatchProgress | None = None,
+                    name: str | None = None) -> OutsideResult:
     """Every model's figures on a labelled folder (see the module's docstring).
     models: core.prediction.catalogue.ModelEntry, scored on each clip via batch.predict_many with
     `jobs` worker processes; with_answer adds the headline answer as an entry labelled "answer".
+    name: what the figures call the folder (default: its last part, never the whole path).
     OutsideError when the folder holds no genre folder.
     """
     scan = scan_folder(path)
@@ -172,7 +186,8 @@ def evaluate_folder(path: str | Path, models: Sequence, jobs: int = 1, with_answ
     for row in batch.predict_many(inputs, models, jobs=jobs, progress=progress):
         genre = labels[row.name]
         if row.prediction is None:
-            bad.append({"clip": _short(row.name, scan.root), "genre": genre, "reason": row.error})
+            bad.append({"clip": _short(row.name, scan.root), "genre": genre,
+                        "reason": str(row.error).replace(f"{scan.root}{os.sep}", "")})
             continue
         truth.append(genre)
         names.append(_short(row.name, scan.root))
@@ -187,7 +202,8 @@ def evaluate_folder(path: str | Path, models: Sequence, jobs: int = 1, with_answ
     if with_answer:
         scores.append(ModelScore(ANSWER_LABEL, ANSWER_LABEL, GENRES,
                                  [v.get(ANSWER_LABEL) for v in verdicts]))
-    return OutsideResult(str(scan.root), truth, names, scores, bad, scan.skipped, answers)
+    return OutsideResult(name or scan.root.name or str(scan.root), truth, names, scores, bad,
+                         scan.skipped, answers)
 
 
 def _short(name: str, root: Path) -> str:
@@ -205,7 +221,7 @@ def table_lines(result: OutsideResult) -> list[str]:
     lines = [f"{data['protocol']}; n = {data['n']} clips ("
              + ", ".join(f"{g} {k}" for g, k in data["genres"].items()) + ")"]
     if data["skipped_folders"]:
-        lines.append("skipped folders (no GTZAN genre): " + ", ".join(data["skipped_folders"]))
+        lines.append(skipped_text(data["skipped_folders"]))
     for bad in data["bad_files"]:
         lines.append(f"{bad['clip']}: error: {bad['reason']}")
     for m in data["models"]:
@@ -240,3 +256,40 @@ def to_csv(result: OutsideResult) -> str:
     for bad in result.bad:
         writer.writerow([bad["clip"], bad["genre"]] + [""] * len(labels) + [bad["reason"]])
     return buffer.getvalue()
+
+
+def cache_key(path: str | Path, run_ids: Sequence[str], with_answer: bool) -> str:
+    """What an evaluation's figures depend on, hashed: the folder, its audio files' sizes and
+    mtimes, the models (run ids) and whether the answer is scored."""
+    root = Path(path).expanduser().resolve()
+    key = [str(root), folder_stamp(root), sorted(run_ids), bool(with_answer)]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
+
+
+def cache_file(key: str) -> Path:
+    """Where the figures of a cache key are kept (under the cache folder)."""
+    return config.cache_dir() / CACHE_DIRNAME / f"{key}.json"
+
+
+def cached(key: str) -> dict | None:
+    """The figures stored under key (evaluate-folder's JSON), or None when none or unreadable."""
+    try:
+        data = json.loads(cache_file(key).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "models" in data else None
+
+
+def store(key: str, data: dict) -> Path:
+    """Keep the figures under key (written atomically), for every later visitor; the file."""
+    path = cache_file(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+    return path
+
+
+def renamed(data: dict, name: str) -> dict:
+    """The figures with the folder called name (the operator's name for it), in its protocol too."""
+    return {**data, "folder": name, "protocol": protocol_text(name)}

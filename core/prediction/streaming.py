@@ -34,17 +34,12 @@ def consensus(results: Sequence[ModelResult]) -> tuple[str, int] | None:
     return best, votes[best]
 
 
-def decode_source(source: bytes | str | Path | np.ndarray, sr: int,
-                   name: str = "upload") -> np.ndarray:
-    """The clip as raw mono float32 at 22050 Hz; AudioError for unusable input (bytes are
-    called name in its message)."""
-    return decode_excerpt(source, sr, name)[0]
-
-
 def decode_excerpt(source: bytes | str | Path | np.ndarray, sr: int,
                    name: str = "upload") -> tuple[np.ndarray, str]:
-    """decode_source, and which part of a longer file was decoded ("" when all of it; files are
-    decoded on at most their first MAX_CLIP_SECONDS, see core.data.audio.decode_part)."""
+    """The clip as raw mono float32 at 22050 Hz, and which part of a longer file was decoded (""
+    when all of it; files are decoded on at most their first MAX_CLIP_SECONDS, see
+    core.data.audio.decode_part); AudioError for unusable input (bytes are called name in its
+    message)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         if len(data) > MAX_UPLOAD_BYTES:

@@ -10,10 +10,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from core import config
 from core.constants import PAPER_RESULTS
 from core.models.persistence import RunInfo, protocol_text, seed_of
 from core.models import paper_key as family_paper_key
 from core.evaluation import wilson_interval
+from core.report.text import for_readers
 from core.models import BEYOND_STUDY
 
 #: Protocol label of the study's numbers (they are quoted, not recomputed here).
@@ -53,10 +55,12 @@ def paper_key(card: dict, head: str) -> str | None:
 def data_label(card: dict) -> str:
     """Short text saying what the run was trained and tested on (synthetic sets always say so)."""
     data = card.get("data") or {}
-    source = str(data.get("source") or "unknown data")
+    source = for_readers(str(data.get("source") or "unknown data"))   # no server path
+    extra = "".join(f" + {s.get('name')} ({s.get('n_clips', '?')} clips, training side only)"
+                    for s in data.get("extra") or [] if isinstance(s, dict))
     if data.get("synthetic"):
-        return f"synthetic demo set ({data.get('n_tracks', '?')} tracks)"
-    return f"{source} ({data.get('n_tracks', '?')} tracks)"
+        return f"synthetic demo set ({data.get('n_tracks', '?')} tracks){extra}"
+    return f"{source} ({data.get('n_tracks', '?')} tracks){extra}"
 
 
 def measured_text(card: dict, head: str) -> str:
@@ -93,7 +97,7 @@ def outside_text(card: dict) -> str:
 
 def method_label(card: dict, head: str) -> str:
     """The run's name, with the head when the run has more than one."""
-    name = str(card.get("name") or card.get("run_id"))
+    name = config.for_visitors(str(card.get("name") or card.get("run_id")))
     return f"{name} [{head} head]" if len(card.get("metrics") or {}) > 1 else name
 
 
@@ -110,7 +114,7 @@ def run_rows(runs: Sequence[RunInfo]) -> list[dict]:
             key = paper_key(card, head)
             rows.append({
                 "Method": method_label(card, head),
-                "Result from": "shipped model" if run.shipped else "your run",
+                "Result from": "shipped model" if run.shipped else config.for_visitors("your run"),
                 "Published accuracy": PAPER_RESULTS.get(key, np.nan) if key else np.nan,
                 "Segment accuracy": test.get("segment_accuracy", np.nan),
                 "Track accuracy": test.get("track_accuracy", np.nan),

@@ -12,14 +12,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.constants import GENRES, HOP_LENGTH, SAMPLE_RATE, SEGMENT_SECONDS
-
-#: One fixed colour per genre (Tableau 10), so a genre looks the same in every chart.
-GENRE_COLORS: dict[str, str] = dict(zip(GENRES, (
-    "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F",
-    "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#7F7F7F",
-)))
-
-OTHER_GENRE_COLOR: str = "#999999"   #: colour of a genre outside GTZAN's ten
+from core.report.colours import (  # noqa: F401  (re-exported: pages and tests read them here)
+    CONFUSION_SCALE, CONFUSION_SCALE_DARK, DROPPED_BAND, GENRE_COLORS, OTHER_GENRE_COLOR,
+    SEGMENT_BANDS, colorscale, for_dark_page, genre_color,
+)
 
 #: Plotly config pages pass to st.plotly_chart: PNG download at twice the on-screen size.
 PLOT_CONFIG: dict = {
@@ -35,30 +31,6 @@ MAX_ROWS: int = 128          #: frequency rows of a spectrogram-like image
 #: or dark theme. So no figure the app shows sets a background or text colour of its own, and
 #: the colours it does set read on white and on a dark background alike (tests/test_theme.py).
 LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=45))
-#: the waveform's alternate 3-s segment bands and its dropped tail: translucent, so they tint a
-#: light or a dark background alike and the numbers on them keep the theme's text colour
-SEGMENT_BANDS: tuple[str, str] = ("rgba(128,128,128,0.16)", "rgba(128,128,128,0.06)")
-DROPPED_BAND: str = "rgba(225,87,89,0.18)"
-
-
-def colorscale(name: str) -> list[list]:
-    """A named plotly colour scale with every stop written as "rgb(r,g,b)".
-    Streamlit's plotly bridge reads colours like "#000004" as its own theme placeholders, which
-    drew Magma's darkest stop pink; rgb() stops are taken literally.
-    """
-    from plotly.colors import get_colorscale, hex_to_rgb
-
-    out = []
-    for pos, color in get_colorscale(name):
-        if color.startswith("#"):
-            color = "rgb({},{},{})".format(*hex_to_rgb(color))
-        out.append([pos, color])
-    return out
-
-
-def genre_color(genre: str) -> str:
-    """Hex colour of a genre (a mid grey, on light and dark alike, for one outside GTZAN's ten)."""
-    return GENRE_COLORS.get(genre, OTHER_GENRE_COLOR)
 
 
 def _fig(title: str | None = None, **layout: object) -> go.Figure:
@@ -128,9 +100,11 @@ def waveform(y: np.ndarray, sr: int = SAMPLE_RATE, segments: bool = True,
                           fillcolor=SEGMENT_BANDS[k % 2], annotation_text=str(k + 1),
                           annotation_position="top left", annotation_font_size=10)
         if duration - n_seg * SEGMENT_SECONDS > 1e-6:
+            # anchored at the band's right end, the label runs leftwards into the plot: at the
+            # left end a short tail's label ran past the right edge and was cut
             fig.add_vrect(x0=n_seg * SEGMENT_SECONDS, x1=duration, line_width=0, layer="below",
                           fillcolor=DROPPED_BAND, annotation_text="dropped",
-                          annotation_position="top left", annotation_font_size=10)
+                          annotation_position="top right", annotation_font_size=10)
     fig.update_xaxes(title="time (s)", range=[0, duration])
     fig.update_yaxes(title="amplitude")
     return fig
@@ -149,8 +123,11 @@ def waveforms_by_genre(clips: Mapping[str, np.ndarray], sr: int = SAMPLE_RATE,
     for row, name in enumerate(names, start=1):
         fig.add_trace(_waveform_trace(clips[name], sr, genre_color(name), name, n_points),
                       row=row, col=1)
-        fig.update_yaxes(title_text=name, title_font=dict(size=11, color=genre_color(name)),
-                         showticklabels=False, range=[-1.05, 1.05], row=row, col=1)
+        # the name in the theme's text colour (jazz's yellow and pop's pink were pale on white),
+        # after a swatch of the genre's colour
+        fig.update_yaxes(title_text=f'<span style="color:{genre_color(name)}">■</span> {name}',
+                         title_font=dict(size=11), showticklabels=False, range=[-1.05, 1.05],
+                         row=row, col=1)
     fig.update_layout(**LAYOUT, height=max(220, 70 * len(names)), showlegend=False,
                       title="One waveform per genre")
     fig.update_xaxes(title_text="time (s)", row=len(names), col=1)
@@ -342,20 +319,27 @@ def segment_map(points: np.ndarray, labels: Sequence[str], title: str | None = N
 
 # --- results views --------------------------------------------------------------------------
 
-def run_subset(cm: np.ndarray, genres: Sequence[str],
-               run_genres: Sequence[str] | None) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """A confusion matrix over `genres` cut to the genres a run learned (its card's "genres").
+def kept_positions(genres: Sequence[str], run_genres: Sequence[str] | None,
+                   size: int) -> list[int] | None:
+    """Positions in `genres` of the genres a run learned (its card's "genres"), or None to keep
+    everything: no run_genres, a name not among `genres`, or values (size) not one per genre."""
+    genres = list(genres)
+    if not run_genres or any(g not in genres for g in run_genres) or size != len(genres):
+        return None
+    return [genres.index(g) for g in run_genres]
 
-    Returns (matrix, genre names, row positions kept); with no run_genres, or names not among
-    `genres`, everything is kept. A 4-genre run's 10 x 10 matrix becomes 4 x 4, so genres the
-    model never learned show neither as empty rows nor as 0 % recall.
+
+def run_subset(cm: np.ndarray, genres: Sequence[str],
+               run_genres: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
+    """A confusion matrix over `genres` cut to the genres a run learned (its card's "genres"):
+    (matrix, genre names). A 4-genre run's 10 x 10 matrix becomes 4 x 4, so genres the model
+    never learned show neither as empty rows nor as 0 % recall.
     """
     cm = np.asarray(cm)
-    genres = list(genres)
-    if not run_genres or any(g not in genres for g in run_genres) or cm.shape[0] != len(genres):
-        return cm, genres, np.arange(len(genres))
-    keep = np.array([genres.index(g) for g in run_genres])
-    return cm[np.ix_(keep, keep)], [genres[i] for i in keep], keep
+    keep = kept_positions(genres, run_genres, cm.shape[0])
+    if keep is None:
+        return cm, list(genres)
+    return cm[np.ix_(keep, keep)], [list(genres)[i] for i in keep]
 
 
 def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: bool = True,
@@ -364,7 +348,7 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
     """Confusion matrix heatmap, rows true and columns predicted genre; normalise = by true row.
     run_genres: the genres the run learned (card["genres"]); only those rows and columns are drawn.
     """
-    cm, genres, _ = run_subset(np.asarray(cm, dtype=np.float64), genres, run_genres)
+    cm, genres = run_subset(np.asarray(cm, dtype=np.float64), genres, run_genres)
     n = len(genres)
     if cm.shape != (n, n):
         raise ValueError(f"confusion matrix of shape {cm.shape} for {n} genres")
@@ -378,7 +362,7 @@ def confusion_matrix(cm: np.ndarray, genres: Sequence[str] = GENRES, normalise: 
         text = cm.astype(int).astype(str)
     fig = _fig(title, height=max(300, 140 + 38 * n), width=None)
     fig.add_trace(go.Heatmap(
-        z=z, x=list(genres), y=list(genres), colorscale=colorscale("Blues"), zmin=0, zmax=zmax,
+        z=z, x=list(genres), y=list(genres), colorscale=CONFUSION_SCALE, zmin=0, zmax=zmax,
         text=text, texttemplate="%{text}", customdata=cm,
         hovertemplate="true %{y}, predicted %{x}<br>%{customdata:.0f} items<extra></extra>"))
     # square cells; the x axis gives up width (not range), so no grid runs beside the matrix
@@ -505,8 +489,8 @@ def recall_bars(recall: Sequence[float], genres: Sequence[str] = GENRES,
     genres = list(genres)
     recall = [float(r) for r in recall]
     support = list(support) if support is not None and len(support) == len(recall) else None
-    if run_genres and all(g in genres for g in run_genres) and len(recall) == len(genres):
-        keep = [genres.index(g) for g in run_genres]
+    keep = kept_positions(genres, run_genres, len(recall))
+    if keep is not None:
         genres, recall = [genres[i] for i in keep], [recall[i] for i in keep]
         support = [support[i] for i in keep] if support is not None else None
     scored = [support is None or int(n) > 0 for n in (support or recall)]

@@ -6,8 +6,20 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from core.prediction.outside import OutsideResult
-from core.report.text import esc, pct
+from core.prediction.outside import OutsideResult, skipped_text
+from core.report.text import esc, folder_name, for_readers, pct
+
+
+NOT_RECORDED = "–"   #: a figure the card's outside record does not hold
+
+
+def _number(record: dict, key: str) -> float | None:
+    """record[key] as a float, or None when the record lacks it or it is not a finite number."""
+    try:
+        value = float(record[key])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if value == value and abs(value) != float("inf") else None
 
 
 def cards_outside_html(cards: Sequence[dict]) -> str:
@@ -19,12 +31,16 @@ def cards_outside_html(cards: Sequence[dict]) -> str:
     rows = []
     for card in measured:
         o = card["outside"]
+        accuracy, low, high = (_number(o, k) for k in ("accuracy", "ci_low", "ci_high"))
+        correct, n, f1 = _number(o, "correct"), _number(o, "n"), _number(o, "macro_f1")
+        interval = f" [{pct(low)}–{pct(high)}]" if low is not None and high is not None else ""
+        cells = [pct(accuracy) + interval if accuracy is not None else NOT_RECORDED,
+                 f"{int(correct)} of {int(n)}" if correct is not None and n is not None
+                 else NOT_RECORDED,
+                 f"{f1:.3f}" if f1 is not None else NOT_RECORDED]
         rows.append(f"<tr><td>{esc(str(card.get('name') or card.get('run_id')))}</td>"
-                    f"<td>{pct(float(o['accuracy']))} [{pct(float(o['ci_low']))}–"
-                    f"{pct(float(o['ci_high']))}]</td>"
-                    f"<td>{int(o['correct'])} of {int(o['n'])}</td>"
-                    f"<td>{float(o.get('macro_f1', float('nan'))):.3f}</td>"
-                    f"<td>{esc(str(o.get('set', '')))}</td><td>{esc(str(o.get('date', '')))}"
+                    + "".join(f"<td>{c}</td>" for c in cells)
+                    + f"<td>{esc(for_readers(str(o.get('set', ''))))}</td><td>{esc(str(o.get('date', '')))}"
                     "</td></tr>")
     return "\n".join([
         '<section id="outside-gtzan"><h2>Outside GTZAN</h2>',
@@ -61,16 +77,18 @@ def outside_section_html(result: OutsideResult | dict) -> str:
     parts = [
         '<section id="outside-gtzan"><h2>Outside GTZAN</h2>',
         f"<p>Every model on {int(data.get('n', 0))} labelled clips of "
-        f"<code>{esc(str(data.get('folder', '')))}</code> ({counts}): music none of them was "
+        f"<code>{esc(folder_name(str(data.get('folder', ''))))}</code> ({counts}): music none "
+        "of them was "
         "trained on. Accuracy with its 95 % Wilson interval; a clip of a genre a model was not "
         "trained on counts as wrong for it. <i>answer</i> is the headline answer (the most "
         "trusted model that can answer every genre).</p>",
         "<table><thead><tr><th>Model</th><th>Accuracy [95 % CI]</th><th>Correct of n</th>"
         f"<th>Macro-F1</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
     ]
-    if data.get("skipped_folders"):
-        parts.append("<p>Folders naming no GTZAN genre, skipped: "
-                     + ", ".join(esc(str(s)) for s in data["skipped_folders"]) + ".</p>")
+    skipped = data.get("skipped_folders")   # a count (older JSON: the names, not shown)
+    if skipped:
+        parts.append(f"<p>{esc(skipped_text(skipped if isinstance(skipped, int) else len(skipped)))}"
+                     ".</p>")
     if data.get("bad_files"):
         parts.append("<p>Files left out:</p><ul>" + "".join(
             f"<li>{esc(str(b['clip']))}: {esc(str(b['reason']))}</li>"

@@ -13,13 +13,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from core import evaluation, models
+from core import config, evaluation, models
 from core.constants import GENRES, PAPER_RESULTS
 from core.models.persistence import RunInfo, protocol_text, seed_of
 from core.report import comparison
 from core.report.figures import accuracy_intervals, confusion_matrix, recall_bars, training_curves
 from core.report.packing import CHARTS_BLOB_ID, blob_element
-from core.report.text import (SPLIT_SIDES, card_genres, css_size, esc, interval_text, is_synthetic,
+from core.report.text import (SPLIT_SIDES, card_genres, css_size, esc, for_readers, interval_text, is_synthetic,
                               pct, plot_text, split_sizes)
 
 #: plotly config of every chart in the report: no logo, PNG download at twice the size
@@ -137,6 +137,7 @@ tr.published td { background: #FBEFEF; } tr.group th { background: #F4F4F4; text
 .error { border-left-color: #E15759; background: #FDECEC; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 8px; }
 .scroll { overflow-x: auto; }
+#comparison { width: 100%; } #comparison td:not(.num) { overflow-wrap: anywhere; }
 figure.chart { margin: 0; } .caption { color: #555; font-size: 0.88em; margin: 0 0 1em 0; }
 dl.card { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; }
 dl.card dt { font-weight: 600; } dl.card dd { margin: 0; }
@@ -207,7 +208,7 @@ def comparison_table_html(rows: Sequence[Row]) -> str:
     """The study's figures, each followed by the comparable runs, then runs the study has no figure for."""
     headers = ("Method", "Result from", "Published accuracy", "Track accuracy",
                "95 % interval (tracks)", "Segment accuracy", "Macro-F1", "Test tracks (n)",
-               "Test segments (n)", "Protocol", "Seed", "Data", "Run")
+               "Test segments (n)", "Protocol", "Seed", "Data")   # each run's id: its section
     body = []
     by_key: dict[str | None, list[Row]] = {}
     for r in rows:
@@ -218,7 +219,7 @@ def comparison_table_html(rows: Sequence[Row]) -> str:
         low, high = r.interval
         data = comparison.data_label(card)
         cells = [
-            _td(r.label), _td("shipped model" if r.run.shipped else "your run"),
+            _td(r.label), _td("shipped model" if r.run.shipped else config.for_visitors("your run")),
             _td(pct(PAPER_RESULTS[r.key]) if r.key else "–", num=True),
             _td(pct(r.test["track_accuracy"]), float(r.test["track_accuracy"]), num=True),
             _td(interval_text(low, high), num=True),
@@ -229,7 +230,6 @@ def comparison_table_html(rows: Sequence[Row]) -> str:
             _td(protocol_text(card)), _td(seed_of(card)),
             (f"<td>{esc(data)}<span class='badge synthetic'>SYNTHETIC DATA</span></td>"
              if is_synthetic(card) else _td(data)),
-            _td(str(card["run_id"])),
         ]
         return (f"<tr class='run' data-run='{esc(card['run_id'])}' data-head='{esc(r.head)}'>"
                 + "".join(cells) + "</tr>")
@@ -243,7 +243,7 @@ def comparison_table_html(rows: Sequence[Row]) -> str:
                 f"{_td(comparison.PAPER_SOURCE)}"
                 f"{_td(pct(PAPER_RESULTS[key]), PAPER_RESULTS[key], num=True)}"
                 + "<td>–</td>" * 6 + f"{_td(comparison.PAPER_PROTOCOL)}<td>–</td>"
-                f"{_td('GTZAN (1000 tracks)')}<td></td></tr>")
+                f"{_td('GTZAN (1000 tracks)')}</tr>")
             body.extend(run_line(r) for r in by_key.get(key, []))
     if by_key.get(None):
         body.append(f"<tr class='group'><th colspan='{ncol}'>Not in the study's tables</th></tr>")
@@ -299,7 +299,7 @@ def _settings(card: dict) -> str:
     if card.get("history"):
         parts.append("augmentation: " + (", ".join(augment) if augment else "none"))
         if card.get("epochs_run") is not None:
-            stopped = (f", {card['stop_note']}" if card.get("stop_note")
+            stopped = (f", {config.for_visitors(card['stop_note'])}" if card.get("stop_note")
                        else ", stopped early (no gain on the validation side)"
                        if card.get("stopped_early") else "")
             parts.append(f"trained {card['epochs_run']} epochs{stopped}")
@@ -314,13 +314,14 @@ def run_section(run: RunInfo, charts: Charts, index: int) -> str:
     badge = ("<span class='badge synthetic'>SYNTHETIC DATA</span>" if synthetic
              else "<span class='badge real'>real audio</span>")
     out = [f"<section class='run' id='run-{index}' data-run='{esc(card['run_id'])}'>",
-           f"<h3>{index}. {esc(card.get('name') or card['run_id'])} {badge}</h3>"]
+           f"<h3>{index}. {esc(config.for_visitors(card.get('name') or card['run_id']))} "
+           f"{badge}</h3>"]
     if synthetic:
         out.append("<div class='box warning'>This run was trained and tested on synthetic audio "
                    "(GenreLab's built-in demo set, not GTZAN). Its numbers show that the software "
                    "works; they say nothing about real music.</div>")
     if data.get("note"):
-        out.append(f"<div class='box'>Note on the data: {esc(data['note'])}</div>")
+        out.append(f"<div class='box'>Note on the data: {esc(for_readers(data['note']))}</div>")
     skipped = data.get("skipped") or []
     skipped_text = (f"{len(skipped)} file(s) could not be read and were left out: "
                     + ", ".join(esc(s[0] if isinstance(s, (list, tuple)) else s)
@@ -334,7 +335,7 @@ def run_section(run: RunInfo, charts: Charts, index: int) -> str:
         ("Created", esc(card.get("created", "–"))),
         ("Model", esc(MODEL_NAMES.get(model, model))),
         ("Input feature", esc(FEATURE_NAMES.get(feature, feature))),
-        ("Data", esc(data.get("source", "unknown")) + " — "
+        ("Data", esc(for_readers(data.get("source", "unknown"))) + " — "
          + ("<b>synthetic</b> audio" if synthetic else "real audio")
          + f", {esc(data.get('n_tracks', '?'))} tracks"),
         ("Files skipped", skipped_text),

@@ -7,6 +7,8 @@ Below every other report module: it imports nothing of core.report.
 from __future__ import annotations
 
 import html
+import re
+from pathlib import PurePath
 
 import numpy as np
 
@@ -14,6 +16,14 @@ from core.constants import GENRES
 
 #: the sides of a run's split, in the order the report shows them
 SPLIT_SIDES: tuple[str, ...] = ("train", "valid", "test")
+
+
+#: folder names of GTZAN's layouts: a path ending in one is named with its parent too
+LAYOUT_FOLDERS: tuple[str, ...] = ("genres_original", "genres")
+#: a server path inside a sentence: /abs/..., ~/..., ./... or ../... (not "blues/jazz", not URLs)
+_PATH = re.compile(r"(?<![\w.:/])(?:~|\.{1,2})?(?:/[\w.+-]+)+/?")
+#: a developer's pointer to a benchmark script (" ; bench/x.py", "(bench/x.py)")
+_BENCH = re.compile(r"\s*\(bench/[\w/.-]+\.py\)|\s*[;,]?\s*\bbench/[\w/.-]+\.py")
 
 
 class ReportError(ValueError):
@@ -82,3 +92,21 @@ def css_size(value: object, default: str) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value}px"
     return str(value) if value else default
+
+
+def folder_name(path: str) -> str:
+    """What a reader is told of a folder: its last part, with its parent when the last is a
+    GTZAN layout folder ("gtzan-ogg/genres_original"), never the server's whole path."""
+    parts = [p for p in PurePath(str(path)).parts if p not in ("/", ".", "..", "~")]
+    if not parts:
+        return str(path)
+    if len(parts) > 1 and parts[-1] in LAYOUT_FOLDERS:
+        return f"{parts[-2]}/{parts[-1]}"
+    return parts[-1]
+
+
+def for_readers(text: str) -> str:
+    """Text of a card for people outside the project: every server path shortened to its
+    folder's name (folder_name) and pointers to benchmark scripts left out."""
+    text = _PATH.sub(lambda m: folder_name(m.group()), str(text))
+    return _BENCH.sub("", text)

@@ -84,6 +84,8 @@ class TrainConfig:
     scheduler: str | None = None        #: Dask scheduler tcp://HOST:PORT; None = GENRELAB_SCHEDULER
     head: str | None = None             #: head to fit, for families with a choice (musicnn: svm
                                         #: or knn; None: the family's default)
+    extra: list[str] = field(default_factory=list)   #: extra labelled <genre>/<clip> folders,
+                                        #: "PATH" or "NAME=PATH", for the training side only
 
     def __post_init__(self) -> None:
         """Fill the default feature, normalise paths to str, and check every field."""
@@ -129,6 +131,9 @@ class TrainConfig:
         self.splits_path = str(self.splits_path) if self.splits_path else None
         self.artists_path = str(self.artists_path) if self.artists_path else None
         self.genres = parse_genres(self.genres)
+        if isinstance(self.extra, str) or not all(isinstance(e, str) for e in self.extra or ()):
+            raise TrainingError(f"extra must be a list of folders, got {self.extra!r}")
+        self.extra = [e.strip() for e in self.extra or () if e.strip()]
 
     @property
     def feature_kind(self) -> str:

@@ -40,7 +40,7 @@ STOP_FILE = "STOP"
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
-_CHILDREN: dict[int, subprocess.Popen] = {}   #: processes this process started (reaped on poll)
+_CHILDREN: dict[int, subprocess.Popen] = {}   #: job processes this process started, until reaped
 
 
 ACTIVE_STATES: tuple[str, ...] = ("starting", "running")
@@ -78,6 +78,12 @@ class JobInfo:
     def active(self) -> bool:
         """True while the job is starting or running."""
         return self.state in ACTIVE_STATES
+
+    @property
+    def stopping(self) -> bool:
+        """True once an active job has been asked to stop (its STOP file exists): it finishes
+        its current batch, then evaluates and saves the best weights so far."""
+        return self.active and (self.path / STOP_FILE).exists()
 
 
 def _read_json(path: Path) -> dict:
@@ -221,8 +227,16 @@ def start_job(config: TrainConfig) -> str:
             cwd=str(PROJECT_ROOT), env=env, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
     _CHILDREN[child.pid] = child
+    threading.Thread(target=_reap, args=(child,), name=f"reap-{job_id}", daemon=True).start()
     (folder / "pid").write_text(str(child.pid))
     return job_id
+
+
+def _reap(child: subprocess.Popen) -> None:
+    """Wait for a job process to end, so it leaves no <defunct> entry under this process (a
+    finished job's status is read from its folder, and nothing else would wait for it)."""
+    child.wait()
+    _CHILDREN.pop(child.pid, None)
 
 
 #: environment variables that cap the maths libraries' threads in a job process

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from core import config as gconfig, models
 from core.data import artists, splits
-from core.data.splits import SIDES, genre_of
+from core.data.splits import SIDES, Split, genre_of
 from core.features.study import TRACK_KINDS
 from core.models.fitting import SideData, TrainingError
 from core.training.config import CARVED_VALID_FRACTION, KERAS_MODELS, TrainConfig
@@ -55,6 +55,69 @@ def make_split(config: TrainConfig, track_ids: Sequence[str]) -> Any:
         raise TrainingError(f"the split leaves {len(split.train)} training and {len(split.test)} "
                             f"test tracks ({split.label()}); both need at least one")
     return split
+
+
+@dataclass
+class ExtraPlan:
+    """A split with the extra clips on its training side, their cross-validation groups, and the
+    extra clips left out with the reason."""
+    split: Any                                   #: core.data.splits.Split
+    groups: dict[str, str] = field(default_factory=dict)   #: track id -> CV group, where not itself
+    left_out: list[tuple[str, str]] = field(default_factory=list)   #: (track id, reason)
+
+
+def _artist_keys(config: TrainConfig) -> dict[str, str]:
+    """{GTZAN track id: artist key} from the artist index, when one is set and readable; else {}."""
+    index_file = config.artists_path or gconfig.artists_path()
+    if not index_file:
+        return {}
+    try:
+        index = artists.read_index(index_file)
+    except artists.ArtistIndexError:
+        if config.protocol == "artist-grouped":
+            raise
+        return {}
+    return {t: key for t, info in index.items() if (key := artists.artist_key(info.artist))}
+
+
+def with_extra(split: Split, config: TrainConfig, extra_ids: Sequence[str],
+               extra_artists: Mapping[str, str]) -> ExtraPlan:
+    """The split with the extra clips (of the config's genres) added to its training side only.
+    extra_artists: {extra track id: artist or ""}. Cross-validation groups: an extra clip's artist
+    (a clip of unknown artist is a group of its own), shared with the GTZAN training tracks of
+    that artist when an artist index is set. An extra clip whose artist has GTZAN tracks on the
+    validation or test side (by the index) is left out, with the reason."""
+    gtzan_keys = _artist_keys(config) if extra_ids else {}
+    held_out: dict[str, str] = {}
+    for side in ("test", "valid"):
+        for track in split.side(side):
+            if gtzan_keys.get(track):
+                held_out.setdefault(gtzan_keys[track], side)
+    keep: list[str] = []
+    groups: dict[str, str] = {}
+    left_out: list[tuple[str, str]] = []
+    for track in extra_ids:
+        if config.genres and genre_of(track) not in config.genres:
+            continue
+        artist = str(extra_artists.get(track) or "")
+        key = artists.artist_key(artist)
+        if key in held_out:
+            left_out.append((track, f"its artist ({artist}) has GTZAN tracks on the "
+                                    f"{held_out[key]} side; left out so no artist is on two "
+                                    "sides"))
+            continue
+        keep.append(track)
+        if key:
+            groups[track] = f"artist:{key}"
+    extra_keys = {g for g in groups.values()}
+    for track in split.train:
+        if f"artist:{gtzan_keys.get(track, '')}" in extra_keys:
+            groups[track] = f"artist:{gtzan_keys[track]}"
+    if not keep:
+        return ExtraPlan(split, groups, left_out)
+    notes = {**split.notes, "extra": len(keep)}
+    return ExtraPlan(Split(split.protocol, split.seed, tuple(sorted(split.train + tuple(keep))),
+                           split.valid, split.test, notes), groups, left_out)
 
 
 def carve_validation(train_ids: Sequence[str], seed: int,

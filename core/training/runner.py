@@ -1,6 +1,7 @@
 """The training runner: one run from data to a saved run folder, with per-epoch events and a stop flag.
 
-`run_training(config)` loads the active data source, extracts (cached) features, splits by track,
+`run_training(config)` loads the active data source (and the config's extra sets, which join the
+training side only: core.data.extra, plan.with_extra), extracts (cached) features, splits by track,
 fits one model kind through its family (core.models), evaluates it on the test side and saves a
 run folder with its card (see docs/INTERFACES.md). Importing this module never imports
 TensorFlow; Keras is imported only when a Keras model is trained.
@@ -15,27 +16,44 @@ import numpy as np
 
 from core import cluster, config as gconfig, models
 from core.constants import GENRES
-from core.data import datasource
+from core.data import artists, datasource, extra
 from core.data.splits import genre_of
 from core.features import study
 from core.models import persistence
-from core.models.fitting import (Callback, Emitter, StopFlag, TrainingError, TrainingStopped,
-                                 check_stop, class_weights)
-from core.training.config import FEATURE_LABELS, KERAS_MODELS, MODEL_LABELS, TrainConfig, paper_key
-from core.training.plan import _side, carve_validation, make_split, plan_genres
+from core.models.fitting import (Callback, Emitter, SideData, StopFlag, TrainingError,
+                                 TrainingStopped, check_stop, class_weights)
+from core.training.config import KERAS_MODELS, TrainConfig, paper_key
+from core.training.plan import _side, carve_validation, make_split, plan_genres, with_extra
 
 
-def _run_name(config: TrainConfig, primary: str, genres: Sequence[str] = GENRES) -> str:
-    """Display name such as "LSTM+SVM on MFCC" (the head used for prediction included), with
-    " (4 genres)" when the label set is not all ten."""
+def _run_name(config: TrainConfig, genres: Sequence[str] = GENRES) -> str:
+    """Display name such as "LSTM on MFCC": the job's own name, whichever head turns out to
+    answer (the card's "primary" says which), with " (4 genres)" when the label set is not all
+    ten."""
     if config.name:
         return config.name
-    model = MODEL_LABELS[config.model]
-    heads = models.family(config.model).head_choices.get(config.model, models.SKLEARN_HEADS)
-    if primary in heads and primary != config.model:
-        model = f"{model}+{primary.upper()}"
     subset = f" ({len(genres)} genres)" if len(genres) < len(GENRES) else ""
-    return f"{model} on {FEATURE_LABELS[str(config.feature)]}{subset}"
+    return f"{config.label()}{subset}"
+
+
+def extra_card(sets: Sequence[extra.ExtraSet], used: Sequence[str],
+               failed: Sequence[tuple[str, str]]) -> list[dict]:
+    """Each extra set as the card lists it: its name (never its path), the clips per genre used,
+    how many artists the provenance file names, and every file left out with the reason."""
+    used_set, reasons = set(used), dict(failed)
+    out = []
+    for s in sets:
+        clips = [t.track_id for t in s.tracks if t.track_id in used_set]
+        known = [s.artists.get(t, "") for t in clips]
+        out.append({
+            "name": s.name, "n_clips": len(clips), "clips_per_genre": s.clips_per_genre(clips),
+            "artists": len({artists.artist_key(a) for a in known if a}),
+            "unknown_artist": known.count(""),
+            "skipped": [list(i) for i in s.ignored] + [
+                [s.file_of(t.track_id), reasons[t.track_id]] for t in s.tracks
+                if t.track_id in reasons],
+        })
+    return out
 
 
 def stop_note(stopped_by_user: bool, epochs_run: int, epochs_planned: int) -> str | None:
@@ -86,8 +104,18 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
          model=config.model, feature=config.feature, message=f"training {config.label()}")
     check_stop(stop, "before loading the data")
     source = datasource.active_source(config.data_path)
+    extra_sets = extra.load_sets(config.extra)
     kind = config.feature_kind
     tracks = [t for t in source.tracks if not config.genres or t.genre in config.genres]
+    extra_tracks = [t for s in extra_sets for t in s.tracks
+                    if not config.genres or t.genre in config.genres]
+    for s in extra_sets:
+        emit("stage", message=f"extra set {s.name}: {len(s.tracks)} clips ("
+                              + ", ".join(f"{g} {n}" for g, n in s.clips_per_genre().items())
+                              + "), for the training side only")
+        for file, reason in s.ignored:
+            emit("stage", message=f"extra set {s.name}: skipped {file}: {reason}")
+    tracks = tracks + extra_tracks
     emit("stage", message=f"extracting {kind} features of {len(tracks)} tracks "
                           f"({source.format_text}) from {source.label}")
     family = models.family(config.model)
@@ -102,8 +130,14 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     check_stop(stop, "after feature extraction")
     for track_id, reason in fs.skipped:
         emit("stage", message=f"skipped {track_id}: {reason}")
-    plan = plan_genres(make_split(config, [str(t) for t in fs.track_ids]), config.model,
-                       config.genres or ())
+    ids = [str(t) for t in fs.track_ids]
+    gtzan_ids = [t for t in ids if not extra.is_extra(t)]
+    artists_of = {t: a for s in extra_sets for t, a in s.artists.items()}
+    added = with_extra(make_split(config, gtzan_ids), config,
+                       [t for t in ids if extra.is_extra(t)], artists_of)
+    for track_id, reason in added.left_out:
+        emit("stage", message=f"left out {track_id}: {reason}")
+    plan = plan_genres(added.split, config.model, config.genres or ())
     split = plan.split
     if split.notes.get("missing"):
         emit("stage", message=f"the split lists name {split.notes['missing']} tracks that are "
@@ -117,14 +151,18 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     for note in plan.notes:
         emit("stage", message=note)
     emit("stage", message=f"split: {split.label()}; label set: {', '.join(plan.genres)}")
-    train = _side(fs, split.train, kind)
     test = _side(fs, split.test, kind)
     valid_ids, valid_source = list(split.valid), "valid side of the split"
     train_ids = list(split.train)
-    if config.model in KERAS_MODELS and not valid_ids:
-        train_ids, valid_ids = carve_validation(split.train, config.seed)
+    if config.model in KERAS_MODELS and not valid_ids:   # carved from GTZAN's tracks only
+        extra_train = [t for t in train_ids if extra.is_extra(t)]
+        train_ids, valid_ids = carve_validation([t for t in train_ids if not extra.is_extra(t)],
+                                                config.seed)
+        train_ids = sorted(train_ids + extra_train)
         valid_source = f"{len(valid_ids)} tracks carved from the training side"
-        train = _side(fs, train_ids, kind)
+    train = _side(fs, train_ids, kind)
+    train = SideData(train.x, train.y, np.array([added.groups.get(str(g), str(g))
+                                                 for g in train.groups]))
     valid = _side(fs, valid_ids, kind)
     if len(np.unique(train.y)) < 2:
         raise TrainingError("the training side holds a single genre; a classifier needs two or more")
@@ -137,7 +175,7 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
     metrics, primary, files = outcome.metrics, outcome.primary, outcome.files
     stopped_by_user = outcome.stop_reason == "stop requested"
     note = stop_note(stopped_by_user, len(outcome.history), config.epochs)
-    name = user_run_name(_run_name(config, primary, plan.genres), note, output_root is None,
+    name = user_run_name(_run_name(config, plan.genres), note, output_root is None,
                          bool(config.name))
     emit("stage", message="saving the run")
     root = Path(output_root) if output_root else gconfig.runs_dir()
@@ -150,15 +188,19 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
                 writer.save_sklearn(obj, file_name)
         card = {
             "name": name, "model": config.model, "feature": config.feature,
-            "feature_kind": kind, "primary": primary, "config": config.to_dict(),
+            "feature_kind": kind, "primary": primary,
+            "config": {**config.to_dict(), "extra": [s.name for s in extra_sets]},
             "genres": list(plan.genres), "genre_notes": plan.notes,
             "input_shape": outcome.input_shape,
             "data": {"source": source.label, "synthetic": bool(source.synthetic),
-                     "root": str(source.root), "n_tracks": int(fs.track_ids.size),
-                     "skipped": [list(s) for s in fs.skipped],
+                     "root": str(source.root), "n_tracks": len(gtzan_ids),
+                     "skipped": [list(s) for s in fs.skipped if not extra.is_extra(s[0])],
                      "format": source.format_text,
                      "clips_per_genre": {g: int(n) for g, n in zip(*np.unique(
-                         [genre_of(str(t)) for t in fs.track_ids], return_counts=True))},
+                         [genre_of(t) for t in gtzan_ids], return_counts=True))},
+                     "extra": extra_card(extra_sets, [t for t in split.train if extra.is_extra(t)],
+                                         [s for s in fs.skipped if extra.is_extra(s[0])]
+                                         + added.left_out),
                      "filter_noise": bool(config.filter_noise), "note": config.note},
             "protocol": {**split.to_dict(), "label": split.label()},
             "validation": {"source": valid_source, "tracks": list(valid_ids)},

@@ -1,6 +1,6 @@
 """The 57 Kaggle-table descriptors (core.features.descriptors.file_descriptors) of every xd-dev clip, cached.
 
-Usage (from the project root):  python bench/outside_descriptors.py
+Usage (from the project root):  python -m research.outside_descriptors
 Writes <cache>/outside/descriptors_xd.npz (names, X). Measuring only: nothing is fitted on them.
 """
 
@@ -16,9 +16,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
-import outside_recipe as outside  # noqa: E402
+from research import outside_recipe as outside  # noqa: E402
 
 
 def path() -> Path:
@@ -26,7 +25,7 @@ def path() -> Path:
 
 
 def main() -> int:
-    from outside_embed import clips
+    from research.outside_embed import clips
     from core.features.descriptors import file_descriptors
 
     files = clips("xd")

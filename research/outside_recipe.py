@@ -1,4 +1,4 @@
-"""Beyond GTZAN (issue 17): musicnn features and heads that carry to music from outside GTZAN.
+"""Beyond GTZAN: musicnn features and heads that carry to music from outside GTZAN.
 
 Self-contained research module (new; nothing else in core imports it). It reuses core.models.musicnn_net's
 front end (log-mel patches) and its Keras port of the network (``build_model``), with either of
@@ -10,7 +10,7 @@ two checkpoints of the musicnn 0.1.0 wheel (ISC licence):
 
 Contents: checkpoint loading and a per-checkpoint cached forward pass (``embed_patches``),
 training-side audio augmentations (``AUGMENTATIONS``), clip features from per-patch outputs
-(``clip_features``), and the heads compared in bench/outside_variants.py (``make_head``).
+(``clip_features``), and the heads compared in research/outside_variants.py (``make_head``).
 """
 
 from __future__ import annotations

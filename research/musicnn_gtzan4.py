@@ -1,7 +1,7 @@
 """musicnn embeddings -> SVM / KNN on GTZAN-4 (blues, classical, jazz, rock), artist-filtered split.
 
 Usage (from the project root; set GENRELAB_CACHE to reuse the embedding cache):
-    python bench/musicnn_gtzan4.py [--data PATH] [--splits DIR] [--jobs N]
+    python -m research.musicnn_gtzan4 [--data PATH] [--splits DIR] [--jobs N]
 
 Embeds every clip under --data (default ../shared/data/gtzan-ogg, the 473 real Vorbis copies) with
 core.models.musicnn_net.embed_tracks (printing the wall time and how many clips came from the cache), then,
@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core.constants import DEFAULT_SEED, GENRE_INDEX, SHARED_DATA  # noqa: E402
 

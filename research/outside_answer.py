@@ -1,6 +1,6 @@
 """Headline rules compared side by side on xd-dev, from one scoring pass of every shipped model.
 
-    python bench/outside_answer.py [--folder DIR] [--jobs 2] [--cache F]
+    python -m research.outside_answer [--folder DIR] [--jobs 2] [--cache F]
 
 Every shipped model scores every clip once (core.prediction.batch.predict_many, as evaluate-folder
 does); each rule below then turns the same verdicts into one answer per clip. No rule has a
@@ -11,7 +11,7 @@ and the count of rules compared is printed, so the choice's optimism can be judg
 
 from __future__ import annotations
 
-import benchkit  # noqa: F401  (first: the project on sys.path)
+from research import studykit  # noqa: E402
 
 import argparse
 import pickle
@@ -104,7 +104,7 @@ def score(folder: Path, jobs: int, cache: Path | None) -> tuple[list[str], list,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folder", type=Path, default=benchkit.XD_DEV)
+    parser.add_argument("--folder", type=Path, default=studykit.XD_DEV)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=None,
                         help="pickle of the verdicts (artefacts/…): rerun the rules without scoring")

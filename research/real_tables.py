@@ -1,12 +1,12 @@
 """The study's tables 1-3 on real GTZAN audio, for three protocols, with honest intervals.
 
 Usage:
-  python bench/real_tables.py --data ../shared/data/gtzan-ogg --splits ../shared/data/splits
+  python -m research.real_tables --data ../shared/data/gtzan-ogg --splits ../shared/data/splits
       [--protocol gtzan4 all10-artist all10] [--models svm_zcr,svm_mfcc,...] [--seeds 3]
       [--epochs 40] [--artists ../shared/data/metadata/GTZANindex.txt]
       [--table ../shared/data/features/features_30_sec.csv] [--json out.json]
       [--keep-runs DIR] [--note TEXT]
-  python bench/real_tables.py --from-json a.json b.json     (combine pieces, print the tables)
+  python -m research.real_tables --from-json a.json b.json     (combine pieces, print the tables)
 
 Protocols:
   gtzan4  the four complete genres (blues, classical, jazz, rock), the artist-filtered lists
@@ -47,7 +47,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core import evaluation
 from core.models import fitting

@@ -18,9 +18,9 @@ weight 0) -> ln(mel + 1e-5) -> (x + 4.5) / 5. The network takes (batch, 1, 128, 
 
 Usage (from the project root, with the torch environment's python)::
 
-    python bench/mn04_reference_torch.py embed --out /work/scratch/emb/mn04.npz
-    python bench/mn04_reference_torch.py dump --out ref.npz FILE.wav ...   (used by the oracle)
-    python bench/mn04_reference_torch.py merge --out all.npz part0.npz part1.npz
+    python tools/mn04_reference_torch.py embed --out /work/scratch/emb/mn04.npz
+    python tools/mn04_reference_torch.py dump --out ref.npz FILE.wav ...   (used by the oracle)
+    python tools/mn04_reference_torch.py merge --out all.npz part0.npz part1.npz
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ import os
 import sys
 import time
 from pathlib import Path
-
-# bench/concurrent.py would shadow the standard library's package torch imports
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import numpy as np
 import soundfile as sf

@@ -1,7 +1,7 @@
 """Zero-shot genre of the port of EfficientAT's mn04: AudioSet's genre classes mapped to GTZAN's ten.
 
 Usage (from the project root):
-    python bench/mn04_zero_shot.py [FOLDER ...] [--jobs N]
+    python -m research.mn04_zero_shot [FOLDER ...] [--jobs N]
 
 Each FOLDER is laid out as <genre>/<clip> (default ../shared/data/xd-dev). Every clip goes
 through core.models.mn04_net (10-s windows, mean logits; the embedding cache is used), its
@@ -19,9 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
-
-from core.constants import GENRES, SHARED_DATA  # noqa: E402
+from core.constants import GENRES, SHARED_DATA
 
 AUDIO = (".ogg", ".wav", ".mp3", ".flac", ".au")
 

@@ -1,7 +1,7 @@
 """The study's short-term baselines (SVM, KNN on ZCR and on MFCC) on Kaggle's real 1000-track table.
 
 Prints one table per protocol: the artist-filtered split (fit on train+valid, score test) and a
-seeded random 70/30 track split. Usage: python bench/table_baselines.py [--table CSV] [--splits DIR]
+seeded random 70/30 track split. Usage: python -m research.table_baselines [--table CSV] [--splits DIR]
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core import evaluation
 from core.data import splits

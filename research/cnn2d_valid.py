@@ -1,6 +1,6 @@
 """Why the 10-genre 2D-CNN fails on real music: variants scored on the VALID side only (never test).
 
-Usage: python bench/cnn2d_valid.py [--data ../shared/data/gtzan-ogg] [--seeds 1]
+Usage: python -m research.cnn2d_valid [--data ../shared/data/gtzan-ogg] [--seeds 1]
        [--variants default,sqrt_weights,no_weights,no_aug,lr3e-4]
 
 Protocol: the shipped 10-genre recipe's split: all clips of --data, random-track stratified,
@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import benchkit  # noqa: E402  (puts the project on sys.path)
+from research import studykit  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "gtzan-ogg")
     parser.add_argument("--seeds", type=int, default=1)
-    args, variants = benchkit.variants_arg(parser, list(VARIANTS), argv)
+    args, variants = studykit.variants_arg(parser, list(VARIANTS), argv)
     if not args.data.is_dir():
         parser.error(f"{args.data} is not a folder of GTZAN clips")
     out = Path(tempfile.mkdtemp(prefix="genrelab-cnn2d-"))

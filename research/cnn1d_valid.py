@@ -1,6 +1,6 @@
 """Why the 1D-CNN trails on real music: variants scored on the VALID side only (never test).
 
-Usage: python bench/cnn1d_valid.py [--data ../shared/data/gtzan-ogg] [--splits ../shared/data/splits]
+Usage: python -m research.cnn1d_valid [--data ../shared/data/gtzan-ogg] [--splits ../shared/data/splits]
        [--seeds 3] [--variants default,gap,lr3e-4,batch8,bn0.9,two_windows]
 
 Protocol: GTZAN-4 (blues, classical, jazz, rock), artist-filtered lists restricted to the tracks
@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import benchkit  # noqa: E402  (puts the project on sys.path)
+from research import studykit  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=SHARED / "gtzan-ogg")
     parser.add_argument("--splits", type=Path, default=SHARED / "splits")
     parser.add_argument("--seeds", type=int, default=3)
-    args, variants = benchkit.variants_arg(parser, list(VARIANTS), argv)
+    args, variants = studykit.variants_arg(parser, list(VARIANTS), argv)
     out = Path(tempfile.mkdtemp(prefix="genrelab-cnn1d-"))
     print("protocol: GTZAN-4, artist-filtered (181/84/121); scored on the VALID side (n=84)")
     for variant in variants:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core.constants import ORACLE_ABS_TOL, ORACLE_REL_TOL, SHARED_DATA  # noqa: E402
 from core.data.gtzan import DatasetError, list_tracks

@@ -1,7 +1,7 @@
-"""Beyond GTZAN (issue 17): musicnn head variants measured on GTZAN and on xd-dev.
+"""Beyond GTZAN: musicnn head variants measured on GTZAN and on xd-dev.
 
-Usage (from the project root, after bench/outside_embed.py has filled the cache):
-    python bench/outside_variants.py [--variants NAME ...] [--no-xd] [--csv FILE]
+Usage (from the project root, after research/outside_embed.py has filled the cache):
+    python -m research.outside_variants [--variants NAME ...] [--no-xd] [--csv FILE]
 
 For each variant (features x head x training data, see VARIANTS) it reports, with n and a 95 %
 Wilson interval:
@@ -14,7 +14,7 @@ Wilson interval:
   real clips (core.data.splits.random_track_split, seed 42, test 0.3 / valid 0.1, as the training
   runner does it): hyper-parameter chosen by that grouped CV, refitted on train+valid.
 - gtzan4: track accuracy on the test side of the artist-filtered split restricted to blues,
-  classical, jazz, rock (train/valid/test 181/84/121; bench/musicnn_gtzan4.py's protocol, a
+  classical, jazz, rock (train/valid/test 181/84/121; research/musicnn_gtzan4.py's protocol, a
   4-genre head fitted on train+valid, hyper-parameter chosen by grouped CV on train+valid).
 - xd: accuracy and per-genre recall on the 49 xd-dev clips of the rand10 model (the artefact
   the runner would ship: fitted on train+valid of the seed-42 split). xd-dev is only predicted:
@@ -25,7 +25,7 @@ macro-F1 >= 0.74, the highest "select" score. Run 2026-12-06 (load 5-19 on 2 sha
 13 variants touched xd-dev (A-N below, M's CV weight came out 0 so M equals D); O was gated on
 GTZAN only (--no-xd: select 0.737, gtzan4 0.934) and never predicted xd-dev. Chosen: C, saved by
 ``--variants C --save C`` to artefacts/outside_msd3_svm.skops. See
-docs/issue17_outside_gtzan.md for the table.
+docs/outside-gtzan-research.md for the table.
 """
 
 from __future__ import annotations
@@ -43,10 +43,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core.constants import DEFAULT_SEED, GENRES, GENRE_INDEX, SHARED_DATA  # noqa: E402
-import outside_recipe as outside  # noqa: E402
+from research import outside_recipe as outside  # noqa: E402
 
 GENRES4 = ("blues", "classical", "jazz", "rock")
 XD_GENRES = ("blues", "classical", "country", "hiphop", "jazz", "reggae", "rock")
@@ -68,8 +67,8 @@ class Clips:
 
 
 def load(set_name: str, ckpts: tuple[str, ...], aug: str = "none") -> Clips:
-    """Cached per-patch outputs (bench/outside_embed.py) of every clip of a set."""
-    from outside_embed import clips as list_clips
+    """Cached per-patch outputs (research/outside_embed.py) of every clip of a set."""
+    from research.outside_embed import clips as list_clips
 
     paths = list_clips(set_name)
     ids = [p.stem for p in paths]
@@ -80,7 +79,7 @@ def load(set_name: str, ckpts: tuple[str, ...], aug: str = "none") -> Clips:
         for p in paths:
             cached = outside.cache_path(ckpt, aug, set_name, p)
             if not cached.is_file():
-                raise SystemExit(f"missing {cached}: run bench/outside_embed.py --sets {set_name} "
+                raise SystemExit(f"missing {cached}: run research/outside_embed.py --sets {set_name} "
                                  f"--ckpt {ckpt} --aug {aug}")
             with np.load(cached) as a:
                 rows.append({k: a[k] for k in outside.OUTPUTS})
@@ -89,35 +88,14 @@ def load(set_name: str, ckpts: tuple[str, ...], aug: str = "none") -> Clips:
 
 
 def artists() -> dict[str, str]:
-    """GTZAN track id -> artist (Sturm 2012 index); unknown artists left out."""
-    found = {}
-    for line in INDEX_FILE.read_text(errors="replace").splitlines():
-        parts = [p.strip() for p in line.split(":::")]
-        if len(parts) >= 2 and parts[1]:
-            found[parts[0].rsplit(".", 1)[0]] = parts[1].lower()
-    return found
+    """GTZAN track id -> artist, lower case (Sturm's index, core.data.artists); unknown artists
+    left out."""
+    from core.data.artists import read_index
+
+    return {t: info.artist.lower() for t, info in read_index(INDEX_FILE).items() if info.artist}
 
 
 # --- features ------------------------------------------------------------------------------------
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p.astype(np.float64), 1e-5, 1 - 1e-5)
-    return np.log(p / (1 - p))
-
-
-#: feature name -> list of (checkpoint, output) pieces; "taggram" pieces enter as tag logits.
-FEATURES: dict[str, tuple[tuple[str, str], ...]] = {
-    "msd3": (("msd", "max_pool"), ("msd", "mean_pool"), ("msd", "penultimate")),
-    "msd3+tags": (("msd", "max_pool"), ("msd", "mean_pool"), ("msd", "penultimate"),
-                  ("msd", "taggram")),
-    "mtt3": (("mtt", "max_pool"), ("mtt", "mean_pool"), ("mtt", "penultimate")),
-    "msd3+mtt3": (("msd", "max_pool"), ("msd", "mean_pool"), ("msd", "penultimate"),
-                  ("mtt", "max_pool"), ("mtt", "mean_pool"), ("mtt", "penultimate")),
-    "pen+tags": (("msd", "penultimate"), ("msd", "taggram"), ("mtt", "penultimate"),
-                 ("mtt", "taggram")),
-    "tags": (("msd", "taggram"), ("mtt", "taggram")),
-}
 
 
 PATCHES_KEPT = 9   #: patch-level heads use each clip's first 9 patches (every clip has >= 9)
@@ -135,12 +113,12 @@ def clip_matrix(clips: Clips, feature: str) -> np.ndarray:
 
 def patch_rows_of(clips: Clips, i: int, feature: str) -> np.ndarray:
     """(n_patches, width) rows of clip i for a feature."""
-    if feature not in FEATURES:
+    if feature not in outside.FEATURES:
         return patch_rows_of(clips, i, feature.split("@")[0])
     pieces = []
-    for ckpt, kind in FEATURES[feature]:
+    for ckpt, kind in outside.FEATURES[feature]:
         a = clips.outputs[ckpt][i][kind]
-        pieces.append(_logit(a) if kind == "taggram" else a.astype(np.float64))
+        pieces.append(outside.tag_logit(a) if kind == "taggram" else a.astype(np.float64))
     return np.concatenate(pieces, axis=1)
 
 
@@ -186,7 +164,7 @@ class PatchHead:
     of PATCHES_KEPT flattened patches."""
 
     def __init__(self, c: float, seed: int = DEFAULT_SEED):
-        self.model = make_head("svm", c, seed)
+        self.model = outside.make_head("svm", c, seed)
 
     def _rows(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(len(x) * PATCHES_KEPT, -1)
@@ -201,25 +179,11 @@ class PatchHead:
         return self.classes_[np.argmax(d.mean(axis=1), axis=1)]
 
 
-def make_head(head: str, c: float, seed: int = DEFAULT_SEED, y=None):
-    """StandardScaler -> classifier, class weights balanced (inverse genre frequency)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-
-    if head == "lr":
-        clf = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
-    else:
-        clf = SVC(C=c, kernel="rbf", class_weight="balanced", random_state=seed)
-    return Pipeline([("scale", StandardScaler()), ("clf", clf)])
-
-
 def fit_head(head: str, c: float, x: np.ndarray, y: np.ndarray, seed: int = DEFAULT_SEED):
     """The fitted head; "svm-cal" Platt-calibrated on 3 stratified folds as the runner does."""
     if head == "svm-patch":
         return PatchHead(c, seed).fit(x, y)
-    model = make_head(head, c, seed)
+    model = outside.make_head(head, c, seed)
     if head == "svm-cal":
         from core.models.baselines import calibrate_svm, grouped_folds
 
@@ -253,7 +217,7 @@ class Data:
         self.aug = {a: load("gtzan", ckpts, a) for a in augs}
         self.xd = load("xd", ckpts) if xd else None
         if xd:
-            from outside_embed import clips as list_clips
+            from research.outside_embed import clips as list_clips
 
             self.xd_names = [f"{p.parent.name}/{p.stem}" for p in list_clips("xd")]
         self._cache: dict = {}
@@ -522,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     blends = {n: b for n, b in BLENDS.items() if wanted(n)}
     needed = {**chosen, **{b[0]: VARIANTS[b[0]] for b in blends.values()}}
     ckpts = tuple(sorted({ck for v in needed.values()
-                          for ck, _ in FEATURES[v.feature.split("@")[0]]}))
+                          for ck, _ in outside.FEATURES[v.feature.split("@")[0]]}))
     augs = tuple(sorted({a for v in needed.values() for a in v.augs}))
     data = Data(ckpts, augs, xd=not args.no_xd)
     print(f"protocols: random-track split seed {DEFAULT_SEED} "

@@ -10,7 +10,7 @@ environment beside the project's pins:
     /work/venv-musicnn/bin/pip install --no-deps musicnn==0.1.0
 
 Usage (from the project root):
-    /work/venv-musicnn/bin/python bench/musicnn_oracle.py [--data PATH]
+    /work/venv-musicnn/bin/python -m tools.musicnn_oracle [--data PATH]
 
 The package's graph (models.define_model "MSD_musicnn", restored with tf.compat.v1 Saver from the
 package's checkpoint) runs in a subprocess with TF_USE_LEGACY_KERAS=1 and eager execution off; the
@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core.constants import SHARED_DATA  # noqa: E402
 

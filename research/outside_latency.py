@@ -1,7 +1,7 @@
-"""Warm prediction time per 30-s clip of the issue-17 heads (bench/outside_recipe.py), on this machine.
+"""Warm prediction time per 30-s clip of the outside-GTZAN heads (research/outside_recipe.py), here.
 
 Usage (from the project root):
-    python bench/outside_latency.py [--head artefacts/<name>.skops] [--clip PATH] [--repeats N]
+    python -m research.outside_latency [--head artefacts/<name>.skops] [--clip PATH] [--repeats N]
 
 Times, per call, what Try it would do for one uploaded clip once everything is loaded: decode
 the file, log-mel patches, the forward pass of each checkpoint the head's feature needs, the clip
@@ -22,9 +22,8 @@ from pathlib import Path
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
-import outside_recipe as outside  # noqa: E402
+from research import outside_recipe as outside  # noqa: E402
 from core.constants import SHARED_DATA  # noqa: E402
 
 DEFAULT_CLIP = SHARED_DATA / "gtzan" / "genres_original" / "blues" / "blues.00000.wav"

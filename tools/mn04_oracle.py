@@ -1,6 +1,6 @@
 """Check the Keras 3 port core.models.mn04_net against the PyTorch reference of EfficientAT's mn04_as.
 
-Dev-only: PyTorch is not a requirement of GenreLab. The reference (bench/mn04_reference_torch.py,
+Dev-only: PyTorch is not a requirement of GenreLab. The reference (tools/mn04_reference_torch.py,
 which loads EfficientAT's published state dict strictly) runs in its own environment::
 
     python3.11 -m venv /work/scratch/torchenv
@@ -8,7 +8,7 @@ which loads EfficientAT's published state dict strictly) runs in its own environ
 
 Usage (from the project root, with the project's python)::
 
-    python bench/mn04_oracle.py [--data PATH] [--torch-python PATH] [--pt PATH]
+    python -m tools.mn04_oracle [--data PATH] [--torch-python PATH] [--pt PATH]
 
 The reference runs in a subprocess with the torch environment's python (--torch-python, default
 $MN04_TORCH_PYTHON or /work/scratch/torchenv/bin/python) and saves its arrays; the port runs in
@@ -35,9 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
-
-from core.constants import SHARED_DATA  # noqa: E402
+from core.constants import SHARED_DATA
 
 DEFAULT_DATA: Path = SHARED_DATA / "gtzan"
 DEFAULT_PT: Path = SHARED_DATA.parent / "models" / "efficientat-mn04" / "mn04_as_mAP_432.pt"

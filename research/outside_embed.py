@@ -1,8 +1,9 @@
 """Embed GTZAN (gtzan-ogg) and xd-dev clips with musicnn checkpoints, with optional audio
-augmentations, into a per-clip disk cache (issue 17, "Beyond GTZAN").
+augmentations, into a per-clip disk cache, for the study of which musicnn features carry to music
+from outside GTZAN (research/outside_variants.py).
 
 Usage (from the project root):
-    python bench/outside_embed.py [--sets gtzan xd] [--ckpt msd mtt] [--aug none gain ...]
+    python -m research.outside_embed [--sets gtzan xd] [--ckpt msd mtt] [--aug none gain ...]
 
 One cache file per (checkpoint, augmentation, clip):
 ``<cache>/outside/<ckpt>/<aug>/<set>/<genre>/<stem>.npz`` holding the per-3-s-patch outputs
@@ -16,7 +17,7 @@ core.models.musicnn_weights (same architecture, 50 MagnaTagATune tags; see ``con
 
 Augmentations (training side only: xd-dev is only ever embedded with "none"): each is a
 deterministic function of the clip's samples at 22050 Hz and a seed derived from the clip name,
-see bench/outside_recipe.py ``AUGMENTATIONS``.
+see research/outside_recipe.py ``AUGMENTATIONS``.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
 
 from core.constants import SHARED_DATA  # noqa: E402
-import outside_recipe as outside  # noqa: E402
+from research import outside_recipe as outside  # noqa: E402
 
 SETS: dict[str, Path] = {"gtzan": SHARED_DATA / "gtzan-ogg" / "genres_original",
                          "xd": SHARED_DATA / "xd-dev"}
