@@ -15,7 +15,7 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from core.prediction import live
+from core.prediction import live, live_plan
 from core.constants import SAMPLE_RATE
 from core.report.figures import genre_color
 from core.report.live_figures import live_timeline
@@ -126,12 +126,12 @@ def release() -> None:
         live.stop(st.session_state["tryit_live_key"])
 
 
-def plan_text(plan: live.LivePlan) -> str:
+def plan_text(plan: live_plan.LivePlan) -> str:
     """Which models answer live, which warm up, and which wait for the last 30 s (markdown)."""
     parts = []
     if plan.live:
         parts.append("**Answering live:** " + ", ".join(
-            f"{e.label} ({live.live_ms(e):.0f} ms)" if live.live_ms(e) is not None else e.label
+            f"{e.label} ({ms:.0f} ms)" if (ms := live_plan.live_ms(e)) is not None else e.label
             for e in plan.live))
     if plan.warming:
         parts.append("**Loading, then live:** " + ", ".join(e.label for e in plan.warming))
@@ -173,7 +173,7 @@ def show_timeline(key: str) -> None:
     if session is None:
         return
     answers = session.history()
-    plan = live.plan(session.models)   # once a refresh: the labels and the caption agree
+    plan = live_plan.plan(session.models)   # once a refresh: the labels and the caption agree
     labels = [e.label for e in plan.live]
     labels += sorted({m for a in answers for m in a.by_model} - set(labels))
     layout.plot(live_timeline(answers, labels), key="tryit_live_timeline")
@@ -224,7 +224,7 @@ def live_input(models: list) -> tuple[np.ndarray | None, str]:
     c1, c2 = st.columns(2)
     heard = session.last(live.KEEP_S) if session is not None else None
     can_keep = heard is not None and heard.size >= 3 * SAMPLE_RATE
-    plan = live.plan(models)
+    plan = live_plan.plan(models)
     slow = [e.label for e, _ in plan.slow] + [e.label for e in plan.warming]
     if c1.button("Keep this: analyse the last 30 s with every model", disabled=not can_keep,
                  key="tryit_live_keep", icon=":material/bookmark_add:"):

@@ -236,7 +236,7 @@ def test_more_files_than_the_limit_are_refused(with_models: Path,
 
 def test_verdict_and_consensus_lines() -> None:
     from core.prediction.pipeline import ModelFailure, ModelResult
-    from pages.try_it import consensus_text, verdict_text
+    from pages.verdicts import consensus_text, verdict_text
 
     proba = np.full(10, 0.05)
     proba[GENRES.index("jazz")] = 0.55
@@ -404,7 +404,7 @@ def test_damaged_musicnn_weights_give_a_message_and_the_others_answer(
 def test_verdict_table_is_best_first_by_the_lower_end_of_the_interval() -> None:
     from core.prediction.catalogue import trust
     from core.prediction.pipeline import ClipPrediction
-    from pages.try_it import summary_table
+    from pages.verdicts import summary_table
     from tests.test_answer import FOUR, entry, result
 
     # the catalogue ranks 10-genre models before 4-genre ones; the table's caption promises
