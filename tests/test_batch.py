@@ -274,3 +274,18 @@ def test_a_member_whose_deflate_stream_is_damaged_is_refused_with_the_reason(tmp
     got = batch.unpack_member(item, tmp_path)
     assert "cannot be read from the archive (Error -3" in got.refusal   # zlib.error, not raised
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_clip_uploaded_alone_and_in_a_zip_is_listed_once() -> None:
+    clip, other = wav_bytes(music(4.0)), wav_bytes(music(5.0))
+    inputs = (batch.from_upload("blues.00001.wav", clip)
+              + batch.from_upload("pack.zip", make_zip({"blues.00001.wav": clip,
+                                                        "songs/other.wav": other,
+                                                        "copy/a.wav": clip})))
+    kept, dropped = batch.drop_repeats(inputs)
+    assert dropped == ["pack.zip/blues.00001.wav"]
+    # the same audio under another name is another clip; a refused input is kept with its reason
+    assert [i.name for i in kept] == ["blues.00001.wav", "pack.zip/songs/other.wav",
+                                      "pack.zip/copy/a.wav"]
+    refused = batch.from_upload("notes.txt", b"x")
+    assert batch.drop_repeats(refused + refused)[0] == refused + refused

@@ -207,6 +207,27 @@ def test_plan_drops_a_model_over_the_budget(monkeypatch: pytest.MonkeyPatch) -> 
     assert models[0] in live_plan.plan(models).live
 
 
+# --- the answer of a window ------------------------------------------------------------------
+
+
+def test_a_window_is_answered_by_the_upload_rule_not_a_majority() -> None:
+    """Two 4-genre runs and a stopped one outvote the trusted 10-genre model in a plain majority;
+    with core.prediction.answer's rule they do not decide, and agreement counts only the models
+    that can answer the genre."""
+    from tests.test_answer import FOUR, entry, result
+
+    stopped = entry("stopped", 0.99, 400)
+    stopped.card["stop_note"] = "stopped by you at epoch 2 of 40"
+    entries = [entry("ten", 0.60), entry("four", 0.95, genres=FOUR),
+               entry("four2", 0.95, genres=FOUR), stopped]
+    results = [result("ten", "hiphop"), result("four", "rock", FOUR),
+               result("four2", "rock", FOUR), result("stopped", "rock")]
+    ans = live.answer(results, 3.0, time.monotonic(), 12.0, entries=entries)
+    assert ans.genre == "hiphop" and ans.leader == "ten"
+    assert (ans.agree, ans.able) == (1, 2)          # the 4-genre runs cannot answer hiphop
+    assert ans.by_model["four"] == "rock"
+
+
 # --- the worker and the registry --------------------------------------------------------------
 
 

@@ -32,11 +32,11 @@ import numpy as np
 
 from core.constants import GENRES, SAMPLE_RATE, SEGMENT_SECONDS
 from core.data.audio import AudioError
+from core.prediction.answer import agreeing, can_answer, headline, leader
 from core.prediction.catalogue import available_models
 from core.prediction.live_audio import RingBuffer, StreamResampler, frame_to_mono, tile_window
 from core.prediction.live_plan import LiveFeatures, model_key, plan, score_window
 from core.prediction.pipeline import fastest_first, score_model
-from core.prediction.streaming import consensus
 from core.prediction.warmup import warm_clip
 
 #: s of the newest audio a window holds, repeated to fill the 3-s segment: on GTZAN clips (14
@@ -66,13 +66,15 @@ class LiveAnswer:
     end_s: float                       #: s of stream heard when the window ends
     heard_at: float                    #: time.monotonic() when the window's last sample came in
     answered_at: float                 #: time.monotonic() when the verdicts were ready
-    genre: str | None                  #: the headline (most models' genre); None: quiet/no model
-    agree: int                         #: models agreeing with it
+    genre: str | None                  #: the answer (core.prediction.answer); None: quiet/no model
+    agree: int                         #: models agreeing with it (the leader included)
     proba: np.ndarray                  #: (10,) mean probability of the live models
     by_model: dict[str, str] = field(default_factory=dict)        #: label -> genre
     proba_by_model: dict[str, np.ndarray] = field(default_factory=dict)   #: label -> (10,)
     elapsed_ms: float = 0.0            #: scoring time
     note: str = ""                     #: why there is no genre ("quiet", "no model yet")
+    leader: str = ""                   #: label of the model whose verdict is the answer
+    able: int = 0                      #: models that can answer the genre (agree is out of these)
 
     @property
     def delay_s(self) -> float:
@@ -186,7 +188,7 @@ def score_session(session: LiveSession) -> LiveAnswer | None:
                 note = "; ".join(f"{label}: {reason}" for label, reason in failed)
         except AudioError:
             note = "quiet"
-    ans = answer(results, written / SAMPLE_RATE, heard_at, elapsed, note)
+    ans = answer(results, written / SAMPLE_RATE, heard_at, elapsed, note, session.models)
     with session.lock:
         session.answers.append(ans)
         session.windows += 1
@@ -194,17 +196,23 @@ def score_session(session: LiveSession) -> LiveAnswer | None:
 
 
 def answer(results: Sequence[Any], end_s: float, heard_at: float, elapsed_ms: float,
-           note: str = "") -> LiveAnswer:
-    """The LiveAnswer of one window's ModelResults (headline: prediction.consensus)."""
-    verdict = consensus(list(results))
+           note: str = "", entries: Sequence[Any] = ()) -> LiveAnswer:
+    """The LiveAnswer of one window's ModelResults: the answer by the rule uploads get
+    (core.prediction.answer, with the models' entries for their trust: a 4-genre or stopped run
+    does not decide it), agreement among the models that can answer that genre."""
+    first = leader(results, entries)
+    verdict = headline(results, entries)
+    genre = verdict[0] if verdict else None
     proba = (np.mean([r.clip_proba for r in results], axis=0) if results
              else np.zeros(len(GENRES)))
     return LiveAnswer(
-        end_s=end_s, heard_at=heard_at, answered_at=time.monotonic(),
-        genre=verdict[0] if verdict else None, agree=verdict[1] if verdict else 0, proba=proba,
+        end_s=end_s, heard_at=heard_at, answered_at=time.monotonic(), genre=genre,
+        agree=agreeing(results, genre) if genre else 0, proba=proba,
         by_model={r.label: r.genre for r in results},
         proba_by_model={r.label: np.asarray(r.clip_proba) for r in results},
-        elapsed_ms=elapsed_ms, note=note if not results else "")
+        elapsed_ms=elapsed_ms, note=note if not results else "",
+        leader=first.label if first is not None else "",
+        able=can_answer(results, genre) if genre else 0)
 
 
 # --- registry and the shared worker -----------------------------------------------------------
