@@ -47,9 +47,11 @@ def show_why(prediction: ClipPrediction, models: list[ModelEntry]) -> None:
         prediction.logmel[k], st.session_state["tryit_occ"],
         title=f"Segment {k + 1} ({k * SEGMENT_SECONDS:.0f}–{(k + 1) * SEGMENT_SECONDS:.0f} s): "
               f"where the 2D-CNN hears {genre}"), key="tryit_why_chart")
-    st.caption(f"Grey: the segment's mel-spectrogram (low notes at the bottom). Colour: how much "
-               f"the 2D-CNN's probability of **{genre}** drops when that patch is blanked out – "
-               "the warmer, the more the patch mattered.")
+    st.caption(f"Grey: the segment's mel-spectrogram (low notes at the bottom, louder is "
+               f"lighter). Colour: what blanking out a patch does to the 2D-CNN's probability "
+               f"of **{genre}** – red where it falls (the patch supported {genre}), blue where "
+               "it rises (the patch spoke against it); where the grey shows through, the patch "
+               "made no difference. The scale is centred on zero.")
 
 
 def show_spectrogram(logmel: np.ndarray) -> None:
