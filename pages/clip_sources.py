@@ -8,6 +8,8 @@ import streamlit as st
 
 from core import constants
 from core.constants import GENRES
+from core.data.audio import AudioError
+from core.data.recording import as_heard
 from core.prediction.catalogue import ModelEntry, available_models
 from pages import layout
 
@@ -53,13 +55,13 @@ def clip_input(models: list[ModelEntry] | None = None) -> tuple[bytes | np.ndarr
     if source == "mic":
         recording = st.audio_input("Record at least 3 s of music (click the microphone, then stop)",
                                    sample_rate=RECORD_RATE, key="tryit_mic")
-        return (recording.getvalue(), "recording.wav") if recording is not None else (None, "")
+        return heard(recording.getvalue()) if recording is not None else (None, "")
     if source == "button":
         from pages.recorder import audio_recorder
 
         st.caption(f"Click the microphone to start; recording stops after {BUTTON_PAUSE_S:.0f} s "
                    "of quiet, or when you click it again.")
-        # no sample_rate: the recorder then records at the browser's own rate (decode resamples);
+        # no sample_rate: the recorder then records at the browser's own rate (as_heard resamples);
         # a fixed rate makes Firefox refuse the microphone ("Connecting AudioNodes from
         # AudioContexts with different sample-rate is currently not supported")
         data, empty = audio_recorder(text="Click to record", pause_threshold=BUTTON_PAUSE_S,
@@ -67,7 +69,7 @@ def clip_input(models: list[ModelEntry] | None = None) -> tuple[bytes | np.ndarr
         if empty:
             st.info("The recorder stopped before it heard anything (the microphone was still "
                     "starting). Click it again to record.", icon=":material/mic:")
-        return (data, "recording.wav") if data else (None, "")
+        return heard(data) if data else (None, "")
     from core.data.demo_styles import synth_clip
 
     c1, c2 = st.columns(2)
@@ -76,6 +78,22 @@ def clip_input(models: list[ModelEntry] | None = None) -> tuple[bytes | np.ndarr
     st.caption("A clip synthesised by GenreLab in this style (not a recording; the demo set's "
                "generator). Numbers from 100 up are not in the demo set the models may have seen.")
     return synth_clip(genre, index, seconds=15.0), f"synthetic {genre} #{index}"
+
+
+def heard(data: bytes) -> tuple[np.ndarray | None, str]:
+    """A recorder's take as the models hear it (core.data.recording.as_heard: both recorders
+    give them the same signal), with a warning when it clipped; (None, "") with the reason when
+    it cannot be used."""
+    try:
+        take = as_heard(data)
+    except AudioError as exc:
+        st.error(f"The recording cannot be used: {exc.reason}")
+        return None, ""
+    if take.did_clip:
+        st.warning(f"The recording clipped: {take.clipped:.1%} of its samples hit full scale, a "
+                   "distortion the models may hear as another genre. Turn the music or the "
+                   "microphone's level down and record again.", icon=":material/graphic_eq:")
+    return take.samples, "the recording"
 
 
 def too_large_message(n_bytes: int) -> str | None:
