@@ -59,3 +59,12 @@ def test_unreadable_or_silent_takes_are_refused() -> None:
         as_heard(b"RIFF....garbage")
     with pytest.raises(AudioError, match="silent"):
         as_heard(wav(np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE))
+
+
+def test_a_silent_stretch_stays_silent() -> None:
+    """Taking the mean off the whole take shifted its silent stretches by a constant: a DC
+    offset is removed by a high-pass far below music instead."""
+    y = np.concatenate([music(3.0, 48000) + 0.05, np.zeros(2 * 48000, np.float32)])
+    take = as_heard(wav(np.stack([y, y], axis=1), 48000, "FLOAT"))
+    tail = take.samples[-SAMPLE_RATE:]
+    assert float(np.sqrt(np.mean(tail ** 2))) < 1e-4

@@ -3,7 +3,8 @@
 Try it has two recorders: st.audio_input gives mono WAV at 22050 Hz, the button recorder gives
 the browser's own rate (44.1 or 48 kHz), in stereo. Both takes go through `as_heard`, so the
 models get the same signal from the same sound: the channels averaged to mono, resampled to
-22050 Hz (soxr, as every upload), the DC offset removed and the level brought to one peak
+22050 Hz (soxr, as every upload), any DC offset removed (a zero-phase high-pass far below
+music, `DC_CUTOFF_HZ`: a silent stretch stays silent) and the level brought to one peak
 (`TAKE_PEAK`), and a take that clipped (samples at full scale) is said to have clipped instead
 of being passed on as if it were clean.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import soundfile as sf
+from scipy import signal
 
 from core.constants import SAMPLE_RATE, SILENCE_PEAK
 from core.data.audio import AudioError, clean, resample
@@ -22,6 +24,7 @@ from core.data.audio import AudioError, clean, resample
 TAKE_PEAK: float = 0.5            #: peak every take is scaled to (-6 dBFS): room, and no clipping
 CLIP_LEVEL: float = 0.99          #: a sample at or past this (full scale 1) is taken as clipped
 CLIPPED_SHARE: float = 0.001      #: a take with more of its samples clipped than this clipped
+DC_CUTOFF_HZ: float = 10.0        #: Hz, the high-pass that removes a DC offset (below any note)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,9 @@ def as_heard(data: bytes, name: str = "recording.wav") -> Take:
     clipped = float(np.mean(np.abs(frames) >= CLIP_LEVEL))
     mono = np.ascontiguousarray(frames.mean(axis=1), dtype=np.float32)
     y = resample(mono, int(rate), SAMPLE_RATE)
-    y = y - np.float32(y.mean())
+    if y.size > 64:   # sosfiltfilt needs a few times the filter's length
+        sos = signal.butter(2, DC_CUTOFF_HZ, btype="highpass", fs=SAMPLE_RATE, output="sos")
+        y = signal.sosfiltfilt(sos, y).astype(np.float32)
     peak = float(np.max(np.abs(y)))
     if peak < SILENCE_PEAK:
         raise AudioError("the recording is silent (peak below -80 dBFS)", name)
