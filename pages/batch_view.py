@@ -21,7 +21,7 @@ BATCH_JOBS: int = max(1, min(4, os.cpu_count() or 1))
 
 def batch_inputs(files: list) -> list[batch.ClipInput]:
     """The clips of several uploaded files (zips opened member by member), limit applied; a file
-    added twice (same name, same bytes) is taken once."""
+    added twice (same name, same bytes), or alone and inside a zip, is taken once."""
     inputs: list[batch.ClipInput] = []
     seen: set[tuple[str, str]] = set()
     twice: list[str] = []
@@ -33,8 +33,10 @@ def batch_inputs(files: list) -> list[batch.ClipInput]:
             continue
         seen.add(key)
         inputs += batch.from_upload(file.name, data)
-    if twice:
-        st.caption("Added more than once, listed once: " + ", ".join(sorted(set(twice))) + ".")
+    inputs, repeated = batch.drop_repeats(inputs)
+    if twice or repeated:
+        st.caption("Added more than once, listed once: "
+                   + ", ".join(sorted(set(twice) | set(repeated))) + ".")
     return batch.limit_files(inputs)
 
 
@@ -84,8 +86,9 @@ def show_batch(rows: list[batch.ClipRow], models: list[ModelEntry],
                        icon=":material/download:", key="tryit_batch_csv")
     if used:
         layout.plot(clips_per_genre(batch.genre_counts(rows)), key="tryit_batch_genres")
-        st.caption("Each clip counts once, for its answer (the consensus column: votes "
-                   "weighed by each model's measured trust).")
+        st.caption("Each clip counts once, for its answer: the consensus column holds the "
+                   "verdict of the most trusted model that can answer every genre (the answer "
+                   "Try it gives for one clip); agreeing counts the models that chose it.")
         show_batch_clip(used, models, inputs or [])
 
 
@@ -108,4 +111,5 @@ def show_batch_clip(used: list[batch.ClipRow], models: list[ModelEntry],
     if data is not None:
         st.audio(data)
         st.session_state["tryit_current"] = f"batch:{pick}:{hashlib.sha1(data).hexdigest()}"
-    verdicts.show_prediction(row.prediction, models, data if data is not None else np.zeros(1))
+    verdicts.show_prediction(row.prediction, models, data if data is not None else np.zeros(1),
+                             name=pick)

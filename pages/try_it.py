@@ -13,7 +13,7 @@ from core import constants
 from core.data.audio import AudioError
 from core.models.persistence import ModelFileError
 from core.prediction.catalogue import available_models
-from pages import batch_view, clip_sources, layout, loaders, verdicts
+from pages import batch_view, clip_sources, layout, loaders, model_choice, verdicts
 
 #: seconds between redraws of the warming line while the warm-up runs
 WARMING_REFRESH_S = 1.0
@@ -35,11 +35,10 @@ def main() -> None:
                    "(an SVM on MFCC takes under a minute on the demo set); the shipped default "
                    "models belong in the models/ folder.")
         return
-    st.caption(f"{len(models)} model{'s' if len(models) != 1 else ''} ready: "
-               + ", ".join(m.label for m in models))
+    chosen = model_choice.choose_models(list(models))
     warming = st.empty()   # what is still warming: said now, kept fresh once the page is drawn
     show_warming(warming)
-    clip_page(models)
+    clip_page(chosen)
     keep_warming_fresh(warming)
 
 
@@ -58,10 +57,7 @@ def clip_page(models) -> None:
         inputs = batch_view.batch_inputs(source)
         batch_view.show_batch(batch_view.analyse_batch(inputs, list(models)), list(models), inputs)
         return
-    if isinstance(source, bytes):
-        st.audio(source)
-    else:
-        st.audio(source, sample_rate=constants.SAMPLE_RATE)
+    player = st.empty()   # filled once the clip decoded: no broken player for a non-audio file
     try:
         prediction = verdicts.analyse(source, list(models))
     except AudioError as exc:
@@ -70,7 +66,11 @@ def clip_page(models) -> None:
     except ModelFileError as exc:
         st.error(f"A model file could not be used: {exc}")
         return
-    verdicts.show_prediction(prediction, list(models), source)
+    if isinstance(source, bytes):
+        player.audio(source)
+    else:
+        player.audio(source, sample_rate=constants.SAMPLE_RATE)
+    verdicts.show_prediction(prediction, list(models), source, name=name)
 
 
 def show_warming(box) -> None:

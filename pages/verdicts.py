@@ -11,11 +11,13 @@ import streamlit as st
 
 from core import constants
 from core.constants import GENRE_INDEX, GENRES
-from core.prediction import streaming
-from core.prediction.answer import agreeing, headline as answer_of
+from core.prediction import known_clips, streaming
+from core.prediction.answer import agreeing, can_answer, headline as answer_of, leader
 from core.prediction.catalogue import ModelEntry, trust
 from core.prediction.gate import GATE
 from core.prediction.pipeline import ClipPrediction, ModelFailure, ModelResult
+from core.report.answer_figures import (genre_outside_text, inside_short, outside_set,
+                                        outside_short)
 from core.report.comparison import data_label, measured_text
 from core.report.figures import genre_color, probability_bars, segment_timeline
 from pages import layout, why_view
@@ -54,29 +56,37 @@ def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPredict
 
 
 def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
-                    source: bytes | np.ndarray) -> None:
-    """The verdicts: consensus, one probability chart per model, segment timeline, why view."""
-    for label, reason in prediction.failed:
-        st.warning(f"{label} could not score this clip: {reason}")
+                    source: bytes | np.ndarray, name: str = "") -> None:
+    """The verdicts: the answer with its figures, every model's verdict, one probability chart
+    per model, the segment timeline and the why view. name: the clip's file name (a GTZAN
+    track's name bars the models that trained on it from leading)."""
     if not prediction.results:
+        for label, reason in prediction.failed:
+            st.warning(f"{label} could not score this clip: {reason}")
         st.error("No model could score this clip (see the warnings above).")
         return
-    genre, why = answer_of(prediction.results, models)
-    agree = agreeing(prediction.results, genre)
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Answer", genre, help="The answer of the most trusted model (the highest lower end "
-              "of its test interval) among those that can answer every genre; on 49 clips from "
-              "outside GTZAN this rule beat a trust-weighted vote of all models, 29 to 20.")
-    m2.metric("Models agreeing", f"{agree} of {len(prediction.results)}")
-    m3.metric("Clip length", f"{prediction.duration_s:.1f} s")
+    seen = known_clips.trained_on(name, models)
+    barred = [e.label for e in seen]
+    genre, why = answer_of(prediction.results, models, barred)
+    first = leader(prediction.results, models, barred)
+    show_headline(prediction, models, genre, first)
+    st.markdown(f"The answer is <b style='color:{genre_color(genre)}'>{genre}</b>: {why}.",
+                unsafe_allow_html=True)
+    if seen:
+        st.warning(f"{known_clips.gtzan_track(name)} is a GTZAN clip that {len(seen)} model"
+                   f"{'s' if len(seen) != 1 else ''} trained on: {', '.join(barred)}. Their "
+                   "verdicts on it are no test of them, and none of them leads the answer.",
+                   icon=":material/school:")
+    for label, reason in prediction.failed:
+        st.warning(f"{label} could not score this clip: {reason}")
     if prediction.excerpt:
         st.info(f"This file is long: the models heard {prediction.excerpt} (files are analysed "
                 f"on at most their first {constants.MAX_CLIP_SECONDS / 60:.0f} minutes).",
                 icon=":material/content_cut:")
-    st.markdown(f"The answer is <b style='color:{genre_color(genre)}'>{genre}</b>: {why}.",
-                unsafe_allow_html=True)
 
     st.subheader("Every model's verdict")
+    st.columns(4)[0].metric("Clip length", f"{prediction.duration_s:.1f} s",
+                            help="How long the clip the models heard is.")
     # the model's name is held to MODEL_COLUMN_PX, so its genre and probability stay in view in
     # a narrow window, even beside the open sidebar at 800 px
     st.dataframe(summary_table(prediction, models), hide_index=True, column_config={
@@ -106,7 +116,10 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
     seg_results = [r for r in prediction.results if r.segment_proba is not None]
     if seg_results:
         labels = [r.label for r in seg_results]
-        chosen = st.selectbox("Model", labels, key="tryit_timeline_model")
+        answered = first.label if first is not None and first.label in labels else labels[0]
+        chosen = st.selectbox("Model", labels, index=labels.index(answered),
+                              key="tryit_timeline_model",
+                              help="First shown: the model whose verdict is the answer.")
         r = seg_results[labels.index(chosen)]
         layout.plot(segment_timeline(r.segment_proba, r.segment_starts_s, GENRES),
                     key="tryit_timeline")
@@ -120,10 +133,45 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
     why_view.show_why(prediction, models)
 
 
+def show_headline(prediction: ClipPrediction, models: list[ModelEntry], genre: str,
+                  first: ModelResult | None) -> None:
+    """The answer, how many of the models that can answer it agree, and the answering model's
+    figures in GTZAN and outside it, with its outside record for that genre (one row, then one
+    line, so that they stay in view above the fold)."""
+    entry = next((m for m in models if first is not None and m.label == first.label), None)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Answer", genre, help="The answer of the most trusted model (the highest lower end "
+              "of its test interval) among those that can answer every genre; on 49 clips from "
+              "outside GTZAN this rule beat a trust-weighted vote of all models, 29 to 20.")
+    able = can_answer(prediction.results, genre)
+    m2.metric("Models agreeing", f"{agreeing(prediction.results, genre)} of {able}",
+              help=f"Among the models that can answer {genre} (those trained without it are not "
+                   "counted).")
+    if entry is None:
+        return
+    inside = _figure(inside_short(entry.card, entry.head))
+    outside = _figure(outside_short(entry.card))
+    m3.metric("In GTZAN", inside[0], delta=inside[1], delta_color="off", delta_arrow="off",
+              help=f"{entry.label} on GTZAN's test tracks: "
+                   + measured_text(entry.card, entry.head))
+    m4.metric("Outside GTZAN", outside[0], delta=outside[1], delta_color="off",
+              delta_arrow="off", help=f"{entry.label} on music from outside GTZAN "
+              f"({outside_set(entry.card) or 'not measured'}): how often it is right where the "
+              "music is not GTZAN's. Measured there, never fitted on it.")
+    st.markdown(f"{entry.label}: {genre_outside_text(entry.card, genre)}.")
+
+
+def _figure(text: str) -> tuple[str, str | None]:
+    """A figure's headline number and the rest ("(81%–90%) of 200 tracks"); "not measured"
+    whole."""
+    first, _, rest = text.partition(" ")
+    return (text, None) if text == "not measured" else (first, rest or None)
+
+
 def consensus_text(results: list[ModelResult], n_models: int,
                    models: list[ModelEntry] | tuple = ()) -> str:
     """The headline line so far (core.prediction.answer.headline: the most trusted model that can
-    answer every genre), how many chose it, how many still run."""
+    answer every genre), how many of the models that can answer it chose it, how many still run."""
     verdict = answer_of(results, models)
     if verdict is None:
         return f"Listening with {n_models} model{'s' if n_models != 1 else ''}…"
@@ -131,7 +179,7 @@ def consensus_text(results: list[ModelResult], n_models: int,
     waiting = n_models - len(results)
     tail = f" – {waiting} still listening" if waiting else ""
     return (f"Answer: <b style='color:{genre_color(genre)}'>{genre}</b>: chosen by "
-            f"{agreeing(results, genre)} of {len(results)} so far{tail}.")
+            f"{agreeing(results, genre)} of {can_answer(results, genre)} so far{tail}.")
 
 
 def verdict_text(outcome: ModelResult | ModelFailure) -> str:
