@@ -103,7 +103,10 @@ def test_known_answers_give_exact_figures(tmp_path: Path, monkeypatch: pytest.Mo
     assert [m["label"] for m in data["models"]] == ["ten", "four", "answer"]
     assert by["ten"]["correct"] == 3 and by["ten"]["accuracy"] == pytest.approx(0.6)
     assert (by["ten"]["ci_low"], by["ten"]["ci_high"]) == pytest.approx(wilson_interval(0.6, 5))
-    assert by["ten"]["per_genre"]["hiphop"] == {"correct": 1, "n": 2, "recall": 0.5}
+    # answered: how many clips it gave that genre (the precision's denominator)
+    assert by["ten"]["per_genre"]["hiphop"] == {"correct": 1, "n": 2, "recall": 0.5,
+                                                "answered": 1}
+    assert by["four"]["per_genre"]["rock"]["answered"] == 3
     assert by["four"]["per_genre"]["hiphop"]["note"] == "cannot answer"
     assert by["four"]["correct"] == 2 and by["four"]["cannot_answer"] == [
         g for g in GENRES if g not in FOUR]
@@ -245,3 +248,11 @@ def test_figures_are_kept_per_folder_and_models(tmp_path: Path) -> None:
     assert outside.cached(key) == {"folder": "set", "models": []}
     (folder / "rock" / "new.wav").write_bytes(b"RIFF")   # the folder changed: a new key
     assert outside.cache_key(folder, ["a", "b"], True) != key
+
+
+    # with the per-genre figures evaluate-folder gives, the card keeps them for Try it's answer
+    data["models"][0]["per_genre"] = {"country": {"correct": 6, "n": 7, "recall": 6 / 7,
+                                                  "answered": 9}}
+    outside_gtzan.write_cards(entries, data, outside_gtzan.SET_NAME, "2026-12-07")
+    card = persistence.load_card(shipped, verify=True)
+    assert card["outside"]["per_genre"] == {"country": {"correct": 6, "n": 7, "answered": 9}}
