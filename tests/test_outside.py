@@ -197,6 +197,12 @@ def test_bench_records_the_figure_in_shipped_cards(no_shipped: Path, monkeypatch
                                "accuracy": 0.3061, "ci_low": 0.195, "ci_high": 0.446,
                                "macro_f1": 0.3, "date": "2026-12-06"}
     assert "outside GTZAN: 30.6% (20%–45%) of 49 clips of xd-dev" in measured_text(card, "svm")
+    # with the per-genre figures evaluate-folder gives, the card keeps them for Try it's answer
+    data["models"][0]["per_genre"] = {"country": {"correct": 6, "n": 7, "recall": 6 / 7,
+                                                  "answered": 9}}
+    outside_gtzan.write_cards(entries, data, outside_gtzan.SET_NAME, "2026-12-07")
+    card = persistence.load_card(shipped, verify=True)
+    assert card["outside"]["per_genre"] == {"country": {"correct": 6, "n": 7, "answered": 9}}
 
 
 def test_no_message_lists_what_a_folder_holds_beyond_genre_folders(tmp_path: Path) -> None:
@@ -249,10 +255,3 @@ def test_figures_are_kept_per_folder_and_models(tmp_path: Path) -> None:
     (folder / "rock" / "new.wav").write_bytes(b"RIFF")   # the folder changed: a new key
     assert outside.cache_key(folder, ["a", "b"], True) != key
 
-
-    # with the per-genre figures evaluate-folder gives, the card keeps them for Try it's answer
-    data["models"][0]["per_genre"] = {"country": {"correct": 6, "n": 7, "recall": 6 / 7,
-                                                  "answered": 9}}
-    outside_gtzan.write_cards(entries, data, outside_gtzan.SET_NAME, "2026-12-07")
-    card = persistence.load_card(shipped, verify=True)
-    assert card["outside"]["per_genre"] == {"country": {"correct": 6, "n": 7, "answered": 9}}
