@@ -19,6 +19,7 @@ from core.data import datasource
 from core.data.splits import genre_of
 from core.features import study
 from core.models import persistence
+from core.models.embedding_heads import EMBEDDING_HEADS
 from core.models.fitting import (Callback, Emitter, StopFlag, TrainingError, TrainingStopped,
                                  check_stop, class_weights)
 from core.training.config import FEATURE_LABELS, KERAS_MODELS, MODEL_LABELS, TrainConfig, paper_key
@@ -31,7 +32,7 @@ def _run_name(config: TrainConfig, primary: str, genres: Sequence[str] = GENRES)
     if config.name:
         return config.name
     model = MODEL_LABELS[config.model]
-    if primary in models.SKLEARN_HEADS and primary != config.model:
+    if primary in EMBEDDING_HEADS and primary != config.model:
         model = f"{model}+{primary.upper()}"
     subset = f" ({len(genres)} genres)" if len(genres) < len(GENRES) else ""
     return f"{model} on {FEATURE_LABELS[str(config.feature)]}{subset}"
