@@ -78,6 +78,7 @@ def main() -> int:
     fd, tmp = tempfile.mkstemp(prefix=args.out.stem, suffix=".tmp", dir=args.out.parent)
     with os.fdopen(fd, "wb") as handle:
         np.savez(handle, **arrays)
+    os.chmod(tmp, 0o644)                    # mkstemp makes it private; others read it
     os.replace(tmp, args.out)
     print(f"{len(found)} clips ({feats.cache_hits} from cache) -> {args.out} in "
           f"{time.perf_counter() - began:.0f} s; sets "

@@ -6,11 +6,14 @@ the official Keras weights with int8 (dynamic-range) weights; it takes one windo
 of 16-kHz mono audio in [-1, 1] (core.features.yamnet_input cuts them), computes its 96 x 64 log-mel
 patch inside, and gives the 521 class scores (sigmoid) of that window. Its 1024-d embedding is the
 graph's tensor ``yamnet_frames/global_average_pooling2d/Mean`` (the MobileNet's global average
-pool, the input of the final dense layer): read with ``experimental_preserve_all_tensors=True``.
+pool, the input of the final dense layer). The interpreter reads it as a graph output: the model
+is loaded with that tensor added to its outputs (``with_embedding_output``, in memory; same
+weights and operators, same numbers as reading it with ``experimental_preserve_all_tensors=True``,
+which keeps every intermediate tensor and costs about a tenth more CPU; bench/yamnet_latency.py).
 
 The graph's shapes are fixed (its reshape targets are constants: a batch of windows or a longer
-waveform cannot be fed), so a clip runs as one invoke per window, through one interpreter per
-process guarded by a lock. The model file and the class map are checked against the sha256 in
+waveform cannot be fed; resizing its input fails in the XNNPACK delegate), so a clip runs as one
+invoke per window (62 for 30 s), through one interpreter per process guarded by a lock. The model file and the class map are checked against the sha256 in
 ``SHA256SUMS`` beside them before use; nothing is fetched at run time. TensorFlow is imported only
 inside the functions that build the interpreter.
 """
@@ -118,6 +121,22 @@ def class_names() -> tuple[str, ...]:
     return names
 
 
+def with_embedding_output(model: bytes) -> bytes:
+    """The TFLite model with EMBEDDING_TENSOR added to its graph's outputs (same weights, same
+    operators), so the interpreter gives the embedding without preserving every tensor."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    tree = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+    graph = tree.subgraphs[0]
+    found = [i for i, t in enumerate(graph.tensors) if t.name.decode() == EMBEDDING_TENSOR]
+    if not found:
+        raise WeightsError(f"YAMNet: the model has no tensor {EMBEDDING_TENSOR!r}; "
+                           + _restore_hint())
+    if found[0] not in list(graph.outputs):
+        graph.outputs = np.append(graph.outputs, found[0]).astype(np.int32)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(tree))
+
+
 def _tensor_index(interpreter, name: str) -> int:
     """Index of the interpreter's tensor of that name; WeightsError when the graph lacks it."""
     for detail in interpreter.get_tensor_details():
@@ -132,9 +151,8 @@ class _Runner:
     def __init__(self, threads: int | None = None) -> None:
         import tensorflow as tf
 
-        self.interpreter = tf.lite.Interpreter(model_content=checked_bytes(MODEL_NAME),
-                                               num_threads=threads,
-                                               experimental_preserve_all_tensors=True)
+        self.interpreter = tf.lite.Interpreter(
+            model_content=with_embedding_output(checked_bytes(MODEL_NAME)), num_threads=threads)
         self.interpreter.allocate_tensors()
         (given,) = self.interpreter.get_input_details()
         if tuple(given["shape"]) != (1, WINDOW_SAMPLES):
