@@ -212,3 +212,12 @@ def test_try_it_names_what_each_networks_tags_are() -> None:
     assert "– AudioSet hears: Reggae 61%" in try_it.verdict_text(yam)
     assert try_it.tags_line(_result("musicnn", (("rock", 0.5),))) == "MSD tags: rock 50%"
     assert try_it.tags_line(_result("svm", ())) == ""
+
+
+def test_the_cli_offers_every_embedding_head() -> None:
+    from core import cli
+
+    args = cli.build_parser().parse_args(["train", "--model", "yamnet", "--head", "logreg"])
+    assert args.model == "yamnet" and args.head == "logreg"
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["train", "--model", "yamnet", "--head", "softmax"])
