@@ -61,13 +61,14 @@ def check_clip(y: np.ndarray, sr: int = SAMPLE_RATE) -> None:
 
 
 def clip_windows(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """The network's input windows (n, 15600) float32 of a mono clip at sr Hz at its own level
-    (not normalised), clipped to YAMNet's input range [-1, 1]: a decoded Vorbis clip or its
-    resampled samples can overshoot full scale by a few samples (89 of the 615 real clips here,
-    by up to 16 %); AudioError when too short or silent."""
+    """The network's input windows (n, 15600) float32 of a mono clip at sr Hz, at its own level:
+    no normalisation and no clipping, as the official YAMNet feeds it (a decoded or resampled
+    clip can overshoot full scale by a few samples: 89 of the 615 real clips here, by up to
+    16 %; clipping them moved embeddings by up to 0.22, bench/yamnet_oracle.py).
+    AudioError when too short or silent."""
     y = clean(np.asarray(y, dtype=np.float32))
     check_clip(y, sr)
-    return np.clip(windows(to_16k(y, sr)), -1.0, 1.0)
+    return windows(to_16k(y, sr))
 
 
 def prepare(source: str | Path | bytes, name: str | None = None) -> np.ndarray:

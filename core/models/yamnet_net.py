@@ -59,7 +59,7 @@ OUTPUT_DIMS: dict[str, int] = {"embedding": EMBEDDING_DIM, "scores": N_CLASSES}
 OUTPUT_KINDS: tuple[str, ...] = tuple(OUTPUT_DIMS)
 
 #: Bump when the numbers embed_windows produces change, so cached embeddings are recomputed.
-YAMNET_VERSION: int = 1
+YAMNET_VERSION: int = 2          #: 2: windows no longer clipped to [-1, 1]
 
 
 class WeightsError(ModelFileError):
