@@ -461,8 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the random track split, to vary the model's seed on one split "
                         "(default: --seed)")
     p.add_argument("--no-augment", action="store_true", help="2D-CNN without augmentation")
-    p.add_argument("--head", choices=("svm", "knn"),
-                   help="musicnn: the head fitted on the embeddings (default svm)")
+    p.add_argument("--head", choices=sorted({head for fam in families.FAMILIES
+                                             for heads in fam.head_choices.values()
+                                             for head in heads}),
+                   help="musicnn, YAMNet: the head fitted on the embeddings (default svm)")
     p.add_argument("--genres", help="comma-separated genres to train and evaluate on, e.g. "
                                     "blues,classical,jazz,rock (default: every genre with clips)")
     p.add_argument("--no-class-weight", action="store_true",

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import constants
 from core.constants import GENRE_INDEX, GENRES
+from core.models import family
 from core.prediction import known_clips, streaming
 from core.prediction.answer import agreeing, can_answer, headline as answer_of, leader
 from core.prediction.catalogue import ModelEntry, trust
@@ -186,7 +187,7 @@ def verdict_text(outcome: ModelResult | ModelFailure) -> str:
     """One model's line as its verdict arrives: its genre and probability, or why it failed."""
     if isinstance(outcome, ModelFailure):
         return f"{outcome.label} could not score this clip: {outcome.reason}"
-    hears = f" – the network hears {tags_text(outcome)}" if outcome.tags else ""
+    hears = f" – {tags_line(outcome)}" if outcome.tags else ""
     return (f"{outcome.label} says **{outcome.genre}** ({outcome.clip_proba.max():.0%}, "
             f"{outcome.elapsed_ms:.0f} ms){hears}")
 
@@ -220,16 +221,22 @@ def show_tags(results: list[ModelResult]) -> None:
         return
     st.subheader("What the pretrained network hears")
     for r in tagged:
-        st.markdown(f"**{r.label}** says **{r.genre}**; the network itself hears: "
-                    f"{tags_text(r)}")
-    st.caption("musicnn's own tags: the most probable of the 50 most frequent tags of the "
-               "Million Song Dataset it was trained on (each a probability that the tag "
-               "applies, so several can be high at once). They are not GTZAN genres.")
+        st.markdown(f"**{r.label}** says **{r.genre}**; {tags_line(r)}")
+    notes = dict.fromkeys(family(r.model).tags_note for r in tagged)
+    st.caption(" ".join(note for note in notes if note))
 
 
 def tags_text(result: ModelResult) -> str:
     """The network's own tags of the clip, e.g. "rock 62 %, classic rock 40 %" ("" if none)."""
     return ", ".join(f"{tag} {p:.0%}" for tag, p in result.tags)
+
+
+def tags_line(result: ModelResult) -> str:
+    """The network's tags named by what they are (its family's tags_label), e.g. "AudioSet
+    hears: Reggae 61%, Ska 12%" or "MSD tags: rock 62%" ("" if none)."""
+    if not result.tags:
+        return ""
+    return f"{family(result.model).tags_label or 'the network hears'}: {tags_text(result)}"
 
 
 def _prediction_key(source: bytes | np.ndarray, models: list[ModelEntry]) -> str:

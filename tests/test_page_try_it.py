@@ -376,8 +376,8 @@ def test_musicnn_shows_the_networks_own_tags_beside_the_genre(musicnn_and_svm: P
     labels = list(at.dataframe[0].value["Model"].str.split(" — ").str[0])
     assert "musicnn+SVM on MSD embeddings (3 genres) (yours)" in labels
     assert any(s.value == "What the pretrained network hears" for s in at.subheader)
-    line = next(m.value for m in at.markdown if "the network itself hears" in m.value)
-    shown = [part.rsplit(" ", 2)[0] for part in line.split("hears: ")[1].split(", ")]
+    line = next(m.value for m in at.markdown if "MSD tags: " in m.value)
+    shown = [part.rsplit(" ", 1)[0] for part in line.split("MSD tags: ")[1].split(", ")]
     assert len(shown) == 5 and all(tag in musicnn_net.MSD_TAGS for tag in shown)
 
 
