@@ -34,11 +34,18 @@ SET_NAME = "xd-dev (49 clips outside GTZAN: 4Q/Emotify)"
 
 
 def card_figure(model: dict, set_name: str, date: str) -> dict:
-    """The "outside" record of one model's JSON figures."""
-    return {"set": set_name, "n": model["n"], "correct": model["correct"],
-            "accuracy": round(model["accuracy"], 4), "ci_low": round(model["ci_low"], 4),
-            "ci_high": round(model["ci_high"], 4), "macro_f1": round(model["macro_f1"], 4),
-            "date": date}
+    """The "outside" record of one model's JSON figures; per_genre (when the figures hold it):
+    for each genre, the clips of it the model got right (correct) of n, and how many clips it
+    answered with that genre (answered), so a page can say both recall and precision."""
+    figure = {"set": set_name, "n": model["n"], "correct": model["correct"],
+              "accuracy": round(model["accuracy"], 4), "ci_low": round(model["ci_low"], 4),
+              "ci_high": round(model["ci_high"], 4), "macro_f1": round(model["macro_f1"], 4),
+              "date": date}
+    if model.get("per_genre"):
+        figure["per_genre"] = {g: {"correct": int(v["correct"]), "n": int(v["n"]),
+                                   "answered": int(v.get("answered", 0))}
+                               for g, v in model["per_genre"].items()}
+    return figure
 
 
 def write_cards(entries: list, data: dict, set_name: str, date: str) -> list[Path]:

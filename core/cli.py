@@ -461,11 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the random track split, to vary the model's seed on one split "
                         "(default: --seed)")
     p.add_argument("--no-augment", action="store_true", help="2D-CNN without augmentation")
-    p.add_argument("--head", choices=sorted({h for fam in families.FAMILIES
+    p.add_argument("--head", choices=sorted({head for fam in families.FAMILIES
                                              for heads in fam.head_choices.values()
-                                             for h in heads} - {families.SOFTMAX_HEAD}),
-                   help="musicnn, mn04: the head fitted on the embeddings (default svm; "
-                        "logreg: mn04 only)")
+                                             for head in heads}),
+                   help="musicnn, YAMNet, mn04: the head fitted on the embeddings (default svm)")
     p.add_argument("--genres", help="comma-separated genres to train and evaluate on, e.g. "
                                     "blues,classical,jazz,rock (default: every genre with clips)")
     p.add_argument("--no-class-weight", action="store_true",

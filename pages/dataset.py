@@ -88,7 +88,11 @@ st.dataframe(shown[["track", "genre", *named, "duration_s", "sample_rate", "chan
                  "error": st.column_config.TextColumn("header problem")})
 st.caption(f"{len(shown)} of {len(df)} clips shown.")
 if len(shown):
-    track_id = st.selectbox("Play a clip", shown["track"].tolist(), key="play_track")
+    names = {row.track: layout.clip_label(row.track, getattr(row, "artist", ""),
+                                          getattr(row, "title", ""))
+             for row in shown.itertuples()}
+    track_id = st.selectbox("Play a clip", shown["track"].tolist(), key="play_track",
+                            format_func=lambda t: names.get(t, t))
     path = shown.loc[shown["track"] == track_id, "path"].iloc[0]
     if path.lower().endswith((".wav", ".mp3", ".ogg", ".flac")):
         st.audio(path)

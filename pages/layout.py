@@ -157,6 +157,12 @@ def synthetic_notice(source) -> None:
                    "sidebar for real results.", icon=":material/science:")
 
 
+def clip_label(track: str, artist: str = "", title: str = "") -> str:
+    """A clip's name in a picker: "blues.00001 – Artist: Title" (what is not known left out)."""
+    known = ": ".join(part for part in (str(artist or ""), str(title or "")) if part)
+    return f"{track} – {known}" if known else track
+
+
 def fmt_duration(seconds: float) -> str:
     """Seconds as a short human text: '42 s', '12.5 min' or '8.3 h'."""
     if not np.isfinite(seconds):

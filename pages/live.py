@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from functools import partial
 
 import numpy as np
 import streamlit as st
 
-from core.prediction import live
+from core.prediction import live, live_plan
 from core.constants import SAMPLE_RATE
 from core.report.figures import genre_color
 from core.report.live_figures import live_timeline
@@ -28,7 +29,10 @@ TIMELINE_REFRESH_S = 1.0                #: s between redraws of the timeline whi
 #: the same machine or network reaches the server directly, and nothing is asked of outside hosts)
 ICE_ENV = "GENRELAB_ICE_SERVERS"
 CLIP_KEY = "tryit_live_clip"            #: session-state key of the kept clip (samples, 22050 Hz)
-SUBSET_KEY = "tryit_live_subset"        #: labels of the models asked about the kept clip (None: all)
+#: session-state key of the labels of the models asked about the kept clip (None: all)
+SUBSET_KEY = "tryit_live_subset"
+HEARD_KEY = "tryit_live_heard"          #: session-state key of the last live session (after Stop)
+KEEP_MIN_S = 3.0                        #: s of sound heard before the last 30 s can be kept
 #: The microphone probe: whether this browser can lend a microphone at all (st.components.v2).
 PROBE_JS = """
 export default function(component) {
@@ -124,14 +128,15 @@ def release() -> None:
     """Stop this session's live listening, if any (Try it's source changed away from live)."""
     if "tryit_live_key" in st.session_state:
         live.stop(st.session_state["tryit_live_key"])
+    st.session_state.pop(HEARD_KEY, None)
 
 
-def plan_text(plan: live.LivePlan) -> str:
+def plan_text(plan: live_plan.LivePlan) -> str:
     """Which models answer live, which warm up, and which wait for the last 30 s (markdown)."""
     parts = []
     if plan.live:
         parts.append("**Answering live:** " + ", ".join(
-            f"{e.label} ({live.live_ms(e):.0f} ms)" if live.live_ms(e) is not None else e.label
+            f"{e.label} ({ms:.0f} ms)" if (ms := live_plan.live_ms(e)) is not None else e.label
             for e in plan.live))
     if plan.warming:
         parts.append("**Loading, then live:** " + ", ".join(e.label for e in plan.warming))
@@ -155,16 +160,22 @@ def show_answer(key: str) -> None:
             detail = (latest.note if latest is not None else
                       f"{session.heard_s:.1f} s heard, {live.LISTEN_S:g} s needed")
         else:
-            n = len(latest.by_model)
             big, colour = latest.genre, genre_color(latest.genre)
-            detail = (f"Now: **{latest.genre}** – {latest.agree} of {n} live model"
-                      f"{'s' if n != 1 else ''} agree, {latest.proba.max():.0%} on average; "
-                      f"answered {latest.delay_s * 1e3:.0f} ms after the window's last sound "
-                      "arrived.")
+            detail = (f"Now: **{latest.genre}** – the answer of {latest.leader or 'the models'}"
+                      f" (the rule of uploads: the most trusted model that knows every genre); "
+                      f"{agree_text(latest.agree, latest.able)}; answered "
+                      f"{latest.delay_s * 1e3:.0f} ms after the window's last sound arrived.")
         st.markdown(f"<div style='font-size:3.4rem;font-weight:700;line-height:1.1;"
                     f"color:{colour}'>{big}</div>", unsafe_allow_html=True)
         st.caption(detail)
         st.caption(f"Live tasks on this server: {live.live_task_count()}")
+
+
+def agree_text(agree: int, able: int) -> str:
+    """"2 of 3 live models that can answer it agree" (the answering model included)."""
+    verb = "agrees" if agree == 1 or able == 1 else "agree"
+    return (f"{agree} of {able} live model{'s' if able != 1 else ''} that can answer it "
+            f"{verb}")
 
 
 def show_timeline(key: str) -> None:
@@ -173,7 +184,7 @@ def show_timeline(key: str) -> None:
     if session is None:
         return
     answers = session.history()
-    plan = live.plan(session.models)   # once a refresh: the labels and the caption agree
+    plan = live_plan.plan(session.models)   # once a refresh: the labels and the caption agree
     labels = [e.label for e in plan.live]
     labels += sorted({m for a in answers for m in a.by_model} - set(labels))
     layout.plot(live_timeline(answers, labels), key="tryit_live_timeline")
@@ -216,25 +227,40 @@ def live_input(models: list) -> tuple[np.ndarray | None, str]:
     elif not playing:
         live.stop(key)
     session = live.session(key)
+    if session is not None:
+        st.session_state[HEARD_KEY] = session   # kept after Stop: its last 30 s can be kept
     if session is not None and session.error:
         st.warning(f"Live listening stopped: {session.error}")
     refresh = playing and session is not None
-    st.fragment(lambda: show_answer(key), run_every=ANSWER_REFRESH_S if refresh else None)()
-    st.fragment(lambda: show_timeline(key), run_every=TIMELINE_REFRESH_S if refresh else None)()
-    c1, c2 = st.columns(2)
-    heard = session.last(live.KEEP_S) if session is not None else None
-    can_keep = heard is not None and heard.size >= 3 * SAMPLE_RATE
-    plan = live.plan(models)
-    slow = [e.label for e, _ in plan.slow] + [e.label for e in plan.warming]
-    if c1.button("Keep this: analyse the last 30 s with every model", disabled=not can_keep,
-                 key="tryit_live_keep", icon=":material/bookmark_add:"):
-        st.session_state[CLIP_KEY] = heard
-        st.session_state[SUBSET_KEY] = None
-    if c2.button("Ask the slower models about the last 30 s", disabled=not (can_keep and slow),
-                 key="tryit_live_slow", icon=":material/hourglass_top:"):
-        st.session_state[CLIP_KEY] = heard
-        st.session_state[SUBSET_KEY] = slow
+    st.fragment(partial(show_answer, key), run_every=ANSWER_REFRESH_S if refresh else None)()
+    st.fragment(partial(show_timeline, key),
+                run_every=TIMELINE_REFRESH_S if refresh else None)()
+    # redrawn with the timeline while listening: they enable as soon as KEEP_MIN_S are heard
+    st.fragment(partial(keep_controls, models),
+                run_every=TIMELINE_REFRESH_S if refresh else None)()
     return kept_clip()
+
+
+def keep_controls(models: list) -> None:
+    """"Keep this" and "Ask the slower models": the last 30 s heard (also after Stop: the
+    stopped session keeps its audio) go to the full analysis, once KEEP_MIN_S were heard."""
+    session = st.session_state.get(HEARD_KEY)
+    heard = session.last(live.KEEP_S) if session is not None else None
+    can_keep = heard is not None and heard.size >= KEEP_MIN_S * SAMPLE_RATE
+    plan = live_plan.plan(models)
+    slow = [e.label for e, _ in plan.slow] + [e.label for e in plan.warming]
+    c1, c2 = st.columns(2)
+    keep = c1.button("Keep this: analyse the last 30 s with every model", disabled=not can_keep,
+                     key="tryit_live_keep", icon=":material/bookmark_add:")
+    ask = c2.button("Ask the slower models about the last 30 s",
+                    disabled=not (can_keep and slow), key="tryit_live_slow",
+                    icon=":material/hourglass_top:")
+    if not can_keep:
+        st.caption(f"Both buttons wake up once {KEEP_MIN_S:g} s have been heard.")
+    if keep or ask:
+        st.session_state[CLIP_KEY] = heard
+        st.session_state[SUBSET_KEY] = slow if ask else None
+        st.rerun(scope="app")   # the whole page analyses the kept clip
 
 
 def kept_clip() -> tuple[np.ndarray | None, str]:

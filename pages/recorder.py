@@ -6,7 +6,10 @@ zero it decides the microphone is broken and stops at once, sending a WAV with n
 been opened often delivers a silent first buffer, and the flag that runs the check is never reset,
 so the first take failed and the second worked. Here the component is served from a copy of its
 build with the check switched off (the flag starts as "already tested"); a silent take still gets
-GenreLab's own message. Should the package change so that the patch no longer applies, the
+GenreLab's own message. The copy also asks the browser for the microphone without its voice
+processing (echo cancellation, noise suppression, automatic gain), as st.audio_input does: with
+it, the same music came back 3x louder, clipped, and was heard as another genre. Should the
+package change so that the patch no longer applies, the
 original component is used, and an empty take asks the user to record again.
 """
 
@@ -23,25 +26,37 @@ from core import config
 
 BUG = "n.tested=!1"     #: the minified start value of the component's one-time microphone check
 FIX = "n.tested=!0"     #: ... set to "already checked", so a silent first buffer is recorded
+#: The component's microphone request: the browser's voice processing on (echo cancellation,
+#: noise suppression, automatic gain: a take 3x louder, clipping, unlike the music played) ...
+ASK = "getUserMedia({audio:!0,video:!1})"
+#: ... asked without it, as st.audio_input and Listen live ask: the two recorders hear alike
+ASK_RAW = ("getUserMedia({audio:{echoCancellation:!1,noiseSuppression:!1,autoGainControl:!1},"
+           "video:!1})")
+PATCH_VERSION = "2"     #: bumped when the patch changes, so a cached copy is made again
 WAV_HEADER_BYTES = 44   #: a WAV of this size or less holds no samples
 
 
 def patched_build(target: Path) -> Path | None:
-    """A copy of the component's frontend build in target with the check switched off; None when
-    the package's build no longer holds the line this patches."""
+    """A copy of the component's frontend build in target with the check switched off and the
+    microphone asked for unprocessed; None when the package's build no longer holds the lines
+    this patches."""
     import audio_recorder_streamlit
 
     source = Path(audio_recorder_streamlit.__file__).parent / "frontend" / "build"
     scripts = sorted((source / "static" / "js").glob("main.*.chunk.js"))
-    if len(scripts) != 1 or scripts[0].read_text(encoding="utf-8").count(BUG) != 1:
+    if len(scripts) != 1:
+        return None
+    code = scripts[0].read_text(encoding="utf-8")
+    if code.count(BUG) != 1 or code.count(ASK) != 1:
         return None
     stamp = target / ".patched-from"
-    if not (stamp.is_file() and stamp.read_text() == str(scripts[0])):
+    made = f"{scripts[0]} v{PATCH_VERSION}"
+    if not (stamp.is_file() and stamp.read_text() == made):
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.map"))
         main = target / "static" / "js" / scripts[0].name
-        main.write_text(main.read_text(encoding="utf-8").replace(BUG, FIX), encoding="utf-8")
-        stamp.write_text(str(scripts[0]))
+        main.write_text(code.replace(BUG, FIX).replace(ASK, ASK_RAW), encoding="utf-8")
+        stamp.write_text(made)
     return target
 
 

@@ -5,7 +5,7 @@ Usage (from the project root):
 
 Each FOLDER is laid out as <genre>/<clip> (default ../shared/data/xd-dev). Every clip goes
 through core.models.mn04_net (10-s windows, mean logits; the embedding cache is used), its
-AudioSet probabilities become GTZAN genre scores (core.models.audioset_genres.genre_scores: the
+AudioSet probabilities become GTZAN genre scores (core.models.audioset_classes.zero_shot: the
 highest probability among each genre's AudioSet classes), and the best-scoring genre is the
 answer. Nothing is fitted. Prints per folder the right answers per genre and in all, with the 95 %
 Wilson interval, and ends with `mn04_zero_shot: R/N` for the first folder.
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
     from core.evaluation import wilson_interval
-    from core.models import audioset_genres, mn04_net
+    from core.models import audioset_classes, mn04_net
 
     first = None
     for folder in args.folders:
@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         outputs = mn04_net.embed_tracks(tracks, n_jobs=args.jobs, progress=False)
         _, logits = mn04_net.clip_rows(outputs)
-        scores = audioset_genres.genre_scores(mn04_net.probabilities(logits),
-                                              mn04_net.class_names())
+        scores = audioset_classes.zero_shot(mn04_net.probabilities(logits),
+                                            mn04_net.class_names())
         predicted = np.array(GENRES)[scores.argmax(axis=1)]
         truth = np.array([t.genre for t in tracks if t.track_id in set(outputs.track_ids)])
         right = int((predicted == truth).sum())

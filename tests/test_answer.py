@@ -47,7 +47,8 @@ def test_a_model_that_cannot_answer_does_not_outvote_one_that_can() -> None:
     results = [result("ten", "hiphop"), result("four", "rock", FOUR)]
     genre, why = answer.headline(results, entries)
     assert genre == "hiphop"
-    assert "0 of the 1 other model agrees" in why and "1 model trained on fewer genres" in why
+    assert "1 model that cannot answer hiphop is not counted" in why
+    assert "other model" not in why and "1 model trained on fewer genres" in why
     # and the plain majority of the old consensus would have tied and picked by probability
     four_strong = [result("ten", "hiphop", p=0.3), result("four", "rock", FOUR, p=0.95)]
     assert answer.headline(four_strong, entries)[0] == "hiphop"
@@ -97,3 +98,41 @@ def test_a_demo_set_model_never_leads_a_real_one() -> None:
     demo.card["data"] = {"synthetic": True}
     results = [result("demo", "pop"), result("real", "rock")]
     assert answer.headline(results, [demo, entry("real", 0.5, 50)])[0] == "rock"
+
+
+def test_agreement_counts_only_the_models_that_can_answer_the_genre() -> None:
+    entries = [entry("ten", 0.60), entry("other", 0.40), entry("four", 0.90, genres=FOUR),
+               entry("four2", 0.80, genres=FOUR)]
+    results = [result("ten", "hiphop"), result("other", "hiphop"),
+               result("four", "rock", FOUR), result("four2", "jazz", FOUR)]
+    genre, why = answer.headline(results, entries)
+    assert genre == "hiphop"
+    assert answer.agreeing(results, "hiphop") == 2 and answer.can_answer(results, "hiphop") == 2
+    assert "1 of the 1 other model agrees" in why
+    assert "2 models that cannot answer hiphop are not counted" in why
+
+
+def test_one_of_twelve_agrees_in_the_singular() -> None:
+    entries = [entry("lead", 0.9)] + [entry(f"m{i}", 0.5) for i in range(12)]
+    results = [result("lead", "jazz"), result("m0", "jazz")] + [
+        result(f"m{i}", "blues") for i in range(1, 12)]
+    why = answer.headline(results, entries)[1]
+    assert "1 of the 12 other models agrees" in why and "agree;" not in why
+
+
+def test_a_stopped_run_does_not_lead() -> None:
+    stopped = entry("stopped", 0.95, 300)
+    stopped.card["stop_note"] = "stopped by you at epoch 3 of 40"
+    entries = [stopped, entry("finished", 0.50, 50)]
+    results = [result("stopped", "pop"), result("finished", "rock")]
+    assert stopped.stopped and answer.headline(results, entries)[0] == "rock"
+    assert answer.leader(results, entries).label == "finished"
+
+
+def test_a_model_that_trained_on_the_clip_does_not_lead() -> None:
+    entries = [entry("seen", 0.95, 300), entry("unseen", 0.50, 50)]
+    results = [result("seen", "metal", p=1.0), result("unseen", "rock")]
+    genre, why = answer.headline(results, entries, barred=["seen"])
+    assert genre == "rock" and "1 model trained on this very clip was not allowed to lead" in why
+    # when every model trained on it, the answer says it is no test
+    assert "no test" in answer.headline(results, entries, barred=["seen", "unseen"])[1]

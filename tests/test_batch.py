@@ -298,3 +298,18 @@ def test_jobs_1_reads_zip_members_in_memory_without_temporary_files(monkeypatch,
     assert staged == []
     assert rows[0].error is None and rows[0].consensus[0] in GENRES
     assert "cannot be read from the archive (Error -3" in rows[1].error
+
+
+def test_a_clip_uploaded_alone_and_in_a_zip_is_listed_once() -> None:
+    clip, other = wav_bytes(music(4.0)), wav_bytes(music(5.0))
+    inputs = (batch.from_upload("blues.00001.wav", clip)
+              + batch.from_upload("pack.zip", make_zip({"blues.00001.wav": clip,
+                                                        "songs/other.wav": other,
+                                                        "copy/a.wav": clip})))
+    kept, dropped = batch.drop_repeats(inputs)
+    assert dropped == ["pack.zip/blues.00001.wav"]
+    # the same audio under another name is another clip; a refused input is kept with its reason
+    assert [i.name for i in kept] == ["blues.00001.wav", "pack.zip/songs/other.wav",
+                                      "pack.zip/copy/a.wav"]
+    refused = batch.from_upload("notes.txt", b"x")
+    assert batch.drop_repeats(refused + refused)[0] == refused + refused

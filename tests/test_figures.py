@@ -212,12 +212,31 @@ def test_colour_scales_use_rgb_stops_not_theme_placeholders() -> None:
     assert stops[0] == "rgb(0,0,4)" and not any(c.startswith("#") for c in stops)
 
 
-def test_occlusion_overlay_shows_only_drops() -> None:
+def test_occlusion_overlay_is_diverging_and_centred_on_zero() -> None:
+    """Zero (no effect) is the scale's transparent middle, whatever the range: the map shows the
+    grey spectrogram there, not a warm wash; a patch that spoke against the genre is blue."""
     from core.report import figures
 
-    occ = np.array([[-0.5, 0.2], [0.1, 0.0]])
+    occ = np.array([[-0.4, 0.2], [0.1, 0.0]])
     fig = figures.occlusion_overlay(np.zeros((128, 130)), occ)
-    assert np.min(fig.data[1].z) == 0.0 and np.max(fig.data[1].z) == 0.2
+    effect = fig.data[1]
+    assert np.min(effect.z) == pytest.approx(-0.4) and np.max(effect.z) == pytest.approx(0.2)
+    assert effect.zmid == 0.0 and effect.zmin == pytest.approx(-effect.zmax)
+    stops = dict((pos, colour) for pos, colour in effect.colorscale)
+    assert stops[0.5].replace(" ", "").endswith(",0)")              # zero: transparent
+    assert "33,102,172" in stops[0.0] and "178,24,43" in stops[1.0]  # blue below, red above
+
+
+def test_why_map_spectrogram_has_no_white_or_black_block() -> None:
+    """In dark mode the map was a bright white block: its quiet parts were drawn white."""
+    from core.report import figures
+
+    fig = figures.occlusion_overlay(np.linspace(-80, 0, 128 * 130).reshape(128, 130),
+                                    np.zeros((8, 10)))
+    for _, colour in fig.data[0].colorscale:
+        r, g, b = (int(v) for v in colour[colour.index("(") + 1:-1].split(","))
+        assert 40 <= r <= 230 and 40 <= g <= 230 and 40 <= b <= 230, colour
+    assert not fig.data[0].reversescale
 
 
 def test_recall_bars() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.prediction import live
+from core.prediction import live, live_audio, live_plan
 from core.data.audio import resample
 from core.constants import GENRES, SAMPLE_RATE, SEGMENT_SAMPLES
 from core.prediction.catalogue import available_models
@@ -71,15 +71,16 @@ def test_to_mono_packed_s16_stereo_averages_and_scales() -> None:
     left = np.array([16384, -32768, 0], np.int16)
     right = np.array([16384, 0, 32767], np.int16)
     packed = np.stack([left, right], axis=1).reshape(1, -1)   # PyAV's packed layout
-    y = live.to_mono(packed, channels=2, planar=False, fmt="s16")
+    y = live_audio.to_mono(packed, channels=2, planar=False, fmt="s16")
     np.testing.assert_allclose(y, [0.5, -0.5, 32767 / 65536], atol=1e-6)
     assert y.dtype == np.float32
 
 
 def test_to_mono_planar_float() -> None:
     planar = np.array([[0.2, 0.4], [0.0, -0.4]], np.float32)
-    np.testing.assert_allclose(live.to_mono(planar, 2, True, "fltp"), [0.1, 0.0], atol=1e-7)
-    np.testing.assert_allclose(live.to_mono(planar[:1], 1, True, "fltp"), [0.2, 0.4])
+    np.testing.assert_allclose(live_audio.to_mono(planar, 2, True, "fltp"), [0.1, 0.0],
+                               atol=1e-7)
+    np.testing.assert_allclose(live_audio.to_mono(planar[:1], 1, True, "fltp"), [0.2, 0.4])
 
 
 def test_frame_to_mono_reads_a_pyav_like_frame() -> None:
@@ -95,13 +96,13 @@ def test_frame_to_mono_reads_a_pyav_like_frame() -> None:
         def to_ndarray(self):
             return np.full((1, 2 * FRAME), 8192, np.int16)
 
-    y, sr = live.frame_to_mono(Frame())
+    y, sr = live_audio.frame_to_mono(Frame())
     assert sr == WEBRTC_RATE and y.shape == (FRAME,) and np.allclose(y, 0.25)
 
 
 def test_stream_resampler_matches_one_shot_resampling() -> None:
     x = tone(440.0, 2.0, WEBRTC_RATE)
-    stream = live.StreamResampler()
+    stream = live_audio.StreamResampler()
     out = np.concatenate([stream(x[i:i + FRAME], WEBRTC_RATE) for i in range(0, x.size, FRAME)])
     whole = resample(x, WEBRTC_RATE, SAMPLE_RATE)
     # a streaming resampler holds back a few ms at the end; the rest matches the one-shot result
@@ -113,7 +114,7 @@ def test_stream_resampler_matches_one_shot_resampling() -> None:
 
 
 def test_stream_resampler_passes_22050_through_and_restarts_on_a_new_rate() -> None:
-    stream = live.StreamResampler()
+    stream = live_audio.StreamResampler()
     x = tone(300.0, 0.1, SAMPLE_RATE)
     assert stream(x, SAMPLE_RATE) is not None and np.array_equal(stream(x, SAMPLE_RATE), x)
     a = stream(tone(300.0, 0.5, WEBRTC_RATE), WEBRTC_RATE)
@@ -127,7 +128,7 @@ def test_stream_resampler_passes_22050_through_and_restarts_on_a_new_rate() -> N
 
 
 def test_ring_buffer_keeps_the_newest_samples_in_order() -> None:
-    ring = live.RingBuffer(10)
+    ring = live_audio.RingBuffer(10)
     assert ring.latest(1) is None and len(ring) == 0
     ring.write(np.arange(4))
     assert np.array_equal(ring.latest(4), np.arange(4)) and ring.latest(5) is None
@@ -160,8 +161,8 @@ def test_session_window_is_the_newest_3_s_at_22050_hz() -> None:
 
 def test_tile_window_repeats_the_newest_audio_to_3_s() -> None:
     y = np.arange(5, dtype=np.float32)
-    assert np.array_equal(live.tile_window(y, 12), [3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
-    assert np.array_equal(live.tile_window(np.arange(20.0), 12), np.arange(8, 20))
+    assert np.array_equal(live_audio.tile_window(y, 12), [3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
+    assert np.array_equal(live_audio.tile_window(np.arange(20.0), 12), np.arange(8, 20))
     short = live.LiveSession("short")
     feed(short, tone(220.0, 1.0, WEBRTC_RATE), realtime=0)
     assert short.window() is None                          # under LISTEN_S so far
@@ -170,7 +171,7 @@ def test_tile_window_repeats_the_newest_audio_to_3_s() -> None:
 def test_live_features_keep_a_window_with_a_quiet_start_as_one_segment() -> None:
     y = tone(330.0, 3.0, SAMPLE_RATE)
     y[: SAMPLE_RATE] = 0.0                                   # a quiet first second
-    feats = live.LiveFeatures(y)
+    feats = live_plan.LiveFeatures(y)
     assert feats.n_segments == 1
     assert feats.get("mfcc_stats").shape[0] == 1
 
@@ -182,7 +183,7 @@ def test_plan_leaves_long_input_models_to_the_last_30_s() -> None:
     models = list(available_models())
     if not models:
         pytest.skip("no shipped models")
-    out = live.plan(models)
+    out = live_plan.plan(models)
     slow = {e.model: why for e, why in out.slow}
     for kind in ("descriptor_svm", "descriptor_knn", "cnn1d"):
         if any(m.model == kind for m in models):
@@ -195,14 +196,36 @@ def test_plan_leaves_long_input_models_to_the_last_30_s() -> None:
 def test_plan_drops_a_model_over_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     models = sklearn_models()
     for _ in range(2):
-        live.score_window(tone(440.0, 3.0, SAMPLE_RATE), models)   # loads, then measures them
-    assert [m.label for m in live.plan(models).live] == [m.label for m in models]
-    monkeypatch.setitem(live._LIVE_MS, live._model_key(models[0]), 10 * live.MODEL_BUDGET_MS)
-    out = live.plan(models)
+        live_plan.score_window(tone(440.0, 3.0, SAMPLE_RATE), models)   # loads, then measures
+    assert [m.label for m in live_plan.plan(models).live] == [m.label for m in models]
+    monkeypatch.setitem(live_plan._LIVE_MS, live_plan.model_key(models[0]),
+                        10 * live_plan.MODEL_BUDGET_MS)
+    out = live_plan.plan(models)
     assert models[0] not in out.live
     assert any(e is models[0] and "budget" in why for e, why in out.slow)
-    monkeypatch.setattr(live, "RETRY_S", 0.0)          # too slow a while ago: tried again
-    assert models[0] in live.plan(models).live
+    monkeypatch.setattr(live_plan, "RETRY_S", 0.0)          # too slow a while ago: tried again
+    assert models[0] in live_plan.plan(models).live
+
+
+# --- the answer of a window ------------------------------------------------------------------
+
+
+def test_a_window_is_answered_by_the_upload_rule_not_a_majority() -> None:
+    """Two 4-genre runs and a stopped one outvote the trusted 10-genre model in a plain majority;
+    with core.prediction.answer's rule they do not decide, and agreement counts only the models
+    that can answer the genre."""
+    from tests.test_answer import FOUR, entry, result
+
+    stopped = entry("stopped", 0.99, 400)
+    stopped.card["stop_note"] = "stopped by you at epoch 2 of 40"
+    entries = [entry("ten", 0.60), entry("four", 0.95, genres=FOUR),
+               entry("four2", 0.95, genres=FOUR), stopped]
+    results = [result("ten", "hiphop"), result("four", "rock", FOUR),
+               result("four2", "rock", FOUR), result("stopped", "rock")]
+    ans = live.answer(results, 3.0, time.monotonic(), 12.0, entries=entries)
+    assert ans.genre == "hiphop" and ans.leader == "ten"
+    assert (ans.agree, ans.able) == (1, 2)          # the 4-genre runs cannot answer hiphop
+    assert ans.by_model["four"] == "rock"
 
 
 # --- the worker and the registry --------------------------------------------------------------
@@ -231,7 +254,7 @@ def test_synthetic_tone_gets_live_answers_and_stop_brings_the_count_to_0() -> No
 def test_silence_is_answered_as_quiet() -> None:
     models = sklearn_models()
     session = live.start("quiet", models)
-    live.score_window(tone(440.0, 3.0, SAMPLE_RATE), models)   # loaded before the silence
+    live_plan.score_window(tone(440.0, 3.0, SAMPLE_RATE), models)   # loaded before the silence
     feed(session, np.zeros(int(4 * WEBRTC_RATE), np.float32), realtime=0)
     assert wait_for(lambda: session.latest is not None, 10)
     assert session.latest.genre is None and session.latest.note == "quiet"
@@ -240,7 +263,7 @@ def test_silence_is_answered_as_quiet() -> None:
 def test_several_sessions_each_get_answers_and_a_stale_one_is_stopped(
         monkeypatch: pytest.MonkeyPatch) -> None:
     models = sklearn_models()
-    live.score_window(tone(440.0, 3.0, SAMPLE_RATE), models)
+    live_plan.score_window(tone(440.0, 3.0, SAMPLE_RATE), models)
     sessions = [live.start(f"s{i}", models) for i in range(3)]
     assert live.live_task_count() == 3
     y = tone(440.0, 4.0, WEBRTC_RATE)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core import models
-from core.models import audioset_genres, mn04_net, mn04_weights, persistence
+from core.models import audioset_classes, mn04_net, mn04_weights, persistence
 from core.models import mn04 as family
 from core.models.persistence import ModelFileError
 from core.prediction import catalogue, streaming
@@ -105,19 +105,14 @@ def test_embeddings_are_cached(tiny: Path) -> None:
     assert third.cache_hits == 2
 
 
-def test_audioset_genre_words() -> None:
+def test_audioset_genre_classes_of_mn04() -> None:
     names = mn04_net.class_names()
     p = np.zeros(len(names))
     p[names.index("Reggae")], p[names.index("Ska")], p[names.index("Music")] = 0.61, 0.12, 0.9
-    p[names.index("Jazz")] = 0.02
-    heard = audioset_genres.heard(p, names)
-    assert heard == (("Reggae", 0.61), ("Ska", 0.12))       # "Music" is no genre; 2 % not shown
-    assert audioset_genres.describe(heard) == "AudioSet hears: Reggae 61 %, Ska 12 %"
-    scores = audioset_genres.genre_scores(p, names)
-    assert scores.shape == (10,) and scores.argmax() == 8   # GENRES[8] == "reggae"
-    assert audioset_genres.describe(()) == "AudioSet hears no music genre"
-    with pytest.raises(KeyError, match="not among"):
-        audioset_genres.class_indices(["Speech"], ["Reggae"])
+    tags = audioset_classes.genre_tags(p, names)
+    assert tags[:2] == (("Reggae", 0.61), ("Ska", 0.12))     # "Music" is no genre
+    assert audioset_classes.zero_shot(p, names).argmax() == 8  # GENRES[8] == "reggae"
+    assert family.FAMILY.tags_label == audioset_classes.TAGS_LABEL
 
 
 def test_svm_head_trains_and_predicts_with_audioset_tags(tiny: Path) -> None:
@@ -137,8 +132,9 @@ def test_svm_head_trains_and_predicts_with_audioset_tags(tiny: Path) -> None:
     assert not result.failed
     (res,) = result.results
     assert res.genre in GENRES3 and res.clip_proba.shape == (10,)
-    assert 1 <= len(res.tags) <= audioset_genres.TOP_CLASSES
-    assert all(tag in audioset_genres.MUSIC_GENRE_CLASSES and 0 <= p <= 1 for tag, p in res.tags)
+    assert len(res.tags) == audioset_classes.TOP_GENRES
+    assert all(tag in audioset_classes.GENRE_CLASSES and 0 <= p <= 1 for tag, p in res.tags)
+    assert [p for _, p in res.tags] == sorted((p for _, p in res.tags), reverse=True)
 
 
 def test_damaged_or_missing_weights_are_model_file_errors(
@@ -166,8 +162,6 @@ def test_logistic_head_trains_and_is_named(tiny: Path) -> None:
                                     test_size=0.34, valid_size=0.0, n_jobs=1, head="logreg")
     card = persistence.load_card(runner.run_training(conf))
     assert card["primary"] == "logreg" and set(card["files"]) == {"logreg.skops"}
-    assert card["name"].startswith("mn04") and "on AudioSet embeddings (3 genres)" in card["name"]
+    assert card["name"] == "mn04+LOGREG on AudioSet embeddings (3 genres) (yours)"
     assert card["heads"]["logreg"]["best_params"]["C"] == 0.01
     assert 0.0 <= card["metrics"]["logreg"]["test"]["track_accuracy"] <= 1.0
-    with pytest.raises(Exception, match="takes head svm or knn"):
-        train_config.TrainConfig(model="musicnn", head="logreg")   # musicnn has no such head

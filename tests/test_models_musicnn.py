@@ -65,7 +65,7 @@ def test_config_defaults_and_bad_heads() -> None:
     assert conf.feature == "embeddings" and conf.feature_kind == family.FEATURE_KIND
     assert conf.filter_noise is False            # the network hears the clip at its own level
     assert train_config.TrainConfig(model="musicnn", head="knn").head == "knn"
-    with pytest.raises(fitting.TrainingError, match="takes head svm or knn, not 'softmax'"):
+    with pytest.raises(fitting.TrainingError, match="takes head svm or knn or logreg, not 'softmax'"):
         train_config.TrainConfig(model="musicnn", head="softmax")
     with pytest.raises(fitting.TrainingError, match="model 'svm' has no choice of head"):
         train_config.TrainConfig(model="svm", head="knn")

@@ -103,7 +103,10 @@ def test_known_answers_give_exact_figures(tmp_path: Path, monkeypatch: pytest.Mo
     assert [m["label"] for m in data["models"]] == ["ten", "four", "answer"]
     assert by["ten"]["correct"] == 3 and by["ten"]["accuracy"] == pytest.approx(0.6)
     assert (by["ten"]["ci_low"], by["ten"]["ci_high"]) == pytest.approx(wilson_interval(0.6, 5))
-    assert by["ten"]["per_genre"]["hiphop"] == {"correct": 1, "n": 2, "recall": 0.5}
+    # answered: how many clips it gave that genre (the precision's denominator)
+    assert by["ten"]["per_genre"]["hiphop"] == {"correct": 1, "n": 2, "recall": 0.5,
+                                                "answered": 1}
+    assert by["four"]["per_genre"]["rock"]["answered"] == 3
     assert by["four"]["per_genre"]["hiphop"]["note"] == "cannot answer"
     assert by["four"]["correct"] == 2 and by["four"]["cannot_answer"] == [
         g for g in GENRES if g not in FOUR]
@@ -194,6 +197,12 @@ def test_bench_records_the_figure_in_shipped_cards(no_shipped: Path, monkeypatch
                                "accuracy": 0.3061, "ci_low": 0.195, "ci_high": 0.446,
                                "macro_f1": 0.3, "date": "2026-12-06"}
     assert "outside GTZAN: 30.6% (20%–45%) of 49 clips of xd-dev" in measured_text(card, "svm")
+    # with the per-genre figures evaluate-folder gives, the card keeps them for Try it's answer
+    data["models"][0]["per_genre"] = {"country": {"correct": 6, "n": 7, "recall": 6 / 7,
+                                                  "answered": 9}}
+    outside_gtzan.write_cards(entries, data, outside_gtzan.SET_NAME, "2026-12-07")
+    card = persistence.load_card(shipped, verify=True)
+    assert card["outside"]["per_genre"] == {"country": {"correct": 6, "n": 7, "answered": 9}}
 
 
 def test_no_message_lists_what_a_folder_holds_beyond_genre_folders(tmp_path: Path) -> None:
@@ -245,3 +254,4 @@ def test_figures_are_kept_per_folder_and_models(tmp_path: Path) -> None:
     assert outside.cached(key) == {"folder": "set", "models": []}
     (folder / "rock" / "new.wav").write_bytes(b"RIFF")   # the folder changed: a new key
     assert outside.cache_key(folder, ["a", "b"], True) != key
+

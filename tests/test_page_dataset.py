@@ -153,6 +153,8 @@ def test_track_table_names_artist_and_title_when_the_index_is_set(app_env, tmp_p
     at.text_input(key="track_filter").set_value("test artist").run()
     shown = next(d.value for d in at.dataframe if "duration_s" in d.value.columns)
     assert list(shown["track"]) == [first]
+    # the player's picker names the clip's artist and title too
+    assert at.selectbox(key="play_track").options == [f"{first} – Test Artist: Test Song"]
 
 
 def test_the_artist_join_is_not_redone_on_each_keystroke(app_env, tmp_path: Path,

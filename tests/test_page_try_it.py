@@ -236,7 +236,7 @@ def test_more_files_than_the_limit_are_refused(with_models: Path,
 
 def test_verdict_and_consensus_lines() -> None:
     from core.prediction.pipeline import ModelFailure, ModelResult
-    from pages.try_it import consensus_text, verdict_text
+    from pages.verdicts import consensus_text, verdict_text
 
     proba = np.full(10, 0.05)
     proba[GENRES.index("jazz")] = 0.55
@@ -376,8 +376,8 @@ def test_musicnn_shows_the_networks_own_tags_beside_the_genre(musicnn_and_svm: P
     labels = list(at.dataframe[0].value["Model"].str.split(" — ").str[0])
     assert "musicnn+SVM on MSD embeddings (3 genres) (yours)" in labels
     assert any(s.value == "What the pretrained network hears" for s in at.subheader)
-    line = next(m.value for m in at.markdown if "the network itself hears" in m.value)
-    shown = [part.rsplit(" ", 2)[0] for part in line.split("hears: ")[1].split(", ")]
+    line = next(m.value for m in at.markdown if "MSD tags: " in m.value)
+    shown = [part.rsplit(" ", 1)[0] for part in line.split("MSD tags: ")[1].split(", ")]
     assert len(shown) == 5 and all(tag in musicnn_net.MSD_TAGS for tag in shown)
 
 
@@ -404,7 +404,7 @@ def test_damaged_musicnn_weights_give_a_message_and_the_others_answer(
 def test_verdict_table_is_best_first_by_the_lower_end_of_the_interval() -> None:
     from core.prediction.catalogue import trust
     from core.prediction.pipeline import ClipPrediction
-    from pages.try_it import summary_table
+    from pages.verdicts import summary_table
     from tests.test_answer import FOUR, entry, result
 
     # the catalogue ranks 10-genre models before 4-genre ones; the table's caption promises
@@ -458,3 +458,209 @@ def test_listen_live_without_a_microphone_says_why_and_offers_the_recorders(
     offered["Upload a file instead"].click().run()
     assert at.session_state["tryit_source"] == "upload"
     assert live.live.live_task_count() == 0   # nothing listens
+
+
+def _edit_card(run: Path, **changes) -> None:
+    """Rewrite a run's card.json with changes (the card is outside the run's checksums)."""
+    import json
+
+    card = json.loads((run / "card.json").read_text())
+    for key, value in changes.items():
+        if key == "test":
+            for head in card["metrics"]:
+                card["metrics"][head]["test"].update(value)
+        elif key == "synthetic":
+            card["data"]["synthetic"] = value
+        else:
+            card[key] = value
+    (run / "card.json").write_text(json.dumps(card))
+
+
+#: the demo 2D-CNN's label once moved among the shipped models (leader_not_first)
+SHIPPED_CNN = "2D-CNN on log-mel (yours) (shipped)"
+OUTSIDE = {"set": "xd-dev (49 clips outside GTZAN: 4Q/Emotify)", "n": 49, "correct": 20,
+           "accuracy": 20 / 49, "ci_low": 0.282, "ci_high": 0.548,
+           "per_genre": {g: {"correct": 3, "n": 7, "answered": 5} for g in GENRES}}
+
+
+@pytest.fixture
+def leader_not_first(with_models: Path, isolated_dirs: Path,
+                     monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo 2D-CNN as a shipped model with a high trust and an outside record, and the demo
+    SVM as a user's run with a low one: the list shows the user's run first (rank_key), the
+    answer is the shipped 2D-CNN's (the most trusted)."""
+    import json
+
+    from core.models import persistence
+
+    shipped = isolated_dirs / "shipped"
+    shipped.mkdir()
+    for run in list(with_models.iterdir()):
+        card = json.loads((run / "card.json").read_text())
+        if card["model"] == "cnn2d":
+            shutil.move(str(run), shipped / run.name)
+            _edit_card(shipped / run.name, synthetic=False, outside=OUTSIDE,
+                       test={"track_accuracy": 0.9, "n_tracks": 100})
+        else:
+            _edit_card(run, synthetic=False, test={"track_accuracy": 0.5, "n_tracks": 20})
+    monkeypatch.setattr(persistence, "MODELS_DIR", shipped)
+    return shipped
+
+
+def test_the_answer_carries_its_figures_in_and_outside_gtzan(leader_not_first: Path) -> None:
+    at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
+    assert not at.exception and not at.error
+    genre = metric(at, "Answer")
+    said = next(m.value for m in at.markdown if m.value.startswith("The answer is"))
+    assert f"{SHIPPED_CNN}, the model with the highest measured trust" in said
+    inside = next(m for m in at.metric if m.label == "In GTZAN")
+    outside = next(m for m in at.metric if m.label == "Outside GTZAN")
+    assert (inside.value, outside.value) == ("90%", "41%")
+    assert "of 100 tracks" in inside.delta and outside.delta == "(28%–55%) of 49 clips"
+    line = f"outside GTZAN (xd-dev) it recognised 3 of 7 {genre} clips; its {genre} answers " \
+           "were right 3 of 5 times"
+    assert any(line in m.value for m in at.markdown), [m.value for m in at.markdown]
+    # the timeline opens on the model that answered, not on the first one listed
+    timeline = at.selectbox(key="tryit_timeline_model")
+    assert timeline.options[0] != SHIPPED_CNN                 # listed after the user's run
+    assert timeline.value == SHIPPED_CNN
+
+
+def test_models_agreeing_leaves_out_models_that_cannot_answer(leader_not_first: Path) -> None:
+    from core.data.datasource import demo_source
+    from core.training import config as train_config, runner
+
+    root = demo_source(per_genre=3, seconds=6.0).root
+    runner.run_training(train_config.TrainConfig(   # a 3-genre run: it cannot answer the others
+        model="svm", test_size=0.4, valid_size=0.0, data_path=str(root), n_jobs=1, search=False,
+        genres=["blues", "jazz", "rock"]))
+    at = upload(page(), "song.wav", wav_bytes(music(7.0), 44100))
+    assert not at.exception
+    genre = metric(at, "Answer")
+    table = at.dataframe[0].value
+    able = [row for _, row in table.iterrows() if row["Genres it knows"] == "all 10"
+            or genre not in row["Genres it knows"]]
+    agree = sum(row["Genre"] == genre for row in able)
+    assert metric(at, "Models agreeing") == f"{agree} of {len(able)}"
+    if genre not in ("blues", "jazz", "rock"):
+        assert len(able) == len(table) - 1
+
+
+def test_a_file_that_is_not_audio_leaves_no_player(with_models: Path) -> None:
+    at = upload(page(), "notes.wav", b"these are my notes, not a recording" * 40)
+    assert not at.exception
+    assert len(at.error) == 1 and "cannot be used" in at.error[0].value
+    assert not at.get("audio")          # no broken 0:00 player for it
+
+
+def test_a_known_gtzan_clip_names_the_models_that_trained_on_it(
+        leader_not_first: Path) -> None:
+    import json
+
+    cnn = next(leader_not_first.iterdir())
+    train = json.loads((cnn / "card.json").read_text())["protocol"]["train"]
+    for run in (leader_not_first.parent / "runs").iterdir():   # the user's SVM did not see it
+        card = json.loads((run / "card.json").read_text())
+        _edit_card(run, protocol={**card["protocol"], "train": []})
+    at = upload(page(), f"{train[0]}.wav", wav_bytes(music(7.0), 44100))
+    assert not at.exception
+    warned = [w.value for w in at.warning if "is a GTZAN clip" in w.value]
+    assert warned and SHIPPED_CNN in warned[0]
+    said = next(m.value for m in at.markdown if m.value.startswith("The answer is"))
+    assert not said.split("</b>: ", 1)[1].startswith(SHIPPED_CNN)
+    assert "trained on this very clip was not allowed to lead" in said
+
+
+def test_a_clip_alone_and_in_a_zip_is_counted_once(with_models: Path) -> None:
+    import zipfile
+
+    clip = wav_bytes(music(4.0, 22050, stereo=False), 22050)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("blues.00001.wav", clip)
+        zf.writestr("other.wav", wav_bytes(music(5.0, 22050, stereo=False), 22050))
+    at = upload_many(page(), [("blues.00001.wav", clip), ("pack.zip", archive.getvalue())])
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert sorted(table["clip"]) == ["blues.00001.wav", "pack.zip/other.wav"]
+    assert any("listed once: pack.zip/blues.00001.wav" in c.value for c in at.caption)
+    said = " ".join(c.value for c in at.caption)
+    assert "most trusted model" in said and "weighed" not in said
+
+
+def test_a_choice_of_models_answers_and_stopped_runs_are_left_out_by_default(
+        with_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.models import persistence
+
+    (with_models.parent / "no-shipped").mkdir()
+    monkeypatch.setattr(persistence, "MODELS_DIR", with_models.parent / "no-shipped")
+    svm = next(p for p in with_models.iterdir() if "SVM" in p.name)
+    stopped = with_models / (svm.name + "-stopped")
+    shutil.copytree(svm, stopped)
+    _edit_card(stopped, run_id=stopped.name, stop_note="stopped by you at epoch 1 of 40")
+    at = page()
+    assert not at.exception
+    summary = [e.label for e in at.expander if "ready" in e.label]
+    assert summary == ["3 models ready · 2 answer"]       # one short line, not a list of names
+    choice = at.multiselect(key="tryit_models")
+    assert len(choice.options) == 3 and len(choice.value) == 2
+    assert not any("stopped by you" in label for label in choice.value)
+    choice.set_value([label for label in choice.value if "SVM" in label]).run()
+    at = upload(at, "song.wav", wav_bytes(music(7.0), 44100))
+    assert not at.exception and not at.error
+    assert len(at.dataframe[0].value) == 1                 # only the chosen model answered
+
+
+def test_keep_this_wakes_up_while_listening_and_keeps_the_last_30_s_after_stop(
+        with_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listen live's "Keep this" was checked only when the page was drawn: it never enabled while
+    the music played (only its fragments redraw then), and after Stop the session was gone."""
+    from types import SimpleNamespace
+
+    import streamlit
+    import streamlit_webrtc
+
+    from core.constants import SAMPLE_RATE
+    from core.models import persistence
+    from core.prediction import live
+    from pages import live as live_page
+
+    (with_models.parent / "no-shipped").mkdir()
+    monkeypatch.setattr(persistence, "MODELS_DIR", with_models.parent / "no-shipped")
+    playing = {"now": True}
+    monkeypatch.setattr(live_page, "mic_state", lambda: "ok")
+    monkeypatch.setattr(streamlit_webrtc, "create_audio_sink_track", lambda *a, **k: None)
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", lambda **k: SimpleNamespace(
+        state=SimpleNamespace(playing=playing["now"], signalling=False)))
+    refreshed: dict[str, float | None] = {}
+    real_fragment = streamlit.fragment
+
+    def fragment(body, run_every=None):
+        refreshed[getattr(body, "func", body).__name__] = run_every
+        return real_fragment(body, run_every=run_every)
+
+    monkeypatch.setattr(streamlit, "fragment", fragment)
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.session_state["tryit_source"] = "live"
+    at.run()
+    svm = [label for label in at.multiselect(key="tryit_models").options if "SVM" in label]
+    at.multiselect(key="tryit_models").set_value(svm).run()
+    try:
+        assert not at.exception
+        keep = at.button(key="tryit_live_keep")
+        assert keep.disabled                                   # nothing heard yet
+        # the buttons are redrawn with the live refresh, not only when the page is drawn
+        assert refreshed.get("keep_controls") is not None
+        session = live.session(at.session_state["tryit_live_key"])
+        session.push(music(4.0, SAMPLE_RATE, stereo=False), SAMPLE_RATE)
+        playing["now"] = False                                 # Stop
+        at.run()
+        assert not at.exception and live.live_task_count() == 0
+        keep = at.button(key="tryit_live_keep")
+        assert not keep.disabled                               # the stopped session's audio
+        keep.click().run()
+        assert not at.exception and not at.error
+        assert metric(at, "Answer") in GENRES
+        assert metric(at, "Clip length").startswith("4.")
+    finally:
+        live.stop_all()

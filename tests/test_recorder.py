@@ -1,5 +1,6 @@
 """The button recorder's first take: the component's one-time microphone check is
-switched off in a served copy of its build, and an empty take is never passed on as a clip."""
+switched off in a served copy of its build, which also asks for the microphone unprocessed, and an
+empty take is never passed on as a clip."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ def test_the_served_build_records_a_silent_first_buffer(tmp_path: Path) -> None:
     assert build is not None and (build / "index.html").is_file()
     script = next((build / "static" / "js").glob("main.*.chunk.js")).read_text(encoding="utf-8")
     assert recorder.BUG not in script and script.count(recorder.FIX) == 1
-    assert script.replace(recorder.FIX, recorder.BUG) == original   # nothing else changed
+    # and it asks for the microphone without the browser's voice processing, as st.audio_input
+    assert recorder.ASK in original and recorder.ASK not in script
+    assert script.count(recorder.ASK_RAW) == 1
+    restored = script.replace(recorder.FIX, recorder.BUG).replace(recorder.ASK_RAW, recorder.ASK)
+    assert restored == original                                      # nothing else changed
     assert recorder.patched_build(tmp_path / "build") == build       # reused, not copied again
 
 

@@ -17,13 +17,13 @@ Note: the top-level ``models/`` folder holds trained model files; this package i
 
 from __future__ import annotations
 
-from core.models import cnn1d, cnn2d, descriptor, lstm, mn04, musicnn, segment_sklearn
+from core.models import cnn1d, cnn2d, descriptor, lstm, mn04, musicnn, segment_sklearn, yamnet
 from core.models.base import KERAS_FILE, SKLEARN_HEADS, SOFTMAX_HEAD, Family, FitContext, FitOutcome
 
 #: Every registered family, in the order models are offered (Training console, CLI).
 FAMILIES: tuple[Family, ...] = (
     segment_sklearn.FAMILY, lstm.FAMILY, cnn1d.FAMILY, cnn2d.FAMILY, descriptor.FAMILY,
-    musicnn.FAMILY, mn04.FAMILY,
+    musicnn.FAMILY, yamnet.FAMILY, mn04.FAMILY,
 )
 
 

@@ -82,6 +82,8 @@ class Family:
     #: the source is numpy-only (batch workers compute it), the feature may run a Keras network
     clip_feature_sources: dict[str, str] = field(default_factory=dict)
     tags: Callable[[Any, Any], tuple] | None = None      #: (entry, feats) -> ((tag, p), ...)
+    tags_label: str = ""                        #: what the tags are, e.g. "MSD tags"
+    tags_note: str = ""                         #: caption saying what the tags mean
     beyond_study: bool = False                  #: shown in Results' "Beyond the study"
     filters_noise: bool = True                  #: may high-pass clips (TrainConfig.filter_noise)
     form_note: str = ""                         #: caption on the Training console

@@ -1,16 +1,13 @@
 """Transfer learning: SVM, KNN or logistic heads on mn04 embeddings (EfficientAT's AudioSet tagger).
 
 The network (core.models.mn04_net, weights shared in models/pretrained/efficientat-mn04) is not
-trained here; a run saves only its head. One example per clip: the mean and the standard
-deviation over the clip's 10-s windows of the network's pooled embedding (the mean over
-frequency and time of its last 384-channel feature map), 768 numbers. Heads
-as musicnn's (core.models.musicnn.fit_svm / fit_knn): StandardScaler -> RBF SVM with C chosen by
-validation accuracy (grouped CV on the training side when there is none), refitted on
-train+valid and Platt-calibrated; or StandardScaler -> KNN (k = 5) on train+valid; or the
-balanced logistic regression of core.models.logistic_head (C = 0.01). Beside the
-genre, a clip shows the AudioSet music-genre classes the network hears
-(core.models.audioset_genres).
-The network hears the clip at its own level: no high-pass, trimming or normalisation.
+trained here; a run saves only its head (core.models.embedding_heads: RBF SVM with C searched,
+KNN, or the balanced logistic regression, the best of them on these embeddings outside GTZAN).
+One example per clip: the mean and the standard deviation over the clip's 10-s windows of the
+network's pooled embedding (the mean over frequency and time of its last 384-channel feature
+map), 768 numbers. Beside the genre, a clip shows the AudioSet music-genre classes the network
+hears (core.models.audioset_classes). The network hears the clip at its own level: no
+high-pass, trimming or normalisation.
 """
 
 from __future__ import annotations
@@ -19,25 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from core.constants import GENRES
 from core.features import mn04_input
 from core.features.study import FeatureSet
-from core.models import audioset_genres, fitting, loading, mn04_net
-from core.models.base import SKLEARN_HEADS, Family, FitContext, FitOutcome
-from core.models.logistic_head import LOGREG, fit_logreg
-from core.models.musicnn import fit_knn, fit_svm
+from core.models import audioset_classes, embedding_heads, loading, mn04_net
+from core.models.base import Family, FitContext, FitOutcome
 
 KINDS: tuple[str, ...] = ("mn04",)
-FEATURE = "audioset_embeddings"              #: the card's feature name
+FEATURE = "mn04_embeddings"                  #: the card's feature name
 FEATURE_KIND = "mn04_embedding"              #: (1, 768) mean and std over the 10-s windows
 LOGITS_KIND = "mn04_logits"                  #: (1, 527) the windows' mean AudioSet logits
 WINDOWS_KIND = "mn04_windows"                #: (n, 128, frames) the 10-s windows' log-mel
-HEADS: tuple[str, ...] = (*SKLEARN_HEADS, LOGREG)   #: svm, knn, logreg
-
-
-def head_files(kind: str, head: str) -> tuple[str, ...]:
-    """The saved head only (the network's weights are shared in models/pretrained)."""
-    return (f"{head}.skops",) if head in HEADS else ()
+NETWORK = "EfficientAT mn04_as (AudioSet, MIT licence), Keras 3 port"
 
 
 def title(kind: str, feature: str, head: str) -> str:
@@ -58,46 +47,13 @@ def extract(tracks: Any, config: Any, progress: bool) -> Any:
                       cache_hits=outputs.cache_hits)
 
 
-def _one_hot(model: Any, x: np.ndarray) -> np.ndarray:
-    """One-hot (n, 10) of the predictions of a model without probabilities (the train-only SVM)."""
-    out = np.zeros((len(x), len(GENRES)))
-    if len(x):
-        out[np.arange(len(x)), np.asarray(model.predict(x), dtype=int)] = 1.0
-    return out
-
-
 def fit(context: FitContext) -> FitOutcome:
-    """Fit the chosen head (config.head, default svm) on the clips' embeddings."""
-    c = context
-    head = c.config.head or "svm"
-    fitting.check_stop(c.stop, "before fitting")
-    x, y, groups = (np.asarray(c.train.x, np.float64), c.train.y, c.train.groups)
-    valid_x = np.asarray(c.valid.x, np.float64).reshape(len(c.valid), x.shape[1])
-    valid_y = c.valid.y
-    c.emit("stage", message=f"fitting the {head.upper()} head on {x.shape[1]}-d mn04 "
-                            f"embeddings of {len(y)} training clips"
-                            + (f" (+{len(valid_y)} validation clips)" if len(valid_y) else ""))
-    if head == "svm":
-        model, train_only, info = fit_svm(c, x, y, groups, valid_x, valid_y)
-    elif head == LOGREG:
-        model, train_only, info = fit_logreg(x, y, valid_x, valid_y, c.config.seed)
-    else:
-        model, train_only, info = fit_knn(x, y, valid_x, valid_y)
-    valid_proba = (None if train_only is None else fitting.full_proba(train_only, valid_x)
-                   if head == LOGREG else _one_hot(train_only, valid_x))
-    valid_metrics = (fitting.side_metrics(valid_y, valid_proba, c.valid.groups)
-                     if valid_proba is not None else None)
-    metrics = {head: fitting.head_metrics(
-        fitting.side_metrics(c.test.y, fitting.full_proba(model, c.test.x), c.test.groups),
-        valid_metrics)}
-    info.update({"classes": [int(k) for k in model.classes_],
-                 "fitted_on": "train+valid" if len(valid_y) else "train"})
-    card = {"embedding": {"network": "EfficientAT mn04_as (AudioSet, MIT licence)",
-                          "weights_sha256": mn04_net.weights_sha256(), "outputs": ["embedding"],
+    """Fit the chosen head (config.head, default svm) on the clips' mn04 embeddings."""
+    card = {"embedding": {"network": NETWORK, "weights_sha256": mn04_net.weights_sha256(),
+                          "outputs": ["embedding"],
                           "example": "one per clip: the mean and standard deviation of its "
-                                     "10-s windows' embeddings, concatenated"}}
-    return FitOutcome(metrics, {head: info}, {f"{head}.skops": model}, [int(x.shape[1])],
-                      primary=head, card=card)
+                                     "10-s windows' 384-d embeddings, concatenated"}}
+    return embedding_heads.fit_head(context, "mn04", card)
 
 
 def clip_windows(raw: np.ndarray) -> dict[str, np.ndarray]:
@@ -121,10 +77,10 @@ def score(entry: Any, feats: Any) -> tuple:
 
 
 def tags(entry: Any, feats: Any) -> tuple[tuple[str, float], ...]:
-    """The AudioSet music-genre classes the network hears in the clip: ((class, probability),
-    ...), best first (core.models.audioset_genres.heard)."""
+    """The AudioSet music-genre classes the network hears most in the clip (probabilities of
+    the windows' mean logits): ((class, probability 0..1), ...), best first."""
     logits = feats.get(LOGITS_KIND, entry.filter_noise)[0]
-    return audioset_genres.heard(mn04_net.probabilities(logits), mn04_net.class_names())
+    return audioset_classes.genre_tags(mn04_net.probabilities(logits), mn04_net.class_names())
 
 
 FAMILY = Family(
@@ -139,12 +95,14 @@ FAMILY = Family(
     feature_descriptions={FEATURE: "mn04's pooled embedding (the mean over frequency and time "
                                    "of its last feature map, 384 numbers) of each 10-s window: "
                                    "their mean and standard deviation (768 numbers per clip)"},
-    head_files=head_files, default_head=lambda kind: "svm",
+    head_files=embedding_heads.head_files, default_head=lambda kind: "svm",
     clip_kind=lambda entry: FEATURE_KIND, score=score, fit=fit, predicts_keras=True,
-    sklearn_heads=True, head_choices={"mn04": HEADS}, title=title, extract=extract,
+    sklearn_heads=True, head_choices={"mn04": embedding_heads.EMBEDDING_HEADS}, title=title,
+    extract=extract,
     clip_features={WINDOWS_KIND: clip_windows, FEATURE_KIND: windows_embedding,
                    LOGITS_KIND: windows_embedding},
     clip_feature_sources={FEATURE_KIND: WINDOWS_KIND, LOGITS_KIND: WINDOWS_KIND}, tags=tags,
+    tags_label=audioset_classes.TAGS_LABEL, tags_note=audioset_classes.TAGS_NOTE,
     beyond_study=True,
     filters_noise=False,
     form_note="The pretrained network is not trained: only the head is. The SVM's C is chosen "

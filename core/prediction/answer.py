@@ -1,11 +1,14 @@
 """The headline answer for one clip from several models' verdicts: one rule, in one function.
 
-Try it's headline, the batch table's `consensus` column and evaluate-folder's "answer" row all
-come from `headline`. The rule (kept here alone, so a better one can replace it): **the answer of
-the most trusted model that can answer every genre the others can** — among the models with the
-widest label set, the one whose measured trust (core.prediction.catalogue.trust: the lower end of
-the 95 % Wilson interval of its in-GTZAN test track accuracy) is highest. A model trained on 4
-genres never leads while a 10-genre model answered.
+Try it's headline, Listen live's answer, the batch table's `consensus` column and
+evaluate-folder's "answer" row all come from `headline`. The rule (kept here alone, so a better
+one can replace it): **the answer of the most trusted model that can answer every genre the
+others can** — among the models with the widest label set, the one whose measured trust
+(core.prediction.catalogue.trust: the lower end of the 95 % Wilson interval of its in-GTZAN test
+track accuracy) is highest. A model trained on 4
+genres never leads while a 10-genre model answered; a run stopped before its end, a demo-set run
+or a model that trained on the very clip (`barred`) leads only when no other can. Agreement counts
+only the models that can answer the genre.
 
 Chosen by research/outside_answer.py, which compares five rules side by side on xd-dev (49 real
 clips outside GTZAN) from one scoring pass of the shipped models, none with a parameter learned
@@ -16,7 +19,7 @@ rule harder to explain). Without trust figures (no entries) the plain majority d
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Collection, Sequence
 
 from core.constants import GENRE_INDEX, GENRES
 from core.prediction.catalogue import ModelEntry, trust
@@ -36,35 +39,60 @@ def _synthetic(entry: ModelEntry) -> bool:
     return bool(entry.card.get("data", {}).get("synthetic"))
 
 
-def headline(results: Sequence[ModelResult],
-             entries: Sequence[ModelEntry] = ()) -> tuple[str, str] | None:
+def headline(results: Sequence[ModelResult], entries: Sequence[ModelEntry] = (),
+             barred: Collection[str] = ()) -> tuple[str, str] | None:
     """The clip's headline genre and a sentence saying why; None without results.
     results: the models' verdicts; entries: the ModelEntry of each (matched by label) for their
-    trust. Without any entry that matches a result, the plain majority decides (see vote).
+    trust; barred: labels of models that may not lead (they trained on this very clip). Without
+    any entry that matches a result, the plain majority decides (see vote).
     """
-    if not results:
-        return None
+    first = leader(results, entries, barred)
+    if first is None:
+        return vote(results, entries) if results else None
+    by_label = {e.label: e for e in entries}
+    others = [r for r in results if r is not first and first.genre in r.genres]
+    agree = sum(r.genre == first.genre for r in others)
+    why = (f"{first.label}, the model with the highest measured trust "
+           f"(test tracks: at least {trust(by_label[first.label]):.0%} right with 95 % "
+           f"confidence), chose it")
+    if others:
+        verb = "agrees" if agree == 1 or len(others) == 1 else "agree"
+        why += f"; {agree} of the {len(others)} other model{'s' if len(others) != 1 else ''} {verb}"
+    notes = []
+    unable = sum(first.genre not in r.genres for r in results)
+    if unable:
+        notes.append(f"{unable} model{'s' if unable != 1 else ''} that cannot answer "
+                     f"{first.genre} {'are' if unable != 1 else 'is'} not counted")
+    narrower = sum(len(r.genres) < len(first.genres) for r in results)
+    if narrower:
+        notes.append(f"{narrower} model{'s' if narrower != 1 else ''} trained on fewer genres "
+                     "cannot lead")
+    if notes:
+        why += f" ({'; '.join(notes)})"
+    held_back = sum(r.label in barred for r in results)
+    if held_back and first.label not in barred:
+        why += (f"; {held_back} model{'s' if held_back != 1 else ''} trained on this very clip "
+                f"{'were' if held_back != 1 else 'was'} not allowed to lead")
+    elif first.label in barred:
+        why += "; every model that could lead trained on this very clip, so this is no test"
+    return first.genre, why
+
+
+def leader(results: Sequence[ModelResult], entries: Sequence[ModelEntry] = (),
+           barred: Collection[str] = ()) -> ModelResult | None:
+    """The verdict the answer is: among the models with a known entry and the widest label set,
+    those not barred (trained on the clip) before those barred, real-data runs before demo-set
+    ones, finished runs before stopped ones, then the highest trust and probability. None
+    without a result of a known model."""
     by_label = {e.label: e for e in entries}
     known = [r for r in results if r.label in by_label]
     if not known:
-        return vote(results, entries)
+        return None
     widest = max(len(r.genres) for r in known)
-    leader = max((r for r in known if len(r.genres) == widest),
-                 key=lambda r: (not _synthetic(by_label[r.label]), trust(by_label[r.label]),
-                                float(r.clip_proba.max())))
-    others = [r for r in results if r is not leader]
-    agree = sum(r.genre == leader.genre for r in others)
-    why = (f"{leader.label}, the model with the highest measured trust "
-           f"(test tracks: at least {trust(by_label[leader.label]):.0%} right with 95 % "
-           f"confidence), chose it")
-    if others:
-        why += (f"; {agree} of the {len(others)} other model{'s' if len(others) != 1 else ''} "
-                f"agree{'s' if len(others) == 1 else ''}")
-    narrower = sum(len(r.genres) < widest for r in results)
-    if narrower:
-        why += (f" ({narrower} model{'s' if narrower != 1 else ''} trained on fewer genres "
-                f"cannot lead)")
-    return leader.genre, why
+    return max((r for r in known if len(r.genres) == widest),
+               key=lambda r: (r.label not in barred, not _synthetic(by_label[r.label]),
+                              not by_label[r.label].stopped, trust(by_label[r.label]),
+                              float(r.clip_proba.max())))
 
 
 def vote(results: Sequence[ModelResult],
@@ -101,4 +129,9 @@ def vote(results: Sequence[ModelResult],
 def agreeing(results: Sequence[ModelResult], genre: str) -> int:
     """How many results chose genre."""
     return sum(r.genre == genre for r in results)
+
+
+def can_answer(results: Sequence[ModelResult], genre: str) -> int:
+    """How many results come from models that can answer genre (trained on it)."""
+    return sum(genre in r.genres for r in results)
 

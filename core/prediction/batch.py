@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
 
-from core.prediction import answer, pipeline, streaming
+from core.prediction import answer, known_clips, pipeline, streaming
 from core.data.audio import AudioError
 from core.constants import (
     AUDIO_EXTENSIONS, GENRES, MAX_ARCHIVE_UNPACKED_BYTES, MAX_BATCH_FILES,
@@ -220,6 +220,41 @@ def _from_file(path: Path) -> list[ClipInput]:
         return zip_members(str(path), path)
     reason = _audio_refusal(path.name, path.stat().st_size)
     return [_refused(str(path), reason) if reason else ClipInput(str(path), path=path)]
+
+
+def drop_repeats(inputs: Sequence[ClipInput]) -> tuple[list[ClipInput], list[str]]:
+    """The inputs without the clips that repeat an earlier one (the same file name and the same
+    content, e.g. a file uploaded alone and inside a zip), and the names of those left out.
+    Content is compared by CRC-32 and size: a zip member's from its header, nothing unpacked."""
+    kept: list[ClipInput] = []
+    dropped: list[str] = []
+    seen: set[tuple[str, int, int]] = set()
+    for item in inputs:
+        key = _content_key(item) if item.usable else None
+        if key is not None and key in seen:
+            dropped.append(item.name)
+            continue
+        if key is not None:
+            seen.add(key)
+        kept.append(item)
+    return kept, dropped
+
+
+def _content_key(item: ClipInput) -> tuple[str, int, int] | None:
+    """(file name in lower case, CRC-32, size) of a usable input, None when it cannot be read."""
+    base = PurePosixPath(item.name.replace("\\", "/")).name.lower()
+    if item.data is not None:
+        return base, zlib.crc32(item.data), len(item.data)
+    if item.member is not None:
+        return base, int(item.member.CRC), int(item.member.file_size)
+    crc = size = 0
+    try:
+        with Path(item.path).open("rb") as file:
+            while chunk := file.read(COPY_CHUNK):
+                crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+    except OSError:
+        return None
+    return base, crc, size
 
 
 def _over_limit(max_files: int) -> str:
@@ -425,8 +460,9 @@ def _predict_many(inputs: Sequence[ClipInput], models: Sequence, jobs: int,
                 for _ in stream:
                     pass
                 prediction = stream.prediction()
+                barred = [e.label for e in known_clips.trained_on(item.name, models)]
                 row = ClipRow(item.name, prediction=prediction,
-                              answer=answer.headline(prediction.results, models))
+                              answer=answer.headline(prediction.results, models, barred))
         if progress is not None:
             progress(done, total, item.name)
         yield row

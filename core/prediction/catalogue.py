@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -91,6 +92,18 @@ class ModelEntry:
             if "filter_noise" in part:
                 return bool(part["filter_noise"])
         return True
+
+    @property
+    def stopped(self) -> bool:
+        """True for a run the user stopped before its planned end (its card's stop note)."""
+        return bool(self.card.get("stop_note") or self.card.get("stopped_by_user"))
+
+    @property
+    def outside(self) -> dict:
+        """The card's figure on music from outside GTZAN ({} when not measured): set, n, correct,
+        accuracy, ci_low, ci_high, and per_genre {genre: {correct, n, answered}} when recorded."""
+        figure = self.card.get("outside")
+        return figure if isinstance(figure, dict) and int(figure.get("n") or 0) > 0 else {}
 
     def with_head(self, head: str) -> "ModelEntry":
         """The same run predicting with another head ("softmax", "svm" or "knn")."""
@@ -207,6 +220,28 @@ def available_models() -> ModelList:
 
 
 _ENTRY_CACHE: dict[tuple[str, bool, float], ModelEntry] = {}
+
+
+def default_choice(entries: Sequence[ModelEntry]) -> list[ModelEntry]:
+    """The models that answer unless the user chooses otherwise: every shipped model, and the
+    user's runs that were not stopped before their end and do not repeat a shipped model's
+    recipe (same kind, feature, head, genres, settings and split)."""
+    shipped = {recipe(e) for e in entries if e.shipped}
+    return [e for e in entries
+            if e.shipped or (not e.stopped and recipe(e) not in shipped)]
+
+
+#: Keys of a card's config that say where or how a run was made, not what model it is.
+NOT_RECIPE: frozenset[str] = frozenset({"name", "note", "n_jobs", "data_path", "splits_path"})
+
+
+def recipe(entry: ModelEntry) -> tuple:
+    """What makes two runs the same model: kind, feature, head, genres, the card's settings (not
+    its name, paths or worker count) and the tracks it trained on."""
+    config = {k: v for k, v in (entry.card.get("config") or {}).items() if k not in NOT_RECIPE}
+    train = (entry.card.get("protocol") or {}).get("train") or []
+    return (entry.model, entry.feature, entry.head, entry.genres,
+            json.dumps(config, sort_keys=True, default=str), tuple(sorted(map(str, train))))
 
 
 def is_loaded(entry: ModelEntry) -> bool:

@@ -103,7 +103,8 @@ class ModelScore:
 
     def to_dict(self, truth: Sequence[str]) -> dict:
         """The JSON-ready figures: correct, n, accuracy and its Wilson interval, macro-F1,
-        per-genre correct/n/recall (and a note for genres it cannot answer), confusion."""
+        per genre correct/n/recall and how many clips it answered with that genre (answered: the
+        precision's denominator), a note for genres it cannot answer, and the confusion matrix."""
         n = len(truth)
         correct = sum(p == t for p, t in zip(self.predicted, truth))
         accuracy = correct / n if n else 0.0
@@ -120,7 +121,7 @@ class ModelScore:
                 continue
             chosen = sum(p == genre for p in self.predicted)
             f1s.append(2 * k / (n_g + chosen))
-            per_genre[genre] = {"correct": k, "n": n_g, "recall": k / n_g}
+            per_genre[genre] = {"correct": k, "n": n_g, "recall": k / n_g, "answered": chosen}
             if genre not in self.genres:
                 per_genre[genre]["note"] = "cannot answer"
         return {"label": self.label, "run_id": self.run_id, "correct": correct, "n": n,

@@ -449,12 +449,24 @@ def results_table(df, title: str | None = "Results") -> go.Figure:
     return fig
 
 
+#: The log-mel under the "why" map: mid greys (quiet darker, loud lighter), no white or black,
+#: so that neither a light nor a dark page sees a glaring block.
+SPECTROGRAM_GREYS: list[list] = [[0.0, "rgb(70,70,70)"], [1.0, "rgb(215,215,215)"]]
+#: The "why" map's diverging scale, centred on zero: blue where blanking the patch raised the
+#: genre's probability (the patch spoke against it), transparent at zero (the grey spectrogram
+#: shows through: no effect), red where blanking it lowered the probability (it supported it).
+OCCLUSION_SCALE: list[list] = [[0.0, "rgba(33,102,172,0.9)"], [0.25, "rgba(103,169,207,0.7)"],
+                               [0.5, "rgba(128,128,128,0)"], [0.75, "rgba(239,138,98,0.7)"],
+                               [1.0, "rgba(178,24,43,0.9)"]]
+
+
 def occlusion_overlay(logmel: np.ndarray, occ_map: np.ndarray, sr: int = SAMPLE_RATE,
                       hop: int = HOP_LENGTH, title: str | None = "What the 2D-CNN listens to",
                       ) -> go.Figure:
     """Log-mel segment (mel bands x frames) in grey with the occlusion map stretched over it.
     occ_map (coarser rows x columns) is the drop in the predicted class probability when that
-    patch is masked: higher means the patch mattered more.
+    patch is masked: positive (red) where the patch supported the genre, negative (blue) where
+    it spoke against it, on a scale centred on zero and symmetric, where zero is transparent.
     """
     logmel = np.asarray(logmel, dtype=np.float32)
     occ = np.asarray(occ_map, dtype=np.float32)
@@ -464,15 +476,17 @@ def occlusion_overlay(logmel: np.ndarray, occ_map: np.ndarray, sr: int = SAMPLE_
     duration = n_frames * hop / float(sr)
     fig = _fig(title, height=360)
     fig.add_trace(go.Heatmap(z=logmel, x0=0.0, dx=hop / float(sr), y0=0, dy=1,
-                             colorscale=colorscale("Greys"), reversescale=True, showscale=False,
+                             colorscale=SPECTROGRAM_GREYS, showscale=False,
                              name="log-mel", hovertemplate="%{x:.2f} s, band %{y}<br>"
                              "%{z:.1f} dB<extra></extra>"))
-    occ = np.clip(occ, 0.0, None)  # only drops: a patch whose removal helps is not "evidence"
-    fig.add_trace(go.Heatmap(z=occ, zmin=0.0, x0=duration / occ.shape[1] / 2.0, dx=duration / occ.shape[1],
+    reach = max(float(np.max(np.abs(occ))) if occ.size else 0.0, 1e-3)
+    fig.add_trace(go.Heatmap(z=occ, zmin=-reach, zmax=reach, zmid=0.0,
+                             x0=duration / occ.shape[1] / 2.0, dx=duration / occ.shape[1],
                              y0=n_mels / occ.shape[0] / 2.0, dy=n_mels / occ.shape[0],
-                             colorscale=colorscale("YlOrRd"), opacity=0.55, name="importance",
+                             colorscale=OCCLUSION_SCALE, opacity=0.95, name="effect",
                              colorbar=dict(title="prob. drop"),
-                             hovertemplate="importance %{z:.3f}<extra></extra>"))
+                             hovertemplate="blanking this patch changes the probability by "
+                                           "%{z:+.3f}<extra></extra>"))
     fig.update_xaxes(title="time (s)", range=[0, duration])
     fig.update_yaxes(title="mel band", range=[0, n_mels])
     return fig

@@ -16,7 +16,10 @@ from plotly.subplots import make_subplots
 from core.constants import GENRE_INDEX, GENRES
 from core.report.figures import LAYOUT, genre_color
 
-HEADLINE = "Most models"   #: row name of the headline in the heat strip
+HEADLINE = "Answer"   #: row name of the answer (core.prediction.answer) in the heat strip
+#: characters of a model's name shown as its row label (the full name is in the hover): long
+#: names ("2D-CNN on log-mel (4 genres) (shipped)") would otherwise take half the chart's width
+ROW_LABEL_CHARS: int = 24
 
 
 def _discrete_scale() -> list[list]:
@@ -26,6 +29,11 @@ def _discrete_scale() -> list[list]:
     for k, genre in enumerate(GENRES):
         scale += [[k / n, genre_color(genre)], [(k + 1) / n, genre_color(genre)]]
     return scale
+
+
+def row_label(label: str, chars: int = ROW_LABEL_CHARS) -> str:
+    """A model's name cut to chars characters for a row label ("…" where cut)."""
+    return label if len(label) <= chars else label[:chars - 1].rstrip() + "…"
 
 
 def live_timeline(answers: Sequence, models: Sequence[str], span_s: float = 60.0,
@@ -41,7 +49,7 @@ def live_timeline(answers: Sequence, models: Sequence[str], span_s: float = 60.0
     fig.update_layout(**LAYOUT, title=title, height=260 + 26 * (len(models) + 1),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       uirevision="live")
-    fig.update_layout(margin=dict(l=150, r=20, t=70, b=45))
+    fig.update_layout(margin=dict(l=10, r=20, t=70, b=45))
     answers = [a for a in answers if a is not None]
     now = answers[-1].end_s if answers else 0.0
     answers = [a for a in answers if a.end_s >= now - span_s]
@@ -69,10 +77,15 @@ def live_timeline(answers: Sequence, models: Sequence[str], span_s: float = 60.0
             z[i, j] = GENRE_INDEX[genre]
             text[i, j] = f"{genre} {p:.0%}"
     if answers:
+        names = np.array([[label] * len(answers) for label in rows], dtype=object)
         fig.add_trace(go.Heatmap(
-            x=x, y=rows, z=z, text=text, colorscale=_discrete_scale(), zmin=-0.5,
-            zmax=len(GENRES) - 0.5, showscale=False, xgap=1, ygap=2,
-            hovertemplate="%{y}: %{text}<extra>%{x:.1f} s</extra>"), row=2, col=1)
+            x=x, y=list(range(len(rows))), z=z, text=text, customdata=names,
+            colorscale=_discrete_scale(), zmin=-0.5, zmax=len(GENRES) - 0.5, showscale=False,
+            xgap=1, ygap=2, hovertemplate="%{customdata}: %{text}<extra>%{x:.1f} s</extra>"),
+            row=2, col=1)
+    fig.update_yaxes(tickmode="array", tickvals=list(range(len(rows))),
+                     ticktext=[row_label(label) for label in rows], automargin=True,
+                     row=2, col=1)
     fig.update_yaxes(title="probability", range=[0, 1], row=1, col=1)
     fig.update_yaxes(autorange="reversed", row=2, col=1)
     fig.update_xaxes(range=[-span_s, 0.5], row=1, col=1)

@@ -141,7 +141,12 @@ class TrainConfig:
         return FEATURE_KIND[str(self.feature)]
 
     def label(self) -> str:
-        """Short display name such as "LSTM on MFCC"."""
+        """Short display name such as "LSTM on MFCC", or "musicnn+LOGREG on MSD embeddings" for a
+        family whose head is chosen before training (the head is then the model)."""
+        family = models.family(self.model)
+        if family.head_choices.get(self.model):
+            return family.model_title(self.model, str(self.feature),
+                                      self.head or family.default_head(self.model))
         return f"{MODEL_LABELS[self.model]} on {FEATURE_LABELS[str(self.feature)]}"
 
     def to_dict(self) -> dict:
