@@ -390,6 +390,8 @@ VARIANTS: tuple[Variant, ...] = (
             why="all three concatenated, plain per-column scaling (no block equalising)"),
     Variant("K", (MUSICNN, YAMNET, MN04), "lr", xd_weight=2.0,
             why="F with each xd-train clip counted twice"),
+    Variant("L", ("musicnn-max",), "lr", why="C with clip-max pooling of the patches instead of "
+                                              "clip-mean"),
 )
 
 
