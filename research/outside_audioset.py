@@ -64,8 +64,13 @@ XD_GENRES: tuple[str, ...] = ("blues", "classical", "country", "hiphop", "jazz",
 EMB_DIR: Path = Path(os.environ.get("OUTSIDE_EMB", "/work/scratch/emb"))
 SPLITS: Path = SHARED_DATA / "splits"
 INDEX: Path = SHARED_DATA / "metadata" / "GTZANindex.txt"
-LR_GRID: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1)
+LR_GRID: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3)
+#: The LR C of every variant unless it names its own: chosen by the cv protocol on mn04 (D, M, N:
+#: 0.1, 0.03, 0.1 from LR_GRID; 0.3 never led), then fixed, since the shared machine was too
+#: loaded for a grid per variant. Variant(c=None) searches LR_GRID / SVM_GRID.
+LR_C: float = 0.1
 SVM_GRID: tuple[float, ...] = (1.0, 3.0, 10.0)
+JOBS: int = 2                     #: joblib processes for the cross-validation fits
 
 
 # --- clips and their labels, sets and artist groups ------------------------------------------
@@ -144,8 +149,8 @@ def musicnn_features(clips: Clips) -> dict[str, np.ndarray]:
 
 
 def npz_features(clips: Clips, name: str, folder: Path = EMB_DIR) -> dict[str, np.ndarray]:
-    """Blocks of a network from <folder>/<name>.npz: every 2-d array with one row per clip
-    ("<name>" for the clip mean, "<name>-<array>" for the others), rows in clips' order.
+    """Blocks of a network from <folder>/<name>.npz: every 2-d float array with one row per clip,
+    named "<name>:<array>", rows in clips' order.
     The file names its clips by path relative to ../shared/data (array "paths" or "keys")."""
     path = folder / f"{name}.npz"
     if not path.is_file():
@@ -165,8 +170,7 @@ def npz_features(clips: Clips, name: str, folder: Path = EMB_DIR) -> dict[str, n
     out = {}
     for k, a in data.items():
         if a.ndim == 2 and a.shape[0] == len(keys) and np.issubdtype(a.dtype, np.floating):
-            label = name if k in ("mean", "emb", "embedding", "clip_mean") else f"{name}-{k}"
-            out[label] = a[rows].astype(np.float64)
+            out[f"{name}:{k}"] = a[rows].astype(np.float64)
     return out
 
 
@@ -185,8 +189,9 @@ def _norm_key(key: str) -> str:
 
 
 class BlockScaler:
-    """StandardScaler per block of columns, each block then divided by sqrt(its width) when
-    equalise is set (each network gets the same total variance, whatever its width)."""
+    """StandardScaler per block of columns; with equalise, each block is then rescaled so that
+    every block holds the same total variance (the sum stays the number of columns, so one block
+    is a plain StandardScaler and C keeps its meaning)."""
 
     def __init__(self, widths: list[int], equalise: bool):
         self.widths, self.equalise = widths, equalise
@@ -196,8 +201,9 @@ class BlockScaler:
         self.mean_ = x.mean(axis=0)
         self.scale_ = x.std(axis=0)
         self.scale_[self.scale_ < 1e-12] = 1.0
-        if self.equalise:
-            self.scale_ = self.scale_ * np.repeat(np.sqrt(self.widths), self.widths)
+        if self.equalise:   # block b's total variance: sum(widths) / len(widths), same sum
+            share = np.sum(self.widths) / len(self.widths) / np.asarray(self.widths, float)
+            self.scale_ = self.scale_ / np.repeat(np.sqrt(share), self.widths)
         return self
 
     def transform(self, x: np.ndarray) -> np.ndarray:
@@ -211,7 +217,8 @@ class Variant:
     name: str
     blocks: tuple[str, ...]
     head: str = "lr"                  #: "lr" balanced logistic regression, "svm" balanced RBF SVC
-    c: float | None = None            #: None: chosen on the cv protocol from the head's grid
+    c: float | None = -1.0            #: -1: LR_C for "lr", SVM_GRID searched for "svm";
+                                      #: None: chosen on the cv protocol from the head's grid
     fusion: str = "concat"            #: "concat" one head, "late" mean of per-block probabilities
     equalise: bool = True             #: concat: each block scaled to the same total variance
     xd_weight: float = 1.0            #: sample weight of the xd-train clips
@@ -256,6 +263,11 @@ class Head:
                          for lo, hi, s, clf in self.parts], axis=0)
             return self.classes_[np.argmax(p, axis=1)]
         return self.clf.predict(self.scaler.transform(x))
+
+
+def _fit_predict(v: Variant, widths, c, x, y, w, x_test) -> np.ndarray:
+    """Predictions for x_test of the variant fitted on (x, y, w) with C = c."""
+    return Head(v, widths, c).fit(x, y, w).predict(x_test)
 
 
 def _bounds(widths: list[int]) -> list[tuple[int, int]]:
@@ -319,21 +331,37 @@ class Study:
         parts = [self.blocks[b] for b in v.blocks]
         return np.concatenate(parts, axis=1), [p.shape[1] for p in parts]
 
-    def _fit(self, v: Variant, x, widths, rows, c) -> Head:
-        """A head fitted on the given rows (xd-train rows weighted by v.xd_weight)."""
+    def _side(self, v: Variant, x, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, sample weights) of the fit side made of rows (GTZAN's alone for gtzan_only;
+        xd-train rows weighted by v.xd_weight)."""
         if v.gtzan_only:
             rows = rows[self.clips.sets[rows] == "gtzan"]
         w = np.where(self.clips.sets[rows] == "xd-train", v.xd_weight, 1.0)
-        return Head(v, widths, c).fit(x[rows], self.clips.y[rows], w)
+        return x[rows], self.clips.y[rows], w
 
-    def cv(self, v: Variant, x, widths, c) -> tuple[float, float]:
-        """(accuracy of held-out GTZAN clips, of held-out xd-train clips) over the 5 folds."""
-        pred = np.full(len(self.clips.y), -1)
-        for fit_rows, test_rows in self.folds:
-            pred[test_rows] = self._fit(v, x, widths, fit_rows, c).predict(x[test_rows])
-        y = self.clips.y
-        return (float(np.mean(pred[self.gtzan] == y[self.gtzan])),
-                float(np.mean(pred[self.xdt] == y[self.xdt])))
+    def _fit(self, v: Variant, x, widths, rows, c) -> Head:
+        """A head fitted on the given rows."""
+        return Head(v, widths, c).fit(*self._side(v, x, rows))
+
+    def cv(self, v: Variant, x, widths, grid) -> dict[float, tuple[float, float]]:
+        """{C: (accuracy of held-out GTZAN clips, of held-out xd-train clips)} over the 5 folds,
+        the (C, fold) fits run as JOBS joblib processes."""
+        from joblib import Parallel, delayed
+
+        tasks = [(c, k) for c in grid for k in range(len(self.folds))]
+        preds = Parallel(n_jobs=JOBS)(
+            delayed(_fit_predict)(v, widths, c, *self._side(v, x, self.folds[k][0]),
+                                  x[self.folds[k][1]])
+            for c, k in tasks)
+        y, out = self.clips.y, {}
+        for c in grid:
+            pred = np.full(len(y), -1)
+            for (cc, k), p in zip(tasks, preds):
+                if cc == c:
+                    pred[self.folds[k][1]] = p
+            out[c] = (float(np.mean(pred[self.gtzan] == y[self.gtzan])),
+                      float(np.mean(pred[self.xdt] == y[self.xdt])))
+        return out
 
     def run(self, v: Variant) -> dict:
         """Every protocol's figures of one variant."""
@@ -341,14 +369,13 @@ class Study:
         x, widths = self.matrix(v)
         y = self.clips.y
         grid = LR_GRID if v.head == "lr" else SVM_GRID
-        if v.c is None:
-            scores = {c: self.cv(v, x, widths, c) for c in grid}
-            c = max(grid, key=lambda k: (np.mean(scores[k]), -abs(np.log(k))))
-            cv_g, cv_x = scores[c]
-        else:
-            c = v.c
-            cv_g, cv_x = self.cv(v, x, widths, c)
-            scores = {c: (cv_g, cv_x)}
+        if v.c == -1.0:
+            grid = (LR_C,) if v.head == "lr" else SVM_GRID
+        elif v.c is not None:
+            grid = (v.c,)
+        scores = self.cv(v, x, widths, grid)
+        c = max(scores, key=lambda k: (np.mean(scores[k]), -abs(np.log(k))))
+        cv_g, cv_x = scores[c]
         g4 = self._fit(v, x, widths, np.concatenate([self.g4_fit, self.xdt4]), c)
         g4_acc = float(np.mean(g4.predict(x[self.g4_test]) == y[self.g4_test]))
         a10 = self._fit(v, x, widths, np.concatenate([self.a10_fit, self.xdt]), c)
@@ -369,7 +396,13 @@ class Study:
 # --- the variants, in the order they were planned --------------------------------------------
 
 
-MUSICNN, YAMNET, MN04 = "musicnn", "yamnet", "mn04"
+MUSICNN = "musicnn"
+#: mn04's file (see its README.txt): "emb" the 384 channels of the last convolution averaged
+#: over frequency and time, "emb_max_time" the same with max over time, "emb_meanmax" both
+#: (768: the embedding SOURCE.txt measured), "emb_hidden" the 512-unit layer before the classes
+MN04 = "mn04:emb_meanmax"
+#: YAMNet's file: "emb_mean" / "emb_max" the 1024-d embedding's mean / max over 0.975-s windows
+YAMNET = "yamnet:emb_mean"
 VARIANTS: tuple[Variant, ...] = (
     Variant("A", (MUSICNN,), "lr", 0.01, gtzan_only=True,
             why="reference: last round's logistic head on musicnn, GTZAN only"),
@@ -378,7 +411,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("B", (MUSICNN,), "svm", why="the shipped family's head (balanced RBF SVM) on "
                                         "musicnn, with xd-train"),
     Variant("C", (MUSICNN,), "lr", why="musicnn, balanced LR, with xd-train"),
-    Variant("D", (MN04,), "lr", why="mn04 alone, balanced LR"),
+    Variant("D", (MN04,), "lr", None, why="mn04 alone, balanced LR"),
     Variant("E", (YAMNET,), "lr", why="YAMNet alone, balanced LR"),
     Variant("F", (MUSICNN, YAMNET, MN04), "lr", why="all three concatenated, each block "
                                                      "scaled to equal variance, LR"),
@@ -392,6 +425,20 @@ VARIANTS: tuple[Variant, ...] = (
             why="F with each xd-train clip counted twice"),
     Variant("L", ("musicnn-max",), "lr", why="C with clip-max pooling of the patches instead of "
                                               "clip-mean"),
+    Variant("M", ("mn04:emb",), "lr", None, why="mn04 clip-mean only (384)"),
+    Variant("N", ("mn04:emb_max_time",), "lr", None, why="mn04 clip-max over time only (384)"),
+    Variant("E2", ("yamnet:emb_max",), "lr", why="YAMNet clip-max over its windows"),
+    Variant("P", (YAMNET, MN04), "lr", why="the two AudioSet networks concatenated, LR"),
+    Variant("R", ("mn04:emb_meanstd10s",), "lr", why="mn04 on 10-s windows (its training "
+            "length), mean and std of the windows' 384-d embedding: SOURCE.txt's 768-d"),
+    Variant("Q", (YAMNET, MN04), "lr", fusion="late",
+            why="the two AudioSet networks, one LR each, probabilities averaged"),
+    Variant("S", (YAMNET, "mn04:emb_meanstd10s"), "lr",
+            why="P with R's mn04 block (10-s windows, mean+std)"),
+    Variant("T", (YAMNET, "mn04:emb_meanstd10s"), "lr", fusion="late",
+            why="Q with R's mn04 block"),
+    Variant("R2", ("mn04:emb_meanstd10s",), "lr", xd_weight=2.0,
+            why="R with each xd-train clip counted twice"),
 )
 
 
@@ -420,12 +467,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="*", help="names of VARIANTS to run (default all)")
     parser.add_argument("--emb", type=Path, default=EMB_DIR, help="folder of yamnet.npz, mn04.npz")
     parser.add_argument("--csv", type=Path, help="write every result here too")
+    parser.add_argument("--no-musicnn", action="store_true",
+                        help="leave musicnn out (its variants are skipped)")
     args = parser.parse_args(argv)
     clips = load_clips()
     print(f"clips: gtzan {len(clips.where('gtzan'))}, xd-train {len(clips.where('xd-train'))}, "
           f"xd-dev {len(clips.where('xd-dev'))}", flush=True)
-    blocks = musicnn_features(clips)
-    for name in (YAMNET, MN04):
+    blocks = {} if args.no_musicnn else musicnn_features(clips)
+    for name in ("yamnet", "mn04"):
         blocks.update(npz_features(clips, name, args.emb))
     print("blocks: " + ", ".join(f"{k} {v.shape[1]}" for k, v in blocks.items()), flush=True)
     study = Study(clips, blocks)
