@@ -10,7 +10,11 @@ Command (project root; ~10 min once the embeddings are cached):
     GENRELAB_CACHE=/work/cache-shared nice -n 5 /work/main/.venv/bin/python \\
         research/outside_audioset.py [--variants A B ...] [--csv out.csv] [--emb /work/scratch/emb]
 
-Date: 2026-12-07.
+    # the rows of docs/outside-gtzan-research.md (2026-12-07), without musicnn:
+    ... research/outside_audioset.py --no-musicnn --variants D M N E R R2 S P Q T
+
+Date: 2026-12-07. The musicnn variants (A-C, F-L) were planned but not run that day: the
+shared machine could not finish musicnn's 615 embeddings in time.
 
 Inputs. musicnn (MSD_musicnn) per-3-s-patch outputs come from the engine
 (core.models.musicnn_net.embed_tracks and its disk cache; clip mean = core.models.musicnn_net.
