@@ -456,7 +456,8 @@ def fmt_row(r: dict) -> str:
             f"{' late' if r['fusion'] == 'late' else ''}"
             f"{'' if r['xd_weight'] == 1 else ' xd x' + format(r['xd_weight'], 'g')} | "
             f"{r['cv_gtzan']:.3f} / {r['cv_xdtrain']:.3f} | "
-            f"{r['gtzan4']:.3f} [{g4lo:.3f},{g4hi:.3f}] | {r['all10']:.3f} [{a_lo:.3f},{a_hi:.3f}] | "
+            f"{r['gtzan4']:.3f} [{g4lo:.3f},{g4hi:.3f}] | "
+            f"{r['all10']:.3f} [{a_lo:.3f},{a_hi:.3f}] | "
             f"{r['xd_dev']}/49 [{lo:.3f},{hi:.3f}] | {per} | {r['xd_dev_all10fit']} |")
 
 
