@@ -97,3 +97,14 @@ def test_a_demo_set_model_never_leads_a_real_one() -> None:
     demo.card["data"] = {"synthetic": True}
     results = [result("demo", "pop"), result("real", "rock")]
     assert answer.headline(results, [demo, entry("real", 0.5, 50)])[0] == "rock"
+
+
+def test_leaders_are_the_models_whose_verdict_is_the_headline_whenever_they_answer() -> None:
+    entries = [entry("ten-low", 0.40), entry("ten-high", 0.80), entry("four", 0.95, genres=FOUR)]
+    assert [e.label for e in answer.leaders(entries)] == ["ten-high"]
+    assert answer.leaders([]) == []
+    results = [result("ten-low", "rock"), result("ten-high", "jazz"), result("four", "rock", FOUR)]
+    assert answer.headline(results, entries)[0] == "jazz"            # the leader's verdict
+    assert answer.headline(results[1:2], entries)[0] == "jazz"       # already with it alone
+    tied = entries + [entry("ten-high-too", 0.80)]
+    assert [e.label for e in answer.leaders(tied)] == ["ten-high", "ten-high-too"]

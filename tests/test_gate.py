@@ -69,3 +69,71 @@ def test_later_work_lets_every_queued_answer_go_first() -> None:
     for thread in threads:
         thread.join(5)
     assert order == ["answer-1", "answer-2", "why-1", "why-2"] and gate.waiting == 0
+
+
+def test_every_visitors_headline_goes_before_any_visitors_slower_models() -> None:
+    """Pieces that lead a visitor's headline (first) are served before every other verdict, and
+    those before explanations (later); each line keeps the order its pieces arrived in."""
+    gate = FairGate(slots=1)
+    order: list[str] = []
+
+    def work(name: str, tier: str) -> None:
+        with gate.slot(first=tier == "first", later=tier == "later"):
+            order.append(name)
+
+    arrivals = [("a-rest", "answer"), ("why-a", "later"), ("b-headline", "first"),
+                ("b-rest", "answer"), ("c-headline", "first"), ("a-rest-2", "answer")]
+    with gate.slot():
+        threads = []
+        for k, (name, tier) in enumerate(arrivals):
+            threads.append(threading.Thread(target=work, args=(name, tier)))
+            threads[-1].start()
+            while gate.waiting < k + 1:
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(5)
+    assert order == ["b-headline", "c-headline", "a-rest", "b-rest", "a-rest-2", "why-a"]
+    assert gate.waiting == 0
+
+
+def first_served(first) -> str:
+    """Which is served first, once the busy gate frees: a plain verdict queued earlier, or the
+    first item of each(..., first=first) queued after it."""
+    gate = FairGate(slots=1)
+    order: list[str] = []
+
+    def items():
+        order.append("stream")           # computed while holding the slot
+        yield 0
+
+    def plain() -> None:
+        with gate.slot():
+            order.append("plain")
+
+    with gate.slot():
+        threads = [threading.Thread(target=plain),
+                   threading.Thread(target=lambda: list(gate.each(items(), first=first)))]
+        for k, thread in enumerate(threads):
+            thread.start()
+            while gate.waiting < k + 1:
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(5)
+    return order[0]
+
+
+def test_each_puts_an_item_in_the_first_line_when_asked() -> None:
+    assert first_served(lambda: True) == "stream"
+    assert first_served(lambda: False) == "plain"
+    assert first_served(None) == "plain"
+
+
+def test_a_piece_cannot_be_both_first_and_later() -> None:
+    gate = FairGate(slots=1)
+    try:
+        with gate.slot(first=True, later=True):
+            pass
+    except ValueError as exc:
+        assert "first or later" in str(exc)
+    else:
+        raise AssertionError("a piece both first and later was let through")

@@ -36,6 +36,24 @@ def _synthetic(entry: ModelEntry) -> bool:
     return bool(entry.card.get("data", {}).get("synthetic"))
 
 
+def _lead_key(entry: ModelEntry) -> tuple[bool, float]:
+    """How strongly a model's claim to lead the headline ranks, widest label set aside: trained
+    on real data first, then its measured trust."""
+    return not _synthetic(entry), trust(entry)
+
+
+def leaders(entries: Sequence[ModelEntry]) -> list[ModelEntry]:
+    """The models whose verdict is the headline whenever they answer (`headline`'s rule applied
+    before any result): among the widest label sets, the highest _lead_key. Usually one; several
+    only on a tie, which the clip's probabilities then break. Empty without entries."""
+    if not entries:
+        return []
+    widest = max(len(e.genres) for e in entries)
+    wide = [e for e in entries if len(e.genres) == widest]
+    best = max(_lead_key(e) for e in wide)
+    return [e for e in wide if _lead_key(e) == best]
+
+
 def headline(results: Sequence[ModelResult],
              entries: Sequence[ModelEntry] = ()) -> tuple[str, str] | None:
     """The clip's headline genre and a sentence saying why; None without results.
@@ -50,8 +68,7 @@ def headline(results: Sequence[ModelResult],
         return vote(results, entries)
     widest = max(len(r.genres) for r in known)
     leader = max((r for r in known if len(r.genres) == widest),
-                 key=lambda r: (not _synthetic(by_label[r.label]), trust(by_label[r.label]),
-                                float(r.clip_proba.max())))
+                 key=lambda r: (*_lead_key(by_label[r.label]), float(r.clip_proba.max())))
     others = [r for r in results if r is not leader]
     agree = sum(r.genre == leader.genre for r in others)
     why = (f"{leader.label}, the model with the highest measured trust "
