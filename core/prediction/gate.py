@@ -19,7 +19,7 @@ import contextlib
 import os
 import threading
 from collections import deque
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -77,13 +77,12 @@ class FairGate:
                 self._free += 1
                 self._cond.notify_all()
 
-    def each(self, items: Iterator[T], first: Callable[[], bool] | None = None) -> Iterator[T]:
-        """The items of an iterator, each one computed while holding a slot (the slot is given
-        back between items, so other requests take turns); first(), asked before each item,
-        says whether that item goes in the FIRST line (default: none does)."""
+    def each(self, items: Iterator[T]) -> Iterator[T]:
+        """The items of an iterator, each one computed while holding a slot in the ANSWER line
+        (the slot is given back between items, so other requests take turns)."""
         items = iter(items)
         while True:
-            with self.slot(first=bool(first and first())):
+            with self.slot():
                 try:
                     item = next(items)
                 except StopIteration:
