@@ -165,7 +165,18 @@ def listen(page, seconds: float) -> None:
 
 def visitor(session: int, sessions: int, url: str, mic: live_driver.FakeMic, executable: Path,
             clip_cycle: ClipCycle, deadline: float, live_s: float, tally: Tally) -> None:
-    """One browser doing rounds of what visitors do until the deadline."""
+    """One browser doing rounds of what visitors do until the deadline (see rounds); a browser
+    that cannot go on is one more error."""
+    try:
+        rounds(session, sessions, url, mic, executable, clip_cycle, deadline, live_s, tally)
+    except Exception as exc:  # noqa: BLE001 - counted and printed, never silenced
+        tally.error(session, "browser", f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+def rounds(session: int, sessions: int, url: str, mic: live_driver.FakeMic, executable: Path,
+           clip_cycle: ClipCycle, deadline: float, live_s: float, tally: Tally) -> None:
+    """Rounds of what visitors do in one browser until the deadline, each step's outcome in
+    tally."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
