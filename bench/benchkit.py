@@ -1,13 +1,18 @@
-"""What the bench scripts share: the project on sys.path, the real data's paths, timing, a server.
+"""What the bench scripts share: the project on sys.path, the real data's paths, timing, the
+machine's load, a fresh server.
 
-`import benchkit` first in a bench script (python puts bench/ on sys.path when it runs one); it
-puts the project root on sys.path so `core` and `tests` import.
+`import benchkit` first in a bench script (python puts bench/ on sys.path when it runs one): it
+is the one place that sets sys.path, putting the project root there so that `core` and
+`harness` import. What the benchmarks share with the tests (the server, Chromium, memory
+sampling, the fake microphone, the zip bomb) lives in `harness/`; no bench script imports from
+tests/.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 PROJECT = Path(__file__).resolve().parents[1]
 
-# bench/concurrent.py (the visitors bench) shadows the standard library's
+# bench/concurrent.py (the many-visitors bench) shadows the standard library's
 # `concurrent` package for any script run from bench/, whose folder Python puts first on
 # sys.path: load the real package now, with bench/ out of the way, before numpy or asyncio ask
 if "concurrent" not in sys.modules:
@@ -27,7 +32,7 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 from core.constants import SHARED_DATA  # noqa: E402
-from tests import live_server  # noqa: E402
+from harness import server as live_server  # noqa: E402
 
 #: The real material beside the project (../shared/data; see ../shared/README.md).
 GTZAN_WAV: Path = SHARED_DATA / "gtzan"                  #: 38 exact WAV clips (Kaggle layout)
@@ -60,6 +65,17 @@ def machine_reference_ms() -> float:
         scipy.fft.rfft(x.reshape(650, 2000), axis=1)
         best = min(best, time.perf_counter() - began)
     return best * 1e3
+
+
+def load_text() -> str:
+    """The machine's load average (1, 5 and 15 min) and its core count, as text."""
+    return ("load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+            + f" on {os.cpu_count()} cores")
+
+
+def load1() -> float:
+    """The machine's 1-minute load average."""
+    return os.getloadavg()[0]
 
 
 @contextlib.contextmanager

@@ -14,24 +14,21 @@ Usage: .venv/bin/python bench/first_touch.py [--clip WAV] [--wait S] [--keep-log
 
 from __future__ import annotations
 
-import argparse
-import os
-import re
-import shutil
-import sys
-import tempfile
-import time
-from pathlib import Path
+import benchkit  # noqa: F401  (first: the standard library's concurrent, the project on sys.path)
 
-import benchkit  # noqa: E402  (puts the project on sys.path)
-from benchkit import BLUES_CLIP, PROJECT as ROOT  # noqa: E402
+import argparse  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-from core.constants import GENRES, SHARED_DATA  # noqa: E402
-from tests.live_server import ServerError, free_port, start, stop, wait_healthy  # noqa: E402
+from benchkit import BLUES_CLIP  # noqa: E402
+from core.constants import GENRES  # noqa: E402
+from harness import browser  # noqa: E402
+from harness.server import ServerError, free_port, start, stop, wait_healthy  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DEFAULT_CLIP = BLUES_CLIP
 ANSWER_MS = 180_000      #: longest wait for the page to answer, ms
 #: a model's verdict line on Try it: "<model> says **<genre>** (..%, .. ms)"
@@ -48,10 +45,9 @@ def first_touch(url: str, clip: Path, wait_s: float, started: float) -> dict[str
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                     headless=True)
+        chromium = browser.launch(pw)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page = chromium.new_page(viewport=browser.VIEWPORT)
             page.goto(f"{url}/try_it", wait_until="domcontentloaded")
             uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
             uploader.wait_for(state="attached", timeout=ANSWER_MS)
@@ -74,7 +70,7 @@ def first_touch(url: str, clip: Path, wait_s: float, started: float) -> dict[str
                     "all_models_s": every, "first_text": first_text, "warming": warming,
                     "tables": models}
         finally:
-            browser.close()
+            chromium.close()
 
 
 def main() -> None:
@@ -85,8 +81,8 @@ def main() -> None:
                         help="seconds between opening Try it and uploading (default 0)")
     parser.add_argument("--keep-log", action="store_true", help="print the server's log")
     args = parser.parse_args()
-    if not CHROMIUM.is_file():
-        raise SystemExit(f"{CHROMIUM} not found: install Debian's chromium")
+    if browser.missing():
+        raise SystemExit(browser.missing())
     if not args.clip.is_file():
         raise SystemExit(f"{args.clip}: no such clip (real clips live in ../shared/data/gtzan)")
     work = Path(tempfile.mkdtemp(prefix="genrelab-first-touch-"))

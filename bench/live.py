@@ -1,7 +1,7 @@
 """Latency of Try it's "Listen live", from the sound entering the browser to the answer changing.
 
 `streamlit run app.py` (viewer mode, no warm-up, shipped models) and headless Chromium whose
-fake microphone loops a real classical clip joined to a real rock clip (tests/live_driver.py;
+fake microphone loops a real classical clip joined to a real rock clip (harness/live_driver.py;
 synthesised clips where ../shared/data is absent). The music switches genre every --part s
 after the stream starts; the page's clock stamps the stream's start and each change of the big
 answer. Switches before the live models finished loading are not timed.
@@ -16,25 +16,20 @@ wide, the whole page, a 256-colour palette when over 400 kB).
 
 from __future__ import annotations
 
-import argparse
-import os
-import tempfile
-import time
-from pathlib import Path
+import benchkit  # noqa: F401  (first: the standard library's concurrent, the project on sys.path)
 
-import benchkit  # noqa: E402,F401  (puts the project on sys.path)
+import argparse  # noqa: E402
+import os  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
+from benchkit import load_text as load  # noqa: E402
+from harness import browser, live_driver, server  # noqa: E402
+from harness.browser import VIEWPORT  # noqa: E402
 from screenshots import HEIGHT_JS, MAX_HEIGHT, WIDTH, save_png  # noqa: E402
-from tests import live_driver, live_server  # noqa: E402
-from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
 
 REDRAW_MS = 2500     #: wait after resizing for the screenshot: the timeline redraws every second
-
-
-def load() -> str:
-    """The machine's load average (1, 5, 15 min) and its core count, as text."""
-    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + \
-        f" on {os.cpu_count()} cores"
 
 
 def screenshot(page, path: Path) -> int:
@@ -64,11 +59,10 @@ def main() -> None:
     mic = live_driver.fake_mic(tmp, args.part)
     print(f"fake microphone: {' + '.join(mic.sources)} ({'real' if mic.real else 'synthetic'}), "
           f"{args.part:g} s each, looped; before: {load()}")
-    with live_server.serve(tmp / "streamlit.log", env) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=live_driver.chromium_args(CHROMIUM_ARGS, mic))
+    with server.serve(tmp / "streamlit.log", env) as url, sync_playwright() as pw:
+        chromium = browser.launch(pw, live_driver.chromium_args([], mic))
         try:
-            page = browser.new_context(viewport=VIEWPORT, permissions=["microphone"]).new_page()
+            page = chromium.new_context(viewport=VIEWPORT, permissions=["microphone"]).new_page()
             live_driver.open_live(page, url)
             live_driver.start(page)
             began = time.monotonic()
@@ -84,7 +78,7 @@ def main() -> None:
             live_driver.stop(page)
             stopped = live_driver.wait_until(lambda: live_driver.live_tasks(page) == 0, 30)
         finally:
-            browser.close()
+            chromium.close()
     print("answers (s after the stream started, genre):",
           [(round(t, 1), g) for t, g in result.events if t >= warm_at])
     print(f"switches timed: {len(result.latencies)}, missed: {len(result.misses)}; "

@@ -7,7 +7,7 @@ Usage: python bench/memory.py [--members N] [--member-mib M] [--jobs J] [--all] 
 With --long the input is instead one 50-MB WAV of 54 minutes (8 kHz mono noisy tones), of which
 the first 10 minutes are analysed (MAX_CLIP_SECONDS).
 
-The archive is built in a temporary folder (tests/zip_bomb.py: a second, a few MB of memory),
+The archive is built in a temporary folder (harness/zip_bomb.py: a second, a few MB of memory),
 then `python -m core predict bomb.zip --quiet --csv table.csv` runs in a fresh process. Its
 process tree's resident memory is sampled every 50 ms (psutil) and the largest single process's
 peak is read with resource.getrusage(RUSAGE_CHILDREN) afterwards. Prints `rows:` (clips in the
@@ -18,38 +18,22 @@ Target: peak_rss_mb < 1500 (and the tree below it too).
 
 from __future__ import annotations
 
-import argparse
-import csv
-import resource
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-from collections import Counter
-from pathlib import Path
+import benchkit  # noqa: F401  (first: the standard library's concurrent, the project on sys.path)
 
-from benchkit import PROJECT  # noqa: E402  (puts the project on sys.path)
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-from tests import zip_bomb  # noqa: E402
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (0 once it has gone)."""
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc] + proc.children(recursive=True)
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+from benchkit import PROJECT  # noqa: E402
+from harness import zip_bomb  # noqa: E402
+from harness.memory import tree_rss  # noqa: E402
 
 
 def long_wav(path: Path, n_bytes: int = 50 * 2**20, sr: int = 8000) -> Path:

@@ -1,6 +1,6 @@
 """The README's screenshots: docs/screenshots/<page>.png of every page, in headless Chromium.
 
-Starts `streamlit run app.py` (tests/live_server.py) as a new user would see it: the built-in
+Starts `streamlit run app.py` (harness/server.py) as a new user would see it: the built-in
 synthetic demo set (GENRELAB_DATA unset and an empty settings folder, so no saved data folder is
 used), only the shipped models in models/ (an empty runs folder), and the warm-up on. Debian's
 headless Chromium (driven by Playwright) opens Home, Dataset, Features, Training console, Results
@@ -20,27 +20,23 @@ from __future__ import annotations
 
 import benchkit  # noqa: F401  (first: the standard library's concurrent, the project on sys.path)
 
-import argparse
-import io
-import os
-import shutil
-import sys
-import tempfile
-import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import argparse  # noqa: E402
+import io  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import soundfile as sf  # noqa: E402
 
+from benchkit import PROJECT as ROOT  # noqa: E402
 from core.constants import SAMPLE_RATE  # noqa: E402
 from core.data.demo_styles import synth_clip  # noqa: E402
-from tests.live_server import ServerError, serve  # noqa: E402
+from harness import browser  # noqa: E402
+from harness.server import ServerError, serve, warm_up_state, wait_warm  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: url path, page title (h1) and file name of every page of app.py, in the sidebar's order
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("", "GenreLab", "home"),
@@ -57,38 +53,14 @@ PAGE_MS = 600_000          #: longest wait for a page (the first visit builds th
 WARM_UP_S = 600.0          #: longest wait for the server's warm-up before Try it, s
 CLIP_GENRE, CLIP_INDEX = "blues", 1000   #: the demo clip uploaded on Try it (not in the demo set)
 
-IDLE_JS = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid="stSpinner"], [data-testid="stStatusWidget"], '
-            + '[data-testid="stSkeleton"]');
-}"""
 HEIGHT_JS = """() => Math.max(...Array.from(document.querySelectorAll(
     '[data-testid="stMain"], [data-testid="stMainBlockContainer"], section, body'))
     .map(e => e.scrollHeight))"""
 
 
 def wait_idle(page) -> None:
-    """Wait until the page's script has finished: a title, script state idle, no spinner, twice."""
-    page.wait_for_selector("h1", timeout=PAGE_MS)
-    for pause in (800, 800):
-        page.wait_for_timeout(pause)   # let a rerun that follows the first paint begin
-        page.wait_for_function(IDLE_JS, timeout=PAGE_MS)
-
-
-def wait_warm(url: str) -> None:
-    """Wait until the server's warm-up has finished (so Try it shows no "still warming" line)."""
-    import json
-    import urllib.request
-
-    deadline = time.monotonic() + WARM_UP_S
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{url}/genrelab/warm-up", timeout=10) as answer:
-            state = json.loads(answer.read())
-        if state.get("done") or not state.get("enabled", True):
-            return
-        time.sleep(2)
-    print(f"warning: the warm-up had not finished after {WARM_UP_S:.0f} s", file=sys.stderr)
+    """Wait until the page's script has finished (harness.browser.wait_idle), PAGE_MS at most."""
+    browser.wait_idle(page, PAGE_MS)
 
 
 def check_page(page, title: str, name: str) -> None:
@@ -119,7 +91,7 @@ def shoot(page, path: Path, width: int = WIDTH) -> int:
     height = int(min(max(page.evaluate(HEIGHT_JS), 800), MAX_HEIGHT))
     page.set_viewport_size({"width": width, "height": height})
     page.wait_for_timeout(800)   # plotly charts follow the new size
-    page.wait_for_function(IDLE_JS, timeout=PAGE_MS)
+    page.wait_for_function(browser.IDLE_JS, timeout=PAGE_MS)
     png = page.screenshot(full_page=False)
     page.set_viewport_size({"width": width, "height": 900})
     return save_png(png, path)
@@ -140,17 +112,19 @@ def screenshots(url: str, out: Path, clip: Path, only: set[str], width: int = WI
 
     done = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                     headless=True)
+        chromium = browser.launch(pw)
         try:
-            page = browser.new_page(viewport={"width": width, "height": 900},
+            page = chromium.new_page(viewport={"width": width, "height": 900},
                                     color_scheme="dark" if dark else "light")
             for path, title, name in PAGES:
                 if only and name not in only:
                     continue
                 started = time.monotonic()
-                if name == "try_it":
-                    wait_warm(url)
+                if name == "try_it":   # no "still warming" line on Try it
+                    wait_warm(url, WARM_UP_S)
+                    if warm_up_state(url) not in ("done", "off"):
+                        print(f"warning: the warm-up had not finished after {WARM_UP_S:.0f} s",
+                              file=sys.stderr)
                 page.goto(f"{url}/{path}", wait_until="domcontentloaded")
                 try:
                     wait_idle(page)
@@ -164,7 +138,7 @@ def screenshots(url: str, out: Path, clip: Path, only: set[str], width: int = WI
                 done.append((name, size, time.monotonic() - started))
                 print(f"{prefix}{name}.png: {size / 1e3:.0f} kB ({done[-1][2]:.0f} s)", flush=True)
         finally:
-            browser.close()
+            chromium.close()
     return done
 
 
@@ -184,8 +158,8 @@ def main() -> None:
                         help="put this before each file name, e.g. narrow- (default none)")
     parser.add_argument("--keep-log", action="store_true", help="print the end of the server's log")
     args = parser.parse_args()
-    if not CHROMIUM.is_file():
-        raise SystemExit(f"{CHROMIUM} not found: install Debian's chromium")
+    if browser.missing():
+        raise SystemExit(browser.missing())
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="genrelab-screenshots-"))
     env = {**os.environ, "GENRELAB_HOME": str(work / "home"), "GENRELAB_RUNS": str(work / "runs")}

@@ -24,7 +24,7 @@ from pathlib import Path
 import benchkit  # noqa: E402  (puts the project on sys.path)
 from benchkit import PROJECT as ROOT  # noqa: E402
 
-from tests.live_server import free_port, stop  # noqa: E402
+from harness.server import free_port, stop  # noqa: E402
 
 
 def http_ok(url: str) -> bool:

@@ -30,11 +30,11 @@ PROBABILITY_COLUMN_PX: int = 150   #: px of its Probability column: room for the
 
 
 def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPrediction:
-    """Every model's prediction for a clip, shown model by model as each finishes (fastest
-    first, a spinner on those still running); remembered per clip and model set."""
+    """Every model's prediction for a clip, shown model by model as each finishes (the headline's
+    model first, a spinner on those still running); remembered per clip and model set."""
     key = _prediction_key(source, models)
     if key not in st.session_state:
-        with GATE.slot():   # decoding waits its turn like the models (core.prediction.gate)
+        with GATE.slot(first=True):   # decoding waits its turn, before others' slower models
             stream = streaming.ClipStream(source, models)  # AudioError here: the clip cannot be used
         for old in [k for k in st.session_state if str(k).startswith("tryit_pred_")]:
             del st.session_state[old]
@@ -45,11 +45,11 @@ def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPredict
                               unsafe_allow_html=True)
             rows = {e.label: st.status(f"{e.label}: listening…", state="running")
                     for e in stream.pending}
-        for outcome in GATE.each(stream):   # one model at a time, in turn with other visitors
+        for outcome in stream.in_turn(GATE):   # one model at a time, every visitor's headline first
             state = "error" if isinstance(outcome, ModelFailure) else "complete"
             rows[outcome.label].update(label=verdict_text(outcome), state=state)
-            headline.markdown(consensus_text(stream.results, len(stream.entries), models),
-                              unsafe_allow_html=True)
+            headline.markdown(consensus_text(stream.results if stream.headline_ready else [],
+                                             len(stream.entries), models), unsafe_allow_html=True)
         st.session_state[key] = stream.prediction()
         box.empty()
     st.session_state["tryit_current"] = key

@@ -136,3 +136,14 @@ def test_a_model_that_trained_on_the_clip_does_not_lead() -> None:
     assert genre == "rock" and "1 model trained on this very clip was not allowed to lead" in why
     # when every model trained on it, the answer says it is no test
     assert "no test" in answer.headline(results, entries, barred=["seen", "unseen"])[1]
+
+
+def test_leaders_are_the_models_whose_verdict_is_the_headline_whenever_they_answer() -> None:
+    entries = [entry("ten-low", 0.40), entry("ten-high", 0.80), entry("four", 0.95, genres=FOUR)]
+    assert [e.label for e in answer.leaders(entries)] == ["ten-high"]
+    assert answer.leaders([]) == []
+    results = [result("ten-low", "rock"), result("ten-high", "jazz"), result("four", "rock", FOUR)]
+    assert answer.headline(results, entries)[0] == "jazz"            # the leader's verdict
+    assert answer.headline(results[1:2], entries)[0] == "jazz"       # already with it alone
+    tied = entries + [entry("ten-high-too", 0.80)]
+    assert [e.label for e in answer.leaders(tied)] == ["ten-high", "ten-high-too"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pages import server
 from pages import loaders
-from tests import live_server
+from harness import server as live_server
 
 WARM_UP_WAIT_S = 180.0   #: longest wait for the first warm-up step to finish, s
 

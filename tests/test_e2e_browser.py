@@ -13,12 +13,10 @@ import pytest
 import soundfile as sf
 
 from core.constants import GENRES
-from tests import live_server
+from harness import server as live_server
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: url path, expected page title (h1) and screenshot name of every page of app.py
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("training", "Training console", "training_live"),   # a page URL as the first request
@@ -30,7 +28,6 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("try_it", "Try it", "try_it"),
 )
 PAGE_IDLE_MS = 120_000    #: longest wait for a page's script to finish, ms
-VIEWPORT = {"width": 1440, "height": 1000}
 
 if not CHROMIUM.is_file():
     pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import live_driver
+from harness import live_driver
 from tests.test_e2e_browser import (   # skips this module too without Chromium or Playwright
     ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, shoot, streamlit_server, sync_api,
 )

@@ -1,9 +1,12 @@
-"""core.prediction.gate: at most `slots` pieces of model work at once, first come first served."""
+"""core.prediction.gate: at most `slots` pieces of model work at once, line by line (every
+visitor's headline, other verdicts, explanations), first come first served within a line."""
 
 from __future__ import annotations
 
 import threading
 import time
+
+import pytest
 
 from core.prediction.gate import FairGate
 
@@ -69,3 +72,36 @@ def test_later_work_lets_every_queued_answer_go_first() -> None:
     for thread in threads:
         thread.join(5)
     assert order == ["answer-1", "answer-2", "why-1", "why-2"] and gate.waiting == 0
+
+
+def test_every_visitors_headline_goes_before_any_visitors_slower_models() -> None:
+    """Pieces that lead a visitor's headline (first) are served before every other verdict, and
+    those before explanations (later); each line keeps the order its pieces arrived in."""
+    gate = FairGate(slots=1)
+    order: list[str] = []
+
+    def work(name: str, tier: str) -> None:
+        with gate.slot(first=tier == "first", later=tier == "later"):
+            order.append(name)
+
+    arrivals = [("a-rest", "answer"), ("why-a", "later"), ("b-headline", "first"),
+                ("b-rest", "answer"), ("c-headline", "first"), ("a-rest-2", "answer")]
+    with gate.slot():
+        threads = []
+        for k, (name, tier) in enumerate(arrivals):
+            threads.append(threading.Thread(target=work, args=(name, tier)))
+            threads[-1].start()
+            while gate.waiting < k + 1:
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(5)
+    assert order == ["b-headline", "c-headline", "a-rest", "b-rest", "a-rest-2", "why-a"]
+    assert gate.waiting == 0
+
+
+def test_a_piece_cannot_be_both_first_and_later() -> None:
+    gate = FairGate(slots=1)
+    with pytest.raises(ValueError, match="first or later"):
+        with gate.slot(first=True, later=True):
+            pass
+    assert gate.waiting == 0 and gate._free == 1

@@ -205,7 +205,7 @@ def _result(model: str, tags: tuple) -> ModelResult:
 
 
 def test_try_it_names_what_each_networks_tags_are() -> None:
-    from pages import try_it
+    from pages import verdicts as try_it   # Try it's verdict lines live in pages.verdicts
 
     yam = _result("yamnet", (("Reggae", 0.61), ("Ska", 0.12)))
     assert try_it.tags_line(yam) == "AudioSet hears: Reggae 61%, Ska 12%"

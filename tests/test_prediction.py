@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import replace
 import os
@@ -465,6 +466,48 @@ def test_stream_yields_each_model_fastest_first_and_keeps_the_given_order(monkey
     whole = stream.prediction()
     assert [r.run_id for r in whole.results] == [e.run_id for e in entries]
     assert whole.segment_starts_s.tolist() == [0.0, 3.0]
+
+
+def test_stream_scores_the_headlines_leader_first_then_the_others_fastest_first(monkeypatch):
+    """The model that leads the headline (answer.leaders) runs first however slow; while it is
+    not loaded the quickest model goes just before it (a first verdict while it loads)."""
+    trusted = {"metrics": {"svm": {"test": {"track_accuracy": 0.9, "n_tracks": 100}}}}
+    leader = sklearn_run("svm", "mfcc", extra=trusted)
+    slow, fast = sklearn_run("svm", "mfcc"), sklearn_run("knn", "zcr", dim=30)
+    entries = only(catalogue.available_models(), leader, slow, fast)
+    monkeypatch.setattr(pipeline, "_MEASURED_MS", {(str(leader), "svm"): 900.0,
+                                                   (str(slow), "svm"): 500.0,
+                                                   (str(fast), "knn"): 5.0})
+    for warm, expected in ((True, [leader, fast, slow]), (False, [fast, leader, slow])):
+        monkeypatch.setattr(streaming, "is_loaded", lambda entry: warm)
+        stream = streaming.ClipStream(music(4.0), entries)
+        assert [e.path for e in stream.pending] == expected
+        urgent, ready = [], []
+        for _ in stream:
+            urgent.append(stream.urgent)
+            ready.append(stream.headline_ready)
+        assert [r.run_id for r in stream.prediction().results] == [e.run_id for e in entries]
+        assert urgent == ([False, False, False] if warm else [True, False, False])
+        assert ready == ([True, True, True] if warm else [False, True, True])
+
+
+def test_stream_in_turn_puts_only_the_headline_in_the_gates_first_line(monkeypatch):
+    """Through a gate, the pieces before the headline ask for the FIRST line, the rest not; the
+    gate is not asked once more after the last model."""
+    trusted = {"metrics": {"svm": {"test": {"track_accuracy": 0.9, "n_tracks": 100}}}}
+    leader, other = sklearn_run("svm", "mfcc", extra=trusted), sklearn_run("knn", "zcr", dim=30)
+    entries = only(catalogue.available_models(), leader, other)
+    monkeypatch.setattr(streaming, "is_loaded", lambda entry: True)
+    asked: list[bool] = []
+
+    class Gate:
+        def slot(self, first: bool = False):
+            asked.append(first)
+            return contextlib.nullcontext()
+
+    outcomes = list(streaming.ClipStream(music(4.0), entries).in_turn(Gate()))
+    assert [o.run_id for o in outcomes] == [entries[0].run_id, entries[1].run_id]
+    assert asked == [True, False]
 
 
 def test_stream_reports_a_failing_model_and_goes_on():

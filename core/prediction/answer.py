@@ -3,9 +3,12 @@
 Try it's headline, Listen live's answer, the batch table's `consensus` column and
 evaluate-folder's "answer" row all come from `headline`. The rule (kept here alone, so a better
 one can replace it): **the answer of the most trusted model that can answer every genre the
-others can** — among the models with the widest label set, the one whose measured trust
-(core.prediction.catalogue.trust: the lower end of the 95 % Wilson interval of its in-GTZAN test
-track accuracy) is highest. A model trained on 4
+others can** — among the models with the widest label set, the one most trusted on music from
+outside GTZAN where a model's card records that figure (`outside_trust`: the lower end of the
+95 % Wilson interval of its accuracy on the outside set), then by its in-GTZAN trust
+(core.prediction.catalogue.trust: the same bound of its test track accuracy). A model measured
+outside GTZAN leads one that never was: the answer is for the visitor's music, not GTZAN's. A
+model trained on 4
 genres never leads while a 10-genre model answered; a run stopped before its end, a demo-set run
 or a model that trained on the very clip (`barred`) leads only when no other can. Agreement counts
 only the models that can answer the genre.
@@ -22,6 +25,7 @@ from __future__ import annotations
 from typing import Collection, Sequence
 
 from core.constants import GENRE_INDEX, GENRES
+from core.evaluation import wilson_interval
 from core.prediction.catalogue import ModelEntry, trust
 from core.prediction.pipeline import ModelResult
 
@@ -39,6 +43,50 @@ def _synthetic(entry: ModelEntry) -> bool:
     return bool(entry.card.get("data", {}).get("synthetic"))
 
 
+def outside_trust(entry: ModelEntry) -> float | None:
+    """The lower end of the 95 % Wilson interval of the model's accuracy on music from outside
+    GTZAN (its card's `outside` record), or None when it was not measured there."""
+    figure = entry.outside
+    if not figure:
+        return None
+    n = int(figure.get("n") or 0)
+    correct = figure.get("correct")
+    if correct is None:
+        correct = round(float(figure.get("accuracy") or 0.0) * n)
+    return float(wilson_interval(int(correct) / n, n)[0])
+
+
+def _lead_key(entry: ModelEntry) -> tuple:
+    """How strongly a model's claim to lead the headline ranks, label set and barring aside:
+    real-data runs first, finished runs before stopped ones, models measured outside GTZAN before
+    the others (by that trust), then the in-GTZAN trust."""
+    outside = outside_trust(entry)
+    return (not _synthetic(entry), not entry.stopped, outside is not None,
+            outside if outside is not None else 0.0, trust(entry))
+
+
+def leaders(entries: Sequence[ModelEntry]) -> list[ModelEntry]:
+    """The models whose verdict is the headline whenever they answer (`leader`'s rule applied
+    before any result): among the widest label sets, the highest _lead_key. Usually one; several
+    only on a tie, which the clip's probabilities then break. Empty without entries."""
+    if not entries:
+        return []
+    widest = max(len(e.genres) for e in entries)
+    wide = [e for e in entries if len(e.genres) == widest]
+    best = max(_lead_key(e) for e in wide)
+    return [e for e in wide if _lead_key(e) == best]
+
+
+def trust_words(entry: ModelEntry) -> str:
+    """Why a model leads, in words: its outside-GTZAN trust where measured, else its in-GTZAN one."""
+    outside = outside_trust(entry)
+    if outside is not None:
+        return (f"the model most trusted on music from outside GTZAN (at least {outside:.0%} right "
+                f"on {int(entry.outside.get('n') or 0)} outside clips, with 95 % confidence)")
+    return (f"the model with the highest measured trust (test tracks: at least {trust(entry):.0%} "
+            f"right with 95 % confidence)")
+
+
 def headline(results: Sequence[ModelResult], entries: Sequence[ModelEntry] = (),
              barred: Collection[str] = ()) -> tuple[str, str] | None:
     """The clip's headline genre and a sentence saying why; None without results.
@@ -52,9 +100,7 @@ def headline(results: Sequence[ModelResult], entries: Sequence[ModelEntry] = (),
     by_label = {e.label: e for e in entries}
     others = [r for r in results if r is not first and first.genre in r.genres]
     agree = sum(r.genre == first.genre for r in others)
-    why = (f"{first.label}, the model with the highest measured trust "
-           f"(test tracks: at least {trust(by_label[first.label]):.0%} right with 95 % "
-           f"confidence), chose it")
+    why = f"{first.label}, {trust_words(by_label[first.label])}, chose it"
     if others:
         verb = "agrees" if agree == 1 or len(others) == 1 else "agree"
         why += f"; {agree} of the {len(others)} other model{'s' if len(others) != 1 else ''} {verb}"
@@ -81,8 +127,8 @@ def headline(results: Sequence[ModelResult], entries: Sequence[ModelEntry] = (),
 def leader(results: Sequence[ModelResult], entries: Sequence[ModelEntry] = (),
            barred: Collection[str] = ()) -> ModelResult | None:
     """The verdict the answer is: among the models with a known entry and the widest label set,
-    those not barred (trained on the clip) before those barred, real-data runs before demo-set
-    ones, finished runs before stopped ones, then the highest trust and probability. None
+    those not barred (trained on the clip) before those barred, then _lead_key (real data,
+    finished, trust outside GTZAN, trust in GTZAN), then the clip's probability. None
     without a result of a known model."""
     by_label = {e.label: e for e in entries}
     known = [r for r in results if r.label in by_label]
@@ -90,8 +136,7 @@ def leader(results: Sequence[ModelResult], entries: Sequence[ModelEntry] = (),
         return None
     widest = max(len(r.genres) for r in known)
     return max((r for r in known if len(r.genres) == widest),
-               key=lambda r: (r.label not in barred, not _synthetic(by_label[r.label]),
-                              not by_label[r.label].stopped, trust(by_label[r.label]),
+               key=lambda r: (r.label not in barred, *_lead_key(by_label[r.label]),
                               float(r.clip_proba.max())))
 
 

@@ -5,6 +5,12 @@ cores eight ways and every visitor waits for the slowest. The gate lets `slots` 
 run at a time and serves the others first come, first served: a piece is one model scoring one
 clip (or one clip of a batch), so a heavy request (a batch of 200 clips, a 10-minute file) goes
 back in the queue between pieces and cannot starve a single short clip that arrived meanwhile.
+
+Pieces wait in three lines, served in this order: FIRST (what a visitor needs for the headline
+answer: decoding the clip and the model that leads it, core.prediction.streaming), ANSWER (every
+other verdict) and LATER (explanations, such as Try it's "why" map). Within a line, first come,
+first served. So with sixteen visitors uploading at once, every visitor's headline comes before
+any visitor's slower models, and those before any explanation.
 """
 
 from __future__ import annotations
@@ -20,41 +26,46 @@ T = TypeVar("T")
 #: Pieces of model work run at once in one server (the rest of the cores serve the pages).
 INFERENCE_SLOTS: int = max(1, (os.cpu_count() or 1) // 2)
 
+#: The lines of the gate, in the order they are served.
+FIRST, ANSWER, LATER = 0, 1, 2
+
 
 class FairGate:
-    """At most `slots` holders at a time; waiters go through in the order they arrived, except
-    that work marked `later` (an explanation, not an answer) waits while any answer is queued."""
+    """At most `slots` holders at a time; waiters go through line by line (FIRST, then ANSWER,
+    then LATER), each line in the order its pieces arrived."""
 
     def __init__(self, slots: int = INFERENCE_SLOTS):
         self.slots = max(1, int(slots))
         self._free = self.slots
-        self._queue: deque[object] = deque()
-        self._later: deque[object] = deque()
+        self._lines: tuple[deque[object], ...] = (deque(), deque(), deque())
         self._cond = threading.Condition()
 
     @property
     def waiting(self) -> int:
         """Pieces of work queued behind the ones running."""
         with self._cond:
-            return len(self._queue) + len(self._later)
+            return sum(len(line) for line in self._lines)
 
-    def _my_turn(self, ticket: object, later: bool) -> bool:
-        """Whether ticket may take a free slot now (the lock held)."""
+    def _my_turn(self, ticket: object) -> bool:
+        """Whether ticket heads the first line that is not empty and a slot is free (the lock
+        held)."""
         if self._free == 0:
             return False
-        if later:
-            return not self._queue and self._later[0] is ticket
-        return self._queue[0] is ticket
+        line = next(line for line in self._lines if line)
+        return line[0] is ticket
 
     @contextlib.contextmanager
-    def slot(self, later: bool = False) -> Iterator[None]:
-        """Hold one slot for the duration of the block (waiting in line for it first); later:
-        let every queued answer go first (Try it's "why" map waits for other visitors' verdicts)."""
+    def slot(self, later: bool = False, first: bool = False) -> Iterator[None]:
+        """Hold one slot for the duration of the block (waiting in line for it first).
+        first: the piece leads a visitor's headline answer (FIRST line); later: it explains a
+        verdict and lets every queued answer go first (LATER line); neither: ANSWER."""
+        if first and later:
+            raise ValueError("a piece of work is either first or later, not both")
         ticket = object()
-        line = self._later if later else self._queue
+        line = self._lines[FIRST if first else LATER if later else ANSWER]
         with self._cond:
             line.append(ticket)
-            while not self._my_turn(ticket, later):
+            while not self._my_turn(ticket):
                 self._cond.wait()
             line.popleft()
             self._free -= 1
@@ -67,8 +78,8 @@ class FairGate:
                 self._cond.notify_all()
 
     def each(self, items: Iterator[T]) -> Iterator[T]:
-        """The items of an iterator, each one computed while holding a slot (the slot is given
-        back between items, so other requests take turns)."""
+        """The items of an iterator, each one computed while holding a slot in the ANSWER line
+        (the slot is given back between items, so other requests take turns)."""
         items = iter(items)
         while True:
             with self.slot():

@@ -1,23 +1,28 @@
 """Predict the genre of one clip with every available model, each verdict as soon as it is ready.
 
 A clip (upload bytes, a file path, or a float32 array at 22050 Hz) is decoded once; ClipStream
-scores its models fastest first, and predict_clip collects them. Loaded models are cached
-in-process (core.models.loading). TensorFlow/Keras is imported only when a Keras model is used.
+scores the model that leads the headline answer first (core.prediction.answer.leaders), then the
+others fastest first, and predict_clip collects them. Loaded models are cached in-process
+(core.models.loading). TensorFlow/Keras is imported only when a Keras model is used.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
 
 from core.constants import GENRE_INDEX, MAX_UPLOAD_BYTES, SAMPLE_RATE, SEGMENT_SAMPLES, SEGMENT_SECONDS, SILENCE_PEAK
 from core.data.audio import AudioError, clean, decode_part, resample
-from core.prediction.catalogue import ModelEntry, available_models
+from core.prediction.answer import leaders
+from core.prediction.catalogue import ModelEntry, available_models, is_loaded
 from core.prediction.pipeline import (ClipFeatures, ClipPrediction, ModelFailure, ModelResult,
                                       expected_ms, fastest_first, score_model)
+
+if TYPE_CHECKING:
+    from core.prediction.gate import FairGate
 
 
 ProgressFn = Callable[[float, str], None]
@@ -81,11 +86,14 @@ def check_usable(y: np.ndarray) -> None:
 
 
 class ClipStream:
-    """One decoded clip and its models; iterating scores them one at a time, fastest first.
+    """One decoded clip and its models; iterating scores them one at a time, headline first.
     Each step yields the next ModelResult or ModelFailure as soon as that model is done, so a
-    page can show each verdict as it arrives. The next model is the one with the smallest
+    page can show each verdict as it arrives. The models that lead the headline answer
+    (answer.leaders) run first, preceded by the quickest model while a leader is not loaded yet
+    (a first verdict while it loads); then the others, each time the one with the smallest
     expected_ms given the features already computed. `pending` lists the models still to run,
-    `prediction()` gives what is done so far (results in the order the models were given).
+    `urgent` whether the next one leads the headline, `headline_ready` whether the headline is
+    final, `prediction()` what is done so far (results in the order the models were given).
     AudioError at construction when the clip is unusable.
     """
     def __init__(self, source: bytes | str | Path | np.ndarray | None,
@@ -103,8 +111,13 @@ class ClipStream:
             models = list(listed)
         self.entries: list[ModelEntry] = list(models)
         order = fastest_first(self.entries)
-        self._pending: list[int] = sorted(range(len(self.entries)),
-                                          key=lambda i: order.index(self.entries[i]))
+        lead = leaders(self.entries)
+        self._leading: set[int] = {i for i, e in enumerate(self.entries) if e in lead}
+        self._first: set[int] = set(self._leading)
+        if order and not all(is_loaded(e) for e in lead):
+            self._first.add(self.entries.index(order[0]))
+        self._pending: list[int] = sorted(range(len(self.entries)), key=lambda i: (
+            i not in self._first, order.index(self.entries[i])))
         self._done: list[tuple[int, ModelResult]] = []
 
     @property
@@ -112,13 +125,28 @@ class ClipStream:
         """Models not scored yet, in the order they are expected to run."""
         return [self.entries[i] for i in self._pending]
 
+    @property
+    def urgent(self) -> bool:
+        """True while a model needed first is pending: the next model run leads the headline
+        (or is the quick first verdict before it)."""
+        return any(i in self._first for i in self._pending)
+
+    @property
+    def headline_ready(self) -> bool:
+        """True once every model that can lead the headline has answered or failed: from then
+        on answer.headline of `results` no longer changes with the models still running (unless
+        every leader failed, when the others decide as they come)."""
+        return not any(i in self._leading for i in self._pending)
+
     def run(self, progress: ProgressFn | None = None) -> Iterator[ModelResult | ModelFailure]:
         """Score the pending models one by one, yielding each outcome when it is ready.
         progress(fraction in 0..1, message) is called before each model.
         """
         total = len(self.entries)
         while self._pending:
-            index = min(self._pending, key=lambda i: expected_ms(self.entries[i], self.features))
+            first = [i for i in self._pending if i in self._first]
+            index = min(first or self._pending,
+                        key=lambda i: expected_ms(self.entries[i], self.features))
             self._pending.remove(index)
             entry = self.entries[index]
             if progress is not None:
@@ -129,6 +157,17 @@ class ClipStream:
                 self.failed.append((outcome.label, outcome.reason))
             else:
                 self._done.append((index, outcome))
+            yield outcome
+
+    def in_turn(self, gate: FairGate,
+                progress: ProgressFn | None = None) -> Iterator[ModelResult | ModelFailure]:
+        """run(), each model scored while holding one of gate's slots, in its FIRST line while
+        `urgent` (every visitor's headline before any visitor's other models), else in its
+        ANSWER line; the slot is given back between models."""
+        steps = self.run(progress)
+        while self._pending:
+            with gate.slot(first=self.urgent):
+                outcome = next(steps)
             yield outcome
 
     def __iter__(self) -> Iterator[ModelResult | ModelFailure]:

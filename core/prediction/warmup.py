@@ -7,9 +7,9 @@ What is slow the first time in a process: loading each model's files, the Tensor
 tracing each Keras model's forward pass, and compiling librosa's numba code (about 17
 CPU-seconds on a fresh install). The steps run in the order a first upload needs them: the
 fastest scikit-learn model (segment features and descriptors need neither librosa's compiled
-code nor TensorFlow), then the longest chain, TensorFlow and the Keras models, then the other
-scikit-learn models; each step scores a short synthetic clip with one model, so every code path
-a clip takes is run once. Last, a helper
+code nor TensorFlow), then the longest chain, TensorFlow and the Keras models (the model that
+leads the headline first), then the other scikit-learn models; each step scores a short
+synthetic clip with one model, so every code path a clip takes is run once. Last, a helper
 process compiles librosa's numba code for the Features page into numba's cache (never in this
 process once TensorFlow is up: compiling it there crashed the interpreter once, see
 tests/conftest.py); the page then loads it from the cache.
@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.constants import PROJECT_ROOT, SAMPLE_RATE
-from core.prediction import catalogue, pipeline
+from core.prediction import answer, catalogue, pipeline
 
 #: Length of the synthetic warm-up clip, s (one 3-s segment with room for trimming).
 WARM_CLIP_SECONDS: float = 4.0
@@ -167,10 +167,13 @@ def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]
     entries = pipeline.fastest_first(
         list(catalogue.available_models()) if models is None else list(models))
     features = pipeline.ClipFeatures(warm_clip())
-    keras_models = [e for e in entries if e.uses_keras]
+    lead = answer.leaders(entries)
+    keras_models = sorted((e for e in entries if e.uses_keras), key=lambda e: e not in lead)
     others = [e for e in entries if not e.uses_keras]
-    # the model that answers first, then the longest chain (TensorFlow, the Keras models), then
-    # the other scikit-learn models, which load in a fraction of a second each
+    others = others[:1] + sorted(others[1:], key=lambda e: e not in lead)
+    # the model that answers first, then the longest chain (TensorFlow, the Keras models, the
+    # headline's leader first: core.prediction.streaming scores it first), then the other
+    # scikit-learn models (a leader first), which load in a fraction of a second each
     steps = [WarmUpStep(e.label, _scoring(e, features)) for e in others[:1]]
     if keras_models:
         steps.append(WarmUpStep("TensorFlow", _import_keras))

@@ -1,9 +1,11 @@
 """`streamlit run app.py` as a real server on a free loopback port, for the end-to-end tests and
-bench/first_touch.py: start it, wait for its health check, stop its whole process group."""
+the benchmarks: start it, wait for its health check and for its warm-up, stop its whole
+process group."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -16,6 +18,7 @@ from typing import Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_START_S = 120.0   #: longest wait for the server's health check, s
+WARM_UP_ROUTE = "/genrelab/warm-up"   #: the server's warm-up state as JSON (pages/server.py)
 
 
 class ServerError(RuntimeError):
@@ -69,13 +72,44 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def serve(log: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """A healthy server (env: its environment, default this one's); yields its URL, then stops."""
+def running(log: Path, env: Mapping[str, str] | None = None,
+            ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A healthy server (env: its environment, default this one's); yields its URL and its
+    process (whose tree can be watched), then stops it."""
     port = free_port()
     proc = start(port, log, env)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc, log)
-        yield url
+        yield url, proc
     finally:
         stop(proc)
+
+
+@contextlib.contextmanager
+def serve(log: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """A healthy server (env: its environment, default this one's); yields its URL, then stops."""
+    with running(log, env) as (url, _):
+        yield url
+
+
+def warm_up_state(url: str) -> str:
+    """The server's warm-up in a few words: "done", "off", "still warming: <steps>" or
+    "unknown (<why>)" when its route does not answer."""
+    try:
+        with urllib.request.urlopen(f"{url}{WARM_UP_ROUTE}", timeout=5) as answer:
+            state = json.loads(answer.read())
+    except (OSError, ValueError) as exc:
+        return f"unknown ({exc})"
+    if not state.get("enabled", True):
+        return "off"
+    waiting = [s["name"] for s in state.get("steps", []) if s["state"] in ("waiting", "running")]
+    return "done" if state.get("done") else "still warming: " + ", ".join(waiting)
+
+
+def wait_warm(url: str, timeout_s: float) -> float:
+    """Wait until the server's warm-up is done (or off), at most timeout_s; seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout_s and warm_up_state(url) not in ("done", "off"):
+        time.sleep(1.0)
+    return time.monotonic() - began

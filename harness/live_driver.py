@@ -1,5 +1,5 @@
 """Drive Try it's "Listen live" in headless Chromium whose microphone plays a wav file (looped),
-and time the answer: shared by tests/test_e2e_live.py and bench/live.py.
+and time the answer: shared by tests/test_e2e_live.py, bench/live.py and bench/soak.py.
 
 The fake microphone plays `part_s` s of a real classical clip then `part_s` s of a real rock clip
 (GTZAN, from ../shared/data), or, where that material is absent, two clips synthesised by
