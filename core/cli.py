@@ -121,7 +121,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         patience=args.patience, note=args.note, genres=args.genres,
         class_weight=not args.no_class_weight,
-        head=args.head, extra=list(args.extra or []),
+        head=args.head, extra=list(args.extra or []), extra_weight=args.extra_weight,
+        refit_all=args.refit_all,
         protocol=args.protocol or ("artist-filtered" if args.splits else "artist-grouped"
                                    if args.artists else "random-track"),
         splits_path=str(args.splits) if args.splits else None, seed=args.seed,
@@ -442,6 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an extra labelled folder laid out as <genre>/<clip> (any audio format), "
                         "for the training side only, never validation or test; repeatable. Its "
                         "PROVENANCE.tsv, if any, names each clip's artist for the grouped folds")
+    p.add_argument("--extra-weight", type=float, default=1.0, metavar="W",
+                   help="sample weight of each extra clip (default 1; logistic head only)")
+    p.add_argument("--refit-all", action="store_true",
+                   help="after the test figures are measured, refit the logistic head on every "
+                        "clip, test side included (the card says so; its figures stay those "
+                        "measured before the refit)")
     p.add_argument("--splits", type=Path, help="folder of the artist-filtered split lists "
                                                 "(default: random track split)")
     p.add_argument("--protocol", choices=train_config.PROTOCOLS,

@@ -147,3 +147,24 @@ def test_leaders_are_the_models_whose_verdict_is_the_headline_whenever_they_answ
     assert answer.headline(results[1:2], entries)[0] == "jazz"       # already with it alone
     tied = entries + [entry("ten-high-too", 0.80)]
     assert [e.label for e in answer.leaders(tied)] == ["ten-high", "ten-high-too"]
+
+
+def test_a_model_measured_outside_gtzan_leads_by_that_figure() -> None:
+    """The answer is for the visitor's music: a model whose card records its accuracy on music
+    from outside GTZAN leads one measured on GTZAN alone, and those measured outside rank by it."""
+    inside = entry("inside-only", 0.95, 300)
+    weak_out, strong_out = entry("weak-outside", 0.80), entry("strong-outside", 0.60)
+    weak_out.card["outside"] = {"set": "xd-dev", "n": 49, "correct": 29, "accuracy": 29 / 49}
+    strong_out.card["outside"] = {"set": "xd-dev", "n": 49, "correct": 38, "accuracy": 38 / 49}
+    assert answer.outside_trust(inside) is None
+    assert 0.63 < answer.outside_trust(strong_out) < 0.65        # Wilson lower bound of 38/49
+    entries = [inside, weak_out, strong_out]
+    results = [result("inside-only", "rock"), result("weak-outside", "jazz"),
+               result("strong-outside", "reggae")]
+    genre, why = answer.headline(results, entries)
+    assert genre == "reggae" and "outside GTZAN" in why and "49 outside clips" in why
+    assert [e.label for e in answer.leaders(entries)] == ["strong-outside"]
+    # a four-genre model never leads, however well it did outside GTZAN
+    four = entry("four", 0.99, genres=FOUR)
+    four.card["outside"] = {"set": "xd-dev", "n": 28, "correct": 28, "accuracy": 1.0}
+    assert answer.headline(results + [result("four", "rock", FOUR)], entries + [four])[0] == "reggae"

@@ -30,3 +30,11 @@ def test_models_that_trained_on_the_clip_are_named() -> None:
     assert known_clips.trained_on("blues.00000.ogg", [seen, unseen]) == [unseen]
     assert known_clips.trained_on("my song.wav", [seen, unseen]) == []
     assert known_clips.trained_on("jazz.00010.wav", [seen, unseen]) == []
+
+
+def test_a_head_refitted_on_every_clip_trained_on_its_test_side_too() -> None:
+    refit = entry("mn04+LOGREG", ["blues.00000"])
+    refit.card["protocol"]["test"] = ["reggae.00000"]
+    assert known_clips.trained_on("reggae.00000.wav", [refit]) == []
+    refit.card["config"] = {"refit_all": True}
+    assert known_clips.trained_on("reggae.00000.wav", [refit]) == [refit]

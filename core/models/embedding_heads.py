@@ -7,8 +7,11 @@ trained, only the head. Heads:
   side when there is no validation side), refitted on train+valid and Platt-calibrated;
 - "knn": StandardScaler -> KNN (k = 5) fitted on train+valid;
 - "logreg": StandardScaler -> multinomial logistic regression with balanced class weights and a
-  strong L2 penalty (C = 0.01, fixed: on clip embeddings of thousands of dimensions and a few
-  hundred clips it held up best outside GTZAN), fitted on train+valid.
+  strong L2 penalty (C = 0.01 unless the family sets its own: on clip embeddings of thousands of
+  dimensions and a few hundred clips it held up best outside GTZAN), fitted on train+valid with
+  the training side's sample weights (TrainConfig.extra_weight); with TrainConfig.refit_all it is
+  fitted once more on every clip, test side included, after the test figures were measured (the
+  card says so: its figures are those of the recipe, measured before the refit).
 
 With a validation side, its metrics come from the same head fitted on the training side only.
 scikit-learn is imported inside the functions, so listing the families stays light.
@@ -44,14 +47,14 @@ def _svm(c: float, seed: int, balance: str | None) -> Any:
     return make_pipeline("svm", seed, balance).set_params(clf__C=float(c))
 
 
-def logreg_pipeline(seed: int) -> Any:
-    """StandardScaler -> balanced multinomial LogisticRegression (C = LOGREG_C)."""
+def logreg_pipeline(seed: int, c: float = LOGREG_C) -> Any:
+    """StandardScaler -> balanced multinomial LogisticRegression of inverse L2 strength c."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     return Pipeline([("scale", StandardScaler()),
-                     ("clf", LogisticRegression(C=LOGREG_C, class_weight="balanced",
+                     ("clf", LogisticRegression(C=float(c), class_weight="balanced",
                                                 max_iter=LOGREG_MAX_ITER, random_state=seed))])
 
 
@@ -114,12 +117,30 @@ def fit_knn(x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
 
 
 def fit_logreg(seed: int, x: np.ndarray, y: np.ndarray, valid_x: np.ndarray,
-               valid_y: np.ndarray) -> tuple[Any, Any, dict]:
-    """Balanced logistic regression (C = LOGREG_C) on train+valid: (model, train-only model or
-    None, info)."""
-    train_only = logreg_pipeline(seed).fit(x, y) if len(valid_y) else None
-    model = logreg_pipeline(seed).fit(_joined(x, valid_x), _joined(y, valid_y))
-    return model, train_only, {"best_params": {"C": LOGREG_C, "class_weight": "balanced"}}
+               valid_y: np.ndarray, c: float = LOGREG_C,
+               weights: np.ndarray | None = None) -> tuple[Any, Any, dict]:
+    """Balanced logistic regression (inverse L2 strength c) on train+valid, the training rows
+    weighted by `weights` (validation rows weigh 1): (model, train-only model or None, info)."""
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
+    train_only = (logreg_pipeline(seed, c).fit(x, y, clf__sample_weight=w)
+                  if len(valid_y) else None)
+    model = logreg_pipeline(seed, c).fit(_joined(x, valid_x), _joined(y, valid_y),
+                                         clf__sample_weight=_joined(w, np.ones(len(valid_y))))
+    info = {"best_params": {"C": float(c), "class_weight": "balanced"}}
+    if weights is not None:
+        info["sample_weights"] = sorted({float(v) for v in w})
+    return model, train_only, info
+
+
+def refit_everything(context: FitContext, c: float) -> Any:
+    """The logistic head fitted once more on train, valid and test together (refit_all), with the
+    training side's sample weights; the test figures were measured before."""
+    sides = (context.train, context.valid, context.test)
+    x = np.concatenate([np.asarray(s.x, np.float64).reshape(len(s), -1) for s in sides if len(s)])
+    y = np.concatenate([s.y for s in sides if len(s)])
+    w = np.concatenate([np.ones(len(s)) if s.weights is None else s.weights
+                        for s in sides if len(s)])
+    return logreg_pipeline(context.config.seed, c).fit(x, y, clf__sample_weight=w)
 
 
 def one_hot(model: Any, x: np.ndarray) -> np.ndarray:
@@ -136,9 +157,11 @@ def _valid_proba(head: str, model: Any, x: np.ndarray) -> np.ndarray:
     return one_hot(model, x) if head in SKLEARN_HEADS else fitting.full_proba(model, x)
 
 
-def fit_head(context: FitContext, network: str, card: dict) -> FitOutcome:
+def fit_head(context: FitContext, network: str, card: dict,
+             logreg_c: float = LOGREG_C) -> FitOutcome:
     """Fit the chosen head (config.head, default svm) on the clips' embeddings of `network`
-    (its name, for the progress message); `card` is the family's card entry (the network)."""
+    (its name, for the progress message); `card` is the family's card entry (the network);
+    logreg_c: the logistic head's inverse L2 strength."""
     c = context
     head = c.config.head or "svm"
     if head not in EMBEDDING_HEADS:
@@ -155,7 +178,8 @@ def fit_head(context: FitContext, network: str, card: dict) -> FitOutcome:
     elif head == "knn":
         model, train_only, info = fit_knn(x, y, valid_x, valid_y)
     else:
-        model, train_only, info = fit_logreg(c.config.seed, x, y, valid_x, valid_y)
+        model, train_only, info = fit_logreg(c.config.seed, x, y, valid_x, valid_y, logreg_c,
+                                             c.train.weights)
     # validation metrics come from the train-only model (the final one has seen those clips)
     valid_metrics = (fitting.side_metrics(valid_y, _valid_proba(head, train_only, valid_x),
                                           c.valid.groups) if train_only is not None else None)
@@ -164,5 +188,11 @@ def fit_head(context: FitContext, network: str, card: dict) -> FitOutcome:
         valid_metrics)}
     info.update({"classes": [int(k) for k in model.classes_],
                  "fitted_on": "train+valid" if len(valid_y) else "train"})
+    if getattr(c.config, "refit_all", False) and head == LOGREG and len(c.test):
+        c.emit("stage", message=f"refitting the {head.upper()} head on every clip (test figures "
+                                "measured before)")
+        model = refit_everything(c, logreg_c)
+        info["fitted_on"] = ("train+valid+test: refitted on every clip after the test figures "
+                             "were measured with the same recipe fitted on train+valid")
     return FitOutcome(metrics, {head: info}, {f"{head}.skops": model}, [int(x.shape[1])],
                       primary=head, card=card)

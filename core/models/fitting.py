@@ -68,10 +68,12 @@ class Emitter:
 
 @dataclass
 class SideData:
-    """Model inputs of one side: arrays, labels, and the track id of each example."""
+    """Model inputs of one side: arrays, labels, the track id (or artist group) of each example,
+    and each example's sample weight (None: every example weighs 1)."""
     x: np.ndarray
     y: np.ndarray
     groups: np.ndarray
+    weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(len(self.y))

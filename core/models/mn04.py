@@ -29,6 +29,11 @@ WINDOWS_KIND = "mn04_windows"                #: (n, 128, frames) the 10-s window
 NETWORK = "EfficientAT mn04_as (AudioSet, MIT licence), Keras 3 port"
 
 
+#: The logistic head's inverse L2 strength on mn04's 768-d clip embedding: chosen by grouped CV
+#: (by artist) on GTZAN + xd-train among mn04's poolings (research/outside_audioset.py).
+LOGREG_C: float = 0.1
+
+
 def title(kind: str, feature: str, head: str) -> str:
     """"mn04+SVM on AudioSet embeddings"."""
     return f"mn04+{head.upper()} on AudioSet embeddings"
@@ -53,7 +58,7 @@ def fit(context: FitContext) -> FitOutcome:
                           "outputs": ["embedding"],
                           "example": "one per clip: the mean and standard deviation of its "
                                      "10-s windows' 384-d embeddings, concatenated"}}
-    return embedding_heads.fit_head(context, "mn04", card)
+    return embedding_heads.fit_head(context, "mn04", card, logreg_c=LOGREG_C)
 
 
 def clip_windows(raw: np.ndarray) -> dict[str, np.ndarray]:

@@ -38,6 +38,9 @@ def trained_on(name: str, entries: Sequence[ModelEntry]) -> list[ModelEntry]:
 
 def _train_tracks(entry: ModelEntry) -> frozenset[str]:
     """The track ids on the training side of a model's split, as its card lists them."""
-    train = (entry.card.get("protocol") or {}).get("train") or []
+    protocol = entry.card.get("protocol") or {}
+    train = list(protocol.get("train") or [])
+    if (entry.card.get("config") or {}).get("refit_all"):   # refitted on every clip of its split
+        train += list(protocol.get("valid") or []) + list(protocol.get("test") or [])
     return frozenset(str(t).rsplit("/", 1)[-1].removesuffix(".wav").removesuffix(".au")
                      for t in train)

@@ -86,6 +86,9 @@ class TrainConfig:
                                         #: or knn; None: the family's default)
     extra: list[str] = field(default_factory=list)   #: extra labelled <genre>/<clip> folders,
                                         #: "PATH" or "NAME=PATH", for the training side only
+    extra_weight: float = 1.0           #: sample weight of each extra clip (logistic head only)
+    refit_all: bool = False             #: after the test figures are measured, refit the
+                                        #: logistic head on every clip, test side included
 
     def __post_init__(self) -> None:
         """Fill the default feature, normalise paths to str, and check every field."""
@@ -134,6 +137,14 @@ class TrainConfig:
         if isinstance(self.extra, str) or not all(isinstance(e, str) for e in self.extra or ()):
             raise TrainingError(f"extra must be a list of folders, got {self.extra!r}")
         self.extra = [e.strip() for e in self.extra or () if e.strip()]
+        self.extra_weight = float(self.extra_weight)
+        if not 0 < self.extra_weight <= 100:
+            raise TrainingError(f"extra_weight must be in (0, 100], got {self.extra_weight}")
+        for name, used in (("extra_weight", self.extra_weight != 1.0),
+                           ("refit_all", bool(self.refit_all))):
+            if used and self.head != "logreg":
+                raise TrainingError(f"{name} is used by the logistic head of the embedding "
+                                    "families only (--head logreg)")
 
     @property
     def feature_kind(self) -> str:

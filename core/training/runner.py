@@ -161,8 +161,10 @@ def _run(config: TrainConfig, emit: Emitter, stop: StopFlag, output_root: Path |
         train_ids = sorted(train_ids + extra_train)
         valid_source = f"{len(valid_ids)} tracks carved from the training side"
     train = _side(fs, train_ids, kind)
+    weights = (np.array([config.extra_weight if extra.is_extra(str(g)) else 1.0
+                         for g in train.groups]) if config.extra_weight != 1.0 else None)
     train = SideData(train.x, train.y, np.array([added.groups.get(str(g), str(g))
-                                                 for g in train.groups]))
+                                                 for g in train.groups]), weights)
     valid = _side(fs, valid_ids, kind)
     if len(np.unique(train.y)) < 2:
         raise TrainingError("the training side holds a single genre; a classifier needs two or more")
