@@ -163,5 +163,5 @@ def test_logistic_head_trains_and_is_named(tiny: Path) -> None:
     card = persistence.load_card(runner.run_training(conf))
     assert card["primary"] == "logreg" and set(card["files"]) == {"logreg.skops"}
     assert card["name"] == "mn04+LOGREG on AudioSet embeddings (3 genres) (yours)"
-    assert card["heads"]["logreg"]["best_params"]["C"] == 0.01
+    assert card["heads"]["logreg"]["best_params"]["C"] == family.LOGREG_C == 0.1  # its own C
     assert 0.0 <= card["metrics"]["logreg"]["test"]["track_accuracy"] <= 1.0

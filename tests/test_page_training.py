@@ -141,7 +141,7 @@ def test_musicnn_offers_its_heads_and_no_epochs() -> None:
     assert not at.exception
     assert "train_epochs" not in [n.key for n in at.number_input]
     head = at.radio(key="train_head_musicnn")
-    assert list(head.options) == ["SVM", "KNN"] and head.value == "svm"
+    assert list(head.options) == ["SVM", "KNN", "LOGREG"] and head.value == "svm"
     assert any("only the head is" in c.value for c in at.caption)
     assert any("Million Song Dataset" in c.value for c in at.caption)
     assert "train_filter" not in [t.key for t in at.toggle]

@@ -512,7 +512,7 @@ def test_the_answer_carries_its_figures_in_and_outside_gtzan(leader_not_first: P
     assert not at.exception and not at.error
     genre = metric(at, "Answer")
     said = next(m.value for m in at.markdown if m.value.startswith("The answer is"))
-    assert f"{SHIPPED_CNN}, the model with the highest measured trust" in said
+    assert f"{SHIPPED_CNN}, the model most trusted on music from outside GTZAN" in said
     inside = next(m for m in at.metric if m.label == "In GTZAN")
     outside = next(m for m in at.metric if m.label == "Outside GTZAN")
     assert (inside.value, outside.value) == ("90%", "41%")
