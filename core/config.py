@@ -146,11 +146,20 @@ def extra_dirs() -> list[str]:
     """The extra training folders the operator offers, as "PATH" or "NAME=PATH" entries: those of
     GENRELAB_EXTRA_DIRS (separated by os.pathsep), then the setting "extra_dirs" (a list of such
     entries, or {name: path}); [] when none is set."""
-    entries = [e.strip() for e in os.environ.get(ENV_EXTRA_DIRS, "").split(os.pathsep) if e.strip()]
-    saved = load_settings().get("extra_dirs") or []
-    if isinstance(saved, dict):
-        saved = [f"{name}={path}" for name, path in saved.items()]
-    return entries + [str(e).strip() for e in saved if isinstance(e, str) and e.strip()]
+    return (folder_entries(os.environ.get(ENV_EXTRA_DIRS, ""))
+            + folder_entries(load_settings().get("extra_dirs") or []))
+
+
+def folder_entries(value: object) -> list[str]:
+    """Operator-named folders as "PATH" or "NAME=PATH" strings, from an environment variable's
+    text (entries separated by os.pathsep), a settings list of such strings, or {name: path}."""
+    if isinstance(value, str):
+        items = value.split(os.pathsep)
+    elif isinstance(value, dict):
+        items = [f"{name}={path}" for name, path in value.items()]
+    else:
+        items = [e for e in value or () if isinstance(e, str)]
+    return [e.strip() for e in items if e.strip()]
 
 
 ENV_OUTSIDE_DIRS = "GENRELAB_OUTSIDE_DIRS"  #: labelled folders offered in Results › Outside GTZAN
@@ -164,9 +173,8 @@ def outside_dirs() -> dict[str, Path]:
     value = os.environ.get(ENV_OUTSIDE_DIRS)
     if value is None:
         value = load_settings().get("outside_dirs") or []
-    entries = value.split(os.pathsep) if isinstance(value, str) else [str(v) for v in value]
     offered: dict[str, Path] = {}
-    for entry in (e.strip() for e in entries):
+    for entry in folder_entries(value):
         name, _, path = entry.partition("=") if "=" in entry else ("", "", entry)
         if path.strip():
             folder = Path(path.strip()).expanduser()
