@@ -88,8 +88,9 @@ def seconds(value: float | None) -> str:
 
 def visit(url: str, clip: Path, sessions: int, timeout_s: float,
           sampler: memory.TreeSampler | None = None,
-          executable: Path = browser.CHROMIUM) -> dict:
-    """Open Try it in every session, upload the clip in each at once, wait for the verdicts."""
+          executable: Path = browser.CHROMIUM, shots: Path | None = None) -> dict:
+    """Open Try it in every session, upload the clip in each at once, wait for the verdicts;
+    shots: a folder for a screenshot and the text of each page that showed no verdict."""
     from playwright.sync_api import sync_playwright
 
     out: dict = {"load_s": [None] * sessions, "answer_s": [None] * sessions,
@@ -116,6 +117,7 @@ def visit(url: str, clip: Path, sessions: int, timeout_s: float,
             uploaded_at: dict[int, float] = {}   #: session -> time.time() its upload was handed over
             upload_began = time.monotonic()
             cpu_at_upload = sampler.cpu_s if sampler else 0.0
+            busy_at_upload, browsers_at_upload = memory.machine_busy_s(), memory.named_cpu_s("chromium")
             for i in loaded:
                 uploaders[i].set_input_files(str(clip))
                 uploaded_at[i] = time.time()
@@ -132,10 +134,17 @@ def visit(url: str, clip: Path, sessions: int, timeout_s: float,
                         waiting.discard(i)
                 pages[0].wait_for_timeout(500)
             out["answer_cpu_s"] = (sampler.cpu_s - cpu_at_upload) if sampler else 0.0
+            out["machine_cpu_s"] = memory.machine_busy_s() - busy_at_upload
+            out["browser_cpu_s"] = memory.named_cpu_s("chromium") - browsers_at_upload
+            out["window_s"] = time.monotonic() - upload_began
             pages[0].wait_for_timeout(1500)   # let late reruns (and their errors) draw
-            for page in pages:
+            for i, page in enumerate(pages):
                 boxes = page.locator('[data-testid="stException"]')
                 out["errors"] += [boxes.nth(k).inner_text()[:300] for k in range(boxes.count())]
+                if shots is not None and out["verdict_s"][i] is None:
+                    shots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(shots / f"session-{i + 1}.png"), full_page=True)
+                    (shots / f"session-{i + 1}.txt").write_text(page.inner_text("body"))
         finally:
             chromium.close()
     return out
@@ -148,6 +157,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="longest wait for the pages, then for the verdicts, s (each)")
     parser.add_argument("--keep-log", action="store_true", help="print the server log's end")
+    parser.add_argument("--shots", type=Path, default=None,
+                        help="folder for a screenshot and the text of every page that showed "
+                             "no whole verdict")
     parser.add_argument("--nice-browser", action="store_true",
                         help="run Chromium at nice 19: the browsers, which here share the "
                              "server's cores, stand aside as visitors' own machines would")
@@ -169,7 +181,8 @@ def main() -> None:
             sampler.start()
             warm_s = server.wait_warm(url, 600.0) if args.warm else None
             figures = visit(url, clip, args.sessions, args.timeout, sampler,
-                            browser.niced(work) if args.nice_browser else browser.CHROMIUM)
+                            browser.niced(work) if args.nice_browser else browser.CHROMIUM,
+                            args.shots)
     except server.ServerError as exc:
         raise SystemExit(str(exc)) from None
     finally:
@@ -187,6 +200,9 @@ def main() -> None:
     print(f"upload_spread_s: {figures['upload_spread_s']:.2f}")
     print(f"server_cpu_s: {figures['answer_cpu_s']:.1f} (server tree, from the uploads to the "
           "last verdict)")
+    print(f"browser_cpu_s: {figures['browser_cpu_s']:.1f} (Chromium's processes, the same span)")
+    print(f"machine_cpu_s: {figures['machine_cpu_s']:.1f} of {figures['window_s'] * (os.cpu_count() or 1):.1f} "
+          f"(every process, the same span of {figures['window_s']:.1f} s on {os.cpu_count()} cores)")
     for i, (load, answer, verdict) in enumerate(zip(figures["load_s"], figures["answer_s"],
                                                     figures["verdict_s"])):
         print(f"session {i + 1}: page {seconds(load)}, answer {seconds(answer)}, "

@@ -89,3 +89,30 @@ class TreeSampler(threading.Thread):
         inside = sorted(b for t, b in self.samples if since <= t <= until)
         value = inside[len(inside) // 2] if inside else self.last
         return value / 2**20
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot, all cores together (Linux's
+    /proc/stat: every state but idle and iowait); 0.0 where it cannot be read."""
+    import os
+
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def named_cpu_s(name: str) -> float:
+    """CPU seconds so far of every running process whose name starts with name (the
+    browsers' share, say)."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        times = proc.info.get("cpu_times")
+        if times is not None and (proc.info.get("name") or "").startswith(name):
+            total += times.user + times.system
+    return total

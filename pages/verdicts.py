@@ -27,33 +27,46 @@ from pages import layout, why_view
 #: the open sidebar (a longer name is cut; drag the column's edge to widen it)
 MODEL_COLUMN_PX: int = 220
 PROBABILITY_COLUMN_PX: int = 150   #: px of its Probability column: room for the bar and "92.48%"
+#: Marks of a model's line while the verdicts arrive: still listening, answered, failed. Still
+#: glyphs, not spinners: sixteen visitors' pages each animating ten spinners cost their browsers
+#: more than the server spends on the models (bench/concurrent.py).
+WAITING_ICON, DONE_ICON, FAILED_ICON = (":material/hourglass_top:", ":green[:material/check:]",
+                                        ":red[:material/error:]")
 
 
 def analyse(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPrediction:
     """Every model's prediction for a clip, shown model by model as each finishes (the headline's
-    model first, a spinner on those still running); remembered per clip and model set."""
+    model first, an hourglass on those still running); remembered per clip and model set."""
     key = _prediction_key(source, models)
     if key not in st.session_state:
-        with GATE.slot(first=True):   # decoding waits its turn, before others' slower models
-            stream = streaming.ClipStream(source, models)  # AudioError here: the clip cannot be used
-        for old in [k for k in st.session_state if str(k).startswith("tryit_pred_")]:
-            del st.session_state[old]
-        box = st.empty()
-        with box.container(border=True):
-            headline = st.empty()
-            headline.markdown(consensus_text([], len(stream.entries), models),
-                              unsafe_allow_html=True)
-            rows = {e.label: st.status(f"{e.label}: listening…", state="running")
-                    for e in stream.pending}
-        for outcome in stream.in_turn(GATE):   # one model at a time, every visitor's headline first
-            state = "error" if isinstance(outcome, ModelFailure) else "complete"
-            rows[outcome.label].update(label=verdict_text(outcome), state=state)
-            headline.markdown(consensus_text(stream.results if stream.headline_ready else [],
-                                             len(stream.entries), models), unsafe_allow_html=True)
-        st.session_state[key] = stream.prediction()
-        box.empty()
+        with GATE.answering():   # no visitor's charts or explanations until this verdict is done
+            st.session_state[key] = _stream_verdicts(source, models)
     st.session_state["tryit_current"] = key
     return st.session_state[key]
+
+
+def _stream_verdicts(source: bytes | np.ndarray, models: list[ModelEntry]) -> ClipPrediction:
+    """Decode the clip and score it with every model in turn, drawing each verdict as it
+    arrives under the running headline (the whole box is cleared at the end)."""
+    with GATE.slot(first=True):   # decoding waits its turn, before others' slower models
+        stream = streaming.ClipStream(source, models)  # AudioError here: the clip cannot be used
+    for old in [k for k in st.session_state if str(k).startswith("tryit_pred_")]:
+        del st.session_state[old]
+    box = st.empty()
+    with box.container(border=True):
+        headline = st.empty()
+        headline.markdown(consensus_text([], len(stream.entries), models),
+                          unsafe_allow_html=True)
+        rows = {e.label: st.empty() for e in stream.pending}
+        for label, row in rows.items():
+            row.markdown(f"{WAITING_ICON} {label}: listening…")
+    for outcome in stream.in_turn(GATE):   # one model at a time, every visitor's headline first
+        icon = FAILED_ICON if isinstance(outcome, ModelFailure) else DONE_ICON
+        rows[outcome.label].markdown(f"{icon} {verdict_text(outcome)}")
+        headline.markdown(consensus_text(stream.results if stream.headline_ready else [],
+                                         len(stream.entries), models), unsafe_allow_html=True)
+    box.empty()
+    return stream.prediction()
 
 
 def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
@@ -100,10 +113,11 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
                "with care; Results sets every run beside the study's figures.")
     show_tags(prediction.results)
     cols = st.columns(2)
-    for i, r in enumerate(prediction.results):
-        known = [GENRE_INDEX[g] for g in r.genres]
-        layout.plot(probability_bars(r.clip_proba[known], list(r.genres), title=r.label),
-                    key=f"tryit_bars_{i}", where=cols[i % 2])
+    with GATE.slot(later=True):   # the charts wait while any visitor's verdict is queued
+        for i, r in enumerate(prediction.results):
+            known = [GENRE_INDEX[g] for g in r.genres]
+            layout.plot(probability_bars(r.clip_proba[known], list(r.genres), title=r.label),
+                        key=f"tryit_bars_{i}", where=cols[i % 2])
     st.caption("Bars: the probability each model gives every genre it was trained on for the "
                "whole clip (the mean over its 3-s segments). Download any chart as PNG with the "
                "camera icon.")
@@ -122,8 +136,9 @@ def show_prediction(prediction: ClipPrediction, models: list[ModelEntry],
                               key="tryit_timeline_model",
                               help="First shown: the model whose verdict is the answer.")
         r = seg_results[labels.index(chosen)]
-        layout.plot(segment_timeline(r.segment_proba, r.segment_starts_s, GENRES),
-                    key="tryit_timeline")
+        with GATE.slot(later=True):
+            layout.plot(segment_timeline(r.segment_proba, r.segment_starts_s, GENRES),
+                        key="tryit_timeline")
         st.caption("Each bar is one 3-s segment (time counted from the first sound); its colours "
                    "stack that segment's genre probabilities.")
     else:

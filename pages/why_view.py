@@ -43,10 +43,11 @@ def show_why(prediction: ClipPrediction, models: list[ModelEntry]) -> None:
                                                           prediction.logmel[k], genre_index)
         st.session_state["tryit_occ_key"] = key
     genre = GENRES[genre_index]
-    layout.plot(occlusion_overlay(
-        prediction.logmel[k], st.session_state["tryit_occ"],
-        title=f"Segment {k + 1} ({k * SEGMENT_SECONDS:.0f}–{(k + 1) * SEGMENT_SECONDS:.0f} s): "
-              f"where the 2D-CNN hears {genre}"), key="tryit_why_chart")
+    with GATE.slot(later=True):
+        layout.plot(occlusion_overlay(
+            prediction.logmel[k], st.session_state["tryit_occ"],
+            title=f"Segment {k + 1} ({k * SEGMENT_SECONDS:.0f}–{(k + 1) * SEGMENT_SECONDS:.0f} "
+                  f"s): where the 2D-CNN hears {genre}"), key="tryit_why_chart")
     st.caption(f"Grey: the segment's mel-spectrogram (low notes at the bottom, louder is "
                f"lighter). Colour: what blanking out a patch does to the 2D-CNN's probability "
                f"of **{genre}** – red where it falls (the patch supported {genre}), blue where "
@@ -55,9 +56,11 @@ def show_why(prediction: ClipPrediction, models: list[ModelEntry]) -> None:
 
 
 def show_spectrogram(logmel: np.ndarray) -> None:
-    """The whole clip's mel-spectrogram (its 3-s segments side by side)."""
-    layout.plot(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
-                            title="Mel-spectrogram of the clip (dB)"), key="tryit_mel")
+    """The whole clip's mel-spectrogram (its 3-s segments side by side), drawn once no
+    visitor's verdict is queued."""
+    with GATE.slot(later=True):
+        layout.plot(spectrogram(np.concatenate(list(logmel), axis=1), kind="mel",
+                                title="Mel-spectrogram of the clip (dB)"), key="tryit_mel")
     st.caption("Time runs left to right, low notes at the bottom; brighter = louder. This is "
                "the picture the 2D-CNN looks at, one 3-s segment at a time.")
 

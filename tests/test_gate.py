@@ -105,3 +105,35 @@ def test_a_piece_cannot_be_both_first_and_later() -> None:
         with gate.slot(first=True, later=True):
             pass
     assert gate.waiting == 0 and gate._free == 1
+
+
+def test_later_work_waits_while_any_verdict_is_under_way() -> None:
+    """Between two of a visitor's models no piece is queued, yet a chart or an explanation
+    still waits: it runs only once no visitor's verdict is under way (answering())."""
+    gate = FairGate(slots=1)
+    ran = threading.Event()
+
+    def chart() -> None:
+        with gate.slot(later=True):
+            ran.set()
+
+    with gate.answering():
+        with gate.slot():                    # one of the visitor's models
+            pass
+        thread = threading.Thread(target=chart)
+        thread.start()                       # the pause before the visitor's next model
+        assert not ran.wait(0.3) and gate.answering_now == 1
+        with gate.slot():                    # the next model still gets the free slot first
+            assert not ran.is_set()
+    assert ran.wait(5) and gate.answering_now == 0
+    thread.join(5)
+
+
+def test_a_verdict_that_fails_midway_stops_holding_back_later_work() -> None:
+    gate = FairGate(slots=1)
+    with pytest.raises(RuntimeError):
+        with gate.answering():
+            raise RuntimeError("the visitor left")
+    assert gate.answering_now == 0
+    with gate.slot(later=True):              # not blocked: nothing is under way
+        pass

@@ -8,9 +8,14 @@ back in the queue between pieces and cannot starve a single short clip that arri
 
 Pieces wait in three lines, served in this order: FIRST (what a visitor needs for the headline
 answer: decoding the clip and the model that leads it, core.prediction.streaming), ANSWER (every
-other verdict) and LATER (explanations, such as Try it's "why" map). Within a line, first come,
-first served. So with sixteen visitors uploading at once, every visitor's headline comes before
-any visitor's slower models, and those before any explanation.
+other verdict) and LATER (explanations and charts, such as Try it's "why" map). Within a line,
+first come, first served. So with sixteen visitors uploading at once, every visitor's headline
+comes before any visitor's slower models, and those before any explanation.
+
+A visitor's verdict is a run of pieces with pauses between them (the page draws each verdict):
+`answering()` marks such a run from its first piece to its last, and LATER pieces wait while any
+visitor's verdict is under way, not only while a piece is queued, so that no chart or
+explanation (and the browser's work of drawing it) slips into those pauses.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class FairGate:
         self.slots = max(1, int(slots))
         self._free = self.slots
         self._lines: tuple[deque[object], ...] = (deque(), deque(), deque())
+        self._answering = 0
         self._cond = threading.Condition()
 
     @property
@@ -46,13 +52,34 @@ class FairGate:
         with self._cond:
             return sum(len(line) for line in self._lines)
 
+    @property
+    def answering_now(self) -> int:
+        """Visitors' verdicts under way (inside answering())."""
+        with self._cond:
+            return self._answering
+
     def _my_turn(self, ticket: object) -> bool:
-        """Whether ticket heads the first line that is not empty and a slot is free (the lock
-        held)."""
+        """Whether ticket heads the first line that is not empty and a slot is free; a LATER
+        piece also waits while any verdict is under way (the lock held)."""
         if self._free == 0:
             return False
         line = next(line for line in self._lines if line)
+        if line is self._lines[LATER] and self._answering:
+            return False
         return line[0] is ticket
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Mark one visitor's verdict as under way for the duration of the block: LATER pieces
+        wait until no verdict is (the mark is removed however the block ends)."""
+        with self._cond:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._answering -= 1
+                self._cond.notify_all()
 
     @contextlib.contextmanager
     def slot(self, later: bool = False, first: bool = False) -> Iterator[None]:
