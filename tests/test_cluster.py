@@ -248,6 +248,9 @@ def test_job_started_from_the_app_records_the_scheduler(
         def __init__(self, args: list[str], **kwargs: object) -> None:
             started.append(args)
 
+        def wait(self) -> int:   # start_job reaps its child when it ends
+            return 0
+
     monkeypatch.setattr(training_jobs.subprocess, "Popen", FakeChild)
     monkeypatch.setenv(config.ENV_SCHEDULER, "tcp://10.1.2.3:8786")
     job = training_jobs.start_job(train_config.TrainConfig(model="svm", feature="zcr"))

@@ -168,7 +168,7 @@ def test_layout_plot_draws_with_streamlits_theme_template() -> None:
     at = AppTest.from_string(
         "from core.report import figures\n"
         "from pages import layout\n"
-        "layout.plot(figures.recall_bars([0.5] * 10), key='recall')\n").run()
+        "layout.plot(figures.recall_bars([0.5] * 10), key='recall')\n", default_timeout=60).run()
     assert not at.exception
     chart = at.get("plotly_chart")[0]
     assert chart.proto.theme == "streamlit"
@@ -235,7 +235,8 @@ def test_confusion_matrices_on_a_dark_page_are_not_white_blocks(monkeypatch) -> 
         "import numpy as np\n"
         "from core.report import figures\n"
         "from pages import layout\n"
-        "layout.plot(figures.confusion_matrix(np.diag(np.arange(1, 11))), key='cm')\n").run()
+        "layout.plot(figures.confusion_matrix(np.diag(np.arange(1, 11))), key='cm')\n",
+        default_timeout=60).run()
     assert not at.exception
     trace = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     empty, full = _scale_rgb(trace["colorscale"], 0), _scale_rgb(trace["colorscale"], 1)
