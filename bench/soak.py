@@ -10,7 +10,7 @@ time is up (after its first round, a browser stops at the first step that ends a
   1. open GenreLab afresh and upload a real 30-s clip on Try it (the next of GTZAN's WAVs beside
      the project, else a synthesised one), wait for the whole verdict;
   2. switch pages through the sidebar: Dataset, Features, Results, Home;
-  3. download the report on Results;
+  3. make and download the report on Results;
   4. listen live on Try it for --live-s seconds, wait for a live answer, stop.
 Any step that fails or times out, and any Streamlit exception box on the page after a step, is
 an error (the first ones are printed). The server's process tree is sampled every second.
@@ -135,8 +135,9 @@ def upload(page, url: str, clip: Path) -> None:
 
 
 def download_report(page) -> None:
-    """Download the report on Results; RuntimeError unless it is an HTML document."""
+    """Make and download the report on Results; RuntimeError unless it is an HTML document."""
     goto_page(page, "Results")
+    page.get_by_role("button", name=re.compile("Make the report")).first.click(timeout=STEP_MS)
     button = page.get_by_role("button", name=re.compile("Download report"))
     with page.expect_download(timeout=STEP_MS) as download:
         button.first.click(timeout=STEP_MS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -104,8 +103,12 @@ def origin(run: RunInfo) -> str:
     return "trained here" if config.viewer_mode() else "yours"
 
 
+#: session key of the report made for this visitor: ((chosen run paths, outside digest), bytes)
+REPORT_KEY = "report_made"
+
+
 def report_button(runs: list[RunInfo]) -> None:
-    """Choose runs and download one self-contained HTML report of them (made on click)."""
+    """Choose runs, make one self-contained HTML report of them on a click, then download it."""
     st.header("Report for other people")
     st.caption("One HTML file that opens in any browser, without a network: the chosen runs "
                "beside the study's figures with their 95 % intervals, each run's protocol, data, "
@@ -119,10 +122,33 @@ def report_button(runs: list[RunInfo]) -> None:
         "Runs in the report", list(paths), default=list(paths), key="report_runs",
         format_func=lambda p: f"{config.for_visitors(paths[p].card.get('name', Path(p).name))} – "
         f"{origin(paths[p])} – {Path(p).name}")
-    st.download_button("Download report", data=partial(document.report_bytes, tuple(chosen),
-                                                      st.session_state.get("outside_data")),
+    outside = st.session_state.get("outside_data")
+    wanted = (tuple(chosen), _digest(outside))
+    made = st.session_state.get(REPORT_KEY)
+    if made is None or made[0] != wanted:
+        # made on a click and kept in this visitor's session, not generated at download time:
+        # a file Streamlit makes at download time is forgotten as soon as two other visitors'
+        # pages have run, so on a busy server that download failed
+        slot = st.empty()
+        if not slot.button("Make the report", key="report_make", disabled=not chosen,
+                           icon=":material/description:"):
+            return
+        with slot, st.spinner("Making the report…"):
+            made = (wanted, document.report_bytes(tuple(chosen), outside))
+        slot.empty()
+        st.session_state[REPORT_KEY] = made
+    st.download_button(f"Download report ({len(made[1]) / 1e6:.1f} MB)", data=made[1],
                        file_name="genrelab-report.html", mime="text/html", key="report_download",
-                       disabled=not chosen, on_click="ignore", icon=":material/description:")
+                       on_click="ignore", icon=":material/download:")
+
+
+def _digest(outside: dict | None) -> str:
+    """A short fingerprint of an Outside GTZAN result (its JSON), to know a report is stale."""
+    import hashlib
+    import json
+
+    text = json.dumps(outside, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def main() -> None:
