@@ -155,8 +155,7 @@ def listen(page, seconds: float) -> None:
         timeout=STEP_MS)
     live_driver.start(page)
     said = live_driver.wait_until(
-        lambda: bool(re.search(r"Now: \w+", page.locator(".st-key-live_answer").inner_text()
-                               if page.locator(".st-key-live_answer").count() else "")),
+        lambda: bool(re.search(r"Now: \w+", live_driver.live_text(page))),
         LIVE_ANSWER_S)
     page.wait_for_timeout(int(seconds * 1e3))
     live_driver.stop(page)

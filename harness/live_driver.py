@@ -147,11 +147,15 @@ def stop(page, timeout_ms: int = 60_000) -> None:
     frame.get_by_role("button", name="Start listening").wait_for(timeout=timeout_ms)
 
 
+def live_text(page) -> str:
+    """The live answer box's text now ("" while the page shows none); never waits, since the
+    box is redrawn as answers come and may be gone between a count and a read."""
+    return "\n".join(page.locator(".st-key-live_answer").all_inner_texts())
+
+
 def live_tasks(page) -> int | None:
     """The count of live tasks the page shows (None when it shows none)."""
-    text = page.locator(".st-key-live_answer").inner_text() if page.locator(
-        ".st-key-live_answer").count() else ""
-    m = re.search(r"Live tasks on this server: (\d+)", text)
+    m = re.search(r"Live tasks on this server: (\d+)", live_text(page))
     return int(m.group(1)) if m else None
 
 
