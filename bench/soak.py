@@ -1,6 +1,7 @@
 """An hour of visitors on one server: does it stay correct, and does its memory stay flat?
 
-Usage: python bench/soak.py [--minutes 60] [--sessions K] [--live-s 10] [--owner] [--keep-log]
+Usage: python bench/soak.py [--minutes 60] [--sessions K] [--live-s 10] [--skip STEP...] [--owner]
+                            [--keep-log]
 
 Starts `streamlit run app.py` (harness/server.py) as it is shown to others: viewer mode (--owner:
 not), the warm-up on, the shipped models only (an empty temporary runs folder). K headless
@@ -12,6 +13,7 @@ time is up (after its first round, a browser stops at the first step that ends a
   2. switch pages through the sidebar: Dataset, Features, Results, Home;
   3. make and download the report on Results;
   4. listen live on Try it for --live-s seconds, wait for a live answer, stop.
+--skip leaves steps out (upload, pages, report, live), to find which one memory grows with.
 Any step that fails or times out, and any Streamlit exception box on the page after a step, is
 an error (the first ones are printed). The server's process tree is sampled every second.
 
@@ -48,6 +50,7 @@ STEP_MS = 180_000         #: longest wait for one step (a verdict, a page, a dow
 LIVE_ANSWER_S = 120.0     #: longest wait for the first live answer (the live models load), s
 SETTLE_S = 30.0           #: the window of the start and end memory figures, s
 PAGES = ("Dataset", "Features", "Results", "Home")   #: visited through the sidebar, in turn
+STEP_KINDS = ("upload", "pages", "report", "live")   #: what --skip can leave out
 VIEWPORT = {"width": 1280, "height": 900}
 VERDICT = '[data-testid="stMetric"]:has-text("Models agreeing")'
 
@@ -134,6 +137,12 @@ def upload(page, url: str, clip: Path) -> None:
     browser.wait_idle(page, STEP_MS)
 
 
+def open_afresh(page, url: str) -> None:
+    """Open GenreLab afresh on its Home page (a round's start when uploads are skipped)."""
+    page.goto(url, wait_until="domcontentloaded")
+    browser.wait_idle(page, STEP_MS)
+
+
 def download_report(page) -> None:
     """Make and download the report on Results; RuntimeError unless it is an HTML document."""
     goto_page(page, "Results")
@@ -164,19 +173,21 @@ def listen(page, seconds: float) -> None:
 
 
 def visitor(session: int, sessions: int, url: str, mic: live_driver.FakeMic, executable: Path,
-            clip_cycle: ClipCycle, deadline: float, live_s: float, tally: Tally) -> None:
+            clip_cycle: ClipCycle, deadline: float, live_s: float, tally: Tally,
+            skip: frozenset[str] = frozenset()) -> None:
     """One browser doing rounds of what visitors do until the deadline (see rounds); a browser
     that cannot go on is one more error."""
     try:
-        rounds(session, sessions, url, mic, executable, clip_cycle, deadline, live_s, tally)
+        rounds(session, sessions, url, mic, executable, clip_cycle, deadline, live_s, tally, skip)
     except Exception as exc:  # noqa: BLE001 - counted and printed, never silenced
         tally.error(session, "browser", f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def rounds(session: int, sessions: int, url: str, mic: live_driver.FakeMic, executable: Path,
-           clip_cycle: ClipCycle, deadline: float, live_s: float, tally: Tally) -> None:
+           clip_cycle: ClipCycle, deadline: float, live_s: float, tally: Tally,
+           skip: frozenset[str] = frozenset()) -> None:
     """Rounds of what visitors do in one browser until the deadline, each step's outcome in
-    tally."""
+    tally; the step kinds in skip are left out."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -188,10 +199,12 @@ def rounds(session: int, sessions: int, url: str, mic: live_driver.FakeMic, exec
             page = context.new_page()
             page.add_init_script(live_driver.WATCH_JS)
             for round_no in itertools.count():
-                steps = [("upload", lambda: upload(page, url, clip_cycle.next()))]
-                steps += [(f"page {title}", lambda t=title: goto_page(page, t)) for title in PAGES]
-                steps += [("report", lambda: download_report(page)),
-                          ("listen live", lambda: listen(page, live_s))]
+                steps = [("upload", lambda: upload(page, url, clip_cycle.next()))
+                         if "upload" not in skip else ("open", lambda: open_afresh(page, url))]
+                steps += [(f"page {title}", lambda t=title: goto_page(page, t))
+                          for title in PAGES if "pages" not in skip]
+                steps += [("report", lambda: download_report(page))] * ("report" not in skip)
+                steps += [("listen live", lambda: listen(page, live_s))] * ("live" not in skip)
                 for step, action in steps:
                     if round_no and time.monotonic() >= deadline:
                         return
@@ -217,6 +230,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60.0, help="how long visitors come")
     parser.add_argument("--sessions", type=int, default=4, help="browsers at once (K)")
     parser.add_argument("--live-s", type=float, default=10.0, help="s of each live session")
+    parser.add_argument("--skip", nargs="*", default=[], choices=STEP_KINDS,
+                        help="step kinds to leave out")
     parser.add_argument("--owner", action="store_true", help="serve in owner mode, not viewer")
     parser.add_argument("--keep-log", action="store_true", help="print the server log's end")
     args = parser.parse_args()
@@ -241,7 +256,7 @@ def main() -> None:
             deadline = time.monotonic() + args.minutes * 60
             threads = [threading.Thread(target=visitor, daemon=True, args=(
                 k, args.sessions, url, mic, browser.niced(work), clip_cycle, deadline, args.live_s,
-                tally)) for k in range(args.sessions)]
+                tally, frozenset(args.skip))) for k in range(args.sessions)]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -264,7 +279,8 @@ def main() -> None:
     growth = (end_mb - start_mb) / start_mb * 100 if measured else math.nan
     print(f"load_1min_before: {load_before:.2f} (on {os.cpu_count()} cores)")
     print(f"soak: {args.sessions} sessions, {args.minutes:g} minutes asked, "
-          f"{(ended - began) / 60:.1f} minutes run, {'owner' if args.owner else 'viewer'} mode")
+          f"{(ended - began) / 60:.1f} minutes run, {'owner' if args.owner else 'viewer'} mode"
+          + (f", without {', '.join(args.skip)}" if args.skip else ""))
     print("warm-up (server warmed, every session one round): "
           + (f"{warm - began:.0f} s" if warm is not None else "not reached"))
     for step, n in sorted(tally.done.items()):
