@@ -1,7 +1,7 @@
 """An hour of visitors on one server: does it stay correct, and does its memory stay flat?
 
-Usage: python bench/soak.py [--minutes 60] [--sessions K] [--live-s 10] [--skip STEP...] [--owner]
-                            [--keep-log]
+Usage: python bench/soak.py [--minutes 60] [--sessions K] [--live-s 10] [--skip STEP...]
+                            [--shots DIR] [--owner] [--keep-log]
 
 Starts `streamlit run app.py` (harness/server.py) as it is shown to others: viewer mode (--owner:
 not), the warm-up on, the shipped models only (an empty temporary runs folder). K headless
@@ -13,7 +13,9 @@ time is up (after its first round, a browser stops at the first step that ends a
   2. switch pages through the sidebar: Dataset, Features, Results, Home;
   3. make and download the report on Results;
   4. listen live on Try it for --live-s seconds, wait for a live answer, stop.
---skip leaves steps out (upload, pages, report, live), to find which one memory grows with.
+--shots DIR keeps a screenshot and the text of the page (and of Listen live's frame) after each
+failed step. --skip leaves steps out (upload, pages, report, live), to find which one memory
+grows with.
 Any step that fails or times out, and any Streamlit exception box on the page after a step, is
 an error (the first ones are printed). The server's process tree is sampled every second.
 
@@ -66,6 +68,28 @@ class ClipCycle:
         """The next clip."""
         with self._lock:
             return next(self._cycle)
+
+
+def shot_name(session: int, round_no: int, step: str) -> str:
+    """The file name (no suffix) of a failed step's capture."""
+    return f"s{session + 1}-r{round_no}-{step.replace(' ', '_')}"
+
+
+def keep_shot(page, folder: Path | None, name: str) -> None:
+    """A screenshot and the text of the page, and of the WebRTC frame if any, in folder/name.*
+    (nothing without a folder; a page that cannot be captured is noted in the text file)."""
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True, timeout=30_000)
+        text = page.inner_text("body", timeout=30_000)
+        frames = [f.inner_text("body", timeout=5_000) for f in page.frames[1:]
+                  if "webrtc" in (f.url or "")]
+        text += "".join(f"\n--- webrtc frame ---\n{t}" for t in frames)
+    except Exception as exc:  # noqa: BLE001 - the capture failed: say so in its place
+        text = f"capture failed: {type(exc).__name__}: {exc}"
+    (folder / f"{name}.txt").write_text(text)
 
 
 class Tally:
@@ -174,18 +198,19 @@ def listen(page, seconds: float) -> None:
 
 def visitor(session: int, sessions: int, url: str, mic: live_driver.FakeMic, executable: Path,
             clip_cycle: ClipCycle, deadline: float, live_s: float, tally: Tally,
-            skip: frozenset[str] = frozenset()) -> None:
+            skip: frozenset[str] = frozenset(), shots: Path | None = None) -> None:
     """One browser doing rounds of what visitors do until the deadline (see rounds); a browser
     that cannot go on is one more error."""
     try:
-        rounds(session, sessions, url, mic, executable, clip_cycle, deadline, live_s, tally, skip)
+        rounds(session, sessions, url, mic, executable, clip_cycle, deadline, live_s, tally, skip,
+               shots)
     except Exception as exc:  # noqa: BLE001 - counted and printed, never silenced
         tally.error(session, "browser", f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def rounds(session: int, sessions: int, url: str, mic: live_driver.FakeMic, executable: Path,
            clip_cycle: ClipCycle, deadline: float, live_s: float, tally: Tally,
-           skip: frozenset[str] = frozenset()) -> None:
+           skip: frozenset[str] = frozenset(), shots: Path | None = None) -> None:
     """Rounds of what visitors do in one browser until the deadline, each step's outcome in
     tally; the step kinds in skip are left out."""
     from playwright.sync_api import sync_playwright
@@ -212,10 +237,12 @@ def rounds(session: int, sessions: int, url: str, mic: live_driver.FakeMic, exec
                         action()
                     except Exception as exc:  # noqa: BLE001 - counted and printed, never silenced
                         tally.error(session, step, f"{type(exc).__name__}: {str(exc)[:200]}")
+                        keep_shot(page, shots, shot_name(session, round_no, step))
                         continue
                     box = exception_boxes(page)
                     if box:
                         tally.error(session, step, f"exception box: {box}")
+                        keep_shot(page, shots, shot_name(session, round_no, step))
                     else:
                         tally.count(step)
                 tally.round_done(session, sessions, url)
@@ -232,6 +259,8 @@ def main() -> None:
     parser.add_argument("--live-s", type=float, default=10.0, help="s of each live session")
     parser.add_argument("--skip", nargs="*", default=[], choices=STEP_KINDS,
                         help="step kinds to leave out")
+    parser.add_argument("--shots", type=Path, default=None,
+                        help="folder for a screenshot and the text of each failed step's page")
     parser.add_argument("--owner", action="store_true", help="serve in owner mode, not viewer")
     parser.add_argument("--keep-log", action="store_true", help="print the server log's end")
     args = parser.parse_args()
@@ -256,7 +285,7 @@ def main() -> None:
             deadline = time.monotonic() + args.minutes * 60
             threads = [threading.Thread(target=visitor, daemon=True, args=(
                 k, args.sessions, url, mic, browser.niced(work), clip_cycle, deadline, args.live_s,
-                tally, frozenset(args.skip))) for k in range(args.sessions)]
+                tally, frozenset(args.skip), args.shots)) for k in range(args.sessions)]
             for thread in threads:
                 thread.start()
             for thread in threads:
