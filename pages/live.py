@@ -200,6 +200,9 @@ def live_input(models: list) -> tuple[np.ndarray | None, str]:
     last 30 s, samples at 22050 Hz) and its name once asked for, else (None, "")."""
     from streamlit_webrtc import WebRtcMode, create_audio_sink_track, webrtc_streamer
 
+    from pages.webrtc_sessions import watch_sessions_weakly
+
+    watch_sessions_weakly()   # else a visitor who listened is never forgotten once gone
     state = mic_state()
     if state in NO_MIC:
         release()
