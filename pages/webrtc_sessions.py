@@ -55,7 +55,5 @@ def watch_sessions_weakly() -> bool:
     weakly (see the module's docstring); True once in place. Idempotent."""
     from streamlit_webrtc import shutdown
 
-    observer = shutdown.SessionShutdownObserver
-    if getattr(observer._polling_thread_impl, "__name__", "") != _poll_weakly.__name__:
-        observer._polling_thread_impl = _poll_weakly
-    return observer._polling_thread_impl is _poll_weakly
+    shutdown.SessionShutdownObserver._polling_thread_impl = _poll_weakly
+    return shutdown.SessionShutdownObserver._polling_thread_impl is _poll_weakly
