@@ -279,10 +279,14 @@ def start_warm_up():
 
 
 def warm_up_note() -> str | None:
-    """What is still warming up, in words for a caption; None when nothing is (or no warm-up)."""
+    """What an upload's verdict still waits for, in words for Try it's caption; None when nothing
+    (the Features page's librosa code may still compile: it does not slow an answer, and Try it
+    pages need no timer redrawing the line while it does), or when there is no warm-up."""
     job = start_warm_up()
-    if job is None or job.done:
+    if job is None:
         return None
-    pending = job.still_warming()
+    pending = job.still_warming(answers_only=True)
+    if not pending:
+        return None
     shown = ", ".join(pending[:4]) + (f" and {len(pending) - 4} more" if len(pending) > 4 else "")
     return f"Still warming up in the background (first use of this server): {shown}."

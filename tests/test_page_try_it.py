@@ -273,6 +273,30 @@ def test_page_says_what_is_still_warming(with_models: Path,
         loaders.start_warm_up.clear()
 
 
+def test_no_warming_line_while_only_the_features_page_still_warms(
+        with_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import core.prediction.warmup as warmup
+    from pages import loaders
+
+    release = threading.Event()
+    monkeypatch.setattr(warmup, "plan", lambda: [
+        warmup.WarmUpStep(warmup.VIEWS_STEP, lambda: release.wait(30), answers=False)])
+    monkeypatch.delenv("GENRELAB_NO_WARMUP")
+    loaders.start_warm_up.clear()
+    try:
+        job = loaders.start_warm_up()
+        while not job.planned:
+            job.thread.join(0.01)
+        at = page()
+        assert not job.done                     # librosa still compiling for the Features page
+        assert not any("Still warming up" in c.value for c in at.caption)
+    finally:
+        release.set()
+        loaders.start_warm_up.clear()
+
+
 def test_the_warming_line_is_said_again_once_a_clip_is_analysed(with_models: Path,
                                                                  monkeypatch: pytest.MonkeyPatch):
     import threading

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from core.prediction import warmup
 from core.models import loading
@@ -26,6 +27,24 @@ def test_steps_run_in_order_and_a_failure_does_not_stop_the_rest():
     assert ran == ["a", "b", "c"] and job.done and job.still_warming() == []
     assert job.failures() == [("b", "ValueError: no such model file")]
     assert [s.state for s in job.steps] == [warmup.DONE, warmup.FAILED, warmup.DONE]
+
+
+def test_steps_no_answer_needs_are_left_out_of_what_answers_wait_for():
+    release = threading.Event()
+    job = warmup.WarmUp(lambda: [warmup.WarmUpStep("model", lambda: None),
+                                 warmup.WarmUpStep("views", lambda: release.wait(10),
+                                                   answers=False)])
+    job.start()
+    try:
+        deadline = time.monotonic() + 10
+        while job.still_warming() != ["views"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert job.still_warming() == ["views"] and not job.done
+        assert job.still_warming(answers_only=True) == []
+    finally:
+        release.set()
+        job.thread.join(10)
+    assert job.done
 
 
 def test_a_running_step_is_still_warming():
@@ -92,6 +111,7 @@ def test_features_page_librosa_is_compiled_last_in_a_helper_process(monkeypatch)
                         type("Done", (), {"returncode": 0, "stderr": ""})())
     steps = warmup.plan([], views=True)
     assert [s.name for s in steps] == [warmup.VIEWS_STEP]
+    assert not steps[0].answers                 # no upload's verdict waits for it
     steps[0].run()
     assert calls and "core.features.explore" in calls[0][-1]    # never in the server process itself
 
@@ -112,4 +132,4 @@ def test_librosa_compiles_in_a_helper_at_a_lower_priority(monkeypatch) -> None:
     monkeypatch.setattr(warmup.subprocess, "run", fake_run)
     warmup.compile_librosa_elsewhere()
     code = seen["args"][-1]
-    assert code.index("os.nice(10)") < code.index("warm_up()")
+    assert code.index("os.nice(19)") < code.index("warm_up()")   # the lowest priority there is

@@ -43,6 +43,7 @@ class WarmUpStep:
     state: str = WAITING
     error: str = ""
     elapsed_s: float = 0.0
+    answers: bool = True   #: an upload's verdict needs it (False: only another page does)
 
 
 #: Name shown while the steps are being planned (core.prediction.streaming imported, models listed).
@@ -87,11 +88,13 @@ class WarmUp:
             self.thread.start()
         return self.thread
 
-    def still_warming(self) -> list[str]:
-        """Names of the steps not finished yet, in order (PLANNING while they are planned)."""
+    def still_warming(self, answers_only: bool = False) -> list[str]:
+        """Names of the steps not finished yet, in order (PLANNING while they are planned);
+        answers_only: only those an upload's verdict needs (not the Features page's)."""
         if not self.planned:
             return [PLANNING]
-        return [s.name for s in self.steps if s.state in (WAITING, RUNNING)]
+        return [s.name for s in self.steps
+                if s.state in (WAITING, RUNNING) and (s.answers or not answers_only)]
 
     def failures(self) -> list[tuple[str, str]]:
         """(step name, error) of the steps that failed (and of the planning, if it failed)."""
@@ -139,15 +142,20 @@ def _import_keras() -> None:
 
 
 
+#: The helper's niceness: the lowest priority, so that visitors' answers (and the pages the
+#: server sends them) come first on a busy server; it still gets its share once they are done.
+HELPER_NICENESS: int = 19
+
 #: The helper process's code: lower its own priority, then compile librosa's numba code.
-COMPILE_LIBROSA = ("import os; os.nice(10); "
+COMPILE_LIBROSA = (f"import os; os.nice({HELPER_NICENESS}); "
                    "from core.features.explore import warm_up; warm_up()")
 
 
 def compile_librosa_elsewhere(timeout_s: float = 900.0) -> None:
     """Compile librosa's numba code (core.features.explore.warm_up) in a helper process, which leaves it
     in numba's cache (NUMBA_CACHE_DIR is passed on); RuntimeError with its output if it fails.
-    The helper runs at a lower priority (nice +10): visitors' answers come first on a busy server."""
+    The helper runs at the lowest priority (nice +19): visitors' answers come first on a busy
+    server."""
     done = subprocess.run([sys.executable, "-c", COMPILE_LIBROSA],
                           cwd=PROJECT_ROOT, env=dict(os.environ), capture_output=True, text=True,
                           timeout=timeout_s)
@@ -180,5 +188,5 @@ def plan(models: Sequence | None = None, views: bool = True) -> list[WarmUpStep]
         steps += [WarmUpStep(e.label, _scoring(e, features)) for e in keras_models]
     steps += [WarmUpStep(e.label, _scoring(e, features)) for e in others[1:]]
     if views:
-        steps.append(WarmUpStep(VIEWS_STEP, compile_librosa_elsewhere))
+        steps.append(WarmUpStep(VIEWS_STEP, compile_librosa_elsewhere, answers=False))
     return steps
