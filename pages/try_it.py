@@ -36,10 +36,14 @@ def main() -> None:
                    "models belong in the models/ folder.")
         return
     chosen = model_choice.choose_models(list(models))
-    warming = st.empty()   # what is still warming: said now, kept fresh once the page is drawn
-    show_warming(warming)
+    # what is still warming: said now, kept fresh once the page is drawn. A container, never an
+    # st.empty: the fragment that keeps the line fresh sits in it, and a fragment's late redraw
+    # inside a slot that holds an element by then broke the visitor's page ("'setIn' cannot be
+    # called on an ElementNode"; the browser then drops the connection: bench/soak.py)
+    warming = st.container()
+    said = show_warming(warming)
     clip_page(chosen)
-    keep_warming_fresh(warming)
+    keep_warming_fresh(warming, said)
 
 
 def clip_page(models) -> None:
@@ -73,13 +77,14 @@ def clip_page(models) -> None:
     verdicts.show_prediction(prediction, list(models), source, name=name)
 
 
-def show_warming(box) -> None:
-    """Say in box (an st.empty) what is still warming up; clear it when nothing is."""
+def show_warming(box):
+    """Say in box (an st.container) what is still warming up, in a slot of its own (an
+    st.empty, returned, empty when nothing is)."""
+    slot = box.empty()
     note = loaders.warm_up_note()
     if note:
-        box.caption(note)
-    else:
-        box.empty()
+        slot.caption(note)
+    return slot
 
 
 def warming_tick() -> None:
@@ -93,14 +98,15 @@ def warming_tick() -> None:
         st.rerun(scope="app")
 
 
-def keep_warming_fresh(box) -> None:
-    """At the end of a run: while the warm-up runs, the warming line in box, redrawn every
-    WARMING_REFRESH_S seconds by a fragment drawn there (its own output, so it never writes
-    outside itself); when nothing is warming, box is cleared and no fragment is scheduled."""
+def keep_warming_fresh(box, said) -> None:
+    """At the end of a run: the line said at its start (said, an st.empty in box) is cleared;
+    while the warm-up runs, the warming line is drawn again in box (an st.container) by a
+    fragment that redraws it every WARMING_REFRESH_S seconds (its own output, so it never
+    writes outside itself); when nothing is warming, no fragment is scheduled."""
+    said.empty()
     if loaders.warm_up_note() is None:
-        box.empty()
         return
-    with box.container():
+    with box:
         st.fragment(warming_tick, run_every=WARMING_REFRESH_S)()
 
 

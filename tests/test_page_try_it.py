@@ -337,18 +337,27 @@ def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
 
     from pages import loaders, try_it
 
+    class Slot:
+        """Stands in for the st.empty that said the line at the start of the run."""
+
+        def __init__(self) -> None:
+            self.cleared = 0
+
+        def empty(self) -> None:
+            self.cleared += 1
+
     class Box:
-        """Stands in for the st.empty holding the line."""
+        """Stands in for the st.container holding the line (a block, never an element)."""
 
         def __init__(self) -> None:
             self.shown: list[str | None] = []
 
-        def empty(self) -> None:
-            self.shown.append(None)
-
-        def container(self):
+        def __enter__(self):
             self.shown.append("fragment")
-            return nullcontext()
+            return self
+
+        def __exit__(self, *exc) -> None:
+            return None
 
     fragments: list[float | None] = []
     said: list[str] = []
@@ -363,15 +372,16 @@ def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
     monkeypatch.setattr(try_it.st, "rerun", lambda scope="app": reruns.append(scope))
     note = {"now": "Still warming up in the background: TensorFlow."}
     monkeypatch.setattr(loaders, "warm_up_note", lambda: note["now"])
-    box = Box()
-    try_it.keep_warming_fresh(box)    # warming: a fragment in the box, redrawn every second
+    box, slot = Box(), Slot()
+    try_it.keep_warming_fresh(box, slot)   # warming: a fragment in the box, redrawn every second
     assert fragments == [try_it.WARMING_REFRESH_S] and box.shown == ["fragment"]
-    assert said == [note["now"]] and reruns == []
+    assert said == [note["now"]] and reruns == [] and slot.cleared == 1   # said once, not twice
     note["now"] = None
     try_it.warming_tick()             # the first tick after the warm-up: the whole page once
     assert reruns == ["app"] and len(said) == 1   # nothing more said
-    try_it.keep_warming_fresh(box)    # that run: the box cleared, no fragment, no timer
-    assert fragments == [try_it.WARMING_REFRESH_S] and box.shown[-1] is None
+    try_it.keep_warming_fresh(box, slot)   # that run: the line cleared, no fragment, no timer
+    assert fragments == [try_it.WARMING_REFRESH_S] and box.shown == ["fragment"]
+    assert slot.cleared == 2
 
 
 @pytest.fixture
