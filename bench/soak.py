@@ -14,7 +14,10 @@ time is up (after its first round, a browser stops at the first step that ends a
   3. make and download the report on Results;
   4. listen live on Try it for --live-s seconds, wait for a live answer, stop.
 --shots DIR keeps a screenshot and the text of the page (and of Listen live's frame) after each
-failed step. --skip leaves steps out (upload, pages, report, live), to find which one memory
+failed step, the server's log, and per session an events log (session-N-events.txt: each step's start, the page's
+crashes, navigations, console errors, closed websockets and (i)frames attached or detached, in
+s since the soak began).
+--skip leaves steps out (upload, pages, report, live), to find which one memory
 grows with.
 Any step that fails or times out, and any Streamlit exception box on the page after a step, is
 an error (the first ones are printed). The server's process tree is sampled every second.
@@ -75,6 +78,38 @@ def shot_name(session: int, round_no: int, step: str) -> str:
     return f"s{session + 1}-r{round_no}-{step.replace(' ', '_')}"
 
 
+class EventLog:
+    """One session's events, each a line "seconds kind text" in folder/session-N-events.txt
+    (nothing without a folder)."""
+
+    def __init__(self, folder: Path | None, session: int, began: float):
+        self.path = folder / f"session-{session + 1}-events.txt" if folder is not None else None
+        self.began = began
+        if self.path is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.path.write_text("")
+
+    def __call__(self, kind: str, text: str = "") -> None:
+        """Append one event."""
+        if self.path is not None:
+            with self.path.open("a") as out:
+                out.write(f"{time.monotonic() - self.began:9.2f} {kind} {text[:300]}\n")
+
+    def watch(self, page) -> None:
+        """Log the page's crashes, main-frame navigations, console errors, websocket closes and
+        frames attached or detached (a component's iframe drawn anew)."""
+        if self.path is None:
+            return
+        page.on("crash", lambda _: self("crash"))
+        page.on("framenavigated", lambda frame: self("navigated", frame.url)
+                if frame == page.main_frame else None)
+        page.on("console", lambda msg: self(f"console-{msg.type}", msg.text)
+                if msg.type in ("error", "warning") else None)
+        page.on("websocket", lambda ws: ws.on("close", lambda _: self("websocket-closed", ws.url)))
+        page.on("frameattached", lambda frame: self("frame-attached", frame.name or frame.url))
+        page.on("framedetached", lambda frame: self("frame-detached", frame.name or frame.url))
+
+
 def keep_shot(page, folder: Path | None, name: str) -> None:
     """A screenshot and the text of the page, and of the WebRTC frame if any, in folder/name.*
     (nothing without a folder; a page that cannot be captured is noted in the text file)."""
@@ -100,6 +135,7 @@ class Tally:
         self.errors: list[str] = []
         self.first_round: set[int] = set()
         self.warm_at: float | None = None
+        self.began = time.monotonic()   #: when the soak began (the events logs count from it)
         self._lock = threading.Lock()
 
     def count(self, step: str) -> None:
@@ -223,6 +259,8 @@ def rounds(session: int, sessions: int, url: str, mic: live_driver.FakeMic, exec
                                            accept_downloads=True)
             page = context.new_page()
             page.add_init_script(live_driver.WATCH_JS)
+            log = EventLog(shots, session, tally.began)
+            log.watch(page)
             for round_no in itertools.count():
                 steps = [("upload", lambda: upload(page, url, clip_cycle.next()))
                          if "upload" not in skip else ("open", lambda: open_afresh(page, url))]
@@ -233,10 +271,12 @@ def rounds(session: int, sessions: int, url: str, mic: live_driver.FakeMic, exec
                 for step, action in steps:
                     if round_no and time.monotonic() >= deadline:
                         return
+                    log("step", f"round {round_no + 1}: {step}")
                     try:
                         action()
                     except Exception as exc:  # noqa: BLE001 - counted and printed, never silenced
                         tally.error(session, step, f"{type(exc).__name__}: {str(exc)[:200]}")
+                        log("failed", f"{type(exc).__name__}: {str(exc)[:200]}")
                         keep_shot(page, shots, shot_name(session, round_no, step))
                         continue
                     box = exception_boxes(page)
@@ -300,6 +340,9 @@ def main() -> None:
             sampler.stop()
         if args.keep_log and log.exists():
             print(log.read_text()[-5000:])
+        if args.shots is not None and log.exists():   # beside the events, to match them
+            args.shots.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log, args.shots / "streamlit.log")
         shutil.rmtree(work, ignore_errors=True)
     warm = tally.warm_at
     start_mb = sampler.median_mb(warm, warm + SETTLE_S) if warm is not None else math.nan
