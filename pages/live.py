@@ -234,7 +234,10 @@ def live_input(models: list) -> tuple[np.ndarray | None, str]:
         st.session_state[HEARD_KEY] = session   # kept after Stop: its last 30 s can be kept
     if session is not None and session.error:
         st.warning(f"Live listening stopped: {session.error}")
-    refresh = playing and session is not None
+    # the fragments redraw themselves only once the stream plays: while it is set up,
+    # streamlit-webrtc reruns the whole page (offer, then answer), and a fragment's redraw landing
+    # among those runs broke the visitor's page ("Bad delta path index"; bench/soak.py --shots)
+    refresh = ctx.state.playing and session is not None
     st.fragment(partial(show_answer, key), run_every=ANSWER_REFRESH_S if refresh else None)()
     st.fragment(partial(show_timeline, key),
                 run_every=TIMELINE_REFRESH_S if refresh else None)()

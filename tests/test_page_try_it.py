@@ -645,6 +645,52 @@ def test_a_choice_of_models_answers_and_stopped_runs_are_left_out_by_default(
     assert len(at.dataframe[0].value) == 1                 # only the chosen model answered
 
 
+def test_live_fragments_redraw_themselves_only_once_the_stream_plays(
+        with_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the stream is set up (signalling), streamlit-webrtc reruns the whole page; a
+    fragment's timed redraw among those runs broke the page, so no fragment is timed then."""
+    from types import SimpleNamespace
+
+    import streamlit
+    import streamlit_webrtc
+
+    from core.models import persistence
+    from core.prediction import live
+    from pages import live as live_page
+
+    (with_models.parent / "no-shipped").mkdir()
+    monkeypatch.setattr(persistence, "MODELS_DIR", with_models.parent / "no-shipped")
+    state = SimpleNamespace(playing=False, signalling=True)
+    monkeypatch.setattr(live_page, "mic_state", lambda: "ok")
+    monkeypatch.setattr(streamlit_webrtc, "create_audio_sink_track", lambda *a, **k: None)
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", lambda **k: SimpleNamespace(
+        state=state))
+    timed: list[dict[str, float | None]] = []
+    real_fragment = streamlit.fragment
+
+    def fragment(body, run_every=None):
+        timed[-1][getattr(body, "func", body).__name__] = run_every
+        return real_fragment(body, run_every=run_every)
+
+    monkeypatch.setattr(streamlit, "fragment", fragment)
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.session_state["tryit_source"] = "live"
+    try:
+        timed.append({})
+        at.run()                                             # signalling: the session starts
+        assert not at.exception and live.live_task_count() == 1
+        timed.append({})
+        at.run()                                             # still signalling
+        assert timed[-1] and all(every is None for every in timed[-1].values())
+        state.playing, state.signalling = True, False
+        timed.append({})
+        at.run()                                             # playing: every live part redraws
+        assert timed[-1]["show_answer"] == live_page.ANSWER_REFRESH_S
+        assert timed[-1]["keep_controls"] == live_page.TIMELINE_REFRESH_S
+    finally:
+        live.stop_all()
+
+
 def test_keep_this_wakes_up_while_listening_and_keeps_the_last_30_s_after_stop(
         with_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Listen live's "Keep this" was checked only when the page was drawn: it never enabled while
