@@ -90,11 +90,15 @@ def show_warming(box):
 def warming_tick() -> None:
     """One redraw of the warming line (the fragment's body); once nothing is warming, one rerun
     of the whole page, which draws it without the line and without this fragment, so that the
-    fragment's timer stops: an idle page then costs the server nothing."""
+    fragment's timer stops: an idle page then costs the server nothing. Not while the page
+    listens live: Listen live's own fragments redraw then, and a whole-page rerun started by a
+    fragment among theirs broke the visitor's page (bench/soak.py --shots: every listening page
+    reran at the warm-up's end, one of four broke); the line is simply gone, and its timer ends
+    with the page's next run (Stop)."""
     note = loaders.warm_up_note()
     if note:
         st.caption(note)
-    else:
+    elif st.session_state.get("tryit_source") != "live":
         st.rerun(scope="app")
 
 

@@ -382,6 +382,9 @@ def test_an_idle_page_redraws_the_warming_line_until_the_warm_up_ends(
     try_it.keep_warming_fresh(box, slot)   # that run: the line cleared, no fragment, no timer
     assert fragments == [try_it.WARMING_REFRESH_S] and box.shown == ["fragment"]
     assert slot.cleared == 2
+    monkeypatch.setattr(try_it.st, "session_state", {"tryit_source": "live"})
+    try_it.warming_tick()             # listening live: no whole-page rerun from a fragment
+    assert reruns == ["app"] and len(said) == 1
 
 
 @pytest.fixture
