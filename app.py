@@ -26,7 +26,7 @@ if VIEWER_FLAG in sys.argv[1:]:
 
 def frame() -> None:
     """Page setup, navigation between the pages and the sidebar; runs the chosen page."""
-    from pages import layout, loaders, sidebar
+    from pages import layout, loaders, sidebar, webrtc_orphans
 
     st.set_page_config(page_title="GenreLab", page_icon=":material/graphic_eq:", layout="wide")
     layout.page_style()   # metrics wrap, not cut; a narrow window opens with the sidebar closed
@@ -46,7 +46,13 @@ def frame() -> None:
     page = st.navigation(pages)
     loaders.start_warm_up()  # once per server (already running when the server started it)
     sidebar.sidebar()
-    page.run()
+    webrtc_orphans.run_started(page.url_path)
+    try:
+        page.run()
+    except Exception:   # Streamlit shows it and the run ends: what it did not draw is gone
+        webrtc_orphans.run_completed()
+        raise
+    webrtc_orphans.run_completed()   # not after a rerun's stop (a BaseException): nothing is gone
 
 
 if __name__ == "__main__":  # a session's run of the script

@@ -200,6 +200,7 @@ def live_input(models: list) -> tuple[np.ndarray | None, str]:
     last 30 s, samples at 22050 Hz) and its name once asked for, else (None, "")."""
     from streamlit_webrtc import WebRtcMode, create_audio_sink_track, webrtc_streamer
 
+    from pages.webrtc_orphans import before_draw
     from pages.webrtc_sessions import watch_sessions_weakly
 
     watch_sessions_weakly()   # else a visitor who listened is never forgotten once gone
@@ -211,6 +212,7 @@ def live_input(models: list) -> tuple[np.ndarray | None, str]:
     key = session_key()
     sink = create_audio_sink_track(lambda frame: _push(key, frame), key=STREAM_KEY,
                                    on_ended=lambda: live.stop(key))
+    before_draw(STREAM_KEY)   # reset only if the component left the page (pages.webrtc_orphans)
     ctx = webrtc_streamer(
         key=STREAM_KEY, mode=WebRtcMode.SENDONLY, sink_audio_track=sink,
         rtc_configuration={"iceServers": ice_servers()},
